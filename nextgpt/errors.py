@@ -1,0 +1,21 @@
+"""Exceptions with messages meant for users: each names the file, field or value and what was expected."""
+
+
+class NextGPTError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ConfigError(NextGPTError, ValueError):
+    """A configuration value is invalid."""
+
+
+class MediaError(NextGPTError, ValueError):
+    """A media file or tensor cannot be used (unreadable, wrong shape, wrong sample rate...)."""
+
+
+class CheckpointError(NextGPTError, ValueError):
+    """A checkpoint does not fit the model it is loaded into."""
+
+
+class MissingWeightsError(NextGPTError, FileNotFoundError):
+    """Frozen weights that must come from a local folder are not there."""

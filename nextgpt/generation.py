@@ -1,0 +1,82 @@
+"""What goes into ``NextGPT.generate`` and what comes out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from nextgpt.config import Modality, check_modality
+from nextgpt.errors import MediaError
+from nextgpt.signal_tokens import SignalRun
+
+#: A media input: a file path, a PIL image (images only) or an already preprocessed tensor
+#: (shapes in ``nextgpt.encoder.media.EXPECTED_SHAPES``).
+MediaSource = str | Path | Image.Image | torch.Tensor
+
+
+@dataclass(frozen=True)
+class MediaInput:
+    modality: Modality
+    source: MediaSource
+
+    def __post_init__(self) -> None:
+        check_modality(self.modality, where="MediaInput.modality")
+        if isinstance(self.source, Image.Image) and self.modality != "image":
+            raise MediaError(f"a PIL image was given as {self.modality} input; PIL images are image inputs")
+
+    def describe(self) -> str:
+        if isinstance(self.source, (str, Path)):
+            return f"{self.modality} file {self.source}"
+        return f"{self.modality} input ({type(self.source).__name__})"
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One user turn: text plus any mix of media, and the output modalities to force (``want``)."""
+
+    text: str
+    media: tuple[MediaInput, ...] = ()
+    want: frozenset[Modality] = frozenset()
+    seed: int = 0
+    max_new_tokens: int | None = None
+    num_inference_steps: int | None = None
+    guidance_scale: float | None = None
+
+    def __post_init__(self) -> None:
+        for modality in self.want:
+            check_modality(modality, where="GenerationRequest.want")
+
+    @classmethod
+    def build(cls, text: str, *, images: Sequence[MediaSource] = (), videos: Sequence[MediaSource] = (),
+              audios: Sequence[MediaSource] = (), want: Sequence[str] = (), **settings: Any) -> GenerationRequest:
+        media = ([MediaInput("image", s) for s in images] + [MediaInput("video", s) for s in videos]
+                 + [MediaInput("audio", s) for s in audios])
+        wanted = frozenset(check_modality(m, where="want") for m in want)
+        return cls(text=text, media=tuple(media), want=wanted, **settings)
+
+
+@dataclass
+class GenerationResult:
+    text: str
+    images: list[Image.Image] = field(default_factory=list)
+    #: (frames, H, W, 3) uint8 arrays
+    videos: list[np.ndarray] = field(default_factory=list)
+    #: mono float32 waveforms at ``audio_sample_rate``
+    audios: list[np.ndarray] = field(default_factory=list)
+    audio_sample_rate: int = 16000
+    #: What happened to each modality's signal-token run (see ``nextgpt.signal_tokens``).
+    signal_runs: list[SignalRun] = field(default_factory=list)
+    raw_token_ids: list[int] = field(default_factory=list)
+    answer_token_ids: list[int] = field(default_factory=list)
+    #: The projected decoder conditions, per produced modality.
+    conditions: dict[Modality, torch.Tensor] = field(default_factory=dict)
+
+    @property
+    def produced(self) -> list[Modality]:
+        return [run.modality for run in self.signal_runs]

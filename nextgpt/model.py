@@ -1,0 +1,192 @@
+"""NExT-GPT: ImageBind -> input projection -> LLM (+LoRA) -> signal tokens -> output projections -> decoders.
+
+``generate`` follows the paper's data flow (NEXTGPT.md): encode every input with ImageBind, project it into LLM
+tokens between ``<Img>`` markers, let the LLM answer, normalise the signal-token runs it emitted
+(``nextgpt.signal_tokens``), read the LLM's hidden states at each run, project them into each decoder's
+conditioning space and run the decoders.  A text-only answer calls no decoder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, overload
+
+import torch
+from PIL import Image
+from torch import nn
+
+from nextgpt.config import MODALITIES, Modality, NextGPTConfig
+from nextgpt.decoders import DiffusionDecoder
+from nextgpt.encoder import ImageBindEncoder
+from nextgpt.encoder import media as media_io
+from nextgpt.errors import MediaError
+from nextgpt.generation import GenerationRequest, GenerationResult, MediaInput
+from nextgpt.signal_tokens import INPUT_MARKERS, NormalisedAnswer, SignalVocabulary, normalise_answer
+
+HUMAN_PREFIX = "### Human: "
+ASSISTANT_PREFIX = "\n### Assistant:"
+STOP_STRING = "###"
+#: Decoder seeds are the request seed plus these offsets, so image, video and audio draw independent noise.
+_DECODER_SEED_OFFSET: dict[Modality, int] = {"image": 0, "video": 1, "audio": 2}
+
+
+class NextGPT(nn.Module):
+    def __init__(self, config: NextGPTConfig, *, tokenizer: Any, signal_vocab: SignalVocabulary,
+                 encoder: ImageBindEncoder, input_projection: nn.Module, llm: nn.Module,
+                 output_projections: nn.ModuleDict, decoders: nn.ModuleDict) -> None:
+        super().__init__()
+        self.config = config
+        self.tokenizer = tokenizer
+        self.signal_vocab = signal_vocab
+        self.encoder = encoder
+        self.input_projection = input_projection
+        self.llm = llm
+        self.output_projections = output_projections
+        self.decoders = decoders
+
+    # ------------------------------------------------------------------------------------ construction
+    @classmethod
+    def from_preset(cls, name: str, *, device: str | torch.device = "cpu") -> NextGPT:
+        from nextgpt.building import build_model
+        from nextgpt.presets import get_preset
+
+        return build_model(get_preset(name), device=device)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, *, device: str | torch.device = "cpu") -> NextGPT:
+        from nextgpt.checkpoint import load_checkpoint
+
+        return load_checkpoint(path, device=device)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.llm.parameters()).device
+
+    def decoder(self, modality: Modality) -> DiffusionDecoder:
+        return self.decoders[modality]  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------------------------------ inputs
+    def embed_ids(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.llm.get_input_embeddings()(ids.to(self.device))
+
+    def embed_text(self, text: str) -> torch.Tensor:
+        ids = self.tokenizer(text, add_special_tokens=False).input_ids
+        return self.embed_ids(torch.tensor([ids], dtype=torch.long))
+
+    def load_media(self, item: MediaInput) -> torch.Tensor:
+        """A media input -> the preprocessed tensor ImageBind takes (no batch axis)."""
+        source, encoder = item.source, self.config.encoder
+        if isinstance(source, torch.Tensor):
+            return media_io.check_media_tensor(item.modality, source, name=item.describe())
+        if isinstance(source, Image.Image):
+            return media_io.image_to_tensor(source)
+        if item.modality == "image":
+            return media_io.load_image(source)
+        if item.modality == "video":
+            return media_io.load_video(source, encoder.video_clips, encoder.video_spatial_crops)
+        if item.modality == "audio":
+            return media_io.load_audio(source, encoder.audio_clips)
+        raise MediaError(f"{item.describe()}: unknown modality")
+
+    def encode_media(self, item: MediaInput) -> torch.Tensor:
+        """A media input -> (1, tokens_per_input, llm_hidden) LLM input embeddings."""
+        encoded = self.encoder.encode(item.modality, self.load_media(item).unsqueeze(0))
+        return self.input_projection(encoded)
+
+    def prompt_embeddings(self, request: GenerationRequest) -> torch.Tensor:
+        """``<s>### Human: <Img>{media}</Img> ... {text}\\n### Assistant:`` as (1, L, hidden) embeddings."""
+        bos = torch.tensor([[self.tokenizer.bos_token_id]], dtype=torch.long)
+        parts = [self.embed_ids(bos), self.embed_text(HUMAN_PREFIX)]
+        for item in request.media:
+            parts += [self.embed_text(INPUT_MARKERS[0]), self.encode_media(item).to(parts[0].dtype),
+                      self.embed_text(INPUT_MARKERS[1] + " ")]
+        parts.append(self.embed_text(request.text + ASSISTANT_PREFIX))
+        return torch.cat(parts, dim=1)
+
+    # ---------------------------------------------------------------------------------------- generate
+    @overload
+    def generate(self, request: GenerationRequest) -> GenerationResult: ...
+
+    @overload
+    def generate(self, request: list[GenerationRequest]) -> list[GenerationResult]: ...
+
+    @torch.no_grad()
+    def generate(self, request: GenerationRequest | list[GenerationRequest]
+                 ) -> GenerationResult | list[GenerationResult]:
+        """Answer one request (or each of a list; every request is seeded on its own, so results do not
+        depend on how requests are grouped)."""
+        if isinstance(request, list):
+            return [self._generate_one(r) for r in request]
+        return self._generate_one(request)
+
+    def _generate_one(self, request: GenerationRequest) -> GenerationResult:
+        prompt = self.prompt_embeddings(request)
+        raw_ids = self.generate_answer_ids(prompt, request)
+        answer = normalise_answer(raw_ids, self.signal_vocab, want=[m for m in MODALITIES if m in request.want])
+        conditions = self.signal_conditions(prompt, answer)
+        result = GenerationResult(text=self.answer_text(answer.token_ids), signal_runs=answer.runs,
+                                  raw_token_ids=raw_ids, answer_token_ids=answer.token_ids,
+                                  conditions=conditions)
+        for modality, condition in conditions.items():
+            decoded = self.decoder(modality).decode(
+                condition, seed=request.seed + _DECODER_SEED_OFFSET[modality],
+                num_inference_steps=request.num_inference_steps, guidance_scale=request.guidance_scale)
+            getattr(result, {"image": "images", "video": "videos", "audio": "audios"}[modality]).extend(decoded)
+            if modality == "audio":
+                result.audio_sample_rate = self.decoders["audio"].sample_rate  # type: ignore[union-attr]
+        return result
+
+    def generate_answer_ids(self, prompt: torch.Tensor, request: GenerationRequest) -> list[int]:
+        """The LLM's answer token ids, cut at end-of-sequence and before a new ``###`` turn."""
+        settings = self.config.text_generation
+        attention = torch.ones(prompt.shape[:2], dtype=torch.long, device=prompt.device)
+        with torch.random.fork_rng(devices=[prompt.device] if prompt.device.type == "cuda" else []):
+            torch.manual_seed(request.seed)
+            sampling = {"do_sample": True, "temperature": settings.temperature, "top_p": settings.top_p} \
+                if settings.do_sample else {"do_sample": False}
+            output = self.llm.generate(
+                inputs_embeds=prompt, attention_mask=attention,
+                max_new_tokens=request.max_new_tokens or settings.max_new_tokens,
+                eos_token_id=self.tokenizer.eos_token_id, pad_token_id=self.tokenizer.eos_token_id,
+                **sampling)
+        ids = output[0].tolist()
+        if self.tokenizer.eos_token_id in ids:
+            ids = ids[:ids.index(self.tokenizer.eos_token_id)]
+        return self._cut_at_stop_string(ids)
+
+    def _cut_at_stop_string(self, ids: list[int]) -> list[int]:
+        text = ""
+        for index, token in enumerate(ids):
+            text += self.tokenizer.decode([token])
+            if STOP_STRING in text:
+                return ids[:index]
+        return ids
+
+    def answer_text(self, ids: list[int]) -> str:
+        plain = [token for token in ids if token not in self.signal_vocab.all_ids]
+        return self.tokenizer.decode(plain, skip_special_tokens=True).strip()
+
+    def signal_conditions(self, prompt: torch.Tensor, answer: NormalisedAnswer) -> dict[Modality, torch.Tensor]:
+        """Teacher-force prompt + normalised answer once and project the hidden states at each signal run."""
+        if not answer.runs:
+            return {}
+        answer_ids = torch.tensor([answer.token_ids], dtype=torch.long, device=prompt.device)
+        inputs = torch.cat([prompt, self.embed_ids(answer_ids).to(prompt.dtype)], dim=1)
+        hidden_states = self.llm(inputs_embeds=inputs, output_hidden_states=True).hidden_states
+        conditions: dict[Modality, torch.Tensor] = {}
+        for run in answer.runs:
+            projection = self.output_projections[run.modality]
+            start = prompt.shape[1] + run.start
+            states = hidden_states[projection.config.hidden_layer][:, start:start + run.length]
+            run_ids = torch.tensor([self.signal_vocab.run_ids[run.modality]], device=prompt.device)
+            conditions[run.modality] = projection(states, self.embed_ids(run_ids))
+        return conditions
+
+    def project_signal_states(self, modality: Modality, states: torch.Tensor) -> torch.Tensor:
+        """Project (B, N, hidden) signal-token states of ``modality`` into its decoder's conditioning space."""
+        run_ids = torch.tensor([self.signal_vocab.run_ids[modality]], device=states.device)
+        embeddings = self.embed_ids(run_ids).expand(states.shape[0], -1, -1)
+        return self.output_projections[modality](states, embeddings)
+
+    def output_modalities(self) -> tuple[Modality, ...]:
+        return MODALITIES
