@@ -5,7 +5,8 @@
 * ``paper-7b``: the paper's architecture at full size -- ImageBind-Huge, Vicuna-7B v0, SD-1.5, Zeroscope v2 576w,
   AudioLDM-l-full with their published configs -- and the grouping input projection.  Built on the meta device
   for parameter counting; pointed at local weight folders (``with_local_weights``) it is the real model.
-* ``paper-7b-legacy``: the same with the legacy linear input projection (the released 7b_tiva_v0 checkpoint).
+* ``paper-7b-legacy``: the same with the legacy linear input projection (the released 7b_tiva_v0 checkpoint);
+  ``tiny-legacy`` is its toy-sized counterpart.
 """
 
 from __future__ import annotations
@@ -188,8 +189,14 @@ def tiny() -> NextGPTConfig:
     )
 
 
+def tiny_legacy() -> NextGPTConfig:
+    """``tiny`` with the legacy linear input projection (the shape of the released 7b_tiva_v0 model)."""
+    return tiny().replace(preset="tiny-legacy", input_projection=InputProjectionConfig(kind="linear"))
+
+
 PRESETS: dict[str, Callable[[], NextGPTConfig]] = {
     "tiny": tiny,
+    "tiny-legacy": tiny_legacy,
     "paper-7b": lambda: _paper_7b("grouping"),
     "paper-7b-legacy": lambda: _paper_7b("linear"),
 }

@@ -8,6 +8,8 @@ embedding for AudioLDM, L2-normalised).  Same structure and sizes as the legacy 
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -20,10 +22,12 @@ class OutputProjection(nn.Module):
         super().__init__()
         self.config = config
         self.in_fc = nn.Linear(llm_dim, config.hidden_dim)
-        self.transformer = nn.Transformer(
-            d_model=config.hidden_dim, nhead=config.num_heads, num_encoder_layers=config.encoder_layers,
-            num_decoder_layers=config.decoder_layers, dim_feedforward=config.feedforward_dim, dropout=0.0,
-            batch_first=True, norm_first=True)
+        with warnings.catch_warnings():  # "enable_nested_tensor ... norm_first": irrelevant here
+            warnings.filterwarnings("ignore", message="enable_nested_tensor")
+            self.transformer = nn.Transformer(
+                d_model=config.hidden_dim, nhead=config.num_heads, num_encoder_layers=config.encoder_layers,
+                num_decoder_layers=config.decoder_layers, dim_feedforward=config.feedforward_dim, dropout=0.0,
+                batch_first=True, norm_first=True)
         self.out_fc = nn.Linear(config.hidden_dim, config.out_dim)
         self.queries = nn.Parameter(torch.randn(1, config.num_queries, config.hidden_dim))
 

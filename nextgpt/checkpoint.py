@@ -1,0 +1,197 @@
+"""Save and load the trainable part of a NextGPT (safetensors), with its config and a manifest.
+
+A checkpoint folder holds:
+
+* ``config.json``: the full NextGPTConfig (preset name included) and the format version;
+* ``trainable.safetensors``: every parameter of the trainable components (input projection, LoRA, signal-token
+  rows, output projections), whatever the current freezing state;
+* ``manifest.json``: tensor names and shapes, the sha256 of the tensor file and a fingerprint of the frozen
+  weights when they are cheap to hash (tiny models), so loading onto different frozen weights is detected;
+* ``tokenizer/``: for the built-in tiny tokenizer, the exact tokenizer the model was built with.
+
+Frozen parts are never stored: they come from the preset's seed (tiny) or from local folders (paper scale).
+Folders are written to a temporary sibling and renamed into place, so a crash never leaves half a checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from nextgpt.config import NextGPTConfig
+from nextgpt.errors import CheckpointError, ConfigError
+from nextgpt.parameters import TRAINABLE_COMPONENTS, component_of
+
+FORMAT_VERSION = 1
+CONFIG_FILE, TENSORS_FILE, MANIFEST_FILE, TOKENIZER_DIR = (
+    "config.json", "trainable.safetensors", "manifest.json", "tokenizer")
+#: Frozen weights are fingerprinted when they hold fewer values than this (the tiny preset: ~8M).
+FINGERPRINT_LIMIT = 50_000_000
+
+
+def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {name: param.detach().cpu().contiguous() for name, param in model.named_parameters()
+            if component_of(name) in TRAINABLE_COMPONENTS}
+
+
+def frozen_fingerprint(model: torch.nn.Module) -> str | None:
+    """sha256 over the frozen parameters (names, shapes, float32 bytes), or None for large models."""
+    frozen = [(n, p) for n, p in model.named_parameters() if component_of(n) not in TRAINABLE_COMPONENTS]
+    if sum(p.numel() for _, p in frozen) > FINGERPRINT_LIMIT or any(p.is_meta for _, p in frozen):
+        return None
+    digest = hashlib.sha256()
+    for name, param in frozen:
+        digest.update(f"{name}:{tuple(param.shape)}".encode())
+        digest.update(param.detach().float().cpu().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_checkpoint_folder(out_dir: str | Path, config: NextGPTConfig, state: dict[str, torch.Tensor], *,
+                            fingerprint: str | None = None, tokenizer: Any = None,
+                            extra_manifest: dict[str, Any] | None = None) -> Path:
+    """Write a checkpoint folder atomically (temporary sibling, then rename)."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        (staging / CONFIG_FILE).write_text(json.dumps(
+            {"format_version": FORMAT_VERSION, "config": config.to_dict()}, indent=2), encoding="utf-8")
+        save_file({k: v.contiguous() for k, v in state.items()}, str(staging / TENSORS_FILE))
+        if tokenizer is not None and config.tokenizer.kind == "built-in-tiny":
+            tokenizer.save_pretrained(str(staging / TOKENIZER_DIR))
+        manifest = {"tensors": {k: list(v.shape) for k, v in sorted(state.items())},
+                    "tensors_sha256": _sha256_file(staging / TENSORS_FILE),
+                    "frozen_fingerprint": fingerprint, **(extra_manifest or {})}
+        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        if out_dir.exists():
+            backup = out_dir.with_name(f".{out_dir.name}.old")
+            shutil.rmtree(backup, ignore_errors=True)
+            os.replace(out_dir, backup)
+            os.replace(staging, out_dir)
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            os.replace(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out_dir
+
+
+def save_checkpoint(model: Any, out_dir: str | Path) -> Path:
+    """Save ``model``'s trainable part (see module docstring)."""
+    return write_checkpoint_folder(out_dir, model.config, trainable_state(model),
+                                   fingerprint=frozen_fingerprint(model), tokenizer=model.tokenizer)
+
+
+def read_checkpoint_config(path: str | Path) -> NextGPTConfig:
+    path = Path(path)
+    config_file = path / CONFIG_FILE
+    if not config_file.is_file():
+        raise CheckpointError(f"{path} is not a nextgpt-bench checkpoint: {CONFIG_FILE} is missing "
+                              f"(expected {CONFIG_FILE}, {TENSORS_FILE} and {MANIFEST_FILE})")
+    try:
+        data = json.loads(config_file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise CheckpointError(f"{config_file} is not valid JSON ({error})") from error
+    if data.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"{config_file}: format_version {data.get('format_version')!r} is not supported "
+                              f"(expected {FORMAT_VERSION})")
+    try:
+        return NextGPTConfig.from_dict(data["config"])
+    except (ConfigError, KeyError) as error:
+        raise CheckpointError(f"{config_file}: invalid config: {error}") from error
+
+
+def load_checkpoint(path: str | Path, *, preset: str | None = None, device: str | torch.device = "cpu",
+                    config_override: NextGPTConfig | None = None) -> Any:
+    """Build the model a checkpoint was saved from and load its trainable tensors.
+
+    ``preset``: refuse a checkpoint saved from another preset.  ``config_override``: build from this config
+    instead (e.g. the same preset pointed at local weight folders); its architecture must match.
+    """
+    from nextgpt.building import build_model
+
+    path = Path(path)
+    saved = read_checkpoint_config(path)
+    if preset is not None and saved.preset != preset:
+        raise CheckpointError(f"checkpoint {path} was saved from preset {saved.preset!r}, not {preset!r}; "
+                              f"use --preset {saved.preset} (or a checkpoint of {preset!r})")
+    config = config_override or saved
+    model = build_model(config, device=device)
+    if config.tokenizer.kind == "built-in-tiny" and (path / TOKENIZER_DIR).is_dir():
+        _check_same_tokenizer(model.tokenizer, path / TOKENIZER_DIR)
+    manifest = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8")) \
+        if (path / MANIFEST_FILE).is_file() else {}
+    load_trainable_state(model, _read_tensors(path), source=str(path / TENSORS_FILE),
+                         absent_ok=manifest.get("absent_tensors", []))
+    expected = manifest.get("frozen_fingerprint")
+    if expected is not None:
+        actual = frozen_fingerprint(model)
+        if actual is not None and actual != expected:
+            raise CheckpointError(f"checkpoint {path} was trained on different frozen weights than this build "
+                                  "produces (frozen fingerprint mismatch): the preset's init_seed or component "
+                                  "versions changed")
+    return model
+
+
+def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
+    tensor_file = path / TENSORS_FILE
+    if not tensor_file.is_file():
+        raise CheckpointError(f"checkpoint {path} has no {TENSORS_FILE}")
+    try:
+        return load_file(str(tensor_file))
+    except Exception as error:  # safetensors raises its own error types for corrupt headers
+        raise CheckpointError(f"{tensor_file} cannot be read as safetensors ({error})") from error
+
+
+def load_trainable_state(model: torch.nn.Module, state: dict[str, torch.Tensor], *, source: str,
+                         absent_ok: list[str] | tuple[str, ...] = ()) -> None:
+    """Copy ``state`` into the model's trainable parameters; any missing (unless listed in ``absent_ok``),
+    unexpected or mis-shaped tensor is an error that lists the names."""
+    params = {name: p for name, p in model.named_parameters() if component_of(name) in TRAINABLE_COMPONENTS}
+    missing = sorted(set(params) - set(state) - set(absent_ok))
+    unexpected = sorted(set(state) - set(params))
+    mismatched = [f"{name}: checkpoint {tuple(state[name].shape)} vs model {tuple(params[name].shape)}"
+                  for name in sorted(set(params) & set(state)) if state[name].shape != params[name].shape]
+    if missing or unexpected or mismatched:
+        raise CheckpointError(describe_key_problems(source, missing, unexpected, mismatched))
+    with torch.no_grad():
+        for name, param in params.items():
+            if name not in state:
+                continue
+            param.copy_(state[name].to(device=param.device, dtype=param.dtype))
+
+
+def describe_key_problems(source: str, missing: list[str], unexpected: list[str], mismatched: list[str],
+                          limit: int = 12) -> str:
+    lines = [f"{source} does not fit the model:"]
+    for title, items in (("missing", missing), ("unexpected", unexpected), ("shape mismatch", mismatched)):
+        if items:
+            shown = "\n    ".join(items[:limit])
+            more = f"\n    ... and {len(items) - limit} more" if len(items) > limit else ""
+            lines.append(f"  {title} ({len(items)}):\n    {shown}{more}")
+    return "\n".join(lines)
+
+
+def _check_same_tokenizer(tokenizer: Any, saved_dir: Path) -> None:
+    from transformers import AutoTokenizer
+
+    saved = AutoTokenizer.from_pretrained(str(saved_dir), local_files_only=True)
+    if saved.get_vocab() != tokenizer.get_vocab():
+        raise CheckpointError(f"the tokenizer saved in {saved_dir} differs from the one this build produces; "
+                              "the checkpoint belongs to another tokenizer version")

@@ -1,0 +1,167 @@
+"""Model commands: ``model-card``, ``generate``, ``demo``, ``convert-legacy``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from nextgpt.config import MODALITIES, check_modality
+from nextgpt.errors import ConfigError, MissingWeightsError
+
+_WEIGHT_FLAGS = {"imagebind": "--imagebind", "llm": "--llm-path", "image_decoder": "--image-decoder",
+                 "video_decoder": "--video-decoder", "audio_decoder": "--audio-decoder"}
+
+
+def register(subparsers: Any) -> None:
+    card = subparsers.add_parser("model-card", help="parameter table of a preset beside the paper's figures")
+    card.add_argument("--preset", default="paper-7b")
+    card.add_argument("--json", action="store_true", help="print the table as JSON")
+    card.set_defaults(func=run_model_card)
+
+    generate = subparsers.add_parser("generate", help="answer one prompt with text, images, videos, audio")
+    _add_model_arguments(generate)
+    generate.add_argument("--text", required=True, help="the user's message")
+    generate.add_argument("--image", action="append", default=[], metavar="FILE", help="input image (repeatable)")
+    generate.add_argument("--video", action="append", default=[], metavar="FILE", help="input video (repeatable)")
+    generate.add_argument("--audio", action="append", default=[], metavar="FILE",
+                          help="input audio, 16 kHz (repeatable)")
+    generate.add_argument("--want", default="", metavar="MODALITIES",
+                          help="comma-separated outputs to force (image,video,audio) by appending their signal "
+                               "tokens when the model emits none")
+    generate.add_argument("--out", required=True, type=Path, help="folder for the answer and generated media")
+    generate.add_argument("--json", action="store_true", help='print {"text": ..., "files": [...]}')
+    generate.set_defaults(func=run_generate)
+
+    demo = subparsers.add_parser("demo", help="any-to-any demo on the tiny model: image+video+audio in and out")
+    _add_model_arguments(demo)
+    demo.add_argument("--out", type=Path, default=Path("out/demo"))
+    demo.set_defaults(func=run_demo)
+
+    convert = subparsers.add_parser("convert-legacy",
+                                    help="convert the official legacy delta pytorch_model.pt into a checkpoint")
+    convert.add_argument("--delta", required=True, type=Path, help="the legacy pytorch_model.pt")
+    convert.add_argument("--preset", default="paper-7b-legacy")
+    convert.add_argument("--out", required=True, type=Path)
+    convert.add_argument("--allow-missing", action="store_true",
+                         help="accept a delta without some trainable tensors (e.g. no LoRA before stage 3)")
+    convert.set_defaults(func=run_convert_legacy)
+
+
+def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", default="tiny", help="tiny, tiny-legacy, paper-7b, paper-7b-legacy")
+    parser.add_argument("--checkpoint", type=Path, help="checkpoint folder saved by nextgpt-bench")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-new-tokens", type=int)
+    parser.add_argument("--steps", type=int, help="diffusion steps (default: the preset's)")
+    for field_name, flag in _WEIGHT_FLAGS.items():
+        parser.add_argument(flag, dest=field_name, type=Path,
+                            help=f"paper presets: local {field_name.replace('_', ' ')} weights")
+
+
+def load_model_from_args(args: argparse.Namespace) -> Any:
+    from nextgpt.building import build_model
+    from nextgpt.checkpoint import load_checkpoint
+    from nextgpt.presets import get_preset, with_local_weights
+
+    config = get_preset(args.preset)
+    if args.preset.startswith("paper-"):
+        paths = {name: getattr(args, name) for name in _WEIGHT_FLAGS}
+        absent = [_WEIGHT_FLAGS[name] for name, value in paths.items() if value is None]
+        if absent:
+            raise MissingWeightsError(f"preset {args.preset} runs on local weights; pass {', '.join(absent)} "
+                                      "(see README: 'Real weights')")
+        config = with_local_weights(config, **paths)
+    if args.checkpoint is not None:
+        override = config if args.preset.startswith("paper-") else None
+        return load_checkpoint(args.checkpoint, preset=args.preset, device=args.device, config_override=override)
+    return build_model(config, device=args.device)
+
+
+def parse_want(text: str) -> list[str]:
+    wanted = [item.strip() for item in text.split(",") if item.strip()]
+    for item in wanted:
+        check_modality(item, where="--want")
+    return wanted
+
+
+def write_result(result: Any, out: Path) -> list[str]:
+    from nextgpt.media_writers import write_png, write_video, write_wav
+
+    out.mkdir(parents=True, exist_ok=True)
+    files = [out / "answer.txt"]
+    files[0].write_text(result.text + "\n", encoding="utf-8")
+    files += [write_png(image, out / f"image_{i}.png") for i, image in enumerate(result.images)]
+    files += [write_video(video, out / f"video_{i}.mp4") for i, video in enumerate(result.videos)]
+    files += [write_wav(audio, out / f"audio_{i}.wav", result.audio_sample_rate)
+              for i, audio in enumerate(result.audios)]
+    summary = {"text": result.text, "files": [str(f) for f in files],
+               "signal_runs": [{"modality": r.modality, "status": r.status, "dropped": r.dropped}
+                               for r in result.signal_runs]}
+    (out / "result.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return [str(f) for f in files]
+
+
+def run_model_card(args: argparse.Namespace) -> int:
+    from nextgpt.model_card import model_card
+
+    card = model_card(args.preset)
+    print(json.dumps(card.to_json(), indent=2) if args.json else card.to_text())
+    return 0
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    from nextgpt.generation import GenerationRequest
+
+    want = parse_want(args.want)
+    model = load_model_from_args(args)
+    request = GenerationRequest.build(args.text, images=args.image, videos=args.video, audios=args.audio,
+                                      want=want, seed=args.seed, max_new_tokens=args.max_new_tokens,
+                                      num_inference_steps=args.steps)
+    result = model.generate(request)
+    files = write_result(result, args.out)
+    if args.json:
+        print(json.dumps({"text": result.text, "files": files}))
+    else:
+        print(f"answer: {result.text!r}")
+        for run in result.signal_runs:
+            print(f"{run.modality}: signal tokens {run.status}" + (f", {run.dropped} dropped" if run.dropped else ""))
+        print("\n".join(f"wrote {f}" for f in files))
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from nextgpt.demo_inputs import write_demo_inputs
+    from nextgpt.generation import GenerationRequest
+
+    if args.preset.startswith("paper-") and args.checkpoint is None and args.imagebind is None:
+        raise ConfigError("the demo runs on the tiny preset; paper presets need local weights (see README)")
+    inputs = write_demo_inputs(args.out / "inputs")
+    print(f"inputs: {', '.join(str(p) for p in inputs.values())}", file=sys.stderr)
+    model = load_model_from_args(args)
+    request = GenerationRequest.build(
+        "Here is a picture, a clip and a sound. Describe them, then show me an image, a video and a sound.",
+        images=[inputs["image"]], videos=[inputs["video"]], audios=[inputs["audio"]], want=list(MODALITIES),
+        seed=args.seed, max_new_tokens=args.max_new_tokens, num_inference_steps=args.steps)
+    result = model.generate(request)
+    files = write_result(result, args.out)
+    print(f"answer: {result.text!r}")
+    for run in result.signal_runs:
+        print(f"{run.modality}: signal tokens {run.status}")
+    print("\n".join(f"wrote {f}" for f in files))
+    return 0
+
+
+def run_convert_legacy(args: argparse.Namespace) -> int:
+    from nextgpt.legacy_checkpoint import convert_legacy_checkpoint
+    from nextgpt.presets import get_preset
+
+    conversion = convert_legacy_checkpoint(args.delta, get_preset(args.preset), args.out,
+                                           allow_missing=args.allow_missing)
+    print(f"{args.delta}: {conversion.summary()}; wrote {args.out}")
+    for name in conversion.missing:
+        print(f"  kept initial values (absent from the delta): {name}")
+    return 0
