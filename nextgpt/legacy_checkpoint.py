@@ -3,16 +3,14 @@
 The legacy training code (``NExT-GPT-Lagacy/code/model/agent.py``, ``save_model``) stores every trainable
 parameter of its ``NextGPTModel`` under these names, which map to ours as follows:
 
-=====================================================================  ===========================================
-legacy                                                                 nextgpt-bench
-=====================================================================  ===========================================
-``llama_proj.{weight,bias}``                                           ``input_projection.linear.*``
-``gen_text_hidden_fcs.0.{fc,tfm,model,query_embs}``                    ``output_projections.image.{in_fc,transformer,out_fc,queries}``
-``gen_text_hidden_fcs_video.0.*`` / ``gen_text_hidden_fcs_audio.0.*``  ``output_projections.video.*`` / ``.audio.*``
-``llama_model.base_model.model.model.layers.N.self_attn.P.lora_A.weight``  ``llm.base_model.model.model.layers.N.self_attn.P.lora_A.default.weight``
-``llama_model[.base_model.model].model.embed_tokens.weight``           rows past the base vocabulary -> ``...embed_tokens.extra``
-``llama_model[.base_model.model].lm_head.weight``                      rows past the base vocabulary -> ``...lm_head.extra``
-=====================================================================  ===========================================
+* ``llama_proj.{weight,bias}`` -> ``input_projection.linear.*``;
+* ``gen_text_hidden_fcs.0.*``, ``gen_text_hidden_fcs_video.0.*``, ``gen_text_hidden_fcs_audio.0.*`` ->
+  ``output_projections.{image,video,audio}.*``, with ``fc`` -> ``in_fc``, ``tfm`` -> ``transformer``,
+  ``model`` -> ``out_fc`` and ``query_embs`` -> ``queries``;
+* ``llama_model.base_model.model.model.layers.N.self_attn.P.lora_A[.default].weight`` (and ``lora_B``) ->
+  ``llm.base_model.model.model.layers.N.self_attn.P.lora_A.default.weight``;
+* ``llama_model[.base_model.model].model.embed_tokens.weight`` and ``...lm_head.weight`` (the full resized
+  matrices): the rows past the base vocabulary -> ``...embed_tokens.extra`` / ``...lm_head.extra``.
 
 The file is read with ``torch.load(weights_only=True)``: no pickled code runs.  Every key that maps nowhere,
 every expected tensor the file lacks and every shape that differs is reported by name.

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from transformers import CLIPTokenizer, PreTrainedTokenizerFast, RobertaTokenizer
 
-_CORPUS_WORDS = """
+_CORPUS_TEXT = """
 a an the this that these those is are was were be been being has have had do does did of in on at to from with
 without by for and or but not no yes there here it its it's he she they we you i me my your our their what which who
 where when why how many much more most less few some any all each every one two three four five six seven eight
@@ -32,12 +32,12 @@ question human assistant user system sure here's okay of course sorry thanks tha
 then after before while during again also only just very really quite rather too so such same other another
 second seconds minute time times begin begins end ends start starts stop stops repeat repeats steady rising falling
 image: video: audio: text: ### human: assistant: <img> </img> [img] [vid] [aud]
-""".split()
+"""
 
 
 def llm_corpus() -> list[str]:
     """The training text of the tiny LLM tokenizer (deterministic)."""
-    words = sorted(set(_CORPUS_WORDS))
+    words = sorted(set(_CORPUS_TEXT.split()))
     lines = [" ".join(words[i:i + 12]) for i in range(0, len(words), 12)]
     lines += [f"a {c} {s} on a {b} background" for c in ("red", "green", "blue", "yellow")
               for s in ("circle", "square", "triangle") for b in ("white", "black", "gray")]

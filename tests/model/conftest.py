@@ -16,3 +16,4 @@ def tiny_model() -> NextGPT:
 @pytest.fixture()
 def fresh_tiny_model() -> NextGPT:
     return build_model(tiny())
+
