@@ -109,7 +109,7 @@ def test_invalid_config_values_are_named() -> None:
         NextGPTConfig.from_dict(data)
     data = tiny().to_dict()
     data["output_projections"]["audio"]["num_queries"] = 77
-    with pytest.raises(ConfigError, match="audio.num_queries must be 1"):
+    with pytest.raises(ConfigError, match=r"audio\.num_queries must be 1"):
         NextGPTConfig.from_dict(data)
 
 
