@@ -1,0 +1,68 @@
+"""CIDEr-D as pycocoevalcap computes it (sigma 6, clipped tf-idf, x10), vectorised.
+
+CIDEr-D needs the whole corpus: its idf comes from document frequencies over *all* reference sets, so it
+cannot stream. Two pycocoevalcap details are reproduced on purpose because they change values:
+the Gaussian length penalty uses the number of *bigrams* (its ``length`` counter only counts n == 2), and
+n-grams of a prediction that never occur in the references get idf ``log(N)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from metrics.captions.ngrams import count_ngrams, lookup
+from metrics.defaults import CIDER_MAX_ORDER, CIDER_SIGMA
+
+
+def coco_cider_d(
+    predictions: Sequence[str],
+    references: Sequence[Sequence[str]],
+    sigma: float = CIDER_SIGMA,
+    max_order: int = CIDER_MAX_ORDER,
+) -> tuple[float, np.ndarray]:
+    """(corpus CIDEr-D, per-image scores) for tokenised text."""
+    n_images = len(predictions)
+    ref_counts = np.array([len(refs) for refs in references], dtype=np.int64)
+    sentences = [p.split() for p in predictions] + [r.split() for refs in references for r in refs]
+    table = count_ngrams(sentences, max_order)
+    image_of_ref = np.repeat(np.arange(n_images, dtype=np.int64), ref_counts)
+    image_of_sentence = np.concatenate([np.arange(n_images, dtype=np.int64), image_of_ref])
+    is_ref = table.sentence >= n_images
+
+    # document frequency: number of images whose reference set contains the n-gram
+    image_gram = np.unique(image_of_sentence[table.sentence[is_ref]] * table.n_grams + table.gram[is_ref])
+    document_frequency = np.bincount(image_gram % table.n_grams, minlength=table.n_grams)
+    log_n = np.log(float(n_images))
+    idf = log_n - np.log(np.maximum(1.0, document_frequency.astype(np.float64)))
+
+    weight = table.count.astype(np.float64) * idf[table.gram]
+    n_sentences = len(sentences)
+    norms = np.zeros((n_sentences, max_order))
+    np.add.at(norms, (table.sentence, table.order), weight**2)
+    norms = np.sqrt(norms)
+    bigrams = np.maximum(table.lengths - 1, 0).astype(np.float64)
+
+    # clipped dot products between each reference and its image's prediction
+    hyp = ~is_ref
+    hyp_key = table.sentence[hyp] * table.n_grams + table.gram[hyp]  # sorted: table is sorted by sentence
+    ref_sentence = table.sentence[is_ref]
+    ref_weight = weight[is_ref]
+    hyp_weight = lookup(hyp_key, weight[hyp], image_of_sentence[ref_sentence] * table.n_grams +
+                        table.gram[is_ref], 0.0)
+    dots = np.zeros((n_sentences, max_order))
+    np.add.at(dots, (ref_sentence, table.order[is_ref]), np.minimum(hyp_weight, ref_weight) * ref_weight)
+    dots = dots[n_images:]
+
+    ref_norms = norms[n_images:]
+    hyp_norms = norms[image_of_ref]
+    both = (hyp_norms != 0) & (ref_norms != 0)
+    values = np.where(both, dots / np.where(both, hyp_norms * ref_norms, 1.0), dots)
+    delta = bigrams[image_of_ref] - bigrams[n_images:]
+    values = values * (np.e ** (-(delta**2) / (2 * sigma**2)))[:, None]
+
+    per_image_sum = np.zeros((n_images, max_order))
+    np.add.at(per_image_sum, image_of_ref, values)
+    scores = per_image_sum.mean(axis=1) / ref_counts * 10.0
+    return float(np.mean(scores)), scores
