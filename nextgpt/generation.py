@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from nextgpt.config import Modality, check_modality
-from nextgpt.errors import MediaError
+from nextgpt.errors import ConfigError, MediaError
 from nextgpt.signal_tokens import SignalRun
 
 #: A media input: a file path, a PIL image (images only) or an already preprocessed tensor
@@ -43,6 +43,9 @@ class GenerationRequest:
     text: str
     media: tuple[MediaInput, ...] = ()
     want: frozenset[Modality] = frozenset()
+    #: Output modalities the model may produce; the signal tokens of all others are suppressed while decoding.
+    #: None lets the model choose freely.
+    allowed_outputs: frozenset[Modality] | None = None
     seed: int = 0
     max_new_tokens: int | None = None
     num_inference_steps: int | None = None
@@ -51,14 +54,22 @@ class GenerationRequest:
     def __post_init__(self) -> None:
         for modality in self.want:
             check_modality(modality, where="GenerationRequest.want")
+        for modality in self.allowed_outputs or ():
+            check_modality(modality, where="GenerationRequest.allowed_outputs")
+        if self.allowed_outputs is not None and not self.want <= self.allowed_outputs:
+            raise ConfigError(f"GenerationRequest: want {sorted(self.want)} is not within allowed_outputs "
+                              f"{sorted(self.allowed_outputs)}")
 
     @classmethod
     def build(cls, text: str, *, images: Sequence[MediaSource] = (), videos: Sequence[MediaSource] = (),
-              audios: Sequence[MediaSource] = (), want: Sequence[str] = (), **settings: Any) -> GenerationRequest:
+              audios: Sequence[MediaSource] = (), want: Sequence[str] = (),
+              allowed_outputs: Sequence[str] | None = None, **settings: Any) -> GenerationRequest:
         media = ([MediaInput("image", s) for s in images] + [MediaInput("video", s) for s in videos]
                  + [MediaInput("audio", s) for s in audios])
         wanted = frozenset(check_modality(m, where="want") for m in want)
-        return cls(text=text, media=tuple(media), want=wanted, **settings)
+        allowed = None if allowed_outputs is None else frozenset(
+            check_modality(m, where="allowed_outputs") for m in allowed_outputs)
+        return cls(text=text, media=tuple(media), want=wanted, allowed_outputs=allowed, **settings)
 
 
 @dataclass

@@ -144,15 +144,23 @@ class NextGPT(nn.Module):
             torch.manual_seed(request.seed)
             sampling = {"do_sample": True, "temperature": settings.temperature, "top_p": settings.top_p} \
                 if settings.do_sample else {"do_sample": False}
+            suppressed = self.suppressed_token_ids(request)
             output = self.llm.generate(
                 inputs_embeds=prompt, attention_mask=attention,
                 max_new_tokens=request.max_new_tokens or settings.max_new_tokens,
                 eos_token_id=self.tokenizer.eos_token_id, pad_token_id=self.tokenizer.eos_token_id,
-                **sampling)
+                suppress_tokens=suppressed or None, **sampling)
         ids = output[0].tolist()
         if self.tokenizer.eos_token_id in ids:
             ids = ids[:ids.index(self.tokenizer.eos_token_id)]
         return self._cut_at_stop_string(ids)
+
+    def suppressed_token_ids(self, request: GenerationRequest) -> list[int]:
+        """Signal tokens of the modalities ``request.allowed_outputs`` excludes."""
+        if request.allowed_outputs is None:
+            return []
+        return [token for modality, ids in self.signal_vocab.run_ids.items()
+                if modality not in request.allowed_outputs for token in ids]
 
     def _cut_at_stop_string(self, ids: list[int]) -> list[int]:
         text = ""

@@ -105,3 +105,25 @@ def test_batch_of_requests_equals_one_by_one(tiny_model: NextGPT) -> None:
     alone = [tiny_model.generate(r) for r in requests]
     assert [r.text for r in together] == [r.text for r in alone]
     assert np.array_equal(together[1].audios[0], alone[1].audios[0])
+
+
+def test_allowed_outputs_suppress_other_signal_tokens(fresh_tiny_model: NextGPT) -> None:
+    """A model pushed to emit nothing but signal tokens emits only the allowed modalities' ones."""
+    model = fresh_tiny_model
+    base_vocab = model.config.llm.vocab_size
+
+    def favour_signal_tokens(module: torch.nn.Module, args: object, logits: torch.Tensor) -> torch.Tensor:
+        logits = logits.clone()
+        logits[..., base_vocab:] += 1000.0
+        return logits
+
+    model.llm.get_output_embeddings().register_forward_hook(favour_signal_tokens)
+    vocab = model.signal_vocab
+    free = model.generate(GenerationRequest.build("make something", max_new_tokens=12))
+    assert set(free.raw_token_ids) <= vocab.all_ids  # the hook works: only signal tokens and markers
+    only_audio = model.generate(GenerationRequest.build("make something", allowed_outputs=["audio"],
+                                                        max_new_tokens=12))
+    assert set(only_audio.raw_token_ids) <= set(vocab.run_ids["audio"]) | set(vocab.marker_ids)
+    assert only_audio.produced == ["audio"]
+    nothing = model.generate(GenerationRequest.build("make something", allowed_outputs=[], max_new_tokens=12))
+    assert nothing.produced == [] and nothing.images == [] and nothing.audios == []
