@@ -11,17 +11,17 @@ from collections.abc import Mapping, Sequence
 
 import torch
 import torch.distributed as dist
-from torchmetrics import Metric
 
 from metrics.captions.bleu import BleuStatistics, bleu_statistics, corpus_bleu_from_statistics
 from metrics.captions.ptb_tokenizer import get_tokenizer
 from metrics.captions.suite import CAPTION_METRICS, CaptionScores, score_captions
 from metrics.defaults import BLEU_MAX_ORDER, DEFAULT_CAPTION_TOKENIZER
 from metrics.errors import CaptionInputError
+from metrics.metric_base import ResultMetric
 from metrics.provenance import MetricResult, Provenance
 
 
-class CocoBLEU(Metric):
+class CocoBLEU(ResultMetric):
     """COCO corpus BLEU-1..4 from streamed (prediction, references) pairs."""
 
     higher_is_better = True

@@ -1,0 +1,185 @@
+"""CLIP score (text-image), CLIP-I (image-image) and CLIPSIM (video: mean CLIP score over frames).
+
+CLIP score = mean over samples of max(100 * cos(image, text), 0): the clamp is *per sample* (torchmetrics
+clamps the batch mean instead, which gives a different number whenever some cosines are negative). The
+number of clamped samples and of texts truncated to CLIP's 77-token context are counted and reported.
+The backbone is part of the name: ``clip_score[clip-vit-b-32]`` and ``clip_score[clip-vit-l-14]`` differ.
+CLIP-I is the mean cosine (not x100, not clamped) between paired images' embeddings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from metrics.bootstrap import bootstrap_mean
+from metrics.defaults import CLIP_LOGIT_SCALE
+from metrics.errors import FeatureError, MediaError
+from metrics.metric_base import ResultMetric
+from metrics.provenance import MetricResult, Provenance, warn
+
+
+def clip_score_per_sample(image_embeddings: torch.Tensor, text_embeddings: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """(per-sample max(100 cos, 0), number of samples whose cosine was negative and got clamped)."""
+    if image_embeddings.shape != text_embeddings.shape:
+        raise FeatureError(f"CLIP score: {image_embeddings.shape[0]} image and {text_embeddings.shape[0]} text "
+                           "embeddings; pass one prompt per image")
+    if not (torch.isfinite(image_embeddings).all() and torch.isfinite(text_embeddings).all()):
+        raise FeatureError("CLIP score: embeddings contain NaN or inf")
+    cosine = F.cosine_similarity(image_embeddings.double(), text_embeddings.double(), dim=-1)
+    raw = CLIP_LOGIT_SCALE * cosine
+    return raw.clamp(min=0.0), int((raw < 0).sum())
+
+
+def _resolve_model(model: Any) -> Any:
+    if isinstance(model, str):
+        from metrics.extractors.registry import build_extractor
+
+        return build_extractor(model)
+    return model
+
+
+def _model_identity(model: Any) -> tuple[str, bool, str | None]:
+    name = model.name
+    from metrics.extractors.registry import extractor_spec
+
+    try:
+        canonical = extractor_spec(name).canonical
+    except Exception:  # an unregistered custom model is never canonical
+        canonical = False
+    return name, canonical, getattr(model, "weights_sha256", None)
+
+
+class _ClipMetricBase(ResultMetric):
+    higher_is_better = True
+    is_differentiable = False
+    full_state_update = False
+    metric_name = "clip"
+
+    def __init__(self, model: Any = "clip-vit-b-32", keep_per_sample: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.model = _resolve_model(model)
+        self.keep_per_sample = keep_per_sample
+        self.add_state("score_sum", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("n", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("n_clamped", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("n_truncated", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("per_sample", [], dist_reduce_fx="cat")
+
+    def _add(self, scores: torch.Tensor, clamped: int = 0, truncated: int = 0) -> None:
+        self.score_sum += scores.sum()
+        self.n += scores.numel()
+        self.n_clamped += clamped
+        self.n_truncated += truncated
+        if self.keep_per_sample:
+            self.per_sample.append(scores.double())
+
+    def _text_embeddings(self, texts: list[str]) -> tuple[torch.Tensor, int]:
+        if any(not t.strip() for t in texts):
+            raise MediaError(f"{self.metric_name}: empty prompt(s) at positions "
+                             f"{[i for i, t in enumerate(texts) if not t.strip()][:5]}")
+        tokens, truncated = self.model.tokenize(list(texts))
+        with torch.inference_mode():
+            return self.model.encode_text(tokens), int(sum(truncated))
+
+    def _image_embeddings(self, images: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode():
+            return self.model.encode_image(images)
+
+    def compute(self, bootstrap: int = 0, seed: int = 0) -> MetricResult:
+        n = int(self.n)
+        if n == 0:
+            raise FeatureError(f"{self.metric_name}: no samples were added")
+        value = float(self.score_sum / self.n)
+        warnings: list[str] = []
+        if int(self.n_truncated):
+            warn(warnings, f"{int(self.n_truncated)} of {n} texts were longer than the 77-token context and truncated")
+        if int(self.n_clamped):
+            warn(warnings, f"{int(self.n_clamped)} of {n} samples had a negative cosine, clamped to 0 per sample")
+        ci = None
+        if bootstrap:
+            per_sample = self.per_sample
+            if isinstance(per_sample, list):
+                per_sample = torch.cat(per_sample) if per_sample else torch.zeros(0)
+            if per_sample.numel() != n:
+                raise FeatureError(f"{self.metric_name}: a bootstrap needs keep_per_sample=True")
+            ci = bootstrap_mean(per_sample.numpy(), n_resamples=bootstrap, seed=seed)
+        name, canonical, sha = _model_identity(self.model)
+        prov = Provenance(
+            metric=self.metric_name, extractor=name, extractor_canonical=canonical, weights_sha256=sha,
+            resize="clip-bicubic-center-crop" if canonical else "toy", dtype="float32 embeddings, float64 cosine",
+            n_samples=n, seed=seed if bootstrap else None, tokenizer=f"{name} tokenizer (77-token context)",
+            settings=self._settings(), warnings=tuple(warnings),
+        )
+        return MetricResult(self.metric_name, value, prov, ci,
+                            details={"n_clamped": int(self.n_clamped), "n_truncated": int(self.n_truncated)})
+
+    def _settings(self) -> tuple[tuple[str, Any], ...]:
+        return (("clamp", "per-sample max(100*cos, 0)"),)
+
+
+class CLIPScore(_ClipMetricBase):
+    """Text-image CLIP score: one prompt per image."""
+
+    metric_name = "clip_score"
+
+    def update(self, images: torch.Tensor, prompts: list[str]) -> None:
+        if len(prompts) != images.shape[0]:
+            raise MediaError(f"clip_score: {images.shape[0]} images but {len(prompts)} prompts")
+        text, truncated = self._text_embeddings(list(prompts))
+        scores, clamped = clip_score_per_sample(self._image_embeddings(images), text)
+        self._add(scores, clamped, truncated)
+
+
+class CLIPImageSimilarity(_ClipMetricBase):
+    """CLIP-I: mean cosine between embeddings of paired images (e.g. edited vs source, generated vs real)."""
+
+    metric_name = "clip_i"
+
+    def update(self, images: torch.Tensor, other_images: torch.Tensor) -> None:
+        if images.shape[0] != other_images.shape[0]:
+            raise MediaError(f"clip_i: {images.shape[0]} images vs {other_images.shape[0]} paired images")
+        a, b = self._image_embeddings(images), self._image_embeddings(other_images)
+        if not (torch.isfinite(a).all() and torch.isfinite(b).all()):
+            raise FeatureError("clip_i: embeddings contain NaN or inf")
+        self._add(F.cosine_similarity(a.double(), b.double(), dim=-1))
+
+    def _settings(self) -> tuple[tuple[str, Any], ...]:
+        return (("scale", "cosine, no x100, no clamp"),)
+
+
+class CLIPSIM(_ClipMetricBase):
+    """Video CLIPSIM: per video, the mean over frames of max(100 cos(frame, prompt), 0); then mean over videos."""
+
+    metric_name = "clipsim"
+
+    def update(self, videos: list[torch.Tensor], prompts: list[str]) -> None:
+        if len(videos) != len(prompts):
+            raise MediaError(f"clipsim: {len(videos)} videos but {len(prompts)} prompts")
+        text, truncated = self._text_embeddings(list(prompts))
+        per_video, clamped_total = [], 0
+        for video, text_embedding in zip(videos, text):
+            if video.ndim != 4 or video.shape[0] == 0:
+                raise MediaError(
+                    f"clipsim: a video must be (frames, 3, H, W) with >= 1 frame, got {tuple(video.shape)}")
+            frames = self._image_embeddings(video)
+            scores, clamped = clip_score_per_sample(frames, text_embedding.expand(frames.shape[0], -1))
+            per_video.append(scores.mean())
+            clamped_total += clamped
+        self._add(torch.stack(per_video), clamped_total, truncated)
+
+    def _settings(self) -> tuple[tuple[str, Any], ...]:
+        return (("clamp", "per-frame max(100*cos, 0)"), ("aggregate", "mean over frames, then over videos"))
+
+
+def clip_score(image_embeddings: torch.Tensor, text_embeddings: torch.Tensor) -> float:
+    """Functional CLIP score on given embeddings (per-sample clamp)."""
+    scores, _ = clip_score_per_sample(image_embeddings, text_embeddings)
+    return float(scores.mean())
+
+
+def per_sample_array(values: torch.Tensor) -> np.ndarray:
+    return values.detach().double().cpu().numpy()
