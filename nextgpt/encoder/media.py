@@ -16,6 +16,7 @@ to mono and greyscale/RGBA images are converted to RGB; both are documented conv
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -96,12 +97,12 @@ def read_wav_mono(path: str | Path, *, resample: bool = False) -> np.ndarray:
     return mono.astype(np.float32)
 
 
-def clip_windows(duration_s: float, clips: int, clip_seconds: float = CLIP_SECONDS) -> list[tuple[float, float]]:
-    """``clips`` windows of ``clip_seconds`` spread evenly over ``duration_s`` (pytorchvideo's
-    ConstantClipsPerVideoSampler); windows are clipped to the file when it is shorter than one clip."""
-    span = max(duration_s - clip_seconds, 0.0)
-    starts = [span * i / (clips - 1) if clips > 1 else span / 2 for i in range(clips)]
-    return [(start, min(start + clip_seconds, duration_s)) for start in starts]
+def clip_windows(duration_s: float, clips: int, clip_seconds: float = CLIP_SECONDS) -> list[tuple[Fraction, Fraction]]:
+    """pytorchvideo's ConstantClipsPerVideoSampler, which ImageBind uses: clip ``i`` starts at
+    ``i * max(duration - clip, 0) / clips`` and lasts ``clip_seconds`` (past the end of a short file it is simply
+    shorter).  Exact fractions, as pytorchvideo computes them, so sample indices match."""
+    step = Fraction(max(duration_s - clip_seconds, 0)) / clips
+    return [(step * i, step * i + Fraction(clip_seconds)) for i in range(clips)]
 
 
 def waveform_to_clips(waveform: np.ndarray, clips: int) -> torch.Tensor:
@@ -161,7 +162,8 @@ def frames_to_clips(frames: np.ndarray, fps: float, clips: int, spatial_crops: i
     video = torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 255.0  # T, 3, H, W
     out = []
     for start, end in clip_windows(total / fps, clips):
-        first, last = int(start * fps), max(int(end * fps) - 1, int(start * fps))
+        first = int(start * Fraction(fps))
+        last = max(min(int(end * Fraction(fps)), total) - 1, first)
         picks = torch.linspace(first, min(last, total - 1), FRAMES_PER_CLIP).round().long()
         clip = video[picks]
         clip = transforms.functional.resize(clip, IMAGE_SIZE, antialias=True)  # short side -> 224
