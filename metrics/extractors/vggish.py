@@ -55,10 +55,9 @@ def mel_matrix(num_spectrogram_bins: int, sample_rate: int = VGGISH_SAMPLE_RATE)
 
 
 def _frames(signal: torch.Tensor, window: int, hop: int) -> torch.Tensor:
-    count = 1 + (signal.shape[-1] - window) // hop
-    if count < 1:
+    if signal.shape[-1] < window:
         return signal.new_zeros((0, window))
-    return signal.unfold(-1, window, hop)[:count]
+    return signal.unfold(-1, window, hop)
 
 
 def log_mel_spectrogram(waveform: torch.Tensor, sample_rate: int = VGGISH_SAMPLE_RATE) -> torch.Tensor:
@@ -82,10 +81,10 @@ def waveform_to_examples(waveform: torch.Tensor, sample_rate: int = VGGISH_SAMPL
     if waveform.ndim != 1:
         raise MediaError(f"VGGish needs a mono waveform of shape (T,), got {tuple(waveform.shape)}")
     log_mel = log_mel_spectrogram(waveform, sample_rate)
-    examples = _frames(log_mel.T, EXAMPLE_FRAMES, EXAMPLE_FRAMES).permute(0, 2, 1) if len(log_mel) else None
-    if examples is None or examples.shape[0] == 0:
+    if log_mel.shape[0] < EXAMPLE_FRAMES:
         raise MediaError(f"audio of {waveform.shape[0] / sample_rate:.3f} s is shorter than one 0.96 s VGGish "
                          "example; it cannot be embedded")
+    examples = log_mel.unfold(0, EXAMPLE_FRAMES, EXAMPLE_FRAMES).permute(0, 2, 1)  # (n, 96, 64)
     return examples[:, None].to(torch.float32)
 
 
