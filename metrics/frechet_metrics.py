@@ -44,7 +44,7 @@ class FrechetFeatureDistance(ResultMetric):
             self.add_state(f"{side}_n", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
             self.add_state(f"{side}_sum", torch.zeros(dim, dtype=torch.float64), dist_reduce_fx="sum")
             self.add_state(f"{side}_outer", torch.zeros(dim, dim, dtype=torch.float64), dist_reduce_fx="sum")
-        self.reference: GaussianStatistics | None = None
+        self.fixed: dict[bool, GaussianStatistics] = {}
         self.notes: list[str] = []
 
     # -- inputs ------------------------------------------------------------------------------------------
@@ -64,21 +64,21 @@ class FrechetFeatureDistance(ResultMetric):
         setattr(self, f"{side}_sum", getattr(self, f"{side}_sum") + x.sum(0))
         setattr(self, f"{side}_outer", getattr(self, f"{side}_outer") + x.T @ x)
 
-    def set_reference_statistics(self, statistics: GaussianStatistics) -> None:
-        """Use precomputed reference statistics (e.g. a pytorch-fid .npz) instead of reference samples."""
+    def set_reference_statistics(self, statistics: GaussianStatistics, real: bool = True) -> None:
+        """Use precomputed statistics (e.g. a pytorch-fid .npz) instead of samples for one set."""
         if statistics.mu.shape[0] != self.extractor.identity.feature_dim:
             raise FeatureError(f"reference statistics have dim {statistics.mu.shape[0]}, extractor "
                                f"{self.extractor.name} gives {self.extractor.identity.feature_dim}")
         self._mark_updated()
-        self.reference = statistics
+        self.fixed[real] = statistics
 
     def add_notes(self, notes: list[str]) -> None:
         self.notes.extend(n for n in notes if n not in self.notes)
 
     # -- result ------------------------------------------------------------------------------------------
     def statistics(self, real: bool) -> GaussianStatistics:
-        if real and self.reference is not None:
-            return self.reference
+        if real in self.fixed:
+            return self.fixed[real]
         side = "real" if real else "fake"
         name = "reference set" if real else "generated set"
         if float(getattr(self, f"{side}_n")) < 2:

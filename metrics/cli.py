@@ -1,0 +1,325 @@
+"""``nextgpt-bench score ...`` and ``nextgpt-bench weights ...``.
+
+Heavy imports (torch, extractors) happen inside the commands so ``--help`` stays fast. Every failure the user
+can fix raises a :class:`nextgpt.errors.NextGPTError`, which the entry point prints and turns into exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+JSON_HELP = 'print {"metrics": {name: value}, "provenance": {name: {...}}} as JSON'
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    score = subparsers.add_parser("score", help="compute metrics (captions, images, audio, video)")
+    kinds = score.add_subparsers(dest="kind", required=True, metavar="KIND")
+
+    captions = kinds.add_parser("captions", help="BLEU-1..4, METEOR, ROUGE-L, CIDEr-D (COCO) and sacreBLEU")
+    captions.add_argument("--pred", required=True, type=Path, help="predictions: JSON {id: caption} or JSONL")
+    captions.add_argument("--refs", required=True, type=Path, help="references: JSON {id: [captions]} or JSONL")
+    captions.add_argument("--tokenizer", default="ptb-python", choices=["ptb-python", "ptb-java"])
+    _common(captions)
+    captions.set_defaults(func=_score_captions)
+
+    images = kinds.add_parser("images", help="FID, KID (folders) and CLIP score (with --prompts)")
+    images.add_argument("--gen", required=True, type=Path, help="generated images: folder or .npz statistics")
+    images.add_argument("--ref", type=Path, help="reference images: folder or .npz statistics (pytorch-fid)")
+    images.add_argument("--prompts", type=Path, help="JSON {image file stem: prompt} for CLIP score")
+    images.add_argument("--extractor", default="inception-2015-12-05", help="feature network ('toy' offline)")
+    images.add_argument("--weights", type=Path, help="weights file or folder for the feature network")
+    images.add_argument("--resize", default="tf-bilinear", choices=["tf-bilinear", "torch-bilinear", "pil-bicubic"])
+    images.add_argument("--clip-model", default="clip-vit-b-32", help="CLIP backbone ('toy-clip' offline)")
+    images.add_argument("--kid-subsets", type=int, default=100)
+    images.add_argument("--kid-subset-size", type=int, default=1000)
+    images.add_argument("--batch-size", type=int, default=32)
+    images.add_argument("--save-ref-stats", type=Path, help="write the reference statistics to this .npz")
+    _common(images)
+    images.set_defaults(func=_score_images)
+
+    audio = kinds.add_parser("audio", help="FAD on VGGish embeddings")
+    audio.add_argument("--gen", required=True, type=Path, help="folder of generated audio")
+    audio.add_argument("--ref", required=True, type=Path, help="folder of reference audio or .npz statistics")
+    audio.add_argument("--extractor", default="vggish", help="embedding network ('toy-audio' offline)")
+    audio.add_argument("--weights", type=Path)
+    audio.add_argument("--resample", action="store_true", help="resample non-16 kHz files (recorded)")
+    _common(audio)
+    audio.set_defaults(func=_score_audio)
+
+    video = kinds.add_parser("video", help="CLIPSIM: mean CLIP score over frames")
+    video.add_argument("--gen", required=True, type=Path, help="folder of videos (files or folders of frames)")
+    video.add_argument("--prompts", required=True, type=Path, help="JSON {video stem: prompt}")
+    video.add_argument("--clip-model", default="clip-vit-b-32")
+    video.add_argument("--max-frames", type=int, default=16, help="evenly spaced frames per video")
+    _common(video)
+    video.set_defaults(func=_score_video)
+
+    weights = subparsers.add_parser("weights", help="list or fetch (opt-in) the canonical feature weights")
+    actions = weights.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="registered extractors, files, sha256, sources, where found")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=_weights_list)
+    fetch = actions.add_parser("fetch", help="download one canonical weights file and verify its sha256")
+    fetch.add_argument("name")
+    fetch.add_argument("--dest", type=Path, help="folder (default: the cache folder)")
+    fetch.add_argument("--url", help="mirror URL (the sha256 is still checked)")
+    fetch.set_defaults(func=_weights_fetch)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bootstrap", type=int, default=0, help="seeded bootstrap resamples for intervals")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true", help=JSON_HELP)
+
+
+def _emit(results: list[Any], as_json: bool) -> int:
+    metrics = {}
+    provenance = {}
+    for result in results:
+        metrics[result.name] = result.value if result.available else None
+        if result.provenance.extractor:
+            metrics[result.qualified_name] = metrics[result.name]
+        provenance[result.name] = result.to_dict()
+    if as_json:
+        json.dump({"metrics": metrics, "provenance": provenance}, sys.stdout, indent=2, default=float)
+        sys.stdout.write("\n")
+    else:
+        for result in results:
+            value = f"{result.value:.6f}" if result.available else f"unavailable ({result.unavailable_reason})"
+            ci = f"  [{result.ci.low:.6f}, {result.ci.high:.6f}]" if result.ci else ""
+            print(f"{result.qualified_name:40s} {value}{ci}")
+            for message in result.provenance.warnings:
+                print(f"    warning: {message}")
+    return 0
+
+
+# --- captions -----------------------------------------------------------------------------------------
+
+def _score_captions(args: argparse.Namespace) -> int:
+    from metrics.captions.caption_files import load_captions, load_predictions
+    from metrics.captions.corpus import build_corpus
+    from metrics.captions.suite import score_corpus
+
+    predictions, references = load_predictions(args.pred), load_captions(args.refs)
+    corpus = build_corpus(predictions, references, args.tokenizer, predictions_source=str(args.pred),
+                          references_source=str(args.refs))
+    scores = score_corpus(corpus, bootstrap=args.bootstrap, seed=args.seed)
+    return _emit(list(scores.results.values()), args.json)
+
+
+# --- images -------------------------------------------------------------------------------------------
+
+def _load_prompts(path: Path) -> dict[str, str]:
+    from metrics.captions.caption_files import load_predictions
+
+    return load_predictions(path)
+
+
+def _image_features(folder: Path, extractor: Any, batch_size: int, warnings: list[str]) -> Any:
+    import numpy as np
+
+    from metrics.image_files import iter_image_batches, list_images
+
+    files = list_images(folder)
+    parts = [extractor.extract(batch).numpy() for batch in iter_image_batches(files, batch_size, warnings)]
+    return np.concatenate(parts)
+
+
+def _score_images(args: argparse.Namespace) -> int:
+    from metrics.errors import ConfigError
+    from metrics.extractors.registry import build_extractor
+    from metrics.frechet import GaussianStatistics
+    from metrics.frechet_metrics import FrechetInceptionDistance
+    from metrics.kid import KernelInceptionDistance
+    from metrics.provenance import MetricResult, Provenance
+    from metrics.statistics_file import load_statistics, save_statistics
+
+    results: list[MetricResult] = []
+    warnings: list[str] = []
+    if args.ref is not None:
+        extractor = build_extractor(args.extractor, args.weights, resize=args.resize)
+        fid = FrechetInceptionDistance(extractor=extractor)
+        kid = KernelInceptionDistance(extractor=extractor, subsets=args.kid_subsets,
+                                      subset_size=args.kid_subset_size)
+        sides: dict[bool, Any] = {}
+        for real, path in ((False, args.gen), (True, args.ref)):
+            if path.suffix == ".npz":
+                stats_file = load_statistics(path)
+                if stats_file.extractor not in (None, extractor.name):
+                    raise ConfigError(f"{path} holds statistics of {stats_file.extractor!r}, not {extractor.name!r}; "
+                                      "use the same extractor on both sides")
+                sides[real] = stats_file.statistics
+            else:
+                sides[real] = _image_features(path, extractor, args.batch_size, warnings)
+        for real, value in sides.items():
+            if isinstance(value, GaussianStatistics):
+                fid.set_reference_statistics(value, real=real)
+            else:
+                fid.update_features(value, real=real)
+                kid.update_features(value, real=real)
+        fid.add_notes(warnings)
+        results.append(fid.compute())
+        if args.save_ref_stats is not None:
+            save_statistics(args.save_ref_stats, fid.statistics(True), extractor=extractor.name,
+                            weights_sha256=extractor.identity.weights_sha256, resize=args.resize)
+        if all(not isinstance(v, GaussianStatistics) for v in sides.values()):
+            kid_mean, kid_std = kid.compute()
+            results += [kid_mean, kid_std]
+        else:
+            prov = Provenance(metric="kid", extractor=extractor.name)
+            for name in ("kid_mean", "kid_std"):
+                results.append(MetricResult.unavailable(name, "KID needs features of both sets; a .npz holds only "
+                                                        "mu/sigma", prov))
+        if args.bootstrap and all(not isinstance(v, GaussianStatistics) for v in sides.values()):
+            from metrics.frechet_metrics import frechet_from_features
+
+            boot = frechet_from_features(sides[False], sides[True], bootstrap=args.bootstrap, seed=args.seed)
+            results[0] = MetricResult(results[0].name, results[0].value, results[0].provenance, boot.ci)
+    if args.prompts is not None:
+        results.append(_clip_score_folder(args, warnings))
+    if not results:
+        raise ConfigError("score images needs --ref (FID/KID) and/or --prompts (CLIP score)")
+    return _emit(results, args.json)
+
+
+def _clip_score_folder(args: argparse.Namespace, warnings: list[str]) -> Any:
+    from dataclasses import replace
+
+    from metrics.clip_metrics import CLIPScore
+    from metrics.errors import MediaError
+    from metrics.image_files import list_images, load_image
+
+    if args.gen.suffix == ".npz":
+        raise MediaError("CLIP score needs the generated images themselves (--gen FOLDER), not statistics")
+    prompts = _load_prompts(args.prompts)
+    files = list_images(args.gen)
+    missing = [f.stem for f in files if f.stem not in prompts]
+    if missing:
+        raise MediaError(f"{args.prompts} has no prompt for image(s) {missing[:5]} (keys are file stems)")
+    metric = CLIPScore(model=args.clip_model, keep_per_sample=bool(args.bootstrap))
+    for path in files:
+        metric.update(load_image(path, warnings)[None], [prompts[path.stem]])
+    result = metric.compute(bootstrap=args.bootstrap, seed=args.seed)
+    return replace(result, provenance=result.provenance.with_warnings(warnings))
+
+
+# --- audio --------------------------------------------------------------------------------------------
+
+def _score_audio(args: argparse.Namespace) -> int:
+    import torch
+
+    from metrics.audio_files import list_audio, load_audio
+    from metrics.extractors.vggish import waveform_to_examples
+    from metrics.frechet_metrics import FrechetAudioDistance, frechet_from_features
+    from metrics.provenance import MetricResult
+    from metrics.statistics_file import load_statistics
+
+    fad = FrechetAudioDistance(extractor=args.extractor, weights=args.weights)
+    warnings: list[str] = []
+    features: dict[bool, Any] = {}
+    for real, path in ((False, args.gen), (True, args.ref)):
+        if path.suffix == ".npz":
+            fad.set_reference_statistics(load_statistics(path).statistics, real=real)
+            continue
+        parts = []
+        for file in list_audio(path):
+            examples = waveform_to_examples(load_audio(file, resample=args.resample, warnings=warnings).float())
+            parts.append(fad.extractor.extract(examples))
+        features[real] = torch.cat(parts).numpy()
+        fad.update_features(features[real], real=real)
+    fad.add_notes(warnings)
+    result = fad.compute()
+    if args.bootstrap and len(features) == 2:
+        boot = frechet_from_features(features[False], features[True], metric="fad", bootstrap=args.bootstrap,
+                                     seed=args.seed)
+        result = MetricResult(result.name, result.value, result.provenance, boot.ci)
+    return _emit([result], args.json)
+
+
+# --- video --------------------------------------------------------------------------------------------
+
+def _read_video_frames(path: Path, max_frames: int) -> Any:
+    import numpy as np
+    import torch
+
+    from metrics.errors import MediaError
+    from metrics.image_files import list_images, load_image
+
+    if path.is_dir():
+        frames = [load_image(p) for p in list_images(path)]
+    else:
+        try:
+            import av
+
+            with av.open(str(path)) as container:
+                frames = [torch.from_numpy(f.to_ndarray(format="rgb24")).permute(2, 0, 1)
+                          for f in container.decode(video=0)]
+        except Exception as error:  # PyAV raises many error types for broken files
+            raise MediaError(f"cannot read video {path}: {error}") from error
+    if not frames:
+        raise MediaError(f"video {path} has no frames")
+    picks = np.linspace(0, len(frames) - 1, min(max_frames, len(frames))).round().astype(int)
+    return torch.stack([frames[i] for i in picks])
+
+
+def _score_video(args: argparse.Namespace) -> int:
+    from metrics.clip_metrics import CLIPSIM
+    from metrics.errors import MediaError
+
+    prompts = _load_prompts(args.prompts)
+    if not args.gen.is_dir():
+        raise MediaError(f"{args.gen} is not a folder of videos")
+    videos = sorted(p for p in args.gen.iterdir() if p.is_dir() or p.suffix.lower() in (".mp4", ".avi", ".webm",
+                                                                                        ".mov", ".gif"))
+    if not videos:
+        raise MediaError(f"{args.gen} contains no videos (files or folders of frames)")
+    missing = [v.stem for v in videos if v.stem not in prompts]
+    if missing:
+        raise MediaError(f"{args.prompts} has no prompt for video(s) {missing[:5]} (keys are file/folder stems)")
+    metric = CLIPSIM(model=args.clip_model, keep_per_sample=bool(args.bootstrap))
+    for video in videos:
+        metric.update([_read_video_frames(video, args.max_frames)], [prompts[video.stem]])
+    return _emit([metric.compute(bootstrap=args.bootstrap, seed=args.seed)], args.json)
+
+
+# --- weights ------------------------------------------------------------------------------------------
+
+def _weights_list(args: argparse.Namespace) -> int:
+    from metrics.extractors.registry import registered_extractors
+    from metrics.weights import candidate_paths
+
+    rows = []
+    for spec in registered_extractors():
+        row: dict[str, Any] = {"name": spec.name, "modality": spec.modality, "canonical": spec.canonical,
+                               "description": spec.description}
+        if spec.weights is not None:
+            found = next((str(p) for p in candidate_paths(spec.weights) if p.is_file()), None)
+            row.update(file=spec.weights.file_name, sha256=spec.weights.sha256, url=spec.weights.url,
+                       source=spec.weights.source, licence=spec.weights.licence, found=found)
+        rows.append(row)
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for row in rows:
+            where = row.get("found") or ("missing" if "file" in row else "no weights needed")
+            print(f"{row['name']:24s} {row['modality']:11s} {'canonical' if row['canonical'] else 'toy':9s} "
+                  f"{row.get('file', '-'):40s} {where}")
+    return 0
+
+
+def _weights_fetch(args: argparse.Namespace) -> int:
+    from metrics.errors import ConfigError
+    from metrics.extractors.registry import extractor_spec
+    from metrics.weights import fetch_weights
+
+    spec = extractor_spec(args.name)
+    if spec.weights is None:
+        raise ConfigError(f"{args.name} is a non-canonical extractor without weights; nothing to fetch")
+    path = fetch_weights(args.name, spec.weights, args.dest, args.url)
+    print(f"{args.name}: {path} (sha256 {spec.weights.sha256} verified)")
+    return 0
