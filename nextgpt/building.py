@@ -53,9 +53,12 @@ def signal_vocabulary(config: NextGPTConfig, tokenizer: Any | None) -> SignalVoc
     return SignalVocabulary(marker_ids=(ids[names[0]], ids[names[1]]), run_ids=runs)
 
 
-def build_model(config: NextGPTConfig, *, device: str | torch.device = "cpu") -> NextGPT:
+def build_model(config: NextGPTConfig, *, device: str | torch.device = "cpu", dtype: torch.dtype | None = None
+                ) -> NextGPT:
     """Build every component.  ``device="meta"`` allocates nothing (parameter counting, planning); otherwise
-    components with a local path are loaded from it and the rest are initialised from ``config.init_seed``."""
+    components with a local path are loaded from it (in ``dtype`` when given, so a 7B LLM is never materialised
+    in float32 first) and the rest are initialised from ``config.init_seed``, then everything is moved to
+    ``device`` and ``dtype``."""
     meta = torch.device(device).type == "meta"
     if meta:
         from accelerate import init_empty_weights
@@ -75,20 +78,21 @@ def build_model(config: NextGPTConfig, *, device: str | torch.device = "cpu") ->
         else:
             input_projection = GroupingInputProjection(config.encoder.out_embed_dim, llm_dim,
                                                        config.input_projection.grouping)
-        llm = build_base_llm(config.llm)
+        llm = build_base_llm(config.llm, dtype=dtype)
         add_signal_rows(llm, len(all_added_tokens(config.signal_tokens)))
         llm = add_lora(llm, config.lora)
         output_projections = nn.ModuleDict({
             m: OutputProjection(llm_dim, config.output_projections.for_modality(m)) for m in MODALITIES})
         decoders = nn.ModuleDict({
-            m: build_decoder(m, config.decoders.for_modality(m), with_tokenizer=not meta) for m in MODALITIES})
+            m: build_decoder(m, config.decoders.for_modality(m), with_tokenizer=not meta, dtype=dtype)
+            for m in MODALITIES})
     model = NextGPT(config, tokenizer=tokenizer, signal_vocab=signal_vocabulary(config, tokenizer),
                     encoder=encoder, input_projection=input_projection, llm=llm,
                     output_projections=output_projections, decoders=decoders)
     _check_decoder_dims(model)
     set_trainable_stage(model, "all")
     model.eval()
-    return model if meta else model.to(device)
+    return model if meta else model.to(device=device, dtype=dtype)
 
 
 def _check_decoder_dims(model: NextGPT) -> None:

@@ -118,7 +118,7 @@ def read_checkpoint_config(path: str | Path) -> NextGPTConfig:
 
 
 def load_checkpoint(path: str | Path, *, preset: str | None = None, device: str | torch.device = "cpu",
-                    config_override: NextGPTConfig | None = None) -> Any:
+                    dtype: torch.dtype | None = None, config_override: NextGPTConfig | None = None) -> Any:
     """Build the model a checkpoint was saved from and load its trainable tensors.
 
     ``preset``: refuse a checkpoint saved from another preset.  ``config_override``: build from this config
@@ -132,7 +132,7 @@ def load_checkpoint(path: str | Path, *, preset: str | None = None, device: str 
         raise CheckpointError(f"checkpoint {path} was saved from preset {saved.preset!r}, not {preset!r}; "
                               f"use --preset {saved.preset} (or a checkpoint of {preset!r})")
     config = config_override or saved
-    model = build_model(config, device=device)
+    model = build_model(config, device=device, dtype=dtype)
     if config.tokenizer.kind == "built-in-tiny" and (path / TOKENIZER_DIR).is_dir():
         _check_same_tokenizer(model.tokenizer, path / TOKENIZER_DIR)
     manifest = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8")) \
@@ -140,7 +140,7 @@ def load_checkpoint(path: str | Path, *, preset: str | None = None, device: str 
     load_trainable_state(model, _read_tensors(path), source=str(path / TENSORS_FILE),
                          absent_ok=manifest.get("absent_tensors", []))
     expected = manifest.get("frozen_fingerprint")
-    if expected is not None:
+    if expected is not None and dtype in (None, torch.float32):
         actual = frozen_fingerprint(model)
         if actual is not None and actual != expected:
             raise CheckpointError(f"checkpoint {path} was trained on different frozen weights than this build "

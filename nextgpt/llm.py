@@ -68,7 +68,7 @@ class SignalTokenLMHead(nn.Module):
         return torch.cat([self.base(hidden), F.linear(hidden, self.extra)], dim=-1)
 
 
-def build_base_llm(config: LLMConfig) -> nn.Module:
+def build_base_llm(config: LLMConfig, *, dtype: torch.dtype | None = None) -> nn.Module:
     """The LLaMA model: from ``config.path`` (local folder) when given, else built from the config."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -79,7 +79,7 @@ def build_base_llm(config: LLMConfig) -> nn.Module:
                 f"llm.path = {path} is not a transformers model folder (no config.json). Expected Vicuna-7B v0 "
                 "merged weights in transformers format (LLaMA-7B + lmsys/vicuna-7b-delta-v0); nothing is "
                 "downloaded at run time.")
-        model = LlamaForCausalLM.from_pretrained(str(path), local_files_only=True)
+        model = LlamaForCausalLM.from_pretrained(str(path), local_files_only=True, dtype=dtype or torch.float32)
         if model.config.vocab_size != config.vocab_size:
             raise ConfigError(f"llm.vocab_size = {config.vocab_size} but {path}/config.json has vocab_size "
                               f"{model.config.vocab_size}; set llm.vocab_size to the base vocabulary of the folder")

@@ -21,6 +21,7 @@ from nextgpt.encoder import ImageBindEncoder
 from nextgpt.encoder import media as media_io
 from nextgpt.errors import MediaError
 from nextgpt.generation import GenerationRequest, GenerationResult, MediaInput
+from nextgpt.parameters import ComponentCount, Stage, parameter_table, set_trainable_stage, trainable_parameters
 from nextgpt.signal_tokens import INPUT_MARKERS, NormalisedAnswer, SignalVocabulary, normalise_answer
 
 HUMAN_PREFIX = "### Human: "
@@ -28,6 +29,7 @@ ASSISTANT_PREFIX = "\n### Assistant:"
 STOP_STRING = "###"
 #: Decoder seeds are the request seed plus these offsets, so image, video and audio draw independent noise.
 _DECODER_SEED_OFFSET: dict[Modality, int] = {"image": 0, "video": 1, "audio": 2}
+_RESULT_FIELD: dict[Modality, str] = {"image": "images", "video": "videos", "audio": "audios"}
 
 
 class NextGPT(nn.Module):
@@ -46,17 +48,36 @@ class NextGPT(nn.Module):
 
     # ------------------------------------------------------------------------------------ construction
     @classmethod
-    def from_preset(cls, name: str, *, device: str | torch.device = "cpu") -> NextGPT:
+    def from_preset(cls, name: str, *, device: str | torch.device = "cpu", dtype: torch.dtype | None = None
+                    ) -> NextGPT:
         from nextgpt.building import build_model
         from nextgpt.presets import get_preset
 
-        return build_model(get_preset(name), device=device)
+        return build_model(get_preset(name), device=device, dtype=dtype)
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, *, device: str | torch.device = "cpu") -> NextGPT:
+    def from_checkpoint(cls, path: str | Path, *, device: str | torch.device = "cpu",
+                        dtype: torch.dtype | None = None) -> NextGPT:
         from nextgpt.checkpoint import load_checkpoint
 
-        return load_checkpoint(path, device=device)
+        return load_checkpoint(path, device=device, dtype=dtype)
+
+    def save_checkpoint(self, path: str | Path) -> Path:
+        """Write the trainable part (see ``nextgpt.checkpoint``)."""
+        from nextgpt.checkpoint import save_checkpoint
+
+        return save_checkpoint(self, path)
+
+    # -------------------------------------------------------------------------------------- parameters
+    def set_trainable_stage(self, stage: Stage) -> None:
+        """Freeze all but what training stage 1, 2 or 3 trains ("all": every adapter, "none": nothing)."""
+        set_trainable_stage(self, stage)
+
+    def trainable_parameters(self) -> dict[str, nn.Parameter]:
+        return trainable_parameters(self)
+
+    def parameter_table(self) -> list[ComponentCount]:
+        return parameter_table(self)
 
     @property
     def device(self) -> torch.device:
@@ -131,7 +152,7 @@ class NextGPT(nn.Module):
             decoded = self.decoder(modality).decode(
                 condition, seed=request.seed + _DECODER_SEED_OFFSET[modality],
                 num_inference_steps=request.num_inference_steps, guidance_scale=request.guidance_scale)
-            getattr(result, {"image": "images", "video": "videos", "audio": "audios"}[modality]).extend(decoded)
+            getattr(result, _RESULT_FIELD[modality]).extend(decoded)
             if modality == "audio":
                 result.audio_sample_rate = self.decoders["audio"].sample_rate  # type: ignore[union-attr]
         return result

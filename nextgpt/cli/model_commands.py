@@ -11,6 +11,7 @@ from typing import Any
 from nextgpt.config import MODALITIES, check_modality
 from nextgpt.errors import ConfigError, MissingWeightsError
 
+_DTYPES = {"float32", "bfloat16", "float16"}
 _WEIGHT_FLAGS = {"imagebind": "--imagebind", "llm": "--llm-path", "image_decoder": "--image-decoder",
                  "video_decoder": "--video-decoder", "audio_decoder": "--audio-decoder"}
 
@@ -54,6 +55,8 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="tiny", help="tiny, tiny-legacy, paper-7b, paper-7b-legacy")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint folder saved by nextgpt-bench")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", choices=sorted(_DTYPES), default="float32",
+                        help="weights and activations (bfloat16/float16 for paper-scale models on a GPU)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-new-tokens", type=int)
     parser.add_argument("--steps", type=int, help="diffusion steps (default: the preset's)")
@@ -63,10 +66,13 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_model_from_args(args: argparse.Namespace) -> Any:
+    import torch
+
     from nextgpt.building import build_model
     from nextgpt.checkpoint import load_checkpoint
     from nextgpt.presets import get_preset, with_local_weights
 
+    dtype = getattr(torch, args.dtype)
     config = get_preset(args.preset)
     if args.preset.startswith("paper-"):
         paths = {name: getattr(args, name) for name in _WEIGHT_FLAGS}
@@ -77,8 +83,9 @@ def load_model_from_args(args: argparse.Namespace) -> Any:
         config = with_local_weights(config, **paths)
     if args.checkpoint is not None:
         override = config if args.preset.startswith("paper-") else None
-        return load_checkpoint(args.checkpoint, preset=args.preset, device=args.device, config_override=override)
-    return build_model(config, device=args.device)
+        return load_checkpoint(args.checkpoint, preset=args.preset, device=args.device, dtype=dtype,
+                               config_override=override)
+    return build_model(config, device=args.device, dtype=dtype)
 
 
 def parse_want(text: str) -> list[str]:

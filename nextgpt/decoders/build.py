@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
 from nextgpt.config import DecoderConfig, Modality
@@ -53,12 +54,13 @@ def _tiny_tokenizer(modality: Modality, text_config: dict[str, Any], folder: Pat
     return write_clip_tokenizer(folder / f"{modality}_clip_tokenizer", max_length=max_length)
 
 
-def build_decoder(modality: Modality, config: DecoderConfig, *, with_tokenizer: bool = True) -> DiffusionDecoder:
+def build_decoder(modality: Modality, config: DecoderConfig, *, with_tokenizer: bool = True,
+                  dtype: torch.dtype | None = None) -> DiffusionDecoder:
     """Build the decoder of ``modality``.  Inside ``accelerate.init_empty_weights()`` this makes meta modules;
     pass ``with_tokenizer=False`` there (tokenizers are not needed to count parameters)."""
     decoder_cls = DECODER_CLASSES[modality]
     if config.path is not None:
-        return _load_from_folder(modality, config, decoder_cls)
+        return _load_from_folder(modality, config, decoder_cls, dtype)
     assert config.architecture is not None
     missing = [name for name in decoder_cls.module_names if name not in config.architecture]
     if missing:
@@ -71,8 +73,8 @@ def build_decoder(modality: Modality, config: DecoderConfig, *, with_tokenizer: 
     return decoder_cls(config, modules, tokenizer, ddim_scheduler())
 
 
-def _load_from_folder(modality: Modality, config: DecoderConfig,
-                      decoder_cls: type[DiffusionDecoder]) -> DiffusionDecoder:
+def _load_from_folder(modality: Modality, config: DecoderConfig, decoder_cls: type[DiffusionDecoder],
+                      dtype: torch.dtype | None) -> DiffusionDecoder:
     import diffusers
 
     path = Path(str(config.path))
@@ -83,6 +85,8 @@ def _load_from_folder(modality: Modality, config: DecoderConfig,
             f"({_PIPELINE_NAMES[modality]}); nothing is downloaded at run time.")
     pipeline_cls = getattr(diffusers, _PIPELINE_NAMES[modality])
     kwargs: dict[str, Any] = {"local_files_only": True}
+    if dtype is not None:
+        kwargs["dtype"] = dtype
     if modality == "image":
         kwargs.update(safety_checker=None, requires_safety_checker=False)
     pipe = pipeline_cls.from_pretrained(str(path), **kwargs)

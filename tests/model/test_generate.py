@@ -127,3 +127,14 @@ def test_allowed_outputs_suppress_other_signal_tokens(fresh_tiny_model: NextGPT)
     assert only_audio.produced == ["audio"]
     nothing = model.generate(GenerationRequest.build("make something", allowed_outputs=[], max_new_tokens=12))
     assert nothing.produced == [] and nothing.images == [] and nothing.audios == []
+
+
+def test_bfloat16_model_generates_every_output() -> None:
+    from nextgpt.building import build_model
+    from nextgpt.presets import tiny
+
+    model = build_model(tiny(), dtype=torch.bfloat16)
+    assert {p.dtype for p in model.parameters()} == {torch.bfloat16}
+    result = model.generate(GenerationRequest.build("hi", want=["image", "video", "audio"], max_new_tokens=4))
+    assert len(result.images) == len(result.videos) == len(result.audios) == 1
+    assert np.isfinite(result.audios[0]).all()

@@ -51,6 +51,9 @@ def test_model_from_local_folders_matches_the_seeded_build(tmp_path: Path) -> No
     assert np.array_equal(ours.videos[0], theirs.videos[0])
     # the reloaded vocoder sums in a different order: equal to float32 rounding, not bit for bit
     assert np.allclose(ours.audios[0], theirs.audios[0], rtol=1e-4, atol=1e-12)
+    half = build_model(config, dtype=torch.bfloat16)  # folders are read straight into bfloat16
+    assert {p.dtype for p in half.parameters()} == {torch.bfloat16}
+    assert half.llm.get_base_model().model.layers[0].mlp.up_proj.weight.dtype == torch.bfloat16
 
 
 def test_missing_folders_say_what_to_put_where(tmp_path: Path) -> None:
