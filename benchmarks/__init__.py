@@ -1,1 +1,1 @@
-"""benchmarks package."""
+"""Benchmark harness: tasks, datasets, runner, results store and the pytest-benchmark suites."""

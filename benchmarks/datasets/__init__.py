@@ -1,0 +1,1 @@
+"""Datasets for the benchmark tasks: the built-in synthetic world, the public layouts, JSONL manifests."""

@@ -1,0 +1,133 @@
+"""The generic JSONL manifest: one sample per line, media paths relative to the manifest's folder.
+
+```
+{"id": "cat-1", "inputs": [{"modality": "image", "path": "images/cat-1.png"}], "captions": ["a cat on a mat"]}
+{"id": "t2a-7", "captions": ["a dog barks"], "targets": [{"modality": "audio", "path": "wav/7.wav"}]}
+{"id": "edit-3", "inputs": [...], "instruction": "make it red", "targets": [...], "captions": ["a red car"]}
+{"id": "chat-1", "turns": [{"text": "draw a cat", "expected_outputs": ["image"], "reference_captions": ["a cat"]}]}
+```
+
+Fields: ``id`` (required, unique), ``inputs`` / ``targets`` (lists of ``{"modality", "path"}``), ``captions``
+(list of strings), ``instruction`` (string), ``turns`` (list of ``{"text", "media", "expected_outputs",
+"reference_captions"}``), ``metadata`` (object).  Unknown fields are errors (a typo must not silently drop data).
+The built-in synthetic world is written in this format and read by this loader.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from benchmarks.datasets.paths import require_files, resolve_inside
+from benchmarks.datasets.samples import Dataset, MediaFile, Sample, Turn
+from benchmarks.errors import DatasetError
+from nextgpt.config import MODALITIES
+
+_SAMPLE_FIELDS = {"id", "inputs", "captions", "targets", "instruction", "turns", "metadata"}
+_TURN_FIELDS = {"text", "media", "expected_outputs", "reference_captions"}
+
+
+def load_manifest(path: str | Path, *, name: str | None = None, check_files: bool = True) -> Dataset:
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"manifest {path} does not exist")
+    root = path.parent
+    samples: list[Sample] = []
+    seen: dict[str, int] = {}
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DatasetError(f"{where}: not valid JSON ({error.msg})") from error
+            sample = parse_sample(record, root, where)
+            if sample.id in seen:
+                raise DatasetError(f"{where}: duplicate id {sample.id!r} (first on line {seen[sample.id]})")
+            seen[sample.id] = number
+            samples.append(sample)
+    if not samples:
+        raise DatasetError(f"manifest {path} holds no samples")
+    dataset = Dataset(name or path.stem, root, tuple(samples), source=str(path))
+    if check_files:
+        require_files(dataset.missing_files(), dataset=dataset.name)
+    return dataset
+
+
+def parse_sample(record: Any, root: Path, where: str) -> Sample:
+    if not isinstance(record, dict):
+        raise DatasetError(f"{where}: expected a JSON object per line")
+    unknown = sorted(set(record) - _SAMPLE_FIELDS)
+    if unknown:
+        raise DatasetError(f"{where}: unknown field(s) {', '.join(unknown)}; "
+                           f"expected {', '.join(sorted(_SAMPLE_FIELDS))}")
+    sample_id = record.get("id")
+    if not isinstance(sample_id, str) or not sample_id:
+        raise DatasetError(f"{where}: 'id' must be a non-empty string")
+    instruction = record.get("instruction")
+    if instruction is not None and not isinstance(instruction, str):
+        raise DatasetError(f"{where}: 'instruction' must be a string")
+    metadata = record.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise DatasetError(f"{where}: 'metadata' must be an object")
+    turns = record.get("turns", [])
+    if not isinstance(turns, list):
+        raise DatasetError(f"{where}: 'turns' must be a list")
+    return Sample(
+        id=sample_id,
+        inputs=_media_list(record.get("inputs", []), root, f"{where}: inputs"),
+        captions=_strings(record.get("captions", []), f"{where}: captions"),
+        targets=_media_list(record.get("targets", []), root, f"{where}: targets"),
+        instruction=instruction,
+        turns=tuple(_turn(t, root, f"{where}: turns[{i}]") for i, t in enumerate(turns)),
+        metadata=metadata,
+    )
+
+
+def _media_list(items: Any, root: Path, where: str) -> tuple[MediaFile, ...]:
+    if not isinstance(items, list):
+        raise DatasetError(f"{where}: expected a list of {{'modality', 'path'}} objects")
+    files = []
+    for index, item in enumerate(items):
+        here = f"{where}[{index}]"
+        if not isinstance(item, dict) or set(item) != {"modality", "path"}:
+            raise DatasetError(f"{here}: expected exactly the fields 'modality' and 'path', got {item!r}")
+        if item["modality"] not in MODALITIES:
+            raise DatasetError(f"{here}: unknown modality {item['modality']!r}; expected one of "
+                               f"{', '.join(MODALITIES)}")
+        files.append(MediaFile(item["modality"], resolve_inside(root, item["path"], where=here)))
+    return tuple(files)
+
+
+def _strings(items: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(items, list) or not all(isinstance(s, str) for s in items):
+        raise DatasetError(f"{where}: expected a list of strings")
+    if any(not s.strip() for s in items):
+        raise DatasetError(f"{where}: empty caption")
+    return tuple(items)
+
+
+def _turn(item: Any, root: Path, where: str) -> Turn:
+    if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+        raise DatasetError(f"{where}: expected an object with a 'text' string")
+    unknown = sorted(set(item) - _TURN_FIELDS)
+    if unknown:
+        raise DatasetError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    outputs = item.get("expected_outputs", [])
+    if not isinstance(outputs, list) or any(o not in MODALITIES for o in outputs):
+        raise DatasetError(f"{where}: expected_outputs must list modalities among {', '.join(MODALITIES)}")
+    return Turn(text=item["text"], media=_media_list(item.get("media", []), root, f"{where}.media"),
+                expected_outputs=frozenset(outputs),
+                reference_captions=_strings(item.get("reference_captions", []), f"{where}.reference_captions"))
+
+
+def write_manifest(path: Path, records: list[dict[str, Any]]) -> None:
+    """Write records as JSONL atomically (temporary file, then rename)."""
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, sort_keys=True) + "\n")
+    temporary.replace(path)
