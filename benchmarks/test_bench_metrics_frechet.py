@@ -1,0 +1,106 @@
+"""Frechet distance at d = 2048 beside the scipy sqrtm formula (target >= 2x), and FID streaming memory
+staying flat from 1k to 10k samples. ``pytest benchmarks/test_bench_metrics_frechet.py --benchmark-only``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+DIM = 2048
+SPEEDUP_TARGET = 2.0
+
+
+@pytest.fixture(scope="module")
+def statistics() -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4096, DIM))
+    y = rng.normal(size=(4096, DIM)) * 1.1 + 0.05
+    return x.mean(0), np.cov(x, rowvar=False), y.mean(0), np.cov(y, rowvar=False)
+
+
+def _scipy_formula(mu1, sigma1, mu2, sigma2) -> float:  # type: ignore[no-untyped-def]
+    """pytorch-fid's calculate_frechet_distance (scipy.linalg.sqrtm of the product)."""
+    import scipy.linalg
+
+    diff = mu1 - mu2
+    covmean = scipy.linalg.sqrtm(sigma1.dot(sigma2))
+    if np.iscomplexobj(covmean):
+        covmean = covmean.real
+    return float(diff.dot(diff) + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean))
+
+
+def _ours(mu1, sigma1, mu2, sigma2) -> float:  # type: ignore[no-untyped-def]
+    from metrics.frechet import frechet_distance
+
+    return frechet_distance(mu1, sigma1, mu2, sigma2)
+
+
+@pytest.mark.benchmark(group="frechet-distance-d2048")
+def test_frechet_scipy_sqrtm(benchmark, statistics) -> None:  # type: ignore[no-untyped-def]
+    benchmark.pedantic(_scipy_formula, args=statistics, rounds=1, iterations=1)
+
+
+@pytest.mark.benchmark(group="frechet-distance-d2048")
+def test_frechet_metrics(benchmark, statistics) -> None:  # type: ignore[no-untyped-def]
+    ours = benchmark.pedantic(_ours, args=statistics, rounds=2, iterations=1)
+    start = time.perf_counter()
+    reference = _scipy_formula(*statistics)
+    reference_time = time.perf_counter() - start
+    assert ours == pytest.approx(reference, rel=1e-6)
+    speedup = reference_time / benchmark.stats.stats.min
+    benchmark.extra_info["speedup_vs_scipy_sqrtm"] = round(speedup, 2)
+    assert speedup >= SPEEDUP_TARGET, f"only {speedup:.1f}x faster than scipy sqrtm"
+
+
+def _peak_rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _stream(n_samples: int, batch: int = 250) -> float:
+    """Stream n 2048-d Inception-sized feature vectors through FID; returns the metric state in MiB."""
+    import torch
+
+    from metrics.extractors.base import ExtractorIdentity, FeatureExtractor
+    from metrics.frechet_metrics import FrechetInceptionDistance
+
+    class Features2048(FeatureExtractor):  # stands in for Inception: the state size is what is measured
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x
+
+    metric = FrechetInceptionDistance(extractor=Features2048(ExtractorIdentity("bench-2048", False, None, DIM, "")))
+    rng = np.random.default_rng(1)
+    for _ in range(n_samples // batch):
+        metric.update_features(rng.normal(size=(batch, DIM)).astype(np.float32), real=False)
+        metric.update_features(rng.normal(size=(batch, DIM)).astype(np.float32), real=True)
+    metric.compute()
+    return sum(t.numel() * t.element_size() for t in metric.metric_state.values()) / 2**20
+
+
+def _peak_rss_in_fresh_process(n_samples: int) -> tuple[float, float]:
+    """(peak RSS MiB, state MiB) of a new interpreter that streams ``n_samples`` (no earlier allocations)."""
+    import subprocess
+    import sys
+
+    code = ("import benchmarks.test_bench_metrics_frechet as b; state = b._stream(%d); "
+            "print(b._peak_rss_mib(), state)" % n_samples)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent).stdout.split()
+    return float(out[-2]), float(out[-1])
+
+
+@pytest.mark.benchmark(group="fid-streaming-memory")
+def test_fid_streaming_memory_is_flat(benchmark) -> None:  # type: ignore[no-untyped-def]
+    peak_1k, state_1k = _peak_rss_in_fresh_process(1000)
+    peak_10k, state_10k = benchmark.pedantic(_peak_rss_in_fresh_process, args=(10000,), rounds=1, iterations=1)
+    growth = peak_10k - peak_1k
+    benchmark.extra_info.update(state_mib_1k=round(state_1k, 1), state_mib_10k=round(state_10k, 1),
+                                peak_rss_mib_1k=round(peak_1k, 1), peak_rss_mib_10k=round(peak_10k, 1))
+    assert state_10k == state_1k
+    kept_features_mib = 2 * 10000 * DIM * 4 / 2**20  # what keeping the features would cost (~156 MiB)
+    assert growth < kept_features_mib / 4, f"peak RSS grew {growth:.0f} MiB from 1k to 10k samples"
