@@ -15,7 +15,12 @@ N_IMAGES = 5000
 N_REFS = 5
 SPEEDUP_TARGET = 5.0
 
-_WORDS = ["a", "an", "the", "man", "woman", "dog", "cat", "two", "three", "people", "sitting", "on", "top", "of", "table", "with", "red", "blue", "large", "small", "is", "are", "riding", "horse", "street", "bus", "kitchen", "near", "next", "to", "pizza", "plate", "skateboard", "surfer", "wave", "bench", "park", "tennis", "player", "white", "black", "young", "old", "grass", "field", "water", "beach", "snow"]
+_WORDS = [
+    "a", "an", "the", "man", "woman", "dog", "cat", "two", "three", "people", "sitting", "on", "top", "of",
+    "table", "with", "red", "blue", "large", "small", "is", "are", "riding", "horse", "street", "bus",
+    "kitchen", "near", "next", "to", "pizza", "plate", "skateboard", "surfer", "wave", "bench", "park",
+    "tennis", "player", "white", "black", "young", "old", "grass", "field", "water", "beach", "snow"
+]
 
 
 @pytest.fixture(scope="module")

@@ -87,8 +87,8 @@ def _peak_rss_in_fresh_process(n_samples: int) -> tuple[float, float]:
     import subprocess
     import sys
 
-    code = ("import benchmarks.test_bench_metrics_frechet as b; state = b._stream(%d); "
-            "print(b._peak_rss_mib(), state)" % n_samples)
+    code = (f"import benchmarks.test_bench_metrics_frechet as b; state = b._stream({n_samples}); "
+            "print(b._peak_rss_mib(), state)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent).stdout.split()
     return float(out[-2]), float(out[-1])
