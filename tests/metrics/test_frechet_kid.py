@@ -16,7 +16,7 @@ from metrics.statistics_file import load_statistics, save_statistics
 def scipy_frechet(mu1, sigma1, mu2, sigma2, eps=1e-6):
     """pytorch-fid's calculate_frechet_distance, written out here as the reference."""
     diff = mu1 - mu2
-    covmean, _ = scipy.linalg.sqrtm(sigma1.dot(sigma2), disp=False)
+    covmean = scipy.linalg.sqrtm(sigma1.dot(sigma2))
     if not np.isfinite(covmean).all():
         offset = np.eye(sigma1.shape[0]) * eps
         covmean = scipy.linalg.sqrtm((sigma1 + offset).dot(sigma2 + offset))
