@@ -47,6 +47,8 @@ class GenerationRequest:
     #: None lets the model choose freely.
     allowed_outputs: frozenset[Modality] | None = None
     seed: int = 0
+    #: Earlier turns of the conversation as (user message, assistant answer) text pairs.
+    history: tuple[tuple[str, str], ...] = ()
     max_new_tokens: int | None = None
     num_inference_steps: int | None = None
     guidance_scale: float | None = None

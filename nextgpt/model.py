@@ -115,9 +115,13 @@ class NextGPT(nn.Module):
         return self.input_projection(encoded)
 
     def prompt_embeddings(self, request: GenerationRequest) -> torch.Tensor:
-        """``<s>### Human: <Img>{media}</Img> ... {text}\\n### Assistant:`` as (1, L, hidden) embeddings."""
+        """``<s>[history]### Human: <Img>{media}</Img> ... {text}\\n### Assistant:`` as (1, L, hidden) embeddings;
+        earlier turns (``request.history``) are rendered as text in the same format before the current one."""
         bos = torch.tensor([[self.tokenizer.bos_token_id]], dtype=torch.long)
-        parts = [self.embed_ids(bos), self.embed_text(HUMAN_PREFIX)]
+        parts = [self.embed_ids(bos)]
+        for user, assistant in request.history:
+            parts.append(self.embed_text(f"{HUMAN_PREFIX}{user}{ASSISTANT_PREFIX} {assistant}\n"))
+        parts.append(self.embed_text(HUMAN_PREFIX))
         for item in request.media:
             parts += [self.embed_text(INPUT_MARKERS[0]), self.encode_media(item).to(parts[0].dtype),
                       self.embed_text(INPUT_MARKERS[1] + " ")]

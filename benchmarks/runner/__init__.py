@@ -1,0 +1,1 @@
+"""The benchmark runner, its generation cache and the results store."""

@@ -1,0 +1,75 @@
+"""The shipped tasks and suites.  Paper numbers: NExT-GPT paper v3 (ICML 2024), see NEXTGPT.md; they are only
+comparable when the task runs on the same public dataset with the canonical feature networks."""
+
+from __future__ import annotations
+
+from benchmarks.tasks.task import PaperReference, Task, register_suite, register_task
+
+CAPTION_METRICS = ("bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rouge_l", "cider")
+PAPER = "NExT-GPT paper v3"
+
+register_task(Task(
+    name="caption-image", family="image-captions", output="text", metrics=CAPTION_METRICS, uses_inputs=True,
+    prompt="Describe this image in one sentence.", description="image -> caption (COCO captions)",
+    paper=(PaperReference("bleu4", 45.1, f"{PAPER}, appendix, COCO"),
+           PaperReference("meteor", 34.1, f"{PAPER}, appendix, COCO"),
+           PaperReference("cider", 158.3, f"{PAPER}, appendix, COCO"))))
+register_task(Task(
+    name="caption-video", family="video-captions", output="text", metrics=CAPTION_METRICS, uses_inputs=True,
+    prompt="Describe this video in one sentence.", description="video -> caption (MSR-VTT)",
+    paper=(PaperReference("bleu4", 58.8, f"{PAPER}, appendix, MSR-VTT"),
+           PaperReference("meteor", 39.6, f"{PAPER}, appendix, MSR-VTT"),
+           PaperReference("cider", 76.2, f"{PAPER}, Table 3, MSR-VTT"))))
+register_task(Task(
+    name="caption-audio", family="audio-captions", output="text", metrics=CAPTION_METRICS, uses_inputs=True,
+    prompt="Describe this sound in one sentence.", description="audio -> caption (AudioCaps)",
+    paper=(PaperReference("cider", 81.3, f"{PAPER}, Table 3, AudioCaps"),)))
+
+register_task(Task(
+    name="t2i", family="image-captions", output="image", metrics=("fid", "clip_score", "signal_rate"),
+    uses_inputs=False, prompt="Generate an image of {caption}.", description="caption -> image (COCO captions)",
+    paper=(PaperReference("fid", 10.07, f"{PAPER}, Table 4, COCO captions"),)))
+register_task(Task(
+    name="t2v", family="video-captions", output="video", metrics=("fid", "clipsim", "signal_rate"),
+    uses_inputs=False, prompt="Generate a video of {caption}.",
+    description="caption -> video (MSR-VTT); FID over frames",
+    paper=(PaperReference("clipsim", 31.97, f"{PAPER}, Table 4, MSR-VTT"),
+           PaperReference("fid", 12.69, f"{PAPER}, appendix, MSR-VTT zero-shot"))))
+register_task(Task(
+    name="t2a", family="audio-captions", output="audio", metrics=("fad", "signal_rate"), uses_inputs=False,
+    prompt="Generate the sound of {caption}.", description="caption -> audio (AudioCaps)",
+    paper=(PaperReference("fad", 1.68, f"{PAPER}, Table 4, AudioCaps"),)))
+
+register_task(Task(
+    name="edit-image", family="image-edits", output="image", metrics=("clip_t", "clip_i", "fid", "signal_rate"),
+    uses_inputs=True, prompt="{instruction}",
+    description="text + image -> edited image; CLIP-T: output vs target caption, CLIP-I: output vs target image",
+    paper=(PaperReference("clip_t", 29.32, f"{PAPER}, appendix, COCO object editing"),
+           PaperReference("fid", 6.62, f"{PAPER}, appendix, COCO object editing"))))
+register_task(Task(
+    name="edit-video", family="video-edits", output="video", metrics=("clip_t", "clip_i", "signal_rate"),
+    uses_inputs=True, prompt="{instruction}",
+    description="text + video -> edited video; CLIP metrics averaged over frames",
+    paper=(PaperReference("clip_t", 26.84, f"{PAPER}, appendix, DAVIS (0.2684 x 100)"),
+           PaperReference("clip_i", 96.47, f"{PAPER}, appendix, DAVIS (0.9647 x 100)"))))
+register_task(Task(
+    name="edit-audio", family="audio-edits", output="audio", metrics=("fad", "mel_distance", "signal_rate"),
+    uses_inputs=True, prompt="{instruction}",
+    description="text + audio -> edited audio; mel_distance: mean L1 between log-mel spectrograms of output and "
+                "target (paired; the paper's MCD is a different distance)"))
+
+register_task(Task(
+    name="dialogue", family="dialogues", output="dialogue",
+    metrics=("modality_accuracy", "image_turn_accuracy", "video_turn_accuracy", "audio_turn_accuracy",
+             "text_turn_accuracy"),
+    uses_inputs=False, prompt="", max_new_tokens=48,
+    description="modality-switching conversations (MosIT-style): is each turn answered with the right outputs"))
+
+CAPTIONING = ["caption-image", "caption-video", "caption-audio"]
+TEXT_TO_X = ["t2i", "t2v", "t2a"]
+EDITING = ["edit-image", "edit-video", "edit-audio"]
+register_suite("default", lambda: [*CAPTIONING, *TEXT_TO_X, *EDITING, "dialogue"])
+register_suite("captioning", lambda: CAPTIONING)
+register_suite("text-to-x", lambda: TEXT_TO_X)
+register_suite("editing", lambda: EDITING)
+register_suite("dialogue", lambda: ["dialogue"])

@@ -1,0 +1,124 @@
+"""A benchmark task is a declaration: dataset family, what the model is asked, what is scored.
+
+``Task.requests`` turns one dataset sample into the model requests of that task (one, or one per dialogue turn);
+everything else (caching, storing, scoring) is shared by all tasks, so a new task is a new declaration, not a new
+code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from benchmarks.datasets.samples import Sample
+from benchmarks.errors import TaskError
+from nextgpt.config import MODALITIES, Modality
+from nextgpt.generation import GenerationRequest, MediaInput
+
+OutputKind = Literal["text", "image", "video", "audio", "dialogue"]
+
+
+@dataclass(frozen=True)
+class PaperReference:
+    """A number the NExT-GPT paper reports for this task (comparable only on the same data and networks)."""
+
+    metric: str
+    value: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    #: dataset family (see benchmarks.datasets.registry.FAMILIES)
+    family: str
+    #: what the model must produce: text (captioning), one medium (text->X, editing), or a dialogue
+    output: OutputKind
+    metrics: tuple[str, ...]
+    #: the user's message; ``{caption}`` and ``{instruction}`` are filled from the sample
+    prompt: str
+    #: whether the sample's input media go to the model (captioning, editing)
+    uses_inputs: bool
+    max_new_tokens: int = 32
+    description: str = ""
+    paper: tuple[PaperReference, ...] = ()
+    #: free-form generation settings recorded with every cached output (part of the cache key)
+    settings: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.output not in ("text", "dialogue", *MODALITIES):
+            raise TaskError(f"task {self.name}: unknown output {self.output!r}")
+        if not self.metrics:
+            raise TaskError(f"task {self.name}: declares no metric")
+
+    @property
+    def produced_modality(self) -> Modality | None:
+        return self.output if self.output in MODALITIES else None  # type: ignore[return-value]
+
+    def requests(self, sample: Sample, seed: int) -> list[GenerationRequest]:
+        """The model request of ``sample`` (dialogues go turn by turn through ``dialogue_request``)."""
+        if self.output == "dialogue":
+            raise TaskError(f"task {self.name}: dialogues are generated turn by turn (dialogue_request)")
+        media = tuple(MediaInput(f.modality, f.path) for f in sample.inputs) if self.uses_inputs else ()
+        try:
+            text = self.prompt.format(caption=sample.captions[0] if sample.captions else "",
+                                      instruction=sample.instruction or "")
+        except (KeyError, IndexError) as error:
+            raise TaskError(f"task {self.name}: prompt {self.prompt!r} needs {error}") from error
+        if self.output == "text":
+            allowed: frozenset[Modality] = frozenset()
+            want: frozenset[Modality] = frozenset()
+        else:
+            allowed = want = frozenset({self.output})  # type: ignore[arg-type]
+        return [GenerationRequest(text=text, media=media, want=want, allowed_outputs=allowed, seed=seed,
+                                  max_new_tokens=self.max_new_tokens)]
+
+    def dialogue_request(self, sample: Sample, turn: int, history: tuple[tuple[str, str], ...],
+                         seed: int) -> GenerationRequest:
+        """Turn ``turn`` of a dialogue after ``history`` (earlier user messages and the model's answers).
+        Nothing is forced: the model must choose the output modality itself."""
+        item = sample.turns[turn]
+        media = tuple(MediaInput(f.modality, f.path) for f in item.media)
+        return GenerationRequest(text=item.text, media=media, seed=seed + turn, history=history,
+                                 max_new_tokens=self.max_new_tokens)
+
+
+_TASKS: dict[str, Task] = {}
+
+
+def register_task(task: Task) -> Task:
+    if task.name in _TASKS:
+        raise TaskError(f"task {task.name!r} is registered twice")
+    _TASKS[task.name] = task
+    return task
+
+
+def get_task(name: str) -> Task:
+    _load_builtin()
+    if name not in _TASKS:
+        raise TaskError(f"unknown task {name!r}; registered tasks: {', '.join(sorted(_TASKS))}")
+    return _TASKS[name]
+
+
+def registered_tasks() -> list[Task]:
+    _load_builtin()
+    return list(_TASKS.values())
+
+
+_SUITES: dict[str, Callable[[], list[str]]] = {}
+
+
+def register_suite(name: str, tasks: Callable[[], list[str]]) -> None:
+    _SUITES[name] = tasks
+
+
+def suite_tasks(name: str) -> list[Task]:
+    _load_builtin()
+    if name not in _SUITES:
+        raise TaskError(f"unknown suite {name!r}; expected one of {', '.join(sorted(_SUITES))}")
+    return [get_task(task) for task in _SUITES[name]()]
+
+
+def _load_builtin() -> None:
+    import benchmarks.tasks.builtin  # noqa: F401  (registers the shipped tasks on import)
