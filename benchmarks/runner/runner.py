@@ -99,10 +99,19 @@ class BenchmarkRunner:
             print(message, file=self.progress, flush=True)
 
     # ------------------------------------------------------------------------------------------- run
+    def _start(self, rank: int, world: int) -> tuple[str, bool]:
+        """Process 0 creates or resumes the run and tells the others its id."""
+        started: list[Any] = [None]
+        if rank == 0:
+            started[0] = self.store.start_or_resume(self.fingerprint, self.model_description,
+                                                    self.settings.identity())
+        if world > 1:
+            torch.distributed.broadcast_object_list(started, src=0)
+        return started[0]
+
     def run(self) -> RunSummary:
         rank, world = _distributed()
-        run_id, resumed = self.store.start_or_resume(self.fingerprint, self.model_description,
-                                                     self.settings.identity())
+        run_id, resumed = self._start(rank, world)
         self._say(f"run {run_id} ({'resumed' if resumed else 'new'}), store {self.store.folder}")
         summary = RunSummary(run_id, resumed)
         data = dict(self.settings.data)

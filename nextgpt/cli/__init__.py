@@ -15,6 +15,7 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "nextgpt.cli.model_commands",
     "metrics.cli",
+    "benchmarks.cli",
 )
 
 
@@ -51,3 +52,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NextGPTError as error:
         print(f"nextgpt-bench {args.command}: error: {error}", file=sys.stderr)
         return 2
+if __name__ == "__main__":
+    raise SystemExit(main())

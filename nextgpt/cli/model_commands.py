@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
     card.set_defaults(func=run_model_card)
 
     generate = subparsers.add_parser("generate", help="answer one prompt with text, images, videos, audio")
-    _add_model_arguments(generate)
+    add_model_arguments(generate)
     generate.add_argument("--text", required=True, help="the user's message")
     generate.add_argument("--image", action="append", default=[], metavar="FILE", help="input image (repeatable)")
     generate.add_argument("--video", action="append", default=[], metavar="FILE", help="input video (repeatable)")
@@ -37,7 +37,7 @@ def register(subparsers: Any) -> None:
     generate.set_defaults(func=run_generate)
 
     demo = subparsers.add_parser("demo", help="any-to-any demo on the tiny model: image+video+audio in and out")
-    _add_model_arguments(demo)
+    add_model_arguments(demo)
     demo.add_argument("--out", type=Path, default=Path("out/demo"))
     demo.set_defaults(func=run_demo)
 
@@ -51,7 +51,7 @@ def register(subparsers: Any) -> None:
     convert.set_defaults(func=run_convert_legacy)
 
 
-def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="tiny", help="tiny, tiny-legacy, paper-7b, paper-7b-legacy")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint folder saved by nextgpt-bench")
     parser.add_argument("--device", default="cpu")

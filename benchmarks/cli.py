@@ -1,0 +1,119 @@
+"""``nextgpt-bench run``: run a suite or tasks on a model and store the results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks.errors import TaskError
+
+
+def register(subparsers: Any) -> None:
+    from nextgpt.cli.model_commands import add_model_arguments
+
+    run = subparsers.add_parser("run", help="run benchmark tasks on a model and store the results")
+    add_model_arguments(run)
+    run.add_argument("--suite", default="default", help="default, captioning, text-to-x, editing, dialogue")
+    run.add_argument("--tasks", help="comma-separated task names (instead of --suite)")
+    run.add_argument("--dataset", action="append", default=[], metavar="FAMILY=SPEC",
+                     help="use a local dataset for a family, e.g. image-captions=coco:ANNOTATIONS.json:IMAGES "
+                          "(see README); families without one use the built-in synthetic world")
+    run.add_argument("--limit", type=int, help="samples per task (synthetic world: how many to generate)")
+    run.add_argument("--batch-size", type=int, default=1)
+    run.add_argument("--store", type=Path, default=Path("out/results"), help="results store folder")
+    run.add_argument("--extractors", choices=("auto", "canonical", "toy"), default="auto",
+                     help="feature networks for FID/CLIP/FAD: canonical (local weights; comparable with papers), "
+                          "toy (anywhere; not comparable), auto (canonical when all weights are present)")
+    run.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples for confidence intervals")
+    run.add_argument("--json", action="store_true", help='print {"run_id", "tasks": {TASK: {metrics, ci, n}}}')
+    run.set_defaults(func=run_command)
+
+
+def choose_extractors(requested: str) -> tuple[str, str | None]:
+    """-> (extractor set, why toy was chosen); ``auto`` tries to find every canonical weight file."""
+    if requested != "auto":
+        return requested, None
+    from benchmarks.tasks.scoring import EXTRACTOR_SETS
+    from metrics.extractors.registry import build_extractor
+    from nextgpt.errors import NextGPTError
+
+    missing = []
+    for name in EXTRACTOR_SETS["canonical"].values():
+        try:
+            build_extractor(name)
+        except (NextGPTError, FileNotFoundError) as error:
+            missing.append(str(error).splitlines()[0])
+    if missing:
+        return "toy", "; ".join(missing)
+    return "canonical", None
+
+
+def init_distributed(device: str) -> bool:
+    """Join the process group when started by torchrun (gloo on CPU, nccl on CUDA)."""
+    import os
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return False
+    import torch.distributed
+
+    backend = "nccl" if device.startswith("cuda") else "gloo"
+    torch.distributed.init_process_group(backend=backend)
+    if backend == "nccl":
+        import torch
+
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    return True
+
+
+def parse_datasets(items: list[str]) -> tuple[tuple[str, str], ...]:
+    from benchmarks.datasets.registry import FAMILIES
+
+    pairs = []
+    for item in items:
+        family, sep, spec = item.partition("=")
+        if not sep or family not in FAMILIES:
+            raise TaskError(f"--dataset {item!r}: expected FAMILY=SPEC with FAMILY one of {', '.join(FAMILIES)}")
+        pairs.append((family, spec))
+    return tuple(pairs)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from benchmarks.runner.runner import BenchmarkRunner, RunSettings
+    from benchmarks.runner.store import ResultsStore
+    from benchmarks.tasks import get_task, suite_tasks
+    from nextgpt.cli.model_commands import load_model_from_args
+
+    tasks = [get_task(t.strip()).name for t in args.tasks.split(",")] if args.tasks else [
+        t.name for t in suite_tasks(args.suite)]
+    if args.batch_size < 1 or (args.limit is not None and args.limit < 1):
+        raise TaskError("--batch-size and --limit must be positive")
+    extractors, why_toy = choose_extractors(args.extractors)
+    if why_toy:
+        print(f"note: scoring with toy feature networks (fid[toy], clip_score[toy-clip], fad[toy-audio]); "
+              f"these numbers are NOT comparable with published ones. Missing: {why_toy}", file=sys.stderr)
+    settings = RunSettings(tasks=tuple(tasks), seed=args.seed, limit=args.limit, data=parse_datasets(args.dataset),
+                           extractors=extractors, bootstrap=args.bootstrap, batch_size=args.batch_size)
+    distributed = init_distributed(args.device)
+    model = load_model_from_args(args)
+    description = {"preset": args.preset, "checkpoint": str(args.checkpoint) if args.checkpoint else None,
+                   "device": args.device, "dtype": args.dtype}
+    store = ResultsStore(args.store)
+    summary = BenchmarkRunner(model, store, settings, model_description=description).run()
+    if distributed:
+        import torch.distributed
+
+        rank = torch.distributed.get_rank()
+        torch.distributed.destroy_process_group()
+        if rank != 0:
+            return 0
+    if args.json:
+        print(json.dumps(summary.to_json()))
+    else:
+        print(f"run {summary.run_id} stored in {store.path}")
+        for name, task in summary.tasks.items():
+            metrics = ", ".join(f"{k}={v:.4g}" if v is not None else f"{k}=n/a" for k, v in task.metrics.items())
+            print(f"  {name:<14} n={task.n:<4} {metrics}")
+    return 0
