@@ -1,11 +1,14 @@
 """pytest-benchmark suites: ``pytest benchmarks/ --benchmark-only``.
 
-Options choose the model the suites run on; the default is the built-in tiny preset, which needs no weights.
+Options choose the model and the tasks; the default is the built-in tiny preset on the default suite over the
+synthetic world, which needs no weights and no downloads.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,10 +23,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--preset", default="tiny", help="model preset the benchmarks run on (default: tiny)")
     group.addoption("--checkpoint", default=None, help="checkpoint folder saved by nextgpt-bench")
     group.addoption("--device", default="cpu", help="cpu or cuda")
+    group.addoption("--suite", default="default", help="task suite of the task benchmarks (default: default)")
+    group.addoption("--tasks", default=None, help="comma-separated tasks (instead of --suite)")
+    group.addoption("--limit", type=int, default=4, help="samples per task (default: 4)")
+    group.addoption("--extractors", default="toy", choices=("toy", "canonical"),
+                    help="feature networks for FID/CLIP/FAD (canonical needs local weights)")
+    group.addoption("--bench-store", default=None,
+                    help="results store of the task benchmarks (default: a fresh temporary folder)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "task_name" in metafunc.fixturenames:
+        from benchmarks.tasks import get_task, suite_tasks
+
+        config = metafunc.config
+        names = config.getoption("--tasks")
+        tasks = [get_task(n.strip()).name for n in names.split(",")] if names else [
+            t.name for t in suite_tasks(config.getoption("--suite"))]
+        metafunc.parametrize("task_name", tasks)
 
 
 @pytest.fixture(scope="session")
-def bench_model(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+def bench_model(request: pytest.FixtureRequest) -> Any:
     from nextgpt.building import build_model
     from nextgpt.checkpoint import load_checkpoint
     from nextgpt.presets import get_preset
@@ -34,3 +55,9 @@ def bench_model(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     if checkpoint:
         return load_checkpoint(checkpoint, preset=preset, device=device)
     return build_model(get_preset(preset), device=device)
+
+
+@pytest.fixture(scope="session")
+def bench_store_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    chosen = request.config.getoption("--bench-store")
+    return Path(chosen) if chosen else tmp_path_factory.mktemp("bench-store")

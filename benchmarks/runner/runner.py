@@ -99,6 +99,22 @@ class BenchmarkRunner:
             print(message, file=self.progress, flush=True)
 
     # ------------------------------------------------------------------------------------------- run
+    def start(self) -> tuple[str, bool]:
+        """Create (or resume) this run in the store -> (run_id, resumed)."""
+        return self._start(*_distributed())
+
+    def load_dataset(self, task: Task) -> Dataset:
+        return self._load_dataset(task.family, dict(self.settings.data).get(task.family), self.settings.limit)
+
+    def generate_sample(self, run_id: str, task: Task, sample: Sample) -> tuple[int, int]:
+        """Generate (or take from the cache) and record one sample -> (generated, cached) request counts."""
+        if task.output == "dialogue":
+            return self._dialogue(run_id, task, sample)
+        return self._single_turn_batch(run_id, task, [sample])
+
+    def score(self, run_id: str, task: Task, dataset: Dataset) -> TaskSummary:
+        return self._score(run_id, task, dataset, TaskSummary({}, {}, 0))
+
     def _start(self, rank: int, world: int) -> tuple[str, bool]:
         """Process 0 creates or resumes the run and tells the others its id."""
         started: list[Any] = [None]
@@ -114,10 +130,9 @@ class BenchmarkRunner:
         run_id, resumed = self._start(rank, world)
         self._say(f"run {run_id} ({'resumed' if resumed else 'new'}), store {self.store.folder}")
         summary = RunSummary(run_id, resumed)
-        data = dict(self.settings.data)
         for name in self.settings.tasks:
             task = get_task(name)
-            dataset = self._load_dataset(task.family, data.get(task.family), self.settings.limit)
+            dataset = self.load_dataset(task)
             started = time.perf_counter()
             generated, cached = self._generate_task(run_id, task, dataset.samples[rank::world])
             _barrier()
@@ -151,7 +166,7 @@ class BenchmarkRunner:
         for count, batch in enumerate(_batches(pending, self.settings.batch_size), start=1):
             if task.output == "dialogue":
                 for sample in batch:
-                    g, c = self._dialogue(run_id, task, sample)
+                    g, c = self.generate_sample(run_id, task, sample)
                     generated, cached = generated + g, cached + c
             else:
                 g, c = self._single_turn_batch(run_id, task, batch)
