@@ -44,10 +44,10 @@ def choose_extractors(requested: str) -> tuple[str, str | None]:
     for name in EXTRACTOR_SETS["canonical"].values():
         try:
             build_extractor(name)
-        except (NextGPTError, FileNotFoundError) as error:
-            missing.append(str(error).splitlines()[0])
+        except (NextGPTError, FileNotFoundError):
+            missing.append(name)
     if missing:
-        return "toy", "; ".join(missing)
+        return "toy", f"weights of {', '.join(missing)} (see `nextgpt-bench weights list`)"
     return "canonical", None
 
 

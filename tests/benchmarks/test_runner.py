@@ -129,3 +129,29 @@ def test_two_processes_score_like_one(tmp_path: Path) -> None:
                             env=environment, capture_output=True, text=True, check=True)
     one, two = json.loads(single.stdout), json.loads(double.stdout.strip().splitlines()[-1])
     assert one["tasks"] == two["tasks"]
+
+
+def test_run_command_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from nextgpt.cli import main
+
+    code = main(["run", "--tasks", "caption-audio,t2a", "--limit", "2", "--store", str(tmp_path / "s"),
+                 "--extractors", "toy", "--bootstrap", "10", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"run_id", "tasks"} and set(out["tasks"]) == {"caption-audio", "t2a"}
+    for task in out["tasks"].values():
+        assert set(task) == {"metrics", "ci", "n"} and task["n"] == 2
+        assert all(task["ci"][name] is None or len(task["ci"][name]) == 2 for name in task["metrics"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--tasks", "caption-smell"], "unknown task 'caption-smell'"),
+    (["--dataset", "pictures=coco:a:b"], "--dataset 'pictures=coco:a:b': expected FAMILY=SPEC"),
+    (["--tasks", "t2i", "--dataset", "image-captions=coco:missing.json:images"], "missing.json does not exist"),
+])
+def test_run_command_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+                               message: str) -> None:
+    from nextgpt.cli import main
+
+    assert main(["run", "--store", str(tmp_path), "--extractors", "toy", *args]) == 2
+    assert message in capsys.readouterr().err

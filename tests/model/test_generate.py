@@ -138,3 +138,12 @@ def test_bfloat16_model_generates_every_output() -> None:
     result = model.generate(GenerationRequest.build("hi", want=["image", "video", "audio"], max_new_tokens=4))
     assert len(result.images) == len(result.videos) == len(result.audios) == 1
     assert np.isfinite(result.audios[0]).all()
+
+
+def test_history_is_part_of_the_prompt(tiny_model: NextGPT) -> None:
+    plain = tiny_model.prompt_embeddings(GenerationRequest.build("and now?"))
+    with_history = tiny_model.prompt_embeddings(GenerationRequest.build(
+        "and now?", history=(("draw a cat", "here it is"),)))
+    expected = tiny_model.embed_text("### Human: draw a cat\n### Assistant: here it is\n")
+    assert with_history.shape[1] == plain.shape[1] + expected.shape[1]
+    assert torch.equal(with_history[:, 1:1 + expected.shape[1]], expected)
