@@ -25,6 +25,8 @@ EXTRACTOR_SETS: dict[str, dict[str, str]] = {
     "toy": {"image": "toy", "audio": "toy-audio", "clip": "toy-clip"},
 }
 PerSample = dict[str, dict[str, float | None]]
+#: What an empty caption answer is scored as (a made-up word no reference contains).
+EMPTY_ANSWER = "noanswergiven"
 
 
 @dataclass
@@ -88,10 +90,18 @@ def score_captioning(ctx: ScoringContext) -> tuple[list[MetricValue], PerSample]
 
     samples = ctx.samples()
     predictions = {s.id: ctx.output(s).text for s in samples}
+    empty = [sid for sid, text in predictions.items() if not text.strip()]
+    # An empty answer is a real (bad) model output, not a data error: it is scored as a word no reference
+    # contains, so it matches nothing, and the count is recorded with every caption metric.
+    predictions.update(dict.fromkeys(empty, EMPTY_ANSWER))
     references = {s.id: list(s.captions) for s in samples}
     scores = score_captions(predictions, references, metrics=ctx.task.metrics, bootstrap=ctx.bootstrap,
                             seed=ctx.seed)
     values = [_value(scores.results[m], m, len(samples)) for m in ctx.task.metrics]
+    if empty:
+        note = f"{len(empty)} of {len(samples)} answers were empty and scored as the word {EMPTY_ANSWER!r}"
+        for value in values:
+            value.provenance.setdefault("provenance", {}).setdefault("warnings", []).append(note)
     per_sample = {m: dict(zip(predictions, map(float, scores.per_sample[m]), strict=True))
                   for m in scores.per_sample if m in ctx.task.metrics}
     return values, per_sample

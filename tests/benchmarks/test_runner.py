@@ -155,3 +155,11 @@ def test_run_command_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
     assert main(["run", "--store", str(tmp_path), "--extractors", "toy", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_empty_answers_are_scored_not_fatal(model: NextGPT, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model, "generate_answer_ids", lambda prompt, request: [])
+    summary = run(model, tmp_path / "store", tasks=("caption-image",))
+    assert summary.tasks["caption-image"].metrics["cider"] == 0.0
+    values = ResultsStore(tmp_path / "store").metric_values(summary.run_id)
+    assert any("3 of 3 answers were empty" in w for w in values[0].provenance["provenance"]["warnings"])
