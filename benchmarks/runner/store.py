@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS sample_scores (
 CREATE TABLE IF NOT EXISTS metric_values (
     run_id TEXT NOT NULL, task TEXT NOT NULL, metric TEXT NOT NULL, value REAL, ci_low REAL, ci_high REAL,
     n INTEGER NOT NULL, provenance TEXT NOT NULL, PRIMARY KEY (run_id, task, metric));
+CREATE TABLE IF NOT EXISTS stage_timings (
+    run_id TEXT NOT NULL, task TEXT NOT NULL, stage TEXT NOT NULL, record TEXT NOT NULL,
+    PRIMARY KEY (run_id, task, stage));
 """
 
 
@@ -212,6 +215,24 @@ class ResultsStore:
         return [MetricValue(r["task"], r["metric"], r["value"],
                             None if r["ci_low"] is None else (r["ci_low"], r["ci_high"]), r["n"],
                             json.loads(r["provenance"])) for r in rows]
+
+    # ------------------------------------------------------------------------------------- stage timings
+    def save_stage_timings(self, run_id: str, task: str, records: dict[str, dict[str, Any]]) -> None:
+        """Per-stage timing/memory records of a task (stage name -> JSON-able record; the profiling code
+        defines the record's fields).  Replaces the task's earlier records."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM stage_timings WHERE run_id=? AND task=?", (run_id, task))
+            db.executemany("INSERT INTO stage_timings VALUES (?, ?, ?, ?)",
+                           [(run_id, task, stage, json.dumps(record, sort_keys=True, default=str))
+                            for stage, record in records.items()])
+
+    def stage_timings(self, run_id: str) -> dict[str, dict[str, dict[str, Any]]]:
+        """task -> stage -> record"""
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        for row in self._connection.execute("SELECT * FROM stage_timings WHERE run_id=? ORDER BY task, stage",
+                                            (run_id,)):
+            out.setdefault(row["task"], {})[row["stage"]] = json.loads(row["record"])
+        return out
 
     def sample_scores(self, run_id: str, task: str) -> dict[str, dict[str, float | None]]:
         out: dict[str, dict[str, float | None]] = {}
