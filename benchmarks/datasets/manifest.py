@@ -4,12 +4,12 @@
 {"id": "cat-1", "inputs": [{"modality": "image", "path": "images/cat-1.png"}], "captions": ["a cat on a mat"]}
 {"id": "t2a-7", "captions": ["a dog barks"], "targets": [{"modality": "audio", "path": "wav/7.wav"}]}
 {"id": "edit-3", "inputs": [...], "instruction": "make it red", "targets": [...], "captions": ["a red car"]}
-{"id": "chat-1", "turns": [{"text": "draw a cat", "expected_outputs": ["image"], "reference_captions": ["a cat"]}]}
+{"id": "chat-1", "turns": [{"text": "draw a cat", "expected_outputs": ["image"], "answer": "here is a cat"}]}
 ```
 
 Fields: ``id`` (required, unique), ``inputs`` / ``targets`` (lists of ``{"modality", "path"}``), ``captions``
 (list of strings), ``instruction`` (string), ``turns`` (list of ``{"text", "media", "expected_outputs",
-"reference_captions"}``), ``metadata`` (object).  Unknown fields are errors (a typo must not silently drop data).
+"reference_captions", "answer"}``), ``metadata`` (object).  Unknown fields are errors (a typo must not silently drop data).
 The built-in synthetic world is written in this format and read by this loader.
 """
 
@@ -25,7 +25,7 @@ from benchmarks.errors import DatasetError
 from nextgpt.config import MODALITIES
 
 _SAMPLE_FIELDS = {"id", "inputs", "captions", "targets", "instruction", "turns", "metadata"}
-_TURN_FIELDS = {"text", "media", "expected_outputs", "reference_captions"}
+_TURN_FIELDS = {"text", "media", "expected_outputs", "reference_captions", "answer"}
 
 
 def load_manifest(path: str | Path, *, name: str | None = None, check_files: bool = True) -> Dataset:
@@ -119,9 +119,13 @@ def _turn(item: Any, root: Path, where: str) -> Turn:
     outputs = item.get("expected_outputs", [])
     if not isinstance(outputs, list) or any(o not in MODALITIES for o in outputs):
         raise DatasetError(f"{where}: expected_outputs must list modalities among {', '.join(MODALITIES)}")
+    answer = item.get("answer")
+    if answer is not None and not isinstance(answer, str):
+        raise DatasetError(f"{where}: 'answer' must be a string")
     return Turn(text=item["text"], media=_media_list(item.get("media", []), root, f"{where}.media"),
                 expected_outputs=frozenset(outputs),
-                reference_captions=_strings(item.get("reference_captions", []), f"{where}.reference_captions"))
+                reference_captions=_strings(item.get("reference_captions", []), f"{where}.reference_captions"),
+                answer=answer)
 
 
 def write_manifest(path: Path, records: list[dict[str, Any]]) -> None:

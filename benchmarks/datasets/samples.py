@@ -25,6 +25,8 @@ class Turn:
     expected_outputs: frozenset[Modality] = frozenset()
     #: captions describing the expected output (scored against the generated media)
     reference_captions: tuple[str, ...] = ()
+    #: what the assistant should say (without signal tokens), for instruction tuning
+    answer: str | None = None
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@
 * videos: such a shape moving left, right, up or down (8 frames, 2 s);
 * audio: a low, middle or high tone that is steady, beeping, rising or falling (2 s, 16 kHz);
 * edits: the same scene with the colour (image, video) or the pitch (audio) changed, with the instruction;
-* dialogues: three-turn conversations that switch modality (image -> video -> audio, shuffled) and end with a
-  text-only question.
+* dialogues: conversations that switch modality (an image, a video and a tone turn, shuffled) and end with a
+  text-only turn; every turn carries the assistant's reference answer (for instruction tuning).
 
 Everything is a pure function of ``(seed, split, index)``; the files are written once per
 ``(version, seed, split, count)`` into a cache folder (atomically) and read through the JSONL manifest loader,
@@ -30,7 +30,7 @@ from benchmarks.datasets.manifest import load_manifest, write_manifest
 from benchmarks.datasets.samples import Dataset
 from nextgpt.media_writers import write_video, write_wav
 
-VERSION = 1
+VERSION = 2
 IMAGE_SIZE = 64
 VIDEO_FRAMES, VIDEO_FPS = 8, 4
 AUDIO_SECONDS, SAMPLE_RATE = 2.0, 16000
@@ -222,15 +222,19 @@ def _write_world(folder: Path, world: SyntheticWorld, count: int) -> None:
 def _dialogue(world: SyntheticWorld, index: int, scene: Scene, moving: Scene, tone: Tone) -> dict[str, Any]:
     turns = [
         {"text": f"Show me a picture of a {scene.colour} {scene.shape} on a {scene.background} background.",
-         "expected_outputs": ["image"], "reference_captions": image_captions(scene)},
+         "expected_outputs": ["image"], "reference_captions": image_captions(scene),
+         "answer": f"Here is a picture of a {scene.colour} {scene.shape}."},
         {"text": f"Now make a short video of a {moving.colour} {moving.shape} moving {moving.motion}.",
-         "expected_outputs": ["video"], "reference_captions": video_captions(moving)},
+         "expected_outputs": ["video"], "reference_captions": video_captions(moving),
+         "answer": f"Here is a video of a {moving.colour} {moving.shape} moving {moving.motion}."},
         {"text": f"Play a {tone.pattern} {tone.pitch} tone for me.",
-         "expected_outputs": ["audio"], "reference_captions": audio_captions(tone)},
+         "expected_outputs": ["audio"], "reference_captions": audio_captions(tone),
+         "answer": f"Here is a {tone.pattern} {tone.pitch} tone."},
     ]
     order = world._rng("dialogues", index).permutation(len(turns))
     shuffled = [turns[int(i)] for i in order]
-    shuffled.append({"text": "Thanks. Which colour was the first shape?", "expected_outputs": []})
+    shuffled.append({"text": "Thank you, that is all for now.", "expected_outputs": [],
+                     "answer": "You are welcome."})
     return {"id": f"dialogue-{index:04d}", "turns": shuffled}
 
 
