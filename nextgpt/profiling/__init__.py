@@ -1,0 +1,8 @@
+"""Per-stage profiling of NExT-GPT: measured latency, throughput and memory of every stage
+(``StageProfiler``), speed/memory switches (``SpeedOptions``), and FLOPs/memory predicted on the meta device
+(``predict``).  See ``nextgpt/profiling/README.md``."""
+
+from nextgpt.profiling.records import Latency, Memory, StageRecord, Throughput
+from nextgpt.profiling.stage_profiler import END_TO_END, OTHER, StageProfiler
+
+__all__ = ["END_TO_END", "OTHER", "Latency", "Memory", "StageProfiler", "StageRecord", "Throughput"]
