@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "nextgpt.cli.model_commands",
     "metrics.cli",
     "benchmarks.cli",
+    "reports.cli",
 )
 
 

@@ -1,0 +1,131 @@
+"""``nextgpt-bench report | compare | gate | leaderboard`` (see reports/README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STORE = Path("out/results")
+
+
+def register(subparsers: Any) -> None:
+    report = subparsers.add_parser("report", help="write a self-contained HTML report of a stored run")
+    report.add_argument("run", help="run id (see `nextgpt-bench leaderboard` or the run command's output)")
+    report.add_argument("--store", type=Path, default=DEFAULT_STORE, help="results store folder")
+    report.add_argument("--out", type=Path, help="output folder (default: STORE/reports/RUN)")
+    report.add_argument("--max-samples", type=int, default=8, help="samples per task in the gallery")
+    report.set_defaults(func=report_command)
+
+    compare = subparsers.add_parser("compare", help="two runs side by side with paired bootstrap CIs")
+    compare.add_argument("run_a", help="run id in --store, or a snapshot / pytest-benchmark JSON file")
+    compare.add_argument("run_b", help="run id in --store, or a snapshot / pytest-benchmark JSON file")
+    compare.add_argument("--store", type=Path, default=DEFAULT_STORE, help="results store folder")
+    compare.add_argument("--bootstrap", type=int, default=1000, help="paired bootstrap resamples")
+    compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument("--skip-incomparable", action="store_true",
+                         help="list scores computed differently as refused instead of stopping (exit 2)")
+    compare.add_argument("--html", type=Path, metavar="DIR", help="also write an HTML comparison into DIR")
+    compare.add_argument("--max-samples", type=int, default=6, help="samples per task in the HTML comparison")
+    compare.add_argument("--json", action="store_true")
+    compare.set_defaults(func=compare_command)
+
+    gate = subparsers.add_parser("gate", help="exit 1 when RUN regressed against a baseline (0: pass, 2: bad input)")
+    gate.add_argument("run", help="run id in --store (or a snapshot JSON file)")
+    gate.add_argument("--baseline", help="baseline run id in --store, or a snapshot / pytest-benchmark JSON file")
+    gate.add_argument("--rules", type=Path, help="rules JSON (default: 5%% relative and significant worsening per "
+                                                 "metric; 2x seconds/call and +10%% peak memory per stage)")
+    gate.add_argument("--store", type=Path, default=DEFAULT_STORE, help="results store folder")
+    gate.add_argument("--bootstrap", type=int, default=1000)
+    gate.add_argument("--seed", type=int, default=0)
+    gate.add_argument("--write-baseline", type=Path, metavar="FILE",
+                      help="write RUN as a snapshot baseline file (for CI) and exit")
+    gate.add_argument("--json", action="store_true")
+    gate.set_defaults(func=gate_command)
+
+    board = subparsers.add_parser("leaderboard", help="runs beside the NExT-GPT paper's numbers (md, csv, html)")
+    board.add_argument("--store", type=Path, default=DEFAULT_STORE, help="results store folder")
+    board.add_argument("--runs", help="comma-separated run ids or JSON files (default: every complete run)")
+    board.add_argument("--tasks", help="comma-separated tasks (default: all)")
+    board.add_argument("--no-paper", action="store_true", help="leave out the paper's reference rows")
+    board.add_argument("--format", choices=("markdown", "csv", "html"), default="markdown")
+    board.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    board.set_defaults(func=leaderboard_command)
+
+
+def report_command(args: argparse.Namespace) -> int:
+    from benchmarks.runner.store import ResultsStore
+    from reports.errors import ReportInputError
+    from reports.run_report import render_run_report
+
+    if not (args.store / "results.sqlite").is_file():
+        raise ReportInputError(f"no results store at {args.store} (expected {args.store / 'results.sqlite'}); "
+                               "pass --store DIR")
+    store = ResultsStore(args.store)
+    out = args.out or args.store / "reports" / args.run
+    index = render_run_report(store, args.run, out, max_samples=args.max_samples)
+    print(index)
+    return 0
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    from reports.compare import compare_runs
+    from reports.rundata import resolve_run
+
+    a, b = resolve_run(args.run_a, args.store), resolve_run(args.run_b, args.store)
+    comparison = compare_runs(a, b, bootstrap=args.bootstrap, seed=args.seed,
+                              skip_incomparable=args.skip_incomparable)
+    print(json.dumps(comparison.to_json()) if args.json else comparison.to_text())
+    if args.html:
+        from reports.compare_html import render_comparison
+
+        print(render_comparison(comparison, args.html, max_samples=args.max_samples), file=sys.stderr)
+    return 0
+
+
+def gate_command(args: argparse.Namespace) -> int:
+    from reports.errors import ReportInputError
+    from reports.gate import run_gate
+    from reports.gate_rules import default_rules, load_rules
+    from reports.rundata import resolve_run, write_snapshot
+
+    current = resolve_run(args.run, args.store)
+    if args.write_baseline:
+        print(write_snapshot(current, args.write_baseline))
+        return 0
+    if not args.baseline:
+        raise ReportInputError("gate needs --baseline RUN_OR_FILE (or --write-baseline FILE to make one)")
+    rules = load_rules(args.rules) if args.rules else default_rules()
+    result = run_gate(current, resolve_run(args.baseline, args.store), rules, bootstrap=args.bootstrap,
+                      seed=args.seed)
+    print(json.dumps(result.to_json(), default=str) if args.json else result.to_text())
+    return 0 if result.passed else 1
+
+
+def leaderboard_command(args: argparse.Namespace) -> int:
+    from leaderboards.board import build_leaderboard
+    from reports.rundata import RunData, load_from_store, resolve_run
+
+    runs: list[RunData]
+    if args.runs:
+        runs = [resolve_run(spec.strip(), args.store) for spec in args.runs.split(",") if spec.strip()]
+    elif (args.store / "results.sqlite").is_file():
+        from benchmarks.runner.store import ResultsStore
+
+        store = ResultsStore(args.store)
+        runs = [load_from_store(store, r["run_id"]) for r in store.runs() if r["status"] == "complete"]
+    else:
+        runs = []
+        print(f"note: no results store at {args.store}; showing the paper's rows only", file=sys.stderr)
+    tasks = [t.strip() for t in args.tasks.split(",")] if args.tasks else None
+    board = build_leaderboard(runs, include_paper=not args.no_paper, tasks=tasks)
+    text = {"markdown": board.to_markdown, "csv": board.to_csv, "html": board.to_html}[args.format]()
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        print(args.out)
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,107 @@
+"""Can two runs' scores be put side by side, and what is the paired interval of their difference?
+
+Refusals reuse the metric library's comparability fields (metrics.provenance.COMPARABILITY_FIELDS) and add the
+two things the store knows beyond one score: the dataset a task read and the set of samples it scored.
+
+A paired bootstrap interval exists only when the task's value is the mean of its per-sample scores (CLIP score,
+CLIPSIM, CLIP-I/T, ROUGE-L, CIDEr-D, signal_rate, mel_distance, turn accuracies): then the difference of the
+means is the mean of per-sample differences on the shared samples, resampled together.  Set statistics (FID,
+FAD, KID) and corpus statistics (COCO BLEU, METEOR) have no per-sample decomposition; for them no paired
+interval is reported -- never one made up from the two independent intervals.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from reports.rundata import RunData
+
+SET_METRICS = ("fid", "fad", "kid_mean", "kid_std")
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    #: B - A on the task values (None when either is missing)
+    difference: float | None
+    ci: tuple[float, float] | None
+    #: None when no paired interval exists
+    significant: bool | None
+    n_pairs: int
+    note: str = ""
+
+
+def comparability_problem(a: RunData, b: RunData, task: str, metric: str) -> str | None:
+    """Why ``task/metric`` of A and B must not be compared, naming the field; None when they may."""
+    ra, rb = a.metrics[(task, metric)], b.metrics[(task, metric)]
+    fa, fb = ra.comparability(), rb.comparability()
+    for name in dict.fromkeys([*fa, *fb]):
+        if fa.get(name) != fb.get(name):
+            return f"provenance field {name!r} differs ({fa.get(name)!r} vs {fb.get(name)!r})"
+    family = _family(task)
+    data_a, data_b = a.settings.get("data"), b.settings.get("data")
+    if family and data_a is not None and data_b is not None:
+        spec_a, spec_b = data_a.get(family, "synthetic"), data_b.get(family, "synthetic")
+        if spec_a != spec_b:
+            return f"dataset for {family} differs ({spec_a!r} vs {spec_b!r})"
+    ids_a, ids_b = a.sample_ids.get(task), b.sample_ids.get(task)
+    if ids_a is not None and ids_b is not None and ids_a != ids_b:
+        only_a, only_b = sorted(ids_a - ids_b), sorted(ids_b - ids_a)
+        return (f"sample set differs ({len(ids_a)} vs {len(ids_b)} samples; only in A: {_few(only_a)}; "
+                f"only in B: {_few(only_b)})")
+    if ra.n != rb.n:
+        return f"sample count n differs ({ra.n} vs {rb.n})"
+    return None
+
+
+def paired_difference(a: RunData, b: RunData, task: str, metric: str, *, bootstrap: int = 1000,
+                      seed: int = 0, confidence: float = 0.95) -> PairedDifference:
+    from metrics.bootstrap import bootstrap_mean
+
+    va, vb = a.metrics[(task, metric)].value, b.metrics[(task, metric)].value
+    difference = None if va is None or vb is None else vb - va
+    if metric in SET_METRICS:
+        return PairedDifference(difference, None, None, 0, f"no paired CI: {metric} is a set statistic "
+                                "(no per-sample scores); compare the two runs' own intervals")
+    per_a = a.sample_scores.get(task, {}).get(metric)
+    per_b = b.sample_scores.get(task, {}).get(metric)
+    if not per_a or not per_b:
+        return PairedDifference(difference, None, None, 0, "no paired CI: per-sample scores not stored "
+                                f"({'A' if not per_a else 'B'} has none)")
+    if not (_is_mean_of(per_a, va) and _is_mean_of(per_b, vb)):
+        return PairedDifference(difference, None, None, 0, f"no paired CI: {metric} is a corpus statistic, "
+                                "not the mean of its per-sample scores")
+    shared = sorted(sid for sid in set(per_a) & set(per_b) if per_a[sid] is not None and per_b[sid] is not None)
+    if len(shared) < 2:
+        return PairedDifference(difference, None, None, len(shared), "no paired CI: fewer than 2 shared samples")
+    diffs = np.array([float(per_b[s]) - float(per_a[s]) for s in shared])  # type: ignore[arg-type]
+    interval = bootstrap_mean(diffs, n_resamples=bootstrap, confidence=confidence, seed=seed)
+    ci = (float(interval.low), float(interval.high))
+    significant = not (ci[0] <= 0.0 <= ci[1])
+    return PairedDifference(difference, ci, significant, len(shared),
+                            f"paired bootstrap, {len(shared)} shared samples, {bootstrap} resamples, seed {seed}")
+
+
+def _is_mean_of(per_sample: dict[str, float | None], value: float | None) -> bool:
+    values = [v for v in per_sample.values() if v is not None]
+    if value is None or not values:
+        return False
+    return math.isclose(float(np.mean(values)), value, rel_tol=1e-6, abs_tol=0.0)
+
+
+def _family(task: str) -> str | None:
+    from benchmarks.tasks import get_task
+    from nextgpt.errors import NextGPTError
+
+    try:
+        return get_task(task).family
+    except NextGPTError:
+        return None
+
+
+def _few(items: list[str], limit: int = 5) -> str:
+    if not items:
+        return "none"
+    return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")

@@ -1,0 +1,189 @@
+"""One run's results as the report, compare, gate and leaderboard see them, from any of three sources.
+
+* a run in a results store (``ResultsStore``): everything, including per-sample scores and media;
+* a *snapshot* file written by ``nextgpt-bench gate RUN --write-baseline FILE`` (a run's metrics, provenance,
+  per-sample scores, sample ids and stage timings in one JSON file, so CI can keep a baseline in git);
+* a pytest-benchmark JSON file (``--benchmark-json``) of ``benchmarks/test_bench_tasks.py``: metrics, CIs and
+  provenance from ``extra_info``, and the timed harness round as a ``generate`` stage; no per-sample scores, so
+  nothing paired can be computed from it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from metrics.provenance import COMPARABILITY_FIELDS
+from reports.errors import ReportInputError
+
+SNAPSHOT_FORMAT = "nextgpt-bench-snapshot/1"
+#: Provenance keys of the harness's own mean metrics (signal_rate, mel_distance...) that change the value.
+_MEAN_METRIC_FIELDS = ("metric", "definition")
+
+
+@dataclass(frozen=True)
+class MetricRecord:
+    task: str
+    metric: str
+    value: float | None
+    ci: tuple[float, float] | None
+    n: int
+    #: as stored: a MetricResult.to_dict() (inner "provenance") or the harness's own mean-metric record
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def inner_provenance(self) -> dict[str, Any]:
+        inner = self.provenance.get("provenance")
+        return inner if isinstance(inner, dict) else self.provenance
+
+    @property
+    def qualified_name(self) -> str:
+        return str(self.provenance.get("qualified_name") or self.metric)
+
+    def comparability(self) -> dict[str, Any]:
+        """The provenance fields that change this metric's value for the same outputs."""
+        inner = self.inner_provenance
+        return {name: inner.get(name) for name in (*COMPARABILITY_FIELDS, *_MEAN_METRIC_FIELDS) if name in inner}
+
+    def warnings(self) -> list[str]:
+        return [str(w) for w in self.inner_provenance.get("warnings", []) or []]
+
+
+@dataclass
+class RunData:
+    run_id: str
+    #: the runs-table row (settings, model, status...) or what the file says about the run
+    info: dict[str, Any]
+    metrics: dict[tuple[str, str], MetricRecord]
+    #: task -> metric -> sample id -> value; empty when the source has none (pytest-benchmark JSON)
+    sample_scores: dict[str, dict[str, dict[str, float | None]]]
+    #: task -> sample ids the run scored; absent tasks: unknown
+    sample_ids: dict[str, frozenset[str]]
+    #: task -> stage -> record ({"seconds", "calls", "peak_memory_bytes", ...}); empty without profiling
+    stage_timings: dict[str, dict[str, dict[str, Any]]]
+    source: str
+    #: the store the run lives in (None for files): media for galleries
+    store: Any = None
+
+    @property
+    def tasks(self) -> list[str]:
+        return sorted({task for task, _ in self.metrics})
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return dict(self.info.get("settings") or {})
+
+    def to_snapshot(self) -> dict[str, Any]:
+        return {
+            "format": SNAPSHOT_FORMAT, "run_id": self.run_id, "info": self.info, "source": self.source,
+            "metrics": [{"task": r.task, "metric": r.metric, "value": r.value,
+                         "ci": list(r.ci) if r.ci else None, "n": r.n, "provenance": r.provenance}
+                        for r in self.metrics.values()],
+            "sample_scores": self.sample_scores,
+            "sample_ids": {task: sorted(ids) for task, ids in self.sample_ids.items()},
+            "stage_timings": self.stage_timings,
+        }
+
+
+def load_from_store(store: Any, run_id: str) -> RunData:
+    """Read one run (raises the store's error naming the latest runs when ``run_id`` is unknown)."""
+    info = store.run(run_id)
+    metrics = {(v.task, v.metric): MetricRecord(v.task, v.metric, v.value, v.ci, v.n, v.provenance)
+               for v in store.metric_values(run_id)}
+    tasks = sorted({task for task, _ in metrics})
+    sample_ids: dict[str, set[str]] = {}
+    for row in store._connection.execute("SELECT DISTINCT task, sample_id FROM run_samples WHERE run_id=?",
+                                         (run_id,)):
+        sample_ids.setdefault(row[0], set()).add(row[1])
+    return RunData(run_id=run_id, info=info, metrics=metrics,
+                   sample_scores={task: store.sample_scores(run_id, task) for task in tasks},
+                   sample_ids={task: frozenset(ids) for task, ids in sample_ids.items()},
+                   stage_timings=store.stage_timings(run_id), source=str(store.path), store=store)
+
+
+def write_snapshot(run: RunData, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(run.to_snapshot(), indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def load_file(path: Path) -> RunData:
+    """A snapshot or a pytest-benchmark JSON file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ReportInputError(f"cannot read baseline file {path}: {error}") from error
+    except json.JSONDecodeError as error:
+        raise ReportInputError(f"{path} is not valid JSON ({error}); expected a snapshot written by "
+                               "`nextgpt-bench gate RUN --write-baseline FILE` or a pytest-benchmark JSON") from error
+    if isinstance(data, dict) and data.get("format") == SNAPSHOT_FORMAT:
+        return _from_snapshot(data, path)
+    if isinstance(data, dict) and isinstance(data.get("benchmarks"), list):
+        return _from_pytest_benchmark(data, path)
+    raise ReportInputError(f"{path}: neither a snapshot (field \"format\": {SNAPSHOT_FORMAT!r}) nor a "
+                           "pytest-benchmark JSON (field \"benchmarks\")")
+
+
+def resolve_run(spec: str, store_folder: Path | None) -> RunData:
+    """``spec`` is an existing JSON file, or a run id in the store at ``store_folder``."""
+    candidate = Path(spec)
+    if candidate.suffix == ".json" or candidate.is_file():
+        if not candidate.is_file():
+            raise ReportInputError(f"baseline file {candidate} does not exist")
+        return load_file(candidate)
+    if store_folder is None or not (Path(store_folder) / "results.sqlite").is_file():
+        raise ReportInputError(f"{spec!r} is not a JSON file and there is no results store at {store_folder} "
+                               "(pass --store DIR, the folder holding results.sqlite)")
+    from benchmarks.runner.store import ResultsStore
+
+    return load_from_store(ResultsStore(store_folder), spec)
+
+
+def _record(task: str, metric: str, item: dict[str, Any], where: str) -> MetricRecord:
+    try:
+        ci = item.get("ci")
+        return MetricRecord(task, metric, None if item.get("value") is None else float(item["value"]),
+                            (float(ci[0]), float(ci[1])) if ci else None, int(item.get("n") or 0),
+                            dict(item.get("provenance") or {}))
+    except (TypeError, ValueError, IndexError, KeyError) as error:
+        raise ReportInputError(f"{where}: metric {task}/{metric} is malformed ({error})") from error
+
+
+def _from_snapshot(data: dict[str, Any], path: Path) -> RunData:
+    metrics = {}
+    for item in data.get("metrics", []):
+        record = _record(str(item.get("task")), str(item.get("metric")), item, str(path))
+        metrics[(record.task, record.metric)] = record
+    return RunData(run_id=str(data.get("run_id")), info=dict(data.get("info") or {}), metrics=metrics,
+                   sample_scores=data.get("sample_scores") or {},
+                   sample_ids={t: frozenset(ids) for t, ids in (data.get("sample_ids") or {}).items()},
+                   stage_timings=data.get("stage_timings") or {}, source=str(path))
+
+
+def _from_pytest_benchmark(data: dict[str, Any], path: Path) -> RunData:
+    metrics: dict[tuple[str, str], MetricRecord] = {}
+    timings: dict[str, dict[str, dict[str, Any]]] = {}
+    settings: dict[str, Any] = {}
+    for bench in data["benchmarks"]:
+        extra = bench.get("extra_info") or {}
+        task = extra.get("task")
+        if not task:
+            continue  # metric/generation benchmarks carry no task metrics
+        for metric, value in (extra.get("metrics") or {}).items():
+            item = {"value": value, "ci": (extra.get("ci") or {}).get(metric), "n": extra.get("n"),
+                    "provenance": (extra.get("provenance") or {}).get(metric)}
+            metrics[(task, metric)] = _record(task, metric, item, str(path))
+        stats = bench.get("stats") or {}
+        if "mean" in stats:
+            timings[task] = {"generate": {"seconds": float(stats["mean"]), "calls": int(stats.get("rounds", 1)),
+                                          "peak_memory_bytes": None, "unit": "seconds per sample (mean)"}}
+        settings.setdefault("tasks", []).append(task)
+    if not metrics:
+        raise ReportInputError(f"{path}: a pytest-benchmark JSON without task benchmarks (no extra_info.task); "
+                               "run `pytest benchmarks/test_bench_tasks.py --benchmark-json FILE`")
+    info = {"settings": settings, "model": {"source": "pytest-benchmark"},
+            "machine_info": data.get("machine_info", {}).get("node")}
+    return RunData(run_id=path.name, info=info, metrics=metrics, sample_scores={}, sample_ids={},
+                   stage_timings=timings, source=str(path))
