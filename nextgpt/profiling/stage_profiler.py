@@ -33,6 +33,7 @@ hidden.  How marks and memory are read on CPU and CUDA: ``nextgpt.profiling.cloc
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,7 +83,7 @@ class StageProfiler:
         self.model = model
         self.device = model.device
         self.clock = clock_for(self.device)
-        self.sampler = MemorySampler(self.device)
+        self.sampler: MemorySampler | None = None
         self._stack: list[_Frame] = []
         self._marks: list[Any] = []
         self._owners: list[_Frame | None] = []
@@ -91,6 +92,8 @@ class StageProfiler:
         self._done: list[_Frame] = []
         self._undo: list[Callable[[], None]] = []
         self._prefilled = False
+        #: host seconds spent in the profiler's own bookkeeping (marks, memory samples) since attach/reset
+        self.self_seconds = 0.0
 
     # ------------------------------------------------------------------------------------- attach
     def __enter__(self) -> StageProfiler:
@@ -108,6 +111,7 @@ class StageProfiler:
         if self.attached:
             return
         model = self.model
+        self.sampler = MemorySampler(self.device)
         self._wrap(model, "_generate_one", OTHER, "samples", units=lambda a, k: 1, root=True)
         self._wrap(model.encoder, "encode", "encode", "inputs", units=lambda a, k: _first_dim(a[1]))
         self._hook(model.input_projection, "input_projection", "inputs")
@@ -129,7 +133,9 @@ class StageProfiler:
     def detach(self) -> None:
         while self._undo:
             self._undo.pop()()
-        self.sampler.close()
+        if self.sampler is not None:
+            self.sampler.close()
+            self.sampler = None
 
     def _wrap(self, owner: nn.Module, name: str, stage: str, unit: str, *,
               units: Callable[[tuple[Any, ...], dict[str, Any]], int], root: bool = False,
@@ -192,25 +198,31 @@ class StageProfiler:
 
     def _new_loop(self) -> None:
         self._prefilled = False
+        #: host seconds spent in the profiler's own bookkeeping (marks, memory samples) since attach/reset
+        self.self_seconds = 0.0
 
     # ------------------------------------------------------------------------------------- marks
     def _mark(self) -> None:
         self._marks.append(self.clock.mark())
-        self._samples.append(self.sampler.sample())
+        self._samples.append(self.sampler.sample())  # type: ignore[union-attr]  # set while attached
         self._owners.append(self._stack[-1] if self._stack else None)
 
     def _enter(self, stage: str, unit: str, units: int) -> None:
+        started = time.perf_counter()
         root = self._stack[0] if self._stack else None
         frame = _Frame(stage, unit, units, root)
         self._frames.append(frame)
         self._stack.append(frame)
         self._mark()
+        self.self_seconds += time.perf_counter() - started
 
     def _exit(self) -> None:
+        started = time.perf_counter()
         self._stack.pop()
         self._mark()
         if not self._stack:
             self._settle()
+        self.self_seconds += time.perf_counter() - started
 
     def _settle(self) -> None:
         """Turn the marks of finished generations into seconds and memory (one device sync on CUDA)."""
@@ -233,6 +245,7 @@ class StageProfiler:
         if self._stack:
             raise RuntimeError("StageProfiler.reset() during a generation")
         self._done = []
+        self.self_seconds = 0.0
 
     def records(self) -> dict[str, StageRecord]:
         """Stage name -> record over every generation since attach (or ``reset``), in data-flow order with
@@ -253,7 +266,9 @@ class StageProfiler:
                 memories.extend(frame.memory)
             records[END_TO_END] = StageRecord(
                 END_TO_END, Latency.from_values(totals.values()), Memory.aggregate(memories),
-                Throughput(len(roots), "samples", sum(totals.values())), kind="total")
+                Throughput(len(roots), "samples", sum(totals.values())), kind="total",
+                extra={"profiler_self_seconds": self.self_seconds,
+                       "profiler_self_share": self.self_seconds / (sum(totals.values()) or 1.0)})
         return records
 
 
