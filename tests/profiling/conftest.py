@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+import pytest
+
+from nextgpt.building import build_model
+from nextgpt.model import NextGPT
+from nextgpt.presets import tiny
+
+
+@pytest.fixture(scope="session")
+def profiled_tiny_model() -> NextGPT:
+    """The tiny preset, built once for the profiling tests (which must leave it unchanged)."""
+    return build_model(tiny())
