@@ -31,14 +31,16 @@ DEFAULT_SYNTHETIC_COUNT = 16
 
 
 def resolve_dataset(family: str, spec: str | None = None, *, limit: int | None = None, seed: int = 0,
-                    cache_dir: Path | None = None) -> Dataset:
+                    split: str = "test", cache_dir: Path | None = None) -> Dataset:
+    """The dataset of ``family``: ``spec`` (see module docstring) or the synthetic world's ``split``
+    (``test`` for benchmarks, ``train`` for training -- the two never share a scene)."""
     if family not in FAMILIES:
         raise DatasetError(f"unknown dataset family {family!r}; expected one of {', '.join(FAMILIES)}")
     spec = spec or "synthetic"
     kind, _, rest = spec.partition(":")
     if kind == "synthetic":
         count = limit or DEFAULT_SYNTHETIC_COUNT
-        return load_synthetic(FAMILIES[family], count, seed=seed, cache_dir=cache_dir)
+        return load_synthetic(FAMILIES[family], count, seed=seed, split=split, cache_dir=cache_dir)
     parts = rest.split(":") if rest else []
     loaders = {
         "manifest": (1, lambda p: load_manifest(p[0])),

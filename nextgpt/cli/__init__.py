@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 COMMAND_MODULES = (
     "nextgpt.cli.model_commands",
+    "nextgpt.training.cli",
     "metrics.cli",
     "benchmarks.cli",
     "reports.cli",

@@ -1,0 +1,1 @@
+"""Training the bundled NExT-GPT: the paper's three stages (examples, batches, losses, the loop)."""

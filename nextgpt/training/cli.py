@@ -1,0 +1,85 @@
+"""``nextgpt-bench train``: run one training stage on the synthetic world or local datasets."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from nextgpt.errors import ConfigError
+
+#: dataset families each stage learns from (stage 3 mixes dialogues with the single-turn tasks)
+STAGE_FAMILIES = {1: ("image-captions", "video-captions", "audio-captions"),
+                  2: ("image-captions", "video-captions", "audio-captions"),
+                  3: ("dialogues", "image-captions", "video-captions", "audio-captions")}
+
+
+def register(subparsers: Any) -> None:
+    from nextgpt.cli.model_commands import add_model_arguments
+
+    train = subparsers.add_parser("train", help="run training stage 1, 2 or 3 (the paper's three stages)")
+    add_model_arguments(train)
+    train.add_argument("--stage", type=int, choices=(1, 2, 3), required=True)
+    train.add_argument("--out", type=Path, required=True, help="folder for checkpoints, log and final/")
+    train.add_argument("--dataset", action="append", default=[], metavar="FAMILY=SPEC",
+                       help="local data per family (as in `run`); others use the synthetic world's train split")
+    train.add_argument("--train-samples", type=int, default=64,
+                       help="samples per family drawn from the synthetic world's train split")
+    train.add_argument("--train-steps", type=int, default=200, help="optimiser steps")
+    train.add_argument("--batch-size", type=int, default=4)
+    train.add_argument("--grad-accumulation", type=int, default=1)
+    train.add_argument("--lr", type=float, help="learning rate (default: the paper's for the stage)")
+    train.add_argument("--autocast", choices=("none", "bfloat16", "float16"), default="none")
+    train.add_argument("--checkpoint-every", type=int, default=50)
+    train.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    train.add_argument("--eval-suite", help="after training, run this benchmark suite on the result")
+    train.add_argument("--eval-limit", type=int, default=8)
+    train.set_defaults(func=run_train)
+
+
+def stage_examples(stage: int, datasets: dict[str, str], train_samples: int, seed: int) -> list[Any]:
+    from benchmarks.datasets.registry import resolve_dataset
+    from nextgpt.training.examples import captioning_examples, dialogue_examples, generation_examples
+
+    examples: list[Any] = []
+    for family in STAGE_FAMILIES[stage]:
+        samples = resolve_dataset(family, datasets.get(family), limit=train_samples, seed=seed,
+                                  split="train").samples
+        if family == "dialogues":
+            examples += dialogue_examples(samples)
+        elif stage == 1:
+            examples += captioning_examples(samples)
+        elif stage == 2:
+            examples += generation_examples(samples)
+        else:
+            examples += captioning_examples(samples, all_references=False) + generation_examples(samples)[::3]
+    return examples
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from benchmarks.cli import parse_datasets
+    from nextgpt.cli.model_commands import load_model_from_args
+    from nextgpt.training.trainer import TrainConfig, Trainer
+
+    if args.train_samples < 1:
+        raise ConfigError("--train-samples must be positive")
+    config = TrainConfig(stage=args.stage, steps=args.train_steps, batch_size=args.batch_size,
+                         grad_accumulation=args.grad_accumulation, learning_rate=args.lr, seed=args.seed,
+                         autocast=args.autocast, checkpoint_every=args.checkpoint_every)
+    model = load_model_from_args(args)
+    examples = stage_examples(args.stage, dict(parse_datasets(args.dataset)), args.train_samples, args.seed)
+    print(f"stage {args.stage}: {len(examples)} examples, {config.steps} steps of {config.batch_size} "
+          f"x {config.grad_accumulation}, lr {config.lr}")
+    final = Trainer(model, examples, config, args.out).train(resume=args.resume)
+    print(f"wrote {final} (use: nextgpt-bench run --checkpoint {final} --preset {model.config.preset})")
+    if args.eval_suite:
+        from benchmarks.runner.runner import BenchmarkRunner, RunSettings
+        from benchmarks.runner.store import ResultsStore
+        from benchmarks.tasks import suite_tasks
+
+        settings = RunSettings(tasks=tuple(t.name for t in suite_tasks(args.eval_suite)), limit=args.eval_limit,
+                               extractors="toy", bootstrap=200)
+        summary = BenchmarkRunner(model, ResultsStore(args.out / "results"), settings).run()
+        for name, task in summary.tasks.items():
+            print(f"  {name}: " + ", ".join(f"{k}={v:.4g}" for k, v in task.metrics.items() if v is not None))
+    return 0
