@@ -9,7 +9,8 @@
 
 Fields: ``id`` (required, unique), ``inputs`` / ``targets`` (lists of ``{"modality", "path"}``), ``captions``
 (list of strings), ``instruction`` (string), ``turns`` (list of ``{"text", "media", "expected_outputs",
-"reference_captions", "answer"}``), ``metadata`` (object).  Unknown fields are errors (a typo must not silently drop data).
+"reference_captions", "answer"}``), ``metadata`` (object).  Unknown fields are errors (a typo must not
+silently drop data).
 The built-in synthetic world is written in this format and read by this loader.
 """
 
