@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "metrics.cli",
     "benchmarks.cli",
     "reports.cli",
+    "nextgpt.profiling.cli",
 )
 
 

@@ -64,7 +64,12 @@ def run_profile(args: argparse.Namespace) -> int:
         return 0
 
     from nextgpt.cli.model_commands import load_model_from_args
+    from nextgpt.profiling.options import ProfilingOptionError
     from nextgpt.profiling.session import ProfileConfig, profile_model
+
+    if args.cpu_offload and not str(args.device).startswith("cuda"):
+        raise ProfilingOptionError(f"--cpu-offload needs --device cuda (got --device {args.device}): it keeps the "
+                                   "decoders in CPU memory and moves each one to the GPU only while it runs")
 
     options = SpeedOptions(kv_cache=not args.no_kv_cache, attention_slicing=args.attention_slicing,
                            vae_slicing=args.vae_slicing, cpu_offload=args.cpu_offload)
@@ -76,9 +81,7 @@ def run_profile(args: argparse.Namespace) -> int:
     run = profile_model(model, config)
     prediction = None
     if args.compare or model.device.type == "cuda":
-        tokens = sum(r.throughput.units for n, r in run.records.items()
-                     if n in ("llm_prefill",) and r.throughput) // max(1, args.rounds * args.batch_size)
-        del tokens  # the prompt length follows from the inputs; new tokens from the measured decode count
+        # predict the measured shapes: the prompt follows from the inputs, the new tokens from the decode count
         decode = run.records.get("llm_decode")
         new_tokens = max(1, (decode.throughput.units if decode and decode.throughput else 0)
                          // (args.rounds * args.batch_size)) + 1
