@@ -10,6 +10,7 @@ process 0 scores the whole set after a barrier, so the scores are those of a sin
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -38,9 +39,11 @@ class RunSettings:
     extractors: str = "toy"
     bootstrap: int = 200
     batch_size: int = 1
+    #: record per-stage timings of every generated sample (nextgpt.profiling) into the store's stage_timings
+    profile: bool = False
 
     def identity(self) -> dict[str, Any]:
-        """The settings that change results (batch size does not)."""
+        """The settings that change results (batch size and profiling do not)."""
         return {"tasks": list(self.tasks), "seed": self.seed, "limit": self.limit, "data": dict(self.data),
                 "extractors": self.extractors, "bootstrap": self.bootstrap}
 
@@ -134,7 +137,11 @@ class BenchmarkRunner:
             task = get_task(name)
             dataset = self.load_dataset(task)
             started = time.perf_counter()
-            generated, cached = self._generate_task(run_id, task, dataset.samples[rank::world])
+            with _stage_profiler(self.model, self.settings.profile) as profiler:
+                generated, cached = self._generate_task(run_id, task, dataset.samples[rank::world])
+            stages = profiler.records() if profiler is not None else {}
+            if stages and rank == 0:
+                self.store.save_stage_timings(run_id, task.name, {k: v.to_dict() for k, v in stages.items()})
             _barrier()
             task_summary = TaskSummary({}, {}, 0, generated, cached, time.perf_counter() - started)
             if rank == 0:
@@ -238,6 +245,15 @@ class BenchmarkRunner:
                                                 "audio"))
         runs = tuple({"modality": r.modality, "status": r.status, "dropped": r.dropped} for r in result.signal_runs)
         return Generation(key, task, sample_id, turn, request.seed, result.text, tuple(media), runs, seconds)
+
+
+def _stage_profiler(model: Any, enabled: bool) -> Any:
+    """A StageProfiler attached for the block (None when profiling is off); records only generated samples."""
+    if not enabled:
+        return contextlib.nullcontext()
+    from nextgpt.profiling import StageProfiler
+
+    return StageProfiler(model)
 
 
 def _retarget(generation: Generation, task: str, sample_id: str, turn: int) -> Generation:
