@@ -63,16 +63,26 @@ class DiffusionDecoder(nn.Module):
         param = next(self.components["unet"].parameters())
         return condition.to(device=param.device, dtype=param.dtype)
 
+    @property
+    def condition_shape(self) -> tuple[int, ...]:
+        """Text-encoder states, (tokens, width): what SD and Zeroscope take as ``prompt_embeds``."""
+        text = self.components["text_encoder"].config
+        return (text.max_position_embeddings, self.components["unet"].config.cross_attention_dim)
+
+    def _run(self, condition: torch.Tensor, seed: int, num_inference_steps: int | None,
+             guidance_scale: float | None, **settings: Any) -> Any:
+        """Check the condition and call the pipeline with it in place of an encoded text prompt."""
+        self.check_condition(condition, self.condition_shape)
+        return self.pipeline()(prompt_embeds=self._condition_dtype(condition),
+                               num_inference_steps=self._steps(num_inference_steps),
+                               guidance_scale=self._guidance(guidance_scale), generator=self._generator(seed),
+                               **settings)
+
 
 class ImageDecoder(DiffusionDecoder):
     """Stable Diffusion (1.5 in the paper): condition (B, 77, 768) = CLIP-L text-encoder states."""
 
     modality = "image"
-
-    @property
-    def condition_shape(self) -> tuple[int, ...]:
-        text = self.components["text_encoder"].config
-        return (text.max_position_embeddings, self.components["unet"].config.cross_attention_dim)
 
     def pipeline(self) -> Any:
         from diffusers import StableDiffusionPipeline
@@ -87,11 +97,8 @@ class ImageDecoder(DiffusionDecoder):
     @torch.no_grad()
     def decode(self, condition: torch.Tensor, *, seed: int, num_inference_steps: int | None = None,
                guidance_scale: float | None = None) -> list[Image.Image]:
-        self.check_condition(condition, self.condition_shape)
-        out = self.pipeline()(prompt_embeds=self._condition_dtype(condition), height=self.config.height,
-                              width=self.config.width, num_inference_steps=self._steps(num_inference_steps),
-                              guidance_scale=self._guidance(guidance_scale), generator=self._generator(seed),
-                              output_type="pil")
+        out = self._run(condition, seed, num_inference_steps, guidance_scale, height=self.config.height,
+                        width=self.config.width, output_type="pil")
         return list(out.images)
 
 
@@ -99,11 +106,6 @@ class VideoDecoder(DiffusionDecoder):
     """Zeroscope v2 576w (TextToVideoSD): condition (B, 77, 1024) = OpenCLIP-H text-encoder states."""
 
     modality = "video"
-
-    @property
-    def condition_shape(self) -> tuple[int, ...]:
-        text = self.components["text_encoder"].config
-        return (text.max_position_embeddings, self.components["unet"].config.cross_attention_dim)
 
     def pipeline(self) -> Any:
         from diffusers import TextToVideoSDPipeline
@@ -117,12 +119,8 @@ class VideoDecoder(DiffusionDecoder):
     @torch.no_grad()
     def decode(self, condition: torch.Tensor, *, seed: int, num_inference_steps: int | None = None,
                guidance_scale: float | None = None) -> list[np.ndarray]:
-        self.check_condition(condition, self.condition_shape)
-        out = self.pipeline()(prompt_embeds=self._condition_dtype(condition), height=self.config.height,
-                              width=self.config.width, num_frames=self.config.num_frames,
-                              num_inference_steps=self._steps(num_inference_steps),
-                              guidance_scale=self._guidance(guidance_scale), generator=self._generator(seed),
-                              output_type="np")
+        out = self._run(condition, seed, num_inference_steps, guidance_scale, height=self.config.height,
+                        width=self.config.width, num_frames=self.config.num_frames, output_type="np")
         frames = np.asarray(out.frames)  # (B, F, H, W, 3) floats in [0, 1]
         return [np.clip(np.rint(video * 255.0), 0, 255).astype(np.uint8) for video in frames]
 
@@ -153,12 +151,8 @@ class AudioDecoder(DiffusionDecoder):
     @torch.no_grad()
     def decode(self, condition: torch.Tensor, *, seed: int, num_inference_steps: int | None = None,
                guidance_scale: float | None = None) -> list[np.ndarray]:
-        self.check_condition(condition, self.condition_shape)
-        out = self.pipeline()(prompt_embeds=self._condition_dtype(condition),
-                              audio_length_in_s=self.config.audio_length_s,
-                              num_inference_steps=self._steps(num_inference_steps),
-                              guidance_scale=self._guidance(guidance_scale), generator=self._generator(seed),
-                              output_type="np")
+        out = self._run(condition, seed, num_inference_steps, guidance_scale,
+                        audio_length_in_s=self.config.audio_length_s, output_type="np")
         return [np.asarray(wave, dtype=np.float32).reshape(-1) for wave in out.audios]
 
 
