@@ -273,9 +273,9 @@ def _predict_llm(model: Any, settings: PredictionSettings, prompt_tokens: int,
                                             batch * prompt_tokens, "tokens")
     context = prompt_tokens + new // 2
     cache = causal_lm(inputs_embeds=_meta(batch, context, hidden, dtype=dtype), use_cache=True,
-                      logits_to_keep=1).past_key_values
+                      logits_to_keep=1).cache
     with _Measure() as step:
-        causal_lm(inputs_embeds=_meta(batch, 1, hidden, dtype=dtype), past_key_values=cache, use_cache=True,
+        causal_lm(inputs_embeds=_meta(batch, 1, hidden, dtype=dtype), cache=cache, use_cache=True,
                   logits_to_keep=1)
     stages["llm_decode"] = StagePrediction("llm_decode", step.flops * new, new, step.peak, llm_bytes, batch * new,
                                            "tokens")
