@@ -8,9 +8,10 @@ from typing import Any
 
 from reports.directions import higher_is_better
 from reports.errors import IncomparableRunsError
-from reports.gate_rules import GateRules, MetricRule, StageRule
+from reports.gate_rules import GateRules, MetricRule
 from reports.pairing import comparability_problem, paired_difference
 from reports.rundata import RunData
+from reports.stage_records import peak_memory, seconds_per_call
 from reports.text_table import format_table, interval, number
 
 
@@ -137,33 +138,21 @@ def _stage_rows(result: GateResult, rules: GateRules) -> None:
             if after is None:
                 result.notes.append(f"stage {task}/{stage} was not profiled in the current run")
                 continue
-            _stage_check(result, task, stage, "seconds/call", _per_call(before), _per_call(after),
+            _stage_check(result, task, stage, "seconds/call", seconds_per_call(before), seconds_per_call(after),
                          rule.seconds_abs, rule.seconds_rel)
-            _stage_check(result, task, stage, "peak memory", _number(before.get("peak_memory_bytes")),
-                         _number(after.get("peak_memory_bytes")), rule.memory_abs_bytes, rule.memory_rel)
+            memory_before, memory_after = peak_memory(before), peak_memory(after)
+            if memory_before and memory_after and memory_before[0] == memory_after[0]:
+                _stage_check(result, task, stage, f"peak memory ({memory_before[0]})", memory_before[1],
+                             memory_after[1], rule.memory_abs_bytes, rule.memory_rel)
 
 
 def _stage_check(result: GateResult, task: str, stage: str, kind: str, before: float | None,
                  after: float | None, absolute: float | None, relative: float | None) -> None:
     if before is None or after is None or (absolute is None and relative is None):
         return
-    rule = StageRule(seconds_abs=absolute, seconds_rel=relative)
-    limits = [x for x in (rule.seconds_abs, None if rule.seconds_rel is None else rule.seconds_rel * abs(before))
-              if x is not None]
+    limits = [x for x in (absolute, None if relative is None else relative * abs(before)) if x is not None]
     allowed = max(limits)
     worsening = after - before
     passed = worsening <= allowed
     result.rows.append(GateRow(kind, task, stage, before, after, worsening, f"<= {allowed:.4g}", passed,
                                "within tolerance" if passed else f"{kind} grew beyond the tolerance"))
-
-
-def _per_call(record: dict[str, Any]) -> float | None:
-    seconds = _number(record.get("seconds"))
-    calls = _number(record.get("calls"))
-    if seconds is None:
-        return None
-    return seconds / calls if calls else seconds
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

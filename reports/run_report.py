@@ -16,6 +16,7 @@ from leaderboards.reference import load_reference, paper_comparability
 from reports.gallery import gallery_items, item_html
 from reports.html_page import esc, fmt, page, table
 from reports.rundata import MetricRecord, RunData, load_from_store
+from reports.stage_records import number, other_fields, peak_memory, seconds_per_call
 from reports.svg_plots import bar_chart
 
 FAMILIES = (("Captioning", "text"), ("Text to X", "generation"), ("Editing", "editing"), ("Dialogue", "dialogue"))
@@ -120,9 +121,9 @@ def _latency_bars(run: RunData, store: Any) -> tuple[str, list[tuple[str, float,
         bars = []
         for task, stages in sorted(run.stage_timings.items()):
             for stage, record in sorted(stages.items()):
-                seconds, calls = record.get("seconds"), record.get("calls") or 1
-                if isinstance(seconds, int | float):
-                    bars.append((f"{task} {stage}", float(seconds) / float(calls), "#059669"))
+                per_call = seconds_per_call(record)
+                if per_call is not None:
+                    bars.append((f"{task} {stage}", per_call, "#059669"))
         return ("latency per stage (seconds per call)", bars) if bars else None
     rows = store._connection.execute(
         "SELECT r.task, AVG(g.seconds) FROM run_samples r JOIN generations g ON g.cache_key = r.cache_key "
@@ -137,17 +138,15 @@ def _timings(run: RunData) -> str:
     rows = []
     for task, stages in sorted(run.stage_timings.items()):
         for stage, record in sorted(stages.items()):
-            seconds, calls = record.get("seconds"), record.get("calls")
-            per_call = seconds / calls if isinstance(seconds, int | float) and isinstance(calls, int) and calls \
-                else None
-            memory = record.get("peak_memory_bytes")
-            extra = {k: v for k, v in record.items() if k not in ("seconds", "calls", "peak_memory_bytes")}
-            rows.append([esc(task), esc(stage), fmt(seconds if isinstance(seconds, int | float) else None),
-                         esc(calls if calls is not None else "-"), fmt(per_call),
-                         fmt(memory / 2**20) if isinstance(memory, int | float) else "-",
+            memory = peak_memory(record)
+            extra = other_fields(record)
+            rows.append([esc(task), esc(stage), fmt(number(record.get("seconds"))), esc(record.get("calls", "-")),
+                         fmt(seconds_per_call(record)),
+                         f"{fmt(memory[1] / 2**20)} <span class=\"small\">({esc(memory[0])})</span>" if memory
+                         else "-",
                          f"<span class=\"small\">{esc(json.dumps(extra, sort_keys=True))}</span>" if extra else ""])
     return "<h2>Stages</h2>" + table(["task", "stage", "seconds", "calls", "seconds/call", "peak memory (MiB)",
-                                      "other"], rows, numeric={2, 3, 4, 5})
+                                      "other"], rows, numeric={2, 3, 4})
 
 
 def _provenance(run: RunData) -> str:

@@ -187,3 +187,26 @@ def _from_pytest_benchmark(data: dict[str, Any], path: Path) -> RunData:
             "machine_info": data.get("machine_info", {}).get("node")}
     return RunData(run_id=path.name, info=info, metrics=metrics, sample_scores={}, sample_ids={},
                    stage_timings=timings, source=str(path))
+
+
+def merge_runs(runs: list[RunData]) -> RunData:
+    """One view of several runs that scored different tasks (the task benchmarks write one run per task).
+    A task scored by more than one run is an error: which of them to gate would be a guess."""
+    seen: dict[str, str] = {}
+    for run in runs:
+        for task in run.tasks:
+            if task in seen:
+                raise ReportInputError(f"task {task} was scored by both {seen[task]} and {run.run_id}; "
+                                       "name the run to gate")
+            seen[task] = run.run_id
+    if len(runs) == 1:
+        return runs[0]
+    first = runs[0]
+    settings = {k: v for k, v in first.settings.items() if k != "tasks"}
+    settings["tasks"] = sorted(seen)
+    return RunData(run_id="+".join(r.run_id for r in runs), info={**first.info, "settings": settings},
+                   metrics={k: v for r in runs for k, v in r.metrics.items()},
+                   sample_scores={k: v for r in runs for k, v in r.sample_scores.items()},
+                   sample_ids={k: v for r in runs for k, v in r.sample_ids.items()},
+                   stage_timings={k: v for r in runs for k, v in r.stage_timings.items()},
+                   source=first.source, store=first.store)

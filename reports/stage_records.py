@@ -1,0 +1,36 @@
+"""Reading the per-stage records of ``ResultsStore.stage_timings`` (written by nextgpt.profiling's
+``StageRecord.to_dict``: ``seconds``, ``calls``, latency summary, ``peak_allocated_bytes`` on CUDA or
+``peak_rss_bytes`` on CPU...).  Only what is present is used; an absent key is "not measured"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: first present wins: device memory when measured, else process RSS
+MEMORY_KEYS = ("peak_memory_bytes", "peak_allocated_bytes", "peak_rss_bytes")
+#: shown in their own columns or too long for a table cell
+SHOWN_KEYS = frozenset({"stage", "seconds", "calls", "durations_s", *MEMORY_KEYS})
+
+
+def number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def seconds_per_call(record: dict[str, Any]) -> float | None:
+    seconds, calls = number(record.get("seconds")), number(record.get("calls"))
+    if seconds is None:
+        return None
+    return seconds / calls if calls else seconds
+
+
+def peak_memory(record: dict[str, Any]) -> tuple[str, float] | None:
+    """-> (which key, bytes) of the first memory figure present."""
+    for key in MEMORY_KEYS:
+        value = number(record.get(key))
+        if value is not None:
+            return key, value
+    return None
+
+
+def other_fields(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in SHOWN_KEYS}
