@@ -6,7 +6,9 @@ consecutive marks belongs to the stage that was running in between.  On CUDA a m
 ``elapsed`` synchronises the device once, then reads the event-to-event times (what the GPU actually spent).  On
 CPU a mark is ``time.perf_counter()``.
 
-Memory is sampled at the same marks (see ``nextgpt.profiling.records.Memory`` for what the figures mean).
+Memory is sampled at the same marks (see ``nextgpt.profiling.records.Memory`` for what the figures mean).  On CUDA
+each sample resets the device's peak-memory statistics: code that reads ``torch.cuda.max_memory_allocated`` while
+a profiler is attached sees the peak since the last stage boundary.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class CudaEventClock:
 
     def mark(self) -> Any:
         event = torch.cuda.Event(enable_timing=True)
-        event.record()
+        event.record(torch.cuda.current_stream(self.device))
         return event
 
     def elapsed(self, marks: list[Any]) -> list[float]:
