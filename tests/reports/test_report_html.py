@@ -15,7 +15,7 @@ INJECTION = ("<script>document.title='PWNED-SCRIPT'</script><img src=x onerror=\
 
 
 def _injected_report(tiny_runs: TinyRuns, tmp_path: Path) -> tuple[Path, str]:
-    from reports import render_run_report
+    from reports.run_report import render_run_report
 
     store = tiny_runs.copy_store(tmp_path / "store")
     with store.transaction() as db:  # the model "generated" a hostile caption for every sample
@@ -35,7 +35,7 @@ def test_report_is_self_contained_and_escaped(tiny_runs: TinyRuns, tmp_path: Pat
     assert "<script" not in text.lower().replace("&lt;script", "")
     assert "onerror=\"document" not in text and "onload=\"document" not in text
     assert "&lt;script&gt;document.title=&#x27;PWNED-SCRIPT&#x27;&lt;/script&gt;" in text
-    assert "Content-Security-Policy" in text and "script-src 'none'" in text
+    assert "Content-Security-Policy" in text and "script-src &#x27;none&#x27;" in text
     sources = re.findall(r"\bsrc=\"([^\"]*)\"", text)
     assert sources, "the gallery shows the generated videos"
     for source in sources:  # every medium is copied beside the page: no absolute path, no network
@@ -98,3 +98,16 @@ def test_media_players_by_kind() -> None:
     assert media_html("media/a.mp4", "x").startswith("<video controls")
     assert media_html("media/a.apng", "x").startswith("<img ")
     assert "file missing" in media_html(None, "x")
+
+
+def test_csp_blocks_a_script_that_slipped_through(tmp_path: Path) -> None:
+    """Defence in depth: even unescaped markup could not run a script under the page's policy."""
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium is not installed (Debian package `chromium`; .ci/setup installs it)")
+    from reports.html_page import page
+
+    index = tmp_path / "index.html"
+    index.write_text(page("untouched", "<script>document.title='RAN'</script><p>body</p>"), encoding="utf-8")
+    dom = _chromium(["--dump-dom", index.resolve().as_uri()], tmp_path / "profile")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "<title>untouched</title>" in dom.stdout and "RAN</title>" not in dom.stdout
