@@ -1,0 +1,97 @@
+"""compare: paired bootstrap CIs on shared samples, no invented CI for set metrics, refusals that name the field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from report_helpers import TinyRuns, cli
+
+
+def test_identical_runs_compare_equal(tiny_runs: TinyRuns, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(["compare", tiny_runs.base, tiny_runs.same, "--store", str(tiny_runs.store_dir),
+                        "--bootstrap", "200", "--json"], capsys)
+    assert code == 0
+    rows = {(r["task"], r["metric"]): r for r in json.loads(out)["rows"]}
+    assert set(rows) == {("t2v", "fid"), ("t2v", "clipsim"), ("t2v", "signal_rate")}
+    for row in rows.values():
+        assert row["difference"] == 0.0 and row["significant"] in (False, None)
+    assert rows[("t2v", "clipsim")]["ci"] == [0.0, 0.0]
+    # FID is a set statistic: no paired interval, and it says so instead of making one up
+    assert rows[("t2v", "fid")]["ci"] is None and rows[("t2v", "fid")]["verdict"] == "no paired CI"
+    assert "set statistic" in rows[("t2v", "fid")]["note"]
+
+
+def test_degraded_run_is_significantly_worse(tiny_runs: TinyRuns, capsys: pytest.CaptureFixture[str],
+                                             tmp_path: Path) -> None:
+    code, out, _ = cli(["compare", tiny_runs.base, tiny_runs.degraded, "--store", str(tiny_runs.store_dir),
+                        "--bootstrap", "500", "--html", str(tmp_path / "cmp")], capsys)
+    assert code == 0
+    line = next(x for x in out.splitlines() if x.startswith("t2v") and "signal_rate" in x)
+    assert "B worse" in line, out
+    html = (tmp_path / "cmp" / "index.html").read_text(encoding="utf-8")
+    assert html.count("class=\"pair\"") == 4, "the same 4 samples of both runs side by side"
+    assert "B worse" in html
+
+
+def test_paired_interval_matches_a_direct_bootstrap(tiny_runs: TinyRuns) -> None:
+    import numpy as np
+
+    from metrics.bootstrap import bootstrap_mean
+    from reports.pairing import paired_difference
+    from reports.rundata import load_from_store
+
+    store = tiny_runs.store()
+    a, b = load_from_store(store, tiny_runs.base), load_from_store(store, tiny_runs.degraded)
+    result = paired_difference(a, b, "t2v", "signal_rate", bootstrap=300, seed=3)
+    per_a, per_b = a.sample_scores["t2v"]["signal_rate"], b.sample_scores["t2v"]["signal_rate"]
+    ids = sorted(per_a)
+    direct = bootstrap_mean(np.array([per_b[i] - per_a[i] for i in ids]), n_resamples=300, seed=3)
+    assert result.ci == (direct.low, direct.high) and result.n_pairs == 4
+    assert result.difference == pytest.approx(b.metrics[("t2v", "signal_rate")].value
+                                              - a.metrics[("t2v", "signal_rate")].value)
+
+
+def _snapshot(tiny_runs: TinyRuns, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    path = tmp_path / "snapshot.json"
+    code, _, _ = cli(["gate", tiny_runs.base, "--store", str(tiny_runs.store_dir), "--write-baseline", str(path)],
+                     capsys)
+    assert code == 0
+    return path
+
+
+def test_compare_refuses_mismatched_provenance(tiny_runs: TinyRuns, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    path = _snapshot(tiny_runs, tmp_path, capsys)
+    data = json.loads(path.read_text())
+    fid = next(m for m in data["metrics"] if m["metric"] == "fid")
+    fid["provenance"]["provenance"]["extractor"] = "inception-2015-12-05"
+    tampered = tmp_path / "other-extractor.json"
+    tampered.write_text(json.dumps(data))
+    code, _, err = cli(["compare", tiny_runs.base, str(tampered), "--store", str(tiny_runs.store_dir)], capsys)
+    assert code == 2
+    assert "t2v/fid: provenance field 'extractor' differs ('toy' vs 'inception-2015-12-05')" in err
+    code, out, _ = cli(["compare", tiny_runs.base, str(tampered), "--store", str(tiny_runs.store_dir),
+                        "--skip-incomparable"], capsys)
+    assert code == 0 and "refused: provenance field 'extractor' differs" in out
+    assert "clipsim" in out
+
+
+def test_compare_refuses_a_different_sample_set(tiny_runs: TinyRuns, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    path = _snapshot(tiny_runs, tmp_path, capsys)
+    data = json.loads(path.read_text())
+    data["sample_ids"]["t2v"] = [*data["sample_ids"]["t2v"][:3], "video-0099"]
+    path.write_text(json.dumps(data))
+    code, _, err = cli(["compare", tiny_runs.base, str(path), "--store", str(tiny_runs.store_dir)], capsys)
+    assert code == 2 and "sample set differs" in err and "video-0099" in err
+
+
+def test_compare_bad_input(tiny_runs: TinyRuns, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    code, _, err = cli(["compare", tiny_runs.base, str(broken), "--store", str(tiny_runs.store_dir)], capsys)
+    assert code == 2 and "broken.json is not valid JSON" in err
+    code, _, err = cli(["compare", tiny_runs.base, "nope", "--store", str(tiny_runs.store_dir)], capsys)
+    assert code == 2 and "no run 'nope'" in err

@@ -1,0 +1,96 @@
+"""gate: fails on a degraded checkpoint, passes on the identical one, 2 on unusable input; speed rules; pytest."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from report_helpers import TinyRuns, cli
+
+
+def test_identical_checkpoint_passes(tiny_runs: TinyRuns, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(["gate", tiny_runs.same, "--baseline", tiny_runs.base, "--store",
+                        str(tiny_runs.store_dir)], capsys)
+    assert code == 0, out
+    assert "PASS" in out.splitlines()[0]
+
+
+def test_degraded_checkpoint_fails(tiny_runs: TinyRuns, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(["gate", tiny_runs.degraded, "--baseline", tiny_runs.base, "--store",
+                        str(tiny_runs.store_dir)], capsys)
+    assert code == 1, out
+    assert "FAIL: " in out.splitlines()[0]
+    failing = out.split("all checks:")[0]
+    assert any(line.startswith("FAIL") and "signal_rate" in line and "significantly worse" in line
+               for line in failing.splitlines()), out
+
+
+def test_tolerance_rules(tiny_runs: TinyRuns, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({"metrics": {"signal_rate": {"tolerance_abs": 1.0}, "*": {"ignore": True}}}))
+    code, out, _ = cli(["gate", tiny_runs.degraded, "--baseline", tiny_runs.base, "--store",
+                        str(tiny_runs.store_dir), "--rules", str(rules)], capsys)
+    assert code == 0, out  # a drop of 0.75 is within an absolute tolerance of 1
+    rules.write_text(json.dumps({"metrics": {"t2v/signal_rate": {"tolerance_rel": 0.5}, "*": {"ignore": True}}}))
+    code, out, _ = cli(["gate", tiny_runs.degraded, "--baseline", tiny_runs.base, "--store",
+                        str(tiny_runs.store_dir), "--rules", str(rules)], capsys)
+    assert code == 1 and "worse than the tolerance" in out
+
+
+def test_unusable_input_exits_2(tiny_runs: TinyRuns, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = str(tiny_runs.store_dir)
+    code, _, err = cli(["gate", tiny_runs.same, "--baseline", "missing-run", "--store", store], capsys)
+    assert code == 2 and "no run 'missing-run'" in err
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({"metrics": {"fid": {"tolerance": 1}}}))
+    code, _, err = cli(["gate", tiny_runs.same, "--baseline", tiny_runs.base, "--store", store, "--rules",
+                        str(rules)], capsys)
+    assert code == 2 and "metrics.fid has unknown field(s) tolerance" in err
+    code, _, err = cli(["gate", tiny_runs.same, "--store", store], capsys)
+    assert code == 2 and "--baseline" in err
+
+
+def _with_stages(path: Path, seconds: float, rss: int) -> None:
+    data = json.loads(path.read_text())
+    data["stage_timings"] = {"t2v": {"decode.video": {"seconds": seconds, "calls": 4, "peak_rss_bytes": rss}}}
+    path.write_text(json.dumps(data))
+
+
+def test_speed_and_memory_rules(tiny_runs: TinyRuns, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baseline, current = tmp_path / "baseline.json", tmp_path / "current.json"
+    for path, run in ((baseline, tiny_runs.base), (current, tiny_runs.same)):
+        assert cli(["gate", run, "--store", str(tiny_runs.store_dir), "--write-baseline", str(path)], capsys)[0] == 0
+    _with_stages(baseline, 1.0, 100 * 2**20)
+    _with_stages(current, 1.2, 105 * 2**20)
+    code, out, _ = cli(["gate", str(current), "--baseline", str(baseline)], capsys)
+    assert code == 0 and "seconds/call" in out, out  # defaults: 2x time, +10% memory
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({"stages": {"t2v/decode.video": {"seconds_rel": 0.1, "memory_rel": 0.01}}}))
+    code, out, _ = cli(["gate", str(current), "--baseline", str(baseline), "--rules", str(rules)], capsys)
+    failing = out.split("all checks:")[0]
+    assert code == 1 and "seconds/call grew beyond the tolerance" in failing
+    assert "peak memory (peak_rss_bytes)" in failing
+
+
+def test_pytest_plugin(tiny_runs: TinyRuns, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baseline = tmp_path / "baseline.json"
+    assert cli(["gate", tiny_runs.base, "--store", str(tiny_runs.store_dir), "--write-baseline", str(baseline)],
+               capsys)[0] == 0
+    (tmp_path / "test_nothing.py").write_text("def test_ok():\n    pass\n")
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+    def session(run: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "reports.pytest_gate", "-p",
+                               "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path / "test_nothing.py"),
+                               "--gate-baseline", str(baseline), "--gate-store", str(tiny_runs.store_dir),
+                               "--gate-run", run], capture_output=True, text=True, cwd=tmp_path,
+                              env=environment, timeout=300, check=False)
+
+    passed, failed = session(tiny_runs.same), session(tiny_runs.degraded)
+    assert passed.returncode == 0 and "nextgpt-bench gate" in passed.stdout, passed.stdout[-3000:]
+    assert failed.returncode == 1 and "FAIL" in failed.stdout and "signal_rate" in failed.stdout, \
+        failed.stdout[-3000:]
