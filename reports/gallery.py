@@ -53,7 +53,7 @@ def media_html(url: str | None, label: str) -> str:
         return f"<img src=\"{esc(url)}\" alt=\"{esc(label)}\" loading=\"lazy\">"
     if suffix in VIDEO_SUFFIXES:
         return f"<video controls muted loop preload=\"metadata\" src=\"{esc(url)}\"></video>"
-    return f"<audio controls preload=\"none\" src=\"{esc(url)}\"></audio>"
+    return f"<audio controls preload=\"metadata\" src=\"{esc(url)}\"></audio>"
 
 
 def item_html(item: GalleryItem, out_dir: Path) -> str:

@@ -46,10 +46,10 @@ def page(title: str, body: str) -> str:
 def table(header: list[str], rows: list[list[str]], numeric: set[int] | None = None) -> str:
     """``rows`` cells are already HTML (escape text with :func:`esc` first)."""
     numeric = numeric or set()
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    head = "<thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr></thead>" if header else ""
     body = "".join("<tr>" + "".join(f"<td class=\"num\">{c}</td>" if i in numeric else f"<td>{c}</td>"
                                     for i, c in enumerate(row)) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table>{head}<tbody>{body}</tbody></table>"
 
 
 def fmt(value: float | None, digits: int = 4) -> str:

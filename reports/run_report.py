@@ -53,15 +53,20 @@ def _header(run: RunData) -> str:
     info = run.info
     rows = [["run", esc(run.run_id)], ["status", esc(info.get("status", "-"))],
             ["started / finished", esc(f"{_when(info.get('created'))} / {_when(info.get('finished'))}")],
-            ["model", f"<pre>{esc(json.dumps(info.get('model', {}), indent=1, sort_keys=True))}</pre>"],
+            ["model", _key_values(info.get("model") or {})],
             ["model fingerprint", esc(info.get("model_fingerprint", "-"))],
-            ["settings", f"<pre>{esc(json.dumps(run.settings, indent=1, sort_keys=True))}</pre>"],
+            ["settings", _key_values(run.settings)],
             ["store", esc(run.source)]]
     note = ""
     if run.settings.get("extractors") == "toy":
         note = ("<p class=\"warn\">Scored with toy feature networks (fid[toy], clip_score[toy-clip], fad[toy-audio]): "
                 "usable to compare your own checkpoints, <b>not comparable with published numbers</b>.</p>")
-    return f"<h1>nextgpt-bench report</h1>{note}" + table(["", ""], rows)
+    return f"<h1>nextgpt-bench report</h1>{note}" + table([], rows)
+
+
+def _key_values(values: dict[str, Any]) -> str:
+    return "<br>".join(f"<b>{esc(key)}</b>: {esc(json.dumps(value, sort_keys=True))}"
+                       for key, value in sorted(values.items()))
 
 
 def _paper_cell(run: RunData, record: MetricRecord) -> tuple[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from reports.html_page import esc
 
 BAR_HEIGHT = 16
-LABEL_WIDTH = 150
+LABEL_WIDTH = 190
 PLOT_WIDTH = 260
 
 
