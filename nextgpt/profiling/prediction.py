@@ -6,8 +6,8 @@ not counted) and ``LiveBytesMode`` (activation high-water mark).  Shapes follow 
 diffusers pipelines do:
 
 * prompt: ``prompt_text_tokens`` of text plus each input's projected tokens; ``new_tokens`` generated with the
-  KV cache, each decode step predicted at the mean context ``prompt + new_tokens / 2`` (FLOPs grow linearly
-  with context, so the mean step times ``new_tokens`` is exact for the attention term);
+  KV cache: the first from the prefill, then ``new_tokens - 1`` decode forwards whose FLOPs grow linearly with
+  the context (two steps give the exact sum);
 * the teacher-forced signal pass over prompt + answer;
 * decoders at the config's resolution: classifier-free guidance runs the UNet on ``2 x batch`` latents per step;
   the negative prompt is encoded once at the length the pipelines pad it to (77 tokens for CLIP; AudioLDM pads
@@ -271,13 +271,13 @@ def _predict_llm(model: Any, settings: PredictionSettings, prompt_tokens: int,
         causal_lm(inputs_embeds=_meta(batch, prompt_tokens, hidden, dtype=dtype), use_cache=True, logits_to_keep=1)
     stages["llm_prefill"] = StagePrediction("llm_prefill", prefill.flops, 1, prefill.peak, llm_bytes,
                                             batch * prompt_tokens, "tokens")
-    context = prompt_tokens + new // 2
-    cache = causal_lm(inputs_embeds=_meta(batch, context, hidden, dtype=dtype), use_cache=True,
-                      logits_to_keep=1).cache
-    with _Measure() as step:
-        causal_lm(inputs_embeds=_meta(batch, 1, hidden, dtype=dtype), cache=cache, use_cache=True,
-                  logits_to_keep=1)
-    stages["llm_decode"] = StagePrediction("llm_decode", step.flops * new, new, step.peak, llm_bytes, batch * new,
+    # N new tokens = 1 from the prefill's logits + N - 1 decode forwards; step j (1..N-1) attends to prompt + j
+    # positions.  FLOPs are affine in the context, so two steps give the exact sum.
+    steps = max(new - 1, 0)
+    first, second = (_decode_step(causal_lm, batch, prompt_tokens + extra, hidden, dtype) for extra in (0, 1))
+    slope = second.flops - first.flops
+    flops = steps * first.flops + slope * steps * (steps - 1) // 2
+    stages["llm_decode"] = StagePrediction("llm_decode", flops, steps, second.peak, llm_bytes, batch * steps,
                                            "tokens")
     if settings.outputs:
         with _Measure() as signal:
@@ -285,6 +285,15 @@ def _predict_llm(model: Any, settings: PredictionSettings, prompt_tokens: int,
                       output_hidden_states=True, use_cache=True)  # as the real pass (config default)
         stages["signal_forward"] = StagePrediction("signal_forward", signal.flops, 1, signal.peak, llm_bytes,
                                                    batch * (prompt_tokens + new), "tokens")
+
+
+def _decode_step(causal_lm: Any, batch: int, cached: int, hidden: int, dtype: torch.dtype) -> _Measure:
+    """One decode forward after ``cached`` positions (the generate loop asks for the last position's logits)."""
+    cache = causal_lm(inputs_embeds=_meta(batch, cached, hidden, dtype=dtype), use_cache=True,
+                      logits_to_keep=1).cache
+    with _Measure() as step:
+        causal_lm(inputs_embeds=_meta(batch, 1, hidden, dtype=dtype), cache=cache, use_cache=True, logits_to_keep=1)
+    return step
 
 
 def _predict_decoder(model: Any, modality: Modality, settings: PredictionSettings,

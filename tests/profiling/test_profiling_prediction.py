@@ -36,9 +36,10 @@ def test_tiny_flops_match_a_hand_count() -> None:
     encoder_dim, llm_dim = tiny_legacy().encoder.out_embed_dim, tiny_legacy().llm.hidden_size
     assert prediction.stages["input_projection"].flops == 2 * B * encoder_dim * llm_dim
     assert prediction.stages["llm_prefill"].flops == _llm_forward_flops(prompt, prompt, logits_rows=1)
-    context = prompt + N // 2
-    assert prediction.stages["llm_decode"].flops == N * _llm_forward_flops(1, context + 1, logits_rows=1)
-    assert prediction.stages["llm_decode"].units == B * N
+    # the prefill yields the first token; decode step j (1..N-1) attends to the prompt and j answer positions
+    decode = sum(_llm_forward_flops(1, prompt + j, logits_rows=1) for j in range(1, N))
+    assert prediction.stages["llm_decode"].flops == decode
+    assert prediction.stages["llm_decode"].units == B * (N - 1)
     kv = 2 * tiny_legacy().llm.num_hidden_layers * B * (prompt + N) * llm_dim * 4
     assert prediction.kv_cache_bytes == kv
 
