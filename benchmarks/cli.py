@@ -29,6 +29,7 @@ def register(subparsers: Any) -> None:
                           "toy (anywhere; not comparable), auto (canonical when all weights are present)")
     run.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples for confidence intervals")
     run.add_argument("--json", action="store_true", help='print {"run_id", "tasks": {TASK: {metrics, ci, n}}}')
+    run.add_argument("--no-report", action="store_true", help="skip the HTML report at the end")
     run.set_defaults(func=run_command)
 
 
@@ -109,6 +110,11 @@ def run_command(args: argparse.Namespace) -> int:
         torch.distributed.destroy_process_group()
         if rank != 0:
             return 0
+    report = None
+    if not args.no_report:
+        from reports.run_report import render_run_report
+
+        report = render_run_report(store, summary.run_id, store.folder / "reports" / summary.run_id)
     if args.json:
         print(json.dumps(summary.to_json()))
     else:
@@ -116,4 +122,6 @@ def run_command(args: argparse.Namespace) -> int:
         for name, task in summary.tasks.items():
             metrics = ", ".join(f"{k}={v:.4g}" if v is not None else f"{k}=n/a" for k, v in task.metrics.items())
             print(f"  {name:<14} n={task.n:<4} {metrics}")
+    if report is not None:
+        print(f"report: {report}", file=sys.stderr if args.json else sys.stdout)
     return 0
