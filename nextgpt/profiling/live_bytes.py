@@ -1,7 +1,8 @@
 """Peak bytes of the tensors an operation sequence keeps alive, counted as it runs (works on the meta device).
 
 ``LiveBytesMode`` sees every aten operation's outputs.  It counts each new storage once (views share their
-base's storage) and drops it when the last Python tensor object on it dies, so ``peak`` is the activation high-
+base's storage; views of tensors made before the block, such as a weight's transpose, are not counted) and drops
+it when the last Python tensor object on it dies, so ``peak`` is the activation high-
 water mark of the block: what a real device would have to hold on top of the tensors that existed before (the
 weights and inputs).  Allocator rounding and fragmentation are not modelled: add headroom (CUDA's caching
 allocator typically reserves 5-20% more than it hands out).
@@ -33,15 +34,18 @@ class LiveBytesMode(TorchDispatchMode):
         if func is torch.ops.aten._local_scalar_dense.default and args[0].device.type == "meta":
             return _META_SCALAR.get(args[0].dtype, 1)
         out = func(*args, **(kwargs or {}))
+        inputs = {t.untyped_storage()._cdata for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)}
         for tensor in tree_flatten(out)[0]:
             if isinstance(tensor, torch.Tensor):
-                self._track(tensor)
+                self._track(tensor, inputs)
         return out
 
-    def _track(self, tensor: torch.Tensor) -> None:
+    def _track(self, tensor: torch.Tensor, inputs: set[int]) -> None:
         storage = tensor.untyped_storage()
         key = storage._cdata
         entry = self._live.get(key)
+        if entry is None and key in inputs:  # a view of (or in-place result on) a tensor made before: the weights
+            return
         if entry is None:
             entry = self._live[key] = [storage.nbytes(), 0]
             self.current += entry[0]
