@@ -172,8 +172,12 @@ def _from_pytest_benchmark(data: dict[str, Any], path: Path) -> RunData:
         if not task:
             continue  # metric/generation benchmarks carry no task metrics
         for metric, value in (extra.get("metrics") or {}).items():
-            item = {"value": value, "ci": (extra.get("ci") or {}).get(metric), "n": extra.get("n"),
-                    "provenance": (extra.get("provenance") or {}).get(metric)}
+            provenance = (extra.get("provenance") or {}).get(metric) or {}
+            inner = provenance.get("provenance") if isinstance(provenance.get("provenance"), dict) else provenance
+            # extra_info's n counts the task's samples; a metric's own n (FID over video frames) is in its
+            # provenance, and the store keeps that one
+            item = {"value": value, "ci": (extra.get("ci") or {}).get(metric),
+                    "n": inner.get("n_samples") or extra.get("n"), "provenance": provenance}
             metrics[(task, metric)] = _record(task, metric, item, str(path))
         stats = bench.get("stats") or {}
         if "mean" in stats:

@@ -94,3 +94,26 @@ def test_pytest_plugin(tiny_runs: TinyRuns, tmp_path: Path, capsys: pytest.Captu
     assert passed.returncode == 0 and "nextgpt-bench gate" in passed.stdout, passed.stdout[-3000:]
     assert failed.returncode == 1 and "FAIL" in failed.stdout and "signal_rate" in failed.stdout, \
         failed.stdout[-3000:]
+
+
+def test_pytest_benchmark_json_as_baseline(tiny_runs: TinyRuns, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The shape benchmarks/test_bench_tasks.py writes with --benchmark-json: metrics only, no per-sample
+    scores, so significance rules fall back to their tolerance and say why."""
+    from reports.rundata import load_from_store
+
+    run = load_from_store(tiny_runs.store(), tiny_runs.base)
+    metrics = {m: r.value for (_, m), r in run.metrics.items()}
+    extra = {"task": "t2v", "run_id": run.run_id, "n": 4, "metrics": metrics,
+             "ci": {m: list(r.ci) if r.ci else None for (_, m), r in run.metrics.items()},
+             "provenance": {m: r.provenance for (_, m), r in run.metrics.items()}}
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps({"machine_info": {"node": "ci"}, "benchmarks": [
+        {"name": "test_task[t2v]", "extra_info": extra, "stats": {"mean": 0.5, "rounds": 4}},
+        {"name": "test_fid_speed", "extra_info": {}, "stats": {"mean": 0.1, "rounds": 3}}]}))
+    code, out, _ = cli(["gate", tiny_runs.same, "--baseline", str(path), "--store", str(tiny_runs.store_dir)],
+                       capsys)
+    assert code == 0 and "per-sample scores not stored" in out, out
+    code, out, _ = cli(["gate", tiny_runs.degraded, "--baseline", str(path), "--store", str(tiny_runs.store_dir)],
+                       capsys)
+    assert code == 1 and "worse than the tolerance" in out, out
