@@ -40,7 +40,10 @@ class MetricRecord:
 
     @property
     def qualified_name(self) -> str:
-        return str(self.provenance.get("qualified_name") or self.metric)
+        """The task's metric key with the feature network, ``clip_t[toy-clip]`` (the library's own name may
+        differ from the key: edit tasks score ``clip_t`` with the CLIP score metric)."""
+        extractor = self.inner_provenance.get("extractor")
+        return f"{self.metric}[{extractor}]" if extractor else self.metric
 
     def comparability(self) -> dict[str, Any]:
         """The provenance fields that change this metric's value for the same outputs."""
