@@ -9,7 +9,7 @@ from typing import Any
 from reports.directions import higher_is_better
 from reports.errors import IncomparableRunsError
 from reports.gate_rules import GateRules, MetricRule
-from reports.pairing import comparability_problem, paired_difference
+from reports.pairing import SET_BOOTSTRAP, comparability_problem, paired_difference
 from reports.rundata import RunData
 from reports.stage_records import peak_memory, seconds_per_call
 from reports.text_table import format_table, interval, number
@@ -67,7 +67,7 @@ class GateResult:
 
 
 def run_gate(current: RunData, baseline: RunData, rules: GateRules, *, bootstrap: int = 1000,
-             seed: int = 0) -> GateResult:
+             seed: int = 0, set_bootstrap: int = SET_BOOTSTRAP) -> GateResult:
     result = GateResult(current, baseline)
     problems = []
     for task, metric in sorted(baseline.metrics):
@@ -82,7 +82,7 @@ def run_gate(current: RunData, baseline: RunData, rules: GateRules, *, bootstrap
         if problem:
             problems.append(f"{task}/{metric}: {problem}")
             continue
-        result.rows.append(_metric_row(current, baseline, task, metric, rule, bootstrap, seed))
+        result.rows.append(_metric_row(current, baseline, task, metric, rule, (bootstrap, set_bootstrap), seed))
     if problems:
         raise IncomparableRunsError("the baseline's scores were computed differently, so the gate cannot judge "
                                     "them:\n  " + "\n  ".join(problems))
@@ -90,8 +90,8 @@ def run_gate(current: RunData, baseline: RunData, rules: GateRules, *, bootstrap
     return result
 
 
-def _metric_row(current: RunData, baseline: RunData, task: str, metric: str, rule: MetricRule, bootstrap: int,
-                seed: int) -> GateRow:
+def _metric_row(current: RunData, baseline: RunData, task: str, metric: str, rule: MetricRule,
+                resamples: tuple[int, int], seed: int) -> GateRow:
     before, after = baseline.metrics[(task, metric)].value, current.metrics[(task, metric)].value
     if before is None:
         return GateRow("metric", task, metric, before, after, None, "-", True, "baseline has no value")
@@ -105,7 +105,8 @@ def _metric_row(current: RunData, baseline: RunData, task: str, metric: str, rul
     if not rule.significance:
         return GateRow("metric", task, metric, before, after, worsening, allowed_text, not beyond,
                        "worse than the tolerance" if beyond else "within tolerance")
-    paired = paired_difference(baseline, current, task, metric, bootstrap=bootstrap, seed=seed)
+    paired = paired_difference(baseline, current, task, metric, bootstrap=resamples[0], seed=seed,
+                               set_bootstrap=resamples[1])
     if paired.ci is None:
         if allowed is not None:
             return GateRow("metric", task, metric, before, after, worsening, allowed_text, not beyond,

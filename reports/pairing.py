@@ -20,6 +20,8 @@ import numpy as np
 from reports.rundata import RunData
 
 SET_METRICS = ("fid", "fad", "kid_mean", "kid_std")
+#: default resamples of the recomputed FID/FAD interval (see reports.set_pairing)
+SET_BOOTSTRAP = 200
 
 
 @dataclass(frozen=True)
@@ -57,14 +59,23 @@ def comparability_problem(a: RunData, b: RunData, task: str, metric: str) -> str
 
 
 def paired_difference(a: RunData, b: RunData, task: str, metric: str, *, bootstrap: int = 1000,
-                      seed: int = 0, confidence: float = 0.95) -> PairedDifference:
+                      seed: int = 0, confidence: float = 0.95, set_bootstrap: int = SET_BOOTSTRAP) -> PairedDifference:
+    """B - A with its paired interval.  ``set_bootstrap``: resamples for FID/FAD, each of which recomputes
+    two Frechet distances (slow at 2048-d); 0 reports no interval for them."""
     from metrics.bootstrap import bootstrap_mean
 
     va, vb = a.metrics[(task, metric)].value, b.metrics[(task, metric)].value
     difference = None if va is None or vb is None else vb - va
     if metric in SET_METRICS:
-        return PairedDifference(difference, None, None, 0, f"no paired CI: {metric} is a set statistic "
-                                "(no per-sample scores); compare the two runs' own intervals")
+        from reports.set_pairing import paired_set_difference
+
+        if difference is None:
+            return PairedDifference(None, None, None, 0, f"no paired CI: {metric} is missing from a run")
+        set_ci, pairs, note = paired_set_difference(a, b, task, metric, bootstrap=set_bootstrap, seed=seed,
+                                                    confidence=confidence)
+        if set_ci is None:
+            return PairedDifference(difference, None, None, pairs, note + "; compare the two runs' own intervals")
+        return PairedDifference(difference, set_ci, not (set_ci[0] <= 0.0 <= set_ci[1]), pairs, note)
     per_a = a.sample_scores.get(task, {}).get(metric)
     per_b = b.sample_scores.get(task, {}).get(metric)
     if not per_a or not per_b:

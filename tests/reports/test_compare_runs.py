@@ -11,22 +11,49 @@ from report_helpers import TinyRuns, cli
 
 def test_identical_runs_compare_equal(tiny_runs: TinyRuns, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(["compare", tiny_runs.base, tiny_runs.same, "--store", str(tiny_runs.store_dir),
-                        "--bootstrap", "200", "--json"], capsys)
+                        "--bootstrap", "200", "--set-bootstrap", "30", "--json"], capsys)
     assert code == 0
     rows = {(r["task"], r["metric"]): r for r in json.loads(out)["rows"]}
     assert set(rows) == {("t2v", "fid"), ("t2v", "clipsim"), ("t2v", "signal_rate")}
     for row in rows.values():
         assert row["difference"] == 0.0 and row["significant"] in (False, None)
     assert rows[("t2v", "clipsim")]["ci"] == [0.0, 0.0]
-    # FID is a set statistic: no paired interval, and it says so instead of making one up
-    assert rows[("t2v", "fid")]["ci"] is None and rows[("t2v", "fid")]["verdict"] == "no paired CI"
-    assert "set statistic" in rows[("t2v", "fid")]["note"]
+    # FID is a set statistic: its paired interval is recomputed from the stored media of both runs
+    assert rows[("t2v", "fid")]["ci"] == [0.0, 0.0]
+    assert "recomputed from the stored media with toy" in rows[("t2v", "fid")]["note"]
+
+
+def test_set_metric_without_media_has_no_paired_interval(tiny_runs: TinyRuns, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    path = _snapshot(tiny_runs, tmp_path, capsys)
+    code, out, _ = cli(["compare", tiny_runs.base, str(path), "--store", str(tiny_runs.store_dir), "--json"], capsys)
+    fid = next(r for r in json.loads(out)["rows"] if r["metric"] == "fid")
+    assert code == 0 and fid["ci"] is None and fid["verdict"] == "no paired CI"
+    assert "a run comes from a file" in fid["note"], "said plainly, never made up from the two intervals"
+    code, out, _ = cli(["compare", tiny_runs.base, tiny_runs.same, "--store", str(tiny_runs.store_dir), "--json",
+                        "--set-bootstrap", "0"], capsys)
+    fid = next(r for r in json.loads(out)["rows"] if r["metric"] == "fid")
+    assert fid["ci"] is None and "--set-bootstrap is 0" in fid["note"]
+
+
+def test_recomputed_fid_interval_is_reproducible(tiny_runs: TinyRuns) -> None:
+    from reports.rundata import load_from_store
+    from reports.set_pairing import paired_set_difference
+
+    store = tiny_runs.store()
+    a, b = load_from_store(store, tiny_runs.base), load_from_store(store, tiny_runs.degraded)
+    first = paired_set_difference(a, b, "t2v", "fid", bootstrap=30, seed=1, confidence=0.95)
+    again = paired_set_difference(a, b, "t2v", "fid", bootstrap=30, seed=1, confidence=0.95)
+    assert first == again and first[0] is not None and first[1] == 4
+    low, high = first[0]
+    assert low <= high
 
 
 def test_degraded_run_is_significantly_worse(tiny_runs: TinyRuns, capsys: pytest.CaptureFixture[str],
                                              tmp_path: Path) -> None:
     code, out, _ = cli(["compare", tiny_runs.base, tiny_runs.degraded, "--store", str(tiny_runs.store_dir),
-                        "--bootstrap", "500", "--html", str(tmp_path / "cmp")], capsys)
+                        "--bootstrap", "500", "--set-bootstrap", "30", "--html", str(tmp_path / "cmp")],
+                       capsys)
     assert code == 0
     line = next(x for x in out.splitlines() if x.startswith("t2v") and "signal_rate" in x)
     assert "B worse" in line, out
