@@ -1,7 +1,7 @@
 """Tiny-model runs shared by the report/compare/gate/leaderboard tests (built once per session, ~1 min).
 
-* ``base``: a checkpoint of the tiny model, run on ``TASKS``;
-* ``same``: the same checkpoint loaded again and run again (every output from the cache: identical scores);
+* ``base``: the tiny model, saved as a checkpoint, run on ``TASKS``;
+* ``same``: that checkpoint loaded and run again (every output from the cache: identical scores);
 * ``degraded``: a copy whose trainable weights were damaged -- projections noised, and the signal-token rows
   of the output layer pointed away from the LLM's hidden states, so the model stops asking for a video on its
   own.  Projection noise alone barely moves the tiny model's scores (its decoders are random and nearly ignore
@@ -26,10 +26,9 @@ def tiny_runs(tmp_path_factory: pytest.TempPathFactory) -> TinyRuns:
     checkpoint, damaged_checkpoint = root / "checkpoint", root / "degraded-checkpoint"
     model.save_checkpoint(checkpoint)
     degrade(model).save_checkpoint(damaged_checkpoint)
-    del model
     store = ResultsStore(root / "store")
-    loaded = load_checkpoint(checkpoint)
-    base = run_tasks(loaded, store, checkpoint)
+    base = run_tasks(model, store, checkpoint)  # the model the checkpoint was saved from
+    del model
     same = run_tasks(load_checkpoint(checkpoint), store, checkpoint)
     degraded = run_tasks(load_checkpoint(damaged_checkpoint), store, damaged_checkpoint)
     store.close()
