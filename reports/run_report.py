@@ -16,7 +16,7 @@ from leaderboards.reference import load_reference, paper_comparability
 from reports.gallery import gallery_items, item_html
 from reports.html_page import esc, fmt, page, table
 from reports.rundata import MetricRecord, RunData, load_from_store
-from reports.stage_records import number, other_fields, peak_memory, seconds_per_call
+from reports.stage_records import latency_summary, number, other_fields, peak_memory, seconds_per_call, throughput
 from reports.svg_plots import bar_chart
 
 FAMILIES = (("Captioning", "text"), ("Text to X", "generation"), ("Editing", "editing"), ("Dialogue", "dialogue"))
@@ -146,12 +146,12 @@ def _timings(run: RunData) -> str:
             memory = peak_memory(record)
             extra = other_fields(record)
             rows.append([esc(task), esc(stage), fmt(number(record.get("seconds"))), esc(record.get("calls", "-")),
-                         fmt(seconds_per_call(record)),
+                         fmt(seconds_per_call(record)), esc(latency_summary(record)),
                          f"{fmt(memory[1] / 2**20)} <span class=\"small\">({esc(memory[0])})</span>" if memory
-                         else "-",
+                         else "-", esc(throughput(record)),
                          f"<span class=\"small\">{esc(json.dumps(extra, sort_keys=True))}</span>" if extra else ""])
-    return "<h2>Stages</h2>" + table(["task", "stage", "seconds", "calls", "seconds/call", "peak memory (MiB)",
-                                      "other"], rows, numeric={2, 3, 4})
+    return "<h2>Stages</h2>" + table(["task", "stage", "seconds", "calls", "seconds/call", "latency",
+                                      "peak memory (MiB)", "throughput", "other"], rows, numeric={2, 3, 4})
 
 
 def _provenance(run: RunData) -> str:

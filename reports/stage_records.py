@@ -8,8 +8,10 @@ from typing import Any
 
 #: first present wins: device memory when measured, else process RSS
 MEMORY_KEYS = ("peak_memory_bytes", "peak_allocated_bytes", "peak_rss_bytes")
-#: shown in their own columns or too long for a table cell
-SHOWN_KEYS = frozenset({"stage", "seconds", "calls", "durations_s", *MEMORY_KEYS})
+#: shown in their own columns, or not worth a table cell (every duration, the other memory figures)
+SHOWN_KEYS = frozenset({"stage", "kind", "seconds", "calls", "durations_s", "mean_s", "stdev_s", "min_s", "max_s",
+                        "p50_s", "p90_s",
+                        "units", "unit", "throughput", "throughput_unit", "peak_reserved_bytes", *MEMORY_KEYS})
 
 
 def number(value: Any) -> float | None:
@@ -34,3 +36,15 @@ def peak_memory(record: dict[str, Any]) -> tuple[str, float] | None:
 
 def other_fields(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in SHOWN_KEYS}
+
+
+def latency_summary(record: dict[str, Any]) -> str:
+    """``p50 0.03 s, p90 0.04 s`` from the profiler's summary keys (empty when absent)."""
+    parts = [f"{name} {number(record.get(key)):.3g} s" for name, key in (("p50", "p50_s"), ("p90", "p90_s"))
+             if number(record.get(key)) is not None]
+    return ", ".join(parts)
+
+
+def throughput(record: dict[str, Any]) -> str:
+    value = number(record.get("throughput"))
+    return "" if value is None else f"{value:.3g} {record.get('throughput_unit') or '/s'}"
