@@ -1,5 +1,7 @@
-"""The shipped tasks and suites.  Paper numbers: NExT-GPT paper v3 (ICML 2024), see NEXTGPT.md; they are only
-comparable when the task runs on the same public dataset with the canonical feature networks."""
+"""The shipped tasks and suites.  Paper numbers: NExT-GPT paper v3 (ICML 2024), see NEXTGPT.md, converted to this
+suite's units (caption metrics on pycocoevalcap's 0-1 scale, CLIP scores x100, CLIP-I a plain cosine; the printed
+number is in the source).  They are only comparable when the task runs on the same public dataset with the
+canonical feature networks."""
 
 from __future__ import annotations
 
@@ -11,19 +13,19 @@ PAPER = "NExT-GPT paper v3"
 register_task(Task(
     name="caption-image", family="image-captions", output="text", metrics=CAPTION_METRICS, uses_inputs=True,
     prompt="Describe this image in one sentence.", description="image -> caption (COCO captions)",
-    paper=(PaperReference("bleu4", 45.1, f"{PAPER}, appendix, COCO"),
-           PaperReference("meteor", 34.1, f"{PAPER}, appendix, COCO"),
-           PaperReference("cider", 158.3, f"{PAPER}, appendix, COCO"))))
+    paper=(PaperReference("bleu4", 0.451, f"{PAPER}, appendix, COCO (printed 45.1)"),
+           PaperReference("meteor", 0.341, f"{PAPER}, appendix, COCO (printed 34.1)"),
+           PaperReference("cider", 1.583, f"{PAPER}, appendix, COCO (printed 158.3)"))))
 register_task(Task(
     name="caption-video", family="video-captions", output="text", metrics=CAPTION_METRICS, uses_inputs=True,
     prompt="Describe this video in one sentence.", description="video -> caption (MSR-VTT)",
-    paper=(PaperReference("bleu4", 58.8, f"{PAPER}, appendix, MSR-VTT"),
-           PaperReference("meteor", 39.6, f"{PAPER}, appendix, MSR-VTT"),
-           PaperReference("cider", 76.2, f"{PAPER}, Table 3, MSR-VTT"))))
+    paper=(PaperReference("bleu4", 0.588, f"{PAPER}, appendix, MSR-VTT (printed 58.8)"),
+           PaperReference("meteor", 0.396, f"{PAPER}, appendix, MSR-VTT (printed 39.6)"),
+           PaperReference("cider", 0.762, f"{PAPER}, Table 3, MSR-VTT (printed 76.2)"))))
 register_task(Task(
     name="caption-audio", family="audio-captions", output="text", metrics=CAPTION_METRICS, uses_inputs=True,
     prompt="Describe this sound in one sentence.", description="audio -> caption (AudioCaps)",
-    paper=(PaperReference("cider", 81.3, f"{PAPER}, Table 3, AudioCaps"),)))
+    paper=(PaperReference("cider", 0.813, f"{PAPER}, Table 3, AudioCaps (printed 81.3)"),)))
 
 register_task(Task(
     name="t2i", family="image-captions", output="image", metrics=("fid", "clip_score", "signal_rate"),
@@ -51,7 +53,7 @@ register_task(Task(
     uses_inputs=True, prompt="{instruction}",
     description="text + video -> edited video; CLIP metrics averaged over frames",
     paper=(PaperReference("clip_t", 26.84, f"{PAPER}, appendix, DAVIS (0.2684 x 100)"),
-           PaperReference("clip_i", 96.47, f"{PAPER}, appendix, DAVIS (0.9647 x 100)"))))
+           PaperReference("clip_i", 0.9647, f"{PAPER}, appendix, DAVIS"))))
 register_task(Task(
     name="edit-audio", family="audio-edits", output="audio", metrics=("fad", "mel_distance", "signal_rate"),
     uses_inputs=True, prompt="{instruction}",
