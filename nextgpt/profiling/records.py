@@ -79,7 +79,8 @@ class Memory:
     On CUDA ``peak_allocated_bytes`` / ``peak_reserved_bytes`` are ``torch.cuda.max_memory_allocated`` /
     ``max_memory_reserved`` with the peak reset at every stage boundary, so they are true peaks.  On CPU there is
     no resettable allocator peak: ``peak_allocated_bytes`` is glibc's malloc bytes in use (torch's CPU allocator
-    goes through malloc) sampled at the stage's boundaries, and ``peak_reserved_bytes`` is None.
+    goes through malloc) sampled at the stage's boundaries (read at most every 50 ms, see
+    ``clock.MALLINFO_INTERVAL_S``), and ``peak_reserved_bytes`` is None.
     ``peak_rss_bytes`` is the process resident set: the new high-water mark when the stage raised the process
     peak (a true peak), else the larger of the samples at its boundaries.
     """
