@@ -30,6 +30,8 @@ def register(subparsers: Any) -> None:
     run.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples for confidence intervals")
     run.add_argument("--json", action="store_true", help='print {"run_id", "tasks": {TASK: {metrics, ci, n}}}')
     run.add_argument("--no-report", action="store_true", help="skip the HTML report at the end")
+    run.add_argument("--profile", action="store_true",
+                     help="record per-stage time and memory of every generation (shown in the report)")
     run.set_defaults(func=run_command)
 
 
@@ -96,7 +98,8 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"note: scoring with toy feature networks (fid[toy], clip_score[toy-clip], fad[toy-audio]); "
               f"these numbers are NOT comparable with published ones. Missing: {why_toy}", file=sys.stderr)
     settings = RunSettings(tasks=tuple(tasks), seed=args.seed, limit=args.limit, data=parse_datasets(args.dataset),
-                           extractors=extractors, bootstrap=args.bootstrap, batch_size=args.batch_size)
+                           extractors=extractors, bootstrap=args.bootstrap, batch_size=args.batch_size,
+                           profile=args.profile)
     distributed = init_distributed(args.device)
     model = load_model_from_args(args)
     description = {"preset": args.preset, "checkpoint": str(args.checkpoint) if args.checkpoint else None,
