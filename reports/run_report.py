@@ -130,10 +130,7 @@ def _latency_bars(run: RunData, store: Any) -> tuple[str, list[tuple[str, float,
                 if per_call is not None:
                     bars.append((f"{task} {stage}", per_call, "#059669"))
         return ("latency per stage (seconds per call)", bars) if bars else None
-    rows = store._connection.execute(
-        "SELECT r.task, AVG(g.seconds) FROM run_samples r JOIN generations g ON g.cache_key = r.cache_key "
-        "WHERE r.run_id=? GROUP BY r.task ORDER BY r.task", (run.run_id,)).fetchall()
-    bars = [(str(task), float(seconds), "#059669") for task, seconds in rows if seconds is not None]
+    bars = [(task, seconds, "#059669") for task, seconds in store.mean_generation_seconds(run.run_id).items()]
     return ("generation latency per task (seconds per output; run not profiled per stage)", bars) if bars else None
 
 

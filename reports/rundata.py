@@ -96,10 +96,7 @@ def load_from_store(store: Any, run_id: str) -> RunData:
     metrics = {(v.task, v.metric): MetricRecord(v.task, v.metric, v.value, v.ci, v.n, v.provenance)
                for v in store.metric_values(run_id)}
     tasks = sorted({task for task, _ in metrics})
-    sample_ids: dict[str, set[str]] = {}
-    for row in store._connection.execute("SELECT DISTINCT task, sample_id FROM run_samples WHERE run_id=?",
-                                         (run_id,)):
-        sample_ids.setdefault(row[0], set()).add(row[1])
+    sample_ids = store.sample_ids(run_id)
     return RunData(run_id=run_id, info=info, metrics=metrics,
                    sample_scores={task: store.sample_scores(run_id, task) for task in tasks},
                    sample_ids={task: frozenset(ids) for task, ids in sample_ids.items()},

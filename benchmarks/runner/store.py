@@ -191,6 +191,21 @@ class ResultsStore:
             "WHERE r.run_id=? AND r.task=?", (run_id, task)).fetchall()
         return {(row["sample_id"], int(row["turn"])): _generation(row) for row in rows}
 
+    def sample_ids(self, run_id: str) -> dict[str, set[str]]:
+        """task -> ids of the samples the run recorded"""
+        out: dict[str, set[str]] = {}
+        for row in self._connection.execute("SELECT DISTINCT task, sample_id FROM run_samples WHERE run_id=?",
+                                            (run_id,)):
+            out.setdefault(row[0], set()).add(row[1])
+        return out
+
+    def mean_generation_seconds(self, run_id: str) -> dict[str, float]:
+        """task -> mean seconds per generated output (as timed when it was generated)"""
+        rows = self._connection.execute(
+            "SELECT r.task, AVG(g.seconds) FROM run_samples r JOIN generations g ON g.cache_key = r.cache_key "
+            "WHERE r.run_id=? GROUP BY r.task ORDER BY r.task", (run_id,)).fetchall()
+        return {str(task): float(seconds) for task, seconds in rows if seconds is not None}
+
     def media_path(self, media: StoredMedia) -> Path:
         return self.folder / media.path
 
