@@ -16,6 +16,7 @@ import torch
 
 from metrics.defaults import VGGISH_SAMPLE_RATE
 from metrics.errors import MediaError
+from metrics.media_folders import list_media
 
 logger = logging.getLogger("metrics")
 
@@ -24,13 +25,7 @@ RESAMPLER = "scipy.signal.resample_poly"
 
 
 def list_audio(folder: str | Path) -> list[Path]:
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise MediaError(f"{folder} is not a folder of audio files")
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
-    if not files:
-        raise MediaError(f"{folder} contains no audio files ({', '.join(AUDIO_SUFFIXES)})")
-    return files
+    return list_media(folder, AUDIO_SUFFIXES, "audio files")
 
 
 def load_audio(path: str | Path, *, resample: bool = False, warnings: list[str] | None = None) -> torch.Tensor:

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from metrics.errors import MediaError
+from metrics.media_folders import list_media
 
 logger = logging.getLogger("metrics")
 
@@ -22,13 +23,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".ti
 
 
 def list_images(folder: str | Path) -> list[Path]:
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise MediaError(f"{folder} is not a folder of images")
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise MediaError(f"{folder} contains no images ({', '.join(IMAGE_SUFFIXES)})")
-    return files
+    return list_media(folder, IMAGE_SUFFIXES, "images")
 
 
 def load_image(path: Path, warnings: list[str] | None = None) -> torch.Tensor:
