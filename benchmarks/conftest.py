@@ -1,6 +1,6 @@
 """pytest-benchmark suites: ``pytest benchmarks/ --benchmark-only``.
 
-Options choose the model and the tasks; the default is the built-in tiny preset on the default suite over the
+Options choose the model and the tasks; the default is the shipped tiny-trained checkpoint on the default suite over the
 synthetic world, which needs no weights and no downloads.
 """
 
@@ -20,8 +20,11 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("nextgpt-bench")
-    group.addoption("--preset", default="tiny", help="model preset the benchmarks run on (default: tiny)")
-    group.addoption("--checkpoint", default=None, help="checkpoint folder saved by nextgpt-bench")
+    group.addoption("--preset", default=None,
+                    help="model preset the benchmarks run on (default: the shipped tiny-trained checkpoint; "
+                         "--preset tiny alone is the untrained tiny model)")
+    group.addoption("--checkpoint", default=None,
+                    help="checkpoint folder saved by nextgpt-bench, or a shipped checkpoint's name")
     group.addoption("--device", default="cpu", help="cpu or cuda")
     group.addoption("--suite", default="default", help="task suite of the task benchmarks (default: default)")
     group.addoption("--tasks", default=None, help="comma-separated tasks (instead of --suite)")
@@ -45,16 +48,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def bench_model(request: pytest.FixtureRequest) -> Any:
-    from nextgpt.building import build_model
-    from nextgpt.checkpoint import load_checkpoint
-    from nextgpt.presets import get_preset
+    from benchmarks.bench_model import load_bench_model
 
-    checkpoint = request.config.getoption("--checkpoint")
-    preset = request.config.getoption("--preset")
-    device = request.config.getoption("--device")
-    if checkpoint:
-        return load_checkpoint(checkpoint, preset=preset, device=device)
-    return build_model(get_preset(preset), device=device)
+    return load_bench_model(request.config)
 
 
 @pytest.fixture(scope="session")

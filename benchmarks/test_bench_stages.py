@@ -135,18 +135,39 @@ def test_option(benchmark: Any, bench_model: Any, option: str) -> None:
 
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
 def test_dtype(benchmark: Any, request: pytest.FixtureRequest, dtype: str) -> None:
-    from nextgpt.building import build_model
-    from nextgpt.checkpoint import load_checkpoint
-    from nextgpt.presets import get_preset
+    from benchmarks.bench_model import load_bench_model
 
-    config = request.config
-    device, checkpoint = config.getoption("--device"), config.getoption("--checkpoint")
-    torch_dtype = getattr(torch, dtype)
-    model = load_checkpoint(checkpoint, preset=config.getoption("--preset"), device=device, dtype=torch_dtype) \
-        if checkpoint else build_model(get_preset(config.getoption("--preset")), device=device, dtype=torch_dtype)
+    model = load_bench_model(request.config, getattr(torch, dtype))
     benchmark.group = "stage-options"
     try:
         _profiled_option_round(benchmark, model, SpeedOptions())
     except (RuntimeError, NotImplementedError) as error:  # an op without a kernel for this dtype on this device
-        pytest.skip(f"{dtype} on {device}: {str(error).splitlines()[0]}")
+        pytest.skip(f"{dtype} on {model.device}: {str(error).splitlines()[0]}")
     benchmark.extra_info["dtype"] = dtype
+
+
+# ------------------------------------------------------------------------------------------------ batching
+BATCH = 4
+_BATCHING: dict[str, float] = {}
+
+
+def _one_by_one(model: Any, requests: list[Any]) -> None:
+    for request in requests:
+        model.generate(request)
+    synchronise(model)
+
+
+@pytest.mark.parametrize("mode", ["one-by-one", "batched"])
+def test_batched_generation(benchmark: Any, bench_model: Any, mode: str) -> None:
+    """The same ``BATCH`` any-to-any requests answered one ``generate`` call each, then as one batch (left-padded
+    LLM decoding, one decoder batch per modality); ``speedup_vs_one_by_one`` is the ratio of the medians."""
+    from dataclasses import replace
+
+    requests = profiling_requests(bench_model, replace(CONFIG, batch_size=BATCH))
+    benchmark.group = "batched-generation"
+    run = _one_by_one if mode == "one-by-one" else _generate
+    benchmark.pedantic(run, args=(bench_model, requests), rounds=OPTION_ROUNDS, warmup_rounds=1)
+    _BATCHING[mode] = benchmark.stats.stats.median
+    benchmark.extra_info.update(batch_size=BATCH, seconds_per_sample=_BATCHING[mode] / BATCH)
+    if mode == "batched" and "one-by-one" in _BATCHING:
+        benchmark.extra_info["speedup_vs_one_by_one"] = _BATCHING["one-by-one"] / _BATCHING[mode]

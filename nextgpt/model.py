@@ -17,6 +17,7 @@ from torch import nn
 
 from nextgpt.config import MODALITIES, Modality, NextGPTConfig
 from nextgpt.decoders import DiffusionDecoder
+from nextgpt.decoding import DecodingRow, decode_batch
 from nextgpt.encoder import ImageBindEncoder
 from nextgpt.encoder import media as media_io
 from nextgpt.errors import MediaError
@@ -58,9 +59,11 @@ class NextGPT(nn.Module):
     @classmethod
     def from_checkpoint(cls, path: str | Path, *, device: str | torch.device = "cpu",
                         dtype: torch.dtype | None = None) -> NextGPT:
+        """A checkpoint folder, or the name of one shipped with the package (``tiny-trained``)."""
         from nextgpt.checkpoint import load_checkpoint
+        from nextgpt.pretrained import resolve_checkpoint
 
-        return load_checkpoint(path, device=device, dtype=dtype)
+        return load_checkpoint(resolve_checkpoint(path), device=device, dtype=dtype)
 
     def save_checkpoint(self, path: str | Path) -> Path:
         """Write the trainable part (see ``nextgpt.checkpoint``)."""
@@ -138,47 +141,59 @@ class NextGPT(nn.Module):
     @torch.no_grad()
     def generate(self, request: GenerationRequest | list[GenerationRequest]
                  ) -> GenerationResult | list[GenerationResult]:
-        """Answer one request (or each of a list; every request is seeded on its own, so results do not
-        depend on how requests are grouped)."""
+        """Answer one request, or a list of requests as one batch: the LLM decodes them together (left-padded)
+        and each decoder denoises all its outputs in one batch.  Every request keeps its own seeds, so results
+        do not depend on how requests are grouped (up to float rounding of batched matmuls)."""
         if isinstance(request, list):
-            return [self._generate_one(r) for r in request]
-        return self._generate_one(request)
+            return self._generate_batch(request) if request else []
+        return self._generate_batch([request])[0]
 
-    def _generate_one(self, request: GenerationRequest) -> GenerationResult:
-        prompt = self.prompt_embeddings(request)
-        raw_ids = self.generate_answer_ids(prompt, request)
-        answer = normalise_answer(raw_ids, self.signal_vocab, want=[m for m in MODALITIES if m in request.want])
-        conditions = self.signal_conditions(prompt, answer)
-        result = GenerationResult(text=self.answer_text(answer.token_ids), signal_runs=answer.runs,
-                                  raw_token_ids=raw_ids, answer_token_ids=answer.token_ids,
-                                  conditions=conditions)
-        for modality, condition in conditions.items():
-            decoded = self.decoder(modality).decode(
-                condition, seed=request.seed + _DECODER_SEED_OFFSET[modality],
-                num_inference_steps=request.num_inference_steps, guidance_scale=request.guidance_scale)
-            getattr(result, _RESULT_FIELD[modality]).extend(decoded)
-            if modality == "audio":
-                result.audio_sample_rate = self.decoders["audio"].sample_rate  # type: ignore[union-attr]
-        return result
+    def _generate_batch(self, requests: list[GenerationRequest]) -> list[GenerationResult]:
+        prompts = [self.prompt_embeddings(r) for r in requests]
+        raw = self.decode_answers(prompts, requests)
+        results = []
+        for request, prompt, raw_ids in zip(requests, prompts, raw, strict=True):
+            answer = normalise_answer(raw_ids, self.signal_vocab, want=[m for m in MODALITIES if m in request.want])
+            results.append(GenerationResult(
+                text=self.answer_text(answer.token_ids), signal_runs=answer.runs, raw_token_ids=raw_ids,
+                answer_token_ids=answer.token_ids, conditions=self.signal_conditions(prompt, answer)))
+        for modality in MODALITIES:
+            self._decode_outputs(modality, requests, results)
+        return results
 
-    def generate_answer_ids(self, prompt: torch.Tensor, request: GenerationRequest) -> list[int]:
-        """The LLM's answer token ids, cut at end-of-sequence and before a new ``###`` turn."""
+    def _decode_outputs(self, modality: Modality, requests: list[GenerationRequest],
+                        results: list[GenerationResult]) -> None:
+        """Run ``modality``'s decoder once per group of requests that share diffusion settings."""
+        groups: dict[tuple[int | None, float | None], list[int]] = {}
+        for index, (request, result) in enumerate(zip(requests, results, strict=True)):
+            if modality in result.conditions:
+                groups.setdefault((request.num_inference_steps, request.guidance_scale), []).append(index)
+        for (steps, guidance), members in groups.items():
+            condition = torch.cat([results[i].conditions[modality] for i in members])
+            seeds = [requests[i].seed + _DECODER_SEED_OFFSET[modality] for i in members]
+            decoded = self.decoder(modality).decode(condition, seed=seeds, num_inference_steps=steps,
+                                                    guidance_scale=guidance)
+            for index, output in zip(members, decoded, strict=True):
+                getattr(results[index], _RESULT_FIELD[modality]).append(output)
+                if modality == "audio":
+                    results[index].audio_sample_rate = self.decoders["audio"].sample_rate  # type: ignore[union-attr]
+
+    def decode_answers(self, prompts: list[torch.Tensor], requests: list[GenerationRequest]) -> list[list[int]]:
+        """The LLM's answer token ids per request, cut at end-of-sequence and before a new ``###`` turn."""
         settings = self.config.text_generation
-        attention = torch.ones(prompt.shape[:2], dtype=torch.long, device=prompt.device)
-        with torch.random.fork_rng(devices=[prompt.device] if prompt.device.type == "cuda" else []):
-            torch.manual_seed(request.seed)
-            sampling = {"do_sample": True, "temperature": settings.temperature, "top_p": settings.top_p} \
-                if settings.do_sample else {"do_sample": False}
-            suppressed = self.suppressed_token_ids(request)
-            output = self.llm.generate(
-                inputs_embeds=prompt, attention_mask=attention,
-                max_new_tokens=request.max_new_tokens or settings.max_new_tokens,
-                eos_token_id=self.tokenizer.eos_token_id, pad_token_id=self.tokenizer.eos_token_id,
-                suppress_tokens=suppressed or None, **sampling)
-        ids = output[0].tolist()
-        if self.tokenizer.eos_token_id in ids:
-            ids = ids[:ids.index(self.tokenizer.eos_token_id)]
-        return self._cut_at_stop_string(ids)
+        rows = [DecodingRow(max_new_tokens=r.max_new_tokens or settings.max_new_tokens, seed=r.seed,
+                            suppressed_ids=tuple(self.suppressed_token_ids(r))) for r in requests]
+        texts = [""] * len(requests)
+
+        def holds_stop_string(row: int, token: int) -> bool:
+            texts[row] += self.tokenizer.decode([token])
+            return STOP_STRING in texts[row]
+
+        eos = self.tokenizer.eos_token_id
+        answers = decode_batch(self.llm, prompts, rows, settings=settings, eos_token_id=eos,
+                               use_cache=bool(self.llm.get_base_model().generation_config.use_cache),
+                               row_finished=holds_stop_string)
+        return [self._cut_at_stop_string(ids[:ids.index(eos)] if eos in ids else ids) for ids in answers]
 
     def suppressed_token_ids(self, request: GenerationRequest) -> list[int]:
         """Signal tokens of the modalities ``request.allowed_outputs`` excludes."""

@@ -8,6 +8,7 @@ negative prompt with them, exactly as the pipelines do for a text prompt.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -16,7 +17,7 @@ from PIL import Image
 from torch import nn
 
 from nextgpt.config import DecoderConfig, Modality
-from nextgpt.errors import MediaError
+from nextgpt.errors import ConfigError, MediaError
 
 
 class DiffusionDecoder(nn.Module):
@@ -43,12 +44,19 @@ class DiffusionDecoder(nn.Module):
             raise MediaError(f"{self.modality} decoder: condition must have shape (batch, "
                              f"{', '.join(map(str, expected))}), got {tuple(condition.shape)}")
 
-    def _generator(self, seed: int) -> torch.Generator:
+    def _generator(self, seed: int | Sequence[int], batch: int) -> torch.Generator | list[torch.Generator]:
+        """One generator for the whole batch (an int seed), or one per condition row (a seed per row: each
+        output's initial noise is then what it would be decoded alone)."""
         device = next(self.components.parameters()).device
-        return torch.Generator(device=device).manual_seed(seed)
+        if isinstance(seed, int):
+            return torch.Generator(device=device).manual_seed(seed)
+        if len(seed) != batch:
+            raise ConfigError(f"{self.modality} decoder: {len(seed)} seeds for {batch} conditions")
+        return [torch.Generator(device=device).manual_seed(s) for s in seed]
 
     @torch.no_grad()
-    def decode(self, condition: torch.Tensor, *, seed: int, num_inference_steps: int | None = None,
+    def decode(self, condition: torch.Tensor, *, seed: int | Sequence[int],
+               num_inference_steps: int | None = None,
                guidance_scale: float | None = None) -> list[Any]:
         """One output per condition row (PIL image, (F, H, W, 3) uint8 frames, or 16 kHz float32 audio)."""
         raise NotImplementedError
@@ -69,13 +77,14 @@ class DiffusionDecoder(nn.Module):
         text = self.components["text_encoder"].config
         return (text.max_position_embeddings, self.components["unet"].config.cross_attention_dim)
 
-    def _run(self, condition: torch.Tensor, seed: int, num_inference_steps: int | None,
+    def _run(self, condition: torch.Tensor, seed: int | Sequence[int], num_inference_steps: int | None,
              guidance_scale: float | None, **settings: Any) -> Any:
         """Check the condition and call the pipeline with it in place of an encoded text prompt."""
         self.check_condition(condition, self.condition_shape)
         return self.pipeline()(prompt_embeds=self._condition_dtype(condition),
                                num_inference_steps=self._steps(num_inference_steps),
-                               guidance_scale=self._guidance(guidance_scale), generator=self._generator(seed),
+                               guidance_scale=self._guidance(guidance_scale),
+                               generator=self._generator(seed, condition.shape[0]),
                                **settings)
 
 
@@ -95,7 +104,8 @@ class ImageDecoder(DiffusionDecoder):
         return pipe
 
     @torch.no_grad()
-    def decode(self, condition: torch.Tensor, *, seed: int, num_inference_steps: int | None = None,
+    def decode(self, condition: torch.Tensor, *, seed: int | Sequence[int],
+               num_inference_steps: int | None = None,
                guidance_scale: float | None = None) -> list[Image.Image]:
         out = self._run(condition, seed, num_inference_steps, guidance_scale, height=self.config.height,
                         width=self.config.width, output_type="pil")
@@ -117,7 +127,8 @@ class VideoDecoder(DiffusionDecoder):
         return pipe
 
     @torch.no_grad()
-    def decode(self, condition: torch.Tensor, *, seed: int, num_inference_steps: int | None = None,
+    def decode(self, condition: torch.Tensor, *, seed: int | Sequence[int],
+               num_inference_steps: int | None = None,
                guidance_scale: float | None = None) -> list[np.ndarray]:
         out = self._run(condition, seed, num_inference_steps, guidance_scale, height=self.config.height,
                         width=self.config.width, num_frames=self.config.num_frames, output_type="np")
@@ -149,7 +160,8 @@ class AudioDecoder(DiffusionDecoder):
         return pipe
 
     @torch.no_grad()
-    def decode(self, condition: torch.Tensor, *, seed: int, num_inference_steps: int | None = None,
+    def decode(self, condition: torch.Tensor, *, seed: int | Sequence[int],
+               num_inference_steps: int | None = None,
                guidance_scale: float | None = None) -> list[np.ndarray]:
         out = self._run(condition, seed, num_inference_steps, guidance_scale,
                         audio_length_in_s=self.config.audio_length_s, output_type="np")

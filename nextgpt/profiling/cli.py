@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 from nextgpt.config import MODALITIES
@@ -35,6 +37,8 @@ def register(subparsers: Any) -> None:
     profile.add_argument("--height", type=int, help="--predict: image/video height (default: the preset's)")
     profile.add_argument("--width", type=int, help="--predict: image/video width (default: the preset's)")
     profile.add_argument("--json", action="store_true", help="print the records (or prediction) as JSON")
+    profile.add_argument("--html", type=Path, metavar="DIR",
+                         help="also write DIR/index.html: measured and predicted per stage, side by side")
     profile.set_defaults(func=run_profile)
 
 
@@ -80,18 +84,23 @@ def run_profile(args: argparse.Namespace) -> int:
     model = load_model_from_args(args)
     run = profile_model(model, config)
     prediction = None
-    if args.compare or model.device.type == "cuda":
+    if args.compare or args.html is not None or model.device.type == "cuda":
         # predict the measured shapes: the prompt follows from the inputs, the new tokens from the decode count
         decode = run.records.get("llm_decode")
         new_tokens = max(1, (decode.throughput.units if decode and decode.throughput else 0)
                          // (args.rounds * args.batch_size)) + 1
         args.new_tokens = new_tokens
         prediction = _prediction(args, args.steps)
+    document = {"preset": model.config.preset, "device": run.device, "dtype": run.dtype,
+                "batch_size": args.batch_size, "options": options.to_dict(), "coverage": run.coverage,
+                "wall_seconds": list(run.wall_seconds), "stages": run.to_store(),
+                "prediction": prediction.to_dict() if prediction else None}
+    if args.html is not None:
+        from reports.profile_report import render_profile_report
+
+        print(f"wrote {render_profile_report(document, args.html)}", file=sys.stderr)
     if args.json:
-        print(json.dumps({"device": run.device, "dtype": run.dtype, "options": options.to_dict(),
-                          "coverage": run.coverage, "wall_seconds": list(run.wall_seconds),
-                          "stages": run.to_store(),
-                          "prediction": prediction.to_dict() if prediction else None}, indent=2))
+        print(json.dumps(document, indent=2))
         return 0
     print(f"preset {model.config.preset}, device {run.device}, dtype {run.dtype}, batch {args.batch_size}, "
           f"rounds {args.rounds}, options {options.label()}")

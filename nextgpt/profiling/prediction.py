@@ -113,15 +113,21 @@ class Prediction:
     @property
     def peak_bytes(self) -> int:
         """All weights resident + the largest stage's activations (+ the KV cache during LLM stages)."""
-        peaks = [s.activation_peak_bytes + (self.kv_cache_bytes if s.stage.startswith("llm_") else 0)
-                 for s in self.stages.values()]
-        return self.total_weights_bytes + max(peaks, default=0)
+        return max((self.stage_peak_bytes(name) for name in self.stages), default=self.total_weights_bytes)
+
+    def stage_peak_bytes(self, name: str) -> int:
+        """Memory while stage ``name`` runs: all weights resident + its activations (+ the KV cache for LLM
+        stages); what the GPU allocator's peak during that stage should show."""
+        stage = self.stages[name]
+        return (self.total_weights_bytes + stage.activation_peak_bytes
+                + (self.kv_cache_bytes if stage.stage.startswith("llm_") else 0))
 
     def to_dict(self) -> dict[str, Any]:
         return {"preset": self.preset, "settings": asdict(self.settings), "prompt_tokens": self.prompt_tokens,
                 "stages": {k: v.to_dict() for k, v in self.stages.items()}, "weights_bytes": self.weights_bytes,
                 "total_weights_bytes": self.total_weights_bytes, "kv_cache_bytes": self.kv_cache_bytes,
-                "total_flops": self.total_flops, "peak_bytes": self.peak_bytes, "notes": self.notes}
+                "total_flops": self.total_flops, "peak_bytes": self.peak_bytes,
+                "stage_peak_bytes": {name: self.stage_peak_bytes(name) for name in self.stages}, "notes": self.notes}
 
 
 class _Measure:

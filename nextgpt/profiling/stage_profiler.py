@@ -1,17 +1,18 @@
 """Per-stage wall time, throughput and memory of ``NextGPT.generate``, measured from outside the model.
 
 ``StageProfiler(model)`` wraps a few methods and registers forward hooks (all removed by ``detach``), so
-``nextgpt/model.py`` stays as it reads.  Every generation is one *root* whose wall time is cut into stages:
+``nextgpt/model.py`` stays as it reads.  Every ``generate`` call (one request or a batch) is one *root* whose
+wall time is cut into stages:
 
 =============================  ===========================================================  ==============
 stage                          what it covers                                               throughput in
 =============================  ===========================================================  ==============
 encode                         ImageBind (``encoder.encode``) of each media input           inputs/s
 input_projection               linear or grouping projection into LLM tokens                inputs/s
-llm_prefill                    the first LLM forward inside ``llm.generate`` (the prompt)   tokens/s
-llm_decode                     every later LLM forward inside ``llm.generate``              tokens/s
-llm_generate_loop              ``llm.generate`` outside its forwards: logits processors,    tokens/s
-                               sampling, stopping criteria, cache bookkeeping
+llm_prefill                    the first LLM forward of ``decode_answers`` (the prompts)    tokens/s
+llm_decode                     every later LLM forward of ``decode_answers``                tokens/s
+llm_generate_loop              ``decode_answers`` outside its forwards: token choice,       tokens/s
+                               sampling, stop checks, padding and cache bookkeeping
 signal_forward                 the teacher-forced LLM pass of ``signal_conditions``         tokens/s
 output_projection.M            modality M's output projection                               samples/s
 decoder.M.text_encoder         the decoder's text encoder (the empty negative prompt of     calls/s
@@ -112,10 +113,10 @@ class StageProfiler:
             return
         model = self.model
         self.sampler = MemorySampler(self.device)
-        self._wrap(model, "_generate_one", OTHER, "samples", units=lambda a, k: 1, root=True)
+        self._wrap(model, "_generate_batch", OTHER, "samples", units=lambda a, k: len(a[1]), root=True)
         self._wrap(model.encoder, "encode", "encode", "inputs", units=lambda a, k: _first_dim(a[1]))
         self._hook(model.input_projection, "input_projection", "inputs")
-        self._wrap(model.llm, "generate", GENERATE_LOOP, "tokens", units=lambda a, k: 0, on_enter=self._new_loop)
+        self._wrap(model, "decode_answers", GENERATE_LOOP, "tokens", units=lambda a, k: 0, on_enter=self._new_loop)
         self._hook_llm(model.llm.get_base_model())
         for modality, projection in model.output_projections.items():
             self._hook(projection, f"output_projection.{modality}", "samples")
@@ -174,7 +175,7 @@ class StageProfiler:
         self._undo.append(module.register_forward_hook(after, always_call=True).remove)
 
     def _hook_llm(self, causal_lm: nn.Module) -> None:
-        """LLM forwards: prefill (first inside ``llm.generate``), decode (later ones), or the signal pass."""
+        """LLM forwards: prefill (first inside ``decode_answers``), decode (later ones), or the signal pass."""
 
         def before(_: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
             if not self._stack:

@@ -16,12 +16,12 @@ def _mib(value: int | None) -> str:
 def measured_table(records: dict[str, StageRecord], prediction: Prediction | None = None, generations: int = 1
                    ) -> str:
     """One row per stage: calls, seconds, share of the end-to-end time, mean per call, throughput, peaks; with a
-    prediction (of one ``generate`` call, ``generations`` of which were measured), its FLOPs and the achieved
-    FLOP rate beside them."""
+    prediction (of one ``generate`` call, ``generations`` of which were measured), its FLOPs, the achieved
+    FLOP rate and the predicted memory while the stage runs beside them."""
     total = sum(r.seconds for r in records.values() if r.kind == "stage") or 1.0
     header = ["stage", "calls", "seconds", "share", "mean ms", "throughput", "peak alloc MiB", "peak RSS MiB"]
     if prediction is not None:
-        header += ["pred GFLOP", "GFLOP/s"]
+        header += ["pred GFLOP", "GFLOP/s", "pred peak MiB"]
     rows = [header]
     for name, record in records.items():
         throughput = record.throughput
@@ -34,9 +34,11 @@ def measured_table(records: dict[str, StageRecord], prediction: Prediction | Non
         if prediction is not None:
             predicted = prediction.stages.get(name)
             flops = prediction.total_flops if name == "end_to_end" else predicted.flops if predicted else None
+            peak = prediction.peak_bytes if name == "end_to_end" else \
+                prediction.stage_peak_bytes(name) if predicted else None
             row += ["-" if flops is None else f"{flops / 1e9:.3f}",
                     "-" if flops is None or not record.seconds else
-                    f"{flops * generations / 1e9 / record.seconds:.1f}"]
+                    f"{flops * generations / 1e9 / record.seconds:.1f}", _mib(peak)]
         rows.append(row)
     return _format(rows)
 

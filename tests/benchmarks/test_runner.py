@@ -158,7 +158,7 @@ def test_run_command_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_empty_answers_are_scored_not_fatal(model: NextGPT, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(model, "generate_answer_ids", lambda prompt, request: [])
+    monkeypatch.setattr(model, "decode_answers", lambda prompts, requests: [[] for _ in requests])
     summary = run(model, tmp_path / "store", tasks=("caption-image",))
     assert summary.tasks["caption-image"].metrics["cider"] == 0.0
     values = ResultsStore(tmp_path / "store").metric_values(summary.run_id)

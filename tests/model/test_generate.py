@@ -62,7 +62,7 @@ def test_text_only_answer_calls_no_decoder(tiny_model: NextGPT, monkeypatch: pyt
 
     for modality in ("image", "video", "audio"):
         monkeypatch.setattr(tiny_model.decoder(modality), "decode", forbidden)
-    monkeypatch.setattr(tiny_model, "generate_answer_ids", lambda prompt, request: [5, 6, 7])
+    monkeypatch.setattr(tiny_model, "decode_answers", lambda prompts, requests: [[5, 6, 7] for _ in requests])
     result = tiny_model.generate(GenerationRequest.build("just talk"))
     assert result.produced == [] and result.images == [] and result.conditions == {}
 
@@ -76,7 +76,7 @@ def test_imperfect_runs_still_produce_one_image(tiny_model: NextGPT, monkeypatch
            "runaway": [5, *image_ids, *image_ids, *image_ids, image_ids[0]],
            "shuffled": [5, image_ids[3], image_ids[1], 6, image_ids[0]],
            "complete": [5, *image_ids, 6]}[emitted]
-    monkeypatch.setattr(tiny_model, "generate_answer_ids", lambda prompt, request: list(raw))
+    monkeypatch.setattr(tiny_model, "decode_answers", lambda prompts, requests: [list(raw) for _ in requests])
     result = tiny_model.generate(GenerationRequest.build("draw"))
     assert len(result.images) == 1 and isinstance(result.images[0], Image.Image)
     assert [(r.modality, r.status) for r in result.signal_runs] == [("image", status)]
@@ -87,7 +87,7 @@ def test_imperfect_runs_still_produce_one_image(tiny_model: NextGPT, monkeypatch
 def test_conditions_read_hidden_states_at_the_run(tiny_model: NextGPT, monkeypatch: pytest.MonkeyPatch) -> None:
     """The image condition equals the projection of the LLM's last hidden states at the [IMG] positions."""
     image_ids = list(tiny_model.signal_vocab.run_ids["image"])
-    monkeypatch.setattr(tiny_model, "generate_answer_ids", lambda prompt, request: [5, *image_ids])
+    monkeypatch.setattr(tiny_model, "decode_answers", lambda prompts, requests: [[5, *image_ids] for _ in requests])
     request = GenerationRequest.build("draw")
     result = tiny_model.generate(request)
     with torch.no_grad():

@@ -84,7 +84,7 @@ def test_profiling_changes_no_output_and_detaches_cleanly(profiled: Profiled, pr
     assert np.array_equal(np.asarray(profiled_result.images[0]), np.asarray(plain.images[0]))
     assert np.array_equal(profiled_result.audios[0], plain.audios[0])
     model = profiled_tiny_model
-    assert "_generate_one" not in model.__dict__ and "generate" not in model.llm.__dict__
+    assert "_generate_batch" not in model.__dict__ and "decode_answers" not in model.__dict__
     assert _hooks(model) == profiled.hooks_before
     assert all("decode" not in d.__dict__ for d in model.decoders.values())
 
