@@ -67,11 +67,17 @@ class _ClipMetricBase(ResultMetric):
         self.add_state("n", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("n_clamped", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("n_truncated", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+        #: cosines computed (one per sample; one per frame for CLIPSIM): what ``n_clamped`` is a part of
+        self.add_state("n_cosines", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("per_sample", [], dist_reduce_fx="cat")
 
-    def _add(self, scores: torch.Tensor, clamped: int = 0, truncated: int = 0) -> None:
+    #: what one cosine is computed for, in warnings
+    cosine_unit = "samples"
+
+    def _add(self, scores: torch.Tensor, clamped: int = 0, truncated: int = 0, cosines: int | None = None) -> None:
         self.score_sum += scores.sum()
         self.n += scores.numel()
+        self.n_cosines += scores.numel() if cosines is None else cosines
         self.n_clamped += clamped
         self.n_truncated += truncated
         if self.keep_per_sample:
@@ -98,7 +104,8 @@ class _ClipMetricBase(ResultMetric):
         if int(self.n_truncated):
             warn(warnings, f"{int(self.n_truncated)} of {n} texts were longer than the 77-token context and truncated")
         if int(self.n_clamped):
-            warn(warnings, f"{int(self.n_clamped)} of {n} samples had a negative cosine, clamped to 0 per sample")
+            warn(warnings, f"{int(self.n_clamped)} of {int(self.n_cosines)} {self.cosine_unit} had a negative cosine, "
+                           f"clamped to 0 per {self.cosine_unit[:-1]}")
         ci = None
         if bootstrap:
             per_sample = self.per_sample
@@ -155,12 +162,13 @@ class CLIPSIM(_ClipMetricBase):
     """Video CLIPSIM: per video, the mean over frames of max(100 cos(frame, prompt), 0); then mean over videos."""
 
     metric_name = "clipsim"
+    cosine_unit = "frames"
 
     def update(self, videos: list[torch.Tensor], prompts: list[str]) -> None:
         if len(videos) != len(prompts):
             raise MediaError(f"clipsim: {len(videos)} videos but {len(prompts)} prompts")
         text, truncated = self._text_embeddings(list(prompts))
-        per_video, clamped_total = [], 0
+        per_video, clamped_total, frames_total = [], 0, 0
         for video, text_embedding in zip(videos, text):
             if video.ndim != 4 or video.shape[0] == 0:
                 raise MediaError(
@@ -169,7 +177,8 @@ class CLIPSIM(_ClipMetricBase):
             scores, clamped = clip_score_per_sample(frames, text_embedding.expand(frames.shape[0], -1))
             per_video.append(scores.mean())
             clamped_total += clamped
-        self._add(torch.stack(per_video), clamped_total, truncated)
+            frames_total += frames.shape[0]
+        self._add(torch.stack(per_video), clamped_total, truncated, frames_total)
 
     def _settings(self) -> tuple[tuple[str, Any], ...]:
         return (("clamp", "per-frame max(100*cos, 0)"), ("aggregate", "mean over frames, then over videos"))

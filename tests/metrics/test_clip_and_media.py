@@ -51,7 +51,12 @@ def test_clipsim_is_mean_over_frames_and_clip_i_pairs_images() -> None:
     frames, text = model.encode_image(video), model.encode_text(tokens)
     expected = float((100 * torch.cosine_similarity(frames.double(), text.double().expand(3, -1))).clamp(min=0).mean())
     torch.set_grad_enabled(True)
-    assert model_metric.compute().value == pytest.approx(expected, rel=1e-6)
+    result = model_metric.compute()
+    assert result.value == pytest.approx(expected, rel=1e-6)
+    negative = int((torch.cosine_similarity(frames, text.expand(3, -1)) < 0).sum())
+    clamp_warnings = [w for w in result.provenance.warnings if "negative cosine" in w]
+    assert clamp_warnings == ([f"{negative} of 3 frames had a negative cosine, clamped to 0 per frame"]
+                              if negative else [])
     clip_i = CLIPImageSimilarity(model="toy-clip")
     clip_i.update(video, video)
     assert clip_i.compute().value == pytest.approx(1.0)
