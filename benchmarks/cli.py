@@ -13,9 +13,10 @@ from benchmarks.errors import TaskError
 
 def register(subparsers: Any) -> None:
     from nextgpt.cli.model_commands import add_model_arguments
+    from nextgpt.pretrained import DEFAULT_CHECKPOINT
 
     run = subparsers.add_parser("run", help="run benchmark tasks on a model and store the results")
-    add_model_arguments(run)
+    add_model_arguments(run, default_checkpoint=DEFAULT_CHECKPOINT)
     run.add_argument("--suite", default="default", help="default, captioning, text-to-x, editing, dialogue")
     run.add_argument("--tasks", help="comma-separated task names (instead of --suite)")
     run.add_argument("--dataset", action="append", default=[], metavar="FAMILY=SPEC",

@@ -9,12 +9,15 @@ A checkpoint folder holds:
   weights when they are cheap to hash (tiny models), so loading onto different frozen weights is detected;
 * ``tokenizer/``: for the built-in tiny tokenizer, the exact tokenizer the model was built with.
 
-Frozen parts are never stored: they come from the preset's seed (tiny) or from local folders (paper scale).
+Frozen parts are not stored: they come from the preset's seed (tiny) or from local folders (paper scale).  A
+small checkpoint may bundle a frozen part it was trained on (the shipped tiny checkpoint carries its pre-trained
+tiny LLM in ``llm/``): a *relative* ``llm.path`` in ``config.json`` is read relative to the checkpoint folder.
 Folders are written to a temporary sibling and renamed into place, so a crash never leaves half a checkpoint.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -64,8 +67,10 @@ def _sha256_file(path: Path) -> str:
 
 def write_checkpoint_folder(out_dir: str | Path, config: NextGPTConfig, state: dict[str, torch.Tensor], *,
                             fingerprint: str | None = None, tokenizer: Any = None,
-                            extra_manifest: dict[str, Any] | None = None) -> Path:
-    """Write a checkpoint folder atomically (temporary sibling, then rename)."""
+                            extra_manifest: dict[str, Any] | None = None,
+                            bundle: dict[str, Path] | None = None) -> Path:
+    """Write a checkpoint folder atomically (temporary sibling, then rename).  ``bundle``: folders copied in
+    under the given names (frozen parts small enough to ship with the checkpoint)."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
@@ -75,6 +80,8 @@ def write_checkpoint_folder(out_dir: str | Path, config: NextGPTConfig, state: d
         save_file({k: v.contiguous() for k, v in state.items()}, str(staging / TENSORS_FILE))
         if tokenizer is not None and config.tokenizer.kind == "built-in-tiny":
             tokenizer.save_pretrained(str(staging / TOKENIZER_DIR))
+        for name, source in (bundle or {}).items():
+            shutil.copytree(source, staging / name)
         manifest = {"tensors": {k: list(v.shape) for k, v in sorted(state.items())},
                     "tensors_sha256": _sha256_file(staging / TENSORS_FILE),
                     "frozen_fingerprint": fingerprint, **(extra_manifest or {})}
@@ -112,9 +119,22 @@ def read_checkpoint_config(path: str | Path) -> NextGPTConfig:
         raise CheckpointError(f"{config_file}: format_version {data.get('format_version')!r} is not supported "
                               f"(expected {FORMAT_VERSION})")
     try:
-        return NextGPTConfig.from_dict(data["config"])
+        config = NextGPTConfig.from_dict(data["config"])
     except (ConfigError, KeyError) as error:
         raise CheckpointError(f"{config_file}: invalid config: {error}") from error
+    return _bundled_paths_resolved(config, path)
+
+
+def _bundled_paths_resolved(config: NextGPTConfig, folder: Path) -> NextGPTConfig:
+    """A relative ``llm.path`` names a folder bundled inside the checkpoint."""
+    llm_path = config.llm.path
+    if llm_path is None or Path(llm_path).is_absolute():
+        return config
+    bundled = folder / llm_path
+    if not (bundled / "config.json").is_file():
+        raise CheckpointError(f"{folder / CONFIG_FILE}: llm.path {llm_path!r} names a bundled folder, but "
+                              f"{bundled} has no config.json")
+    return config.replace(llm=dataclasses.replace(config.llm, path=str(bundled.resolve())))
 
 
 def load_checkpoint(path: str | Path, *, preset: str | None = None, device: str | torch.device = "cpu",

@@ -8,6 +8,7 @@ conditioning space and run the decoders.  A text-only answer calls no decoder.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, overload
 
@@ -112,21 +113,26 @@ class NextGPT(nn.Module):
             return media_io.load_audio(source, encoder.audio_clips)
         raise MediaError(f"{item.describe()}: unknown modality")
 
-    def encode_media(self, item: MediaInput) -> torch.Tensor:
-        """A media input -> (1, tokens_per_input, llm_hidden) LLM input embeddings."""
-        encoded = self.encoder.encode(item.modality, self.load_media(item).unsqueeze(0))
+    def encode_media(self, item: MediaInput, encoded: Any = None) -> torch.Tensor:
+        """A media input -> (1, tokens_per_input, llm_hidden) LLM input embeddings.  ``encoded``: the frozen
+        ImageBind output for ``item`` when the caller already has it (training reuses it across epochs)."""
+        if encoded is None:
+            encoded = self.encoder.encode(item.modality, self.load_media(item).unsqueeze(0))
         return self.input_projection(encoded)
 
-    def prompt_embeddings(self, request: GenerationRequest) -> torch.Tensor:
+    def prompt_embeddings(self, request: GenerationRequest,
+                          encodings: Callable[[MediaInput], Any] | None = None) -> torch.Tensor:
         """``<s>[history]### Human: <Img>{media}</Img> ... {text}\\n### Assistant:`` as (1, L, hidden) embeddings;
-        earlier turns (``request.history``) are rendered as text in the same format before the current one."""
+        earlier turns (``request.history``) are rendered as text in the same format before the current one.
+        ``encodings(item)`` may return a media input's ImageBind output computed earlier (see encode_media)."""
         bos = torch.tensor([[self.tokenizer.bos_token_id]], dtype=torch.long)
         parts = [self.embed_ids(bos)]
         for user, assistant in request.history:
             parts.append(self.embed_text(f"{HUMAN_PREFIX}{user}{ASSISTANT_PREFIX} {assistant}\n"))
         parts.append(self.embed_text(HUMAN_PREFIX))
         for item in request.media:
-            parts += [self.embed_text(INPUT_MARKERS[0]), self.encode_media(item).to(parts[0].dtype),
+            encoded = encodings(item) if encodings is not None else None
+            parts += [self.embed_text(INPUT_MARKERS[0]), self.encode_media(item, encoded).to(parts[0].dtype),
                       self.embed_text(INPUT_MARKERS[1] + " ")]
         parts.append(self.embed_text(request.text + ASSISTANT_PREFIX))
         return torch.cat(parts, dim=1)

@@ -27,35 +27,38 @@ register_task(Task(
     prompt="Describe this sound in one sentence.", description="audio -> caption (AudioCaps)",
     paper=(PaperReference("cider", 0.813, f"{PAPER}, Table 3, AudioCaps (printed 81.3)"),)))
 
+#: did the model ask for the output: with any of its signal tokens / with exactly its canonical run
+SIGNAL = ("signal_rate", "signal_exact")
+
 register_task(Task(
-    name="t2i", family="image-captions", output="image", metrics=("fid", "clip_score", "signal_rate"),
+    name="t2i", family="image-captions", output="image", metrics=("fid", "clip_score", *SIGNAL),
     uses_inputs=False, prompt="Generate an image of {caption}.", description="caption -> image (COCO captions)",
     paper=(PaperReference("fid", 10.07, f"{PAPER}, Table 4, COCO captions"),)))
 register_task(Task(
-    name="t2v", family="video-captions", output="video", metrics=("fid", "clipsim", "signal_rate"),
+    name="t2v", family="video-captions", output="video", metrics=("fid", "clipsim", *SIGNAL),
     uses_inputs=False, prompt="Generate a video of {caption}.",
     description="caption -> video (MSR-VTT); FID over frames",
     paper=(PaperReference("clipsim", 31.97, f"{PAPER}, Table 4, MSR-VTT"),
            PaperReference("fid", 12.69, f"{PAPER}, appendix, MSR-VTT zero-shot"))))
 register_task(Task(
-    name="t2a", family="audio-captions", output="audio", metrics=("fad", "signal_rate"), uses_inputs=False,
+    name="t2a", family="audio-captions", output="audio", metrics=("fad", *SIGNAL), uses_inputs=False,
     prompt="Generate the sound of {caption}.", description="caption -> audio (AudioCaps)",
     paper=(PaperReference("fad", 1.68, f"{PAPER}, Table 4, AudioCaps"),)))
 
 register_task(Task(
-    name="edit-image", family="image-edits", output="image", metrics=("clip_t", "clip_i", "fid", "signal_rate"),
+    name="edit-image", family="image-edits", output="image", metrics=("clip_t", "clip_i", "fid", *SIGNAL),
     uses_inputs=True, prompt="{instruction}",
     description="text + image -> edited image; CLIP-T: output vs target caption, CLIP-I: output vs target image",
     paper=(PaperReference("clip_t", 29.32, f"{PAPER}, appendix, COCO object editing"),
            PaperReference("fid", 6.62, f"{PAPER}, appendix, COCO object editing"))))
 register_task(Task(
-    name="edit-video", family="video-edits", output="video", metrics=("clip_t", "clip_i", "signal_rate"),
+    name="edit-video", family="video-edits", output="video", metrics=("clip_t", "clip_i", *SIGNAL),
     uses_inputs=True, prompt="{instruction}",
     description="text + video -> edited video; CLIP metrics averaged over frames",
     paper=(PaperReference("clip_t", 26.84, f"{PAPER}, appendix, DAVIS (0.2684 x 100)"),
            PaperReference("clip_i", 0.9647, f"{PAPER}, appendix, DAVIS"))))
 register_task(Task(
-    name="edit-audio", family="audio-edits", output="audio", metrics=("fad", "mel_distance", "signal_rate"),
+    name="edit-audio", family="audio-edits", output="audio", metrics=("fad", "mel_distance", *SIGNAL),
     uses_inputs=True, prompt="{instruction}",
     description="text + audio -> edited audio; mel_distance: mean L1 between log-mel spectrograms of output and "
                 "target (paired; the paper's MCD is a different distance)"))

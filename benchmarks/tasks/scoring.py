@@ -144,15 +144,29 @@ def _frechet(ctx: ScoringContext, metric: str, generated: list[np.ndarray], refe
     return _value(result, metric, len(generated))
 
 
-def _signal_rate(ctx: ScoringContext, samples: list[Sample]) -> tuple[MetricValue, dict[str, float]]:
+_SIGNAL_DEFINITIONS = {
+    "signal_rate": "fraction of samples whose answer contained the output's signal tokens without forcing",
+    "signal_exact": "fraction of samples whose answer contained the output's complete signal-token run, in order "
+                    "and unrepaired, and no other modality's signal tokens",
+}
+
+
+def _signal_metric(ctx: ScoringContext, samples: list[Sample], metric: str
+                   ) -> tuple[MetricValue, dict[str, float]]:
+    """``signal_rate``: the model asked for the output at all (some of its signal tokens, maybe garbled);
+    ``signal_exact``: it emitted exactly the canonical run and nothing else (an untrained model's random signal
+    tokens count for the first, almost never for the second)."""
     modality = ctx.task.produced_modality
     per_sample = {}
     for sample in samples:
-        runs = [r for r in ctx.output(sample).signal_runs if r["modality"] == modality]
-        per_sample[sample.id] = float(bool(runs) and runs[0]["status"] != "forced")
-    return _mean_metric("signal_rate", per_sample, ctx,
-                        "fraction of samples whose answer contained the output's signal tokens without forcing"), \
-        per_sample
+        runs = ctx.output(sample).signal_runs
+        own = [r for r in runs if r["modality"] == modality]
+        if metric == "signal_rate":
+            per_sample[sample.id] = float(bool(own) and own[0]["status"] != "forced")
+        else:
+            per_sample[sample.id] = float(len(runs) == 1 and bool(own) and own[0]["status"] == "complete"
+                                          and not own[0].get("dropped"))
+    return _mean_metric(metric, per_sample, ctx, _SIGNAL_DEFINITIONS[metric]), per_sample
 
 
 def _clip_scores(ctx: ScoringContext, metric: str, images: list[np.ndarray], texts: list[str],
@@ -177,10 +191,11 @@ def score_generation(ctx: ScoringContext) -> tuple[list[MetricValue], PerSample]
     outputs = {s.id: ctx.media(s, modality) for s in samples}
     targets = {s.id: _read_target(s, modality) for s in samples}
     metrics = ctx.task.metrics
-    if "signal_rate" in metrics:
-        value, per = _signal_rate(ctx, ctx.samples())
-        values.append(value)
-        per_sample["signal_rate"] = dict(per)
+    for signal_metric in ("signal_rate", "signal_exact"):
+        if signal_metric in metrics:
+            value, per = _signal_metric(ctx, ctx.samples(), signal_metric)
+            values.append(value)
+            per_sample[signal_metric] = dict(per)
     if modality == "image":
         if "fid" in metrics:
             values.append(_frechet(ctx, "fid", list(outputs.values()), list(targets.values()), "image"))

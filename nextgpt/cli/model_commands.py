@@ -10,6 +10,7 @@ from typing import Any
 
 from nextgpt.config import MODALITIES, check_modality
 from nextgpt.errors import ConfigError, MissingWeightsError
+from nextgpt.pretrained import DEFAULT_CHECKPOINT
 
 _DTYPES = {"float32", "bfloat16", "float16"}
 _WEIGHT_FLAGS = {"imagebind": "--imagebind", "llm": "--llm-path", "image_decoder": "--image-decoder",
@@ -23,7 +24,7 @@ def register(subparsers: Any) -> None:
     card.set_defaults(func=run_model_card)
 
     generate = subparsers.add_parser("generate", help="answer one prompt with text, images, videos, audio")
-    add_model_arguments(generate)
+    add_model_arguments(generate, default_checkpoint=DEFAULT_CHECKPOINT)
     generate.add_argument("--text", required=True, help="the user's message")
     generate.add_argument("--image", action="append", default=[], metavar="FILE", help="input image (repeatable)")
     generate.add_argument("--video", action="append", default=[], metavar="FILE", help="input video (repeatable)")
@@ -37,7 +38,7 @@ def register(subparsers: Any) -> None:
     generate.set_defaults(func=run_generate)
 
     demo = subparsers.add_parser("demo", help="any-to-any demo on the tiny model: image+video+audio in and out")
-    add_model_arguments(demo)
+    add_model_arguments(demo, default_checkpoint=DEFAULT_CHECKPOINT)
     demo.add_argument("--out", type=Path, default=Path("out/demo"))
     demo.set_defaults(func=run_demo)
 
@@ -51,9 +52,17 @@ def register(subparsers: Any) -> None:
     convert.set_defaults(func=run_convert_legacy)
 
 
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", default="tiny", help="tiny, tiny-legacy, paper-7b, paper-7b-legacy")
-    parser.add_argument("--checkpoint", type=Path, help="checkpoint folder saved by nextgpt-bench")
+def add_model_arguments(parser: argparse.ArgumentParser, *, default_checkpoint: str | None = None) -> None:
+    """Model choice flags.  With ``default_checkpoint`` (a shipped checkpoint's name), a command given neither
+    --preset nor --checkpoint runs that checkpoint; ``--preset tiny`` alone is the untrained tiny model."""
+    if default_checkpoint is None:
+        parser.add_argument("--preset", default="tiny", help="tiny, tiny-legacy, paper-7b, paper-7b-legacy")
+    else:
+        parser.add_argument("--preset", help=f"tiny, tiny-legacy, paper-7b, paper-7b-legacy (default: the "
+                                              f"checkpoint {default_checkpoint!r} shipped with nextgpt-bench)")
+    parser.set_defaults(default_checkpoint=default_checkpoint)
+    parser.add_argument("--checkpoint", help="checkpoint folder saved by nextgpt-bench, or the name of a shipped "
+                                             "one (tiny-trained)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtype", choices=sorted(_DTYPES), default="float32",
                         help="weights and activations (bfloat16/float16 for paper-scale models on a GPU)")
@@ -65,6 +74,19 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                             help=f"paper presets: local {field_name.replace('_', ' ')} weights")
 
 
+def resolve_model_choice(args: argparse.Namespace) -> None:
+    """Fill in ``args.preset`` and ``args.checkpoint`` (a Path or None) from the flags and the default."""
+    from nextgpt.checkpoint import read_checkpoint_config
+    from nextgpt.pretrained import resolve_checkpoint
+
+    if args.checkpoint is None and args.preset is None and getattr(args, "default_checkpoint", None):
+        args.checkpoint = args.default_checkpoint
+    if args.checkpoint is not None:
+        args.checkpoint = resolve_checkpoint(args.checkpoint)
+    if args.preset is None:
+        args.preset = read_checkpoint_config(args.checkpoint).preset if args.checkpoint is not None else "tiny"
+
+
 def load_model_from_args(args: argparse.Namespace) -> Any:
     import torch
 
@@ -72,6 +94,7 @@ def load_model_from_args(args: argparse.Namespace) -> Any:
     from nextgpt.checkpoint import load_checkpoint
     from nextgpt.presets import get_preset, with_local_weights
 
+    resolve_model_choice(args)
     dtype = getattr(torch, args.dtype)
     config = get_preset(args.preset)
     if args.preset.startswith("paper-"):
@@ -144,6 +167,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from nextgpt.demo_inputs import write_demo_inputs
     from nextgpt.generation import GenerationRequest
 
+    resolve_model_choice(args)
     if args.preset.startswith("paper-") and args.checkpoint is None and args.imagebind is None:
         raise ConfigError("the demo runs on the tiny preset; paper presets need local weights (see README)")
     inputs = write_demo_inputs(args.out / "inputs")

@@ -9,6 +9,7 @@ learnt.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -52,10 +53,12 @@ def answer_ids(model: Any, example: TrainingExample) -> tuple[list[int], list[tu
 
 
 def build_batch(model: Any, examples: list[TrainingExample], *,
-                label_scope: Literal["answer", "signal"] = "answer") -> TrainingBatch:
+                label_scope: Literal["answer", "signal"] = "answer",
+                encodings: Callable[[Any], Any] | None = None) -> TrainingBatch:
+    """``encodings``: frozen ImageBind outputs of media inputs computed earlier (``NextGPT.prompt_embeddings``)."""
     rows, labels, spans = [], [], []
     for row, example in enumerate(examples):
-        prompt = model.prompt_embeddings(example.request)[0]
+        prompt = model.prompt_embeddings(example.request, encodings)[0]
         ids, starts, text_end = answer_ids(model, example)
         answer = model.embed_ids(torch.tensor(ids, dtype=torch.long)).to(prompt.dtype)
         rows.append(torch.cat([prompt, answer]))

@@ -8,18 +8,19 @@ from typing import Any
 
 from nextgpt.errors import ConfigError
 
-#: dataset families each stage learns from (stage 3 mixes dialogues with the single-turn tasks)
-STAGE_FAMILIES = {1: ("image-captions", "video-captions", "audio-captions"),
-                  2: ("image-captions", "video-captions", "audio-captions"),
-                  3: ("dialogues", "image-captions", "video-captions", "audio-captions")}
-
 
 def register(subparsers: Any) -> None:
     from nextgpt.cli.model_commands import add_model_arguments
+    from nextgpt.training.recipe import RECIPES
 
-    train = subparsers.add_parser("train", help="run training stage 1, 2 or 3 (the paper's three stages)")
+    train = subparsers.add_parser("train", help="run training stage 1, 2 or 3 (the paper's three stages), or a "
+                                                "whole recipe")
     add_model_arguments(train)
-    train.add_argument("--stage", type=int, choices=(1, 2, 3), required=True)
+    what = train.add_mutually_exclusive_group(required=True)
+    what.add_argument("--stage", type=int, choices=(1, 2, 3))
+    what.add_argument("--recipe", choices=sorted(RECIPES),
+                      help="every part of a recipe in order, resumable (tiny-trained: the shipped checkpoint); "
+                           "model and step options come from the recipe")
     train.add_argument("--out", type=Path, required=True, help="folder for checkpoints, log and final/")
     train.add_argument("--dataset", action="append", default=[], metavar="FAMILY=SPEC",
                        help="local data per family (as in `run`); others use the synthetic world's train split")
@@ -34,33 +35,19 @@ def register(subparsers: Any) -> None:
     train.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     train.add_argument("--eval-suite", help="after training, run this benchmark suite on the result")
     train.add_argument("--eval-limit", type=int, default=8)
+    train.add_argument("--export", type=Path,
+                       help="with --recipe: also copy the final checkpoint here (atomically replacing it)")
     train.set_defaults(func=run_train)
-
-
-def stage_examples(stage: int, datasets: dict[str, str], train_samples: int, seed: int) -> list[Any]:
-    from benchmarks.datasets.registry import resolve_dataset
-    from nextgpt.training.examples import captioning_examples, dialogue_examples, generation_examples
-
-    examples: list[Any] = []
-    for family in STAGE_FAMILIES[stage]:
-        samples = resolve_dataset(family, datasets.get(family), limit=train_samples, seed=seed,
-                                  split="train").samples
-        if family == "dialogues":
-            examples += dialogue_examples(samples)
-        elif stage == 1:
-            examples += captioning_examples(samples)
-        elif stage == 2:
-            examples += generation_examples(samples)
-        else:
-            examples += captioning_examples(samples, all_references=False) + generation_examples(samples)[::3]
-    return examples
 
 
 def run_train(args: argparse.Namespace) -> int:
     from benchmarks.cli import parse_datasets
     from nextgpt.cli.model_commands import load_model_from_args
+    from nextgpt.training.stage_data import stage_examples
     from nextgpt.training.trainer import TrainConfig, Trainer
 
+    if args.recipe is not None:
+        return run_recipe_command(args)
     if args.train_samples < 1:
         raise ConfigError("--train-samples must be positive")
     config = TrainConfig(stage=args.stage, steps=args.train_steps, batch_size=args.batch_size,
@@ -73,13 +60,49 @@ def run_train(args: argparse.Namespace) -> int:
     final = Trainer(model, examples, config, args.out).train(resume=args.resume)
     print(f"wrote {final} (use: nextgpt-bench run --checkpoint {final} --preset {model.config.preset})")
     if args.eval_suite:
-        from benchmarks.runner.runner import BenchmarkRunner, RunSettings
-        from benchmarks.runner.store import ResultsStore
-        from benchmarks.tasks import suite_tasks
-
-        settings = RunSettings(tasks=tuple(t.name for t in suite_tasks(args.eval_suite)), limit=args.eval_limit,
-                               extractors="toy", bootstrap=200)
-        summary = BenchmarkRunner(model, ResultsStore(args.out / "results"), settings).run()
-        for name, task in summary.tasks.items():
-            print(f"  {name}: " + ", ".join(f"{k}={v:.4g}" for k, v in task.metrics.items() if v is not None))
+        evaluate(model, args.eval_suite, args.eval_limit, args.out / "results")
     return 0
+
+
+def run_recipe_command(args: argparse.Namespace) -> int:
+    from nextgpt.checkpoint import load_checkpoint
+    from nextgpt.training.recipe import get_recipe, run_recipe
+
+    final = run_recipe(get_recipe(args.recipe), args.out)
+    if args.export is not None:
+        export_checkpoint(final, args.export)
+        print(f"exported {final} -> {args.export}")
+    print(f"wrote {final} (use: nextgpt-bench run --checkpoint {final})")
+    if args.eval_suite:
+        evaluate(load_checkpoint(final), args.eval_suite, args.eval_limit, args.out / "results")
+    return 0
+
+
+def export_checkpoint(source: Path, target: Path) -> None:
+    """Copy a checkpoint folder to ``target`` through a temporary sibling (never half a checkpoint there)."""
+    import os
+    import shutil
+    import tempfile
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        shutil.copytree(source, staging, dirs_exist_ok=True)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def evaluate(model: Any, suite: str, limit: int, store: Path) -> None:
+    """Run a benchmark suite on the test split and print each task's metrics."""
+    from benchmarks.runner.runner import BenchmarkRunner, RunSettings
+    from benchmarks.runner.store import ResultsStore
+    from benchmarks.tasks import suite_tasks
+
+    settings = RunSettings(tasks=tuple(t.name for t in suite_tasks(suite)), limit=limit, extractors="toy",
+                           bootstrap=200)
+    summary = BenchmarkRunner(model, ResultsStore(store), settings).run()
+    for name, task in summary.tasks.items():
+        print(f"  {name}: " + ", ".join(f"{k}={v:.4g}" for k, v in task.metrics.items() if v is not None))

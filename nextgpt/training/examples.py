@@ -8,7 +8,8 @@ the real medium (for the denoising loss).
 * stage 1 -- X -> caption: "Describe this image/video/sound in one sentence." + medium -> a reference caption;
 * stage 2 -- caption -> signal tokens: "Generate an image of {caption}." -> [IMG0..3] (+ target medium);
 * stage 3 -- instruction tuning: every dialogue turn (with the conversation so far) -> its answer and runs, mixed
-  with stage-1 and stage-2 style examples so single-turn tasks keep working.
+  with stage-1 and stage-2 style examples so single-turn tasks keep working, and editing instructions
+  ("make the circle blue" + the image -> the edited image's run).
 The prompts are the benchmark tasks' prompts, so what is trained is what the suite measures.
 """
 
@@ -80,4 +81,16 @@ def dialogue_examples(samples: Iterable[object]) -> list[TrainingExample]:
                                         history=tuple(history))
             out.append(TrainingExample(request, answer, outputs))
             history.append((turn.text, answer))
+    return out
+
+
+def editing_examples(samples: Iterable[object]) -> list[TrainingExample]:
+    """Stage 3: an editing instruction with its source medium -> the signal-token run of the edited medium."""
+    out = []
+    for sample in samples:
+        source, target = sample.inputs[0], sample.targets[0]  # type: ignore[attr-defined]
+        request = GenerationRequest(text=sample.instruction,  # type: ignore[attr-defined]
+                                    media=(MediaInput(source.modality, source.path),))
+        caption = sample.captions[0] if sample.captions else ""  # type: ignore[attr-defined]
+        out.append(TrainingExample(request, "", (TargetOutput(target.modality, caption, target.path),)))
     return out

@@ -26,6 +26,8 @@ from nextgpt.training.batch import TrainingBatch, build_batch
 from nextgpt.training.examples import TrainingExample
 from nextgpt.training.losses import alignment_loss, caption_targets, denoising_loss, language_loss
 
+#: Frozen-encoder outputs of training media kept in memory (see Trainer._encoding).
+ENCODING_CACHE_BYTES = 1 << 30
 #: The paper's learning rates per stage (4e-4, 4e-4, 5e-4).
 PAPER_LEARNING_RATE = {1: 4e-4, 2: 4e-4, 3: 5e-4}
 
@@ -90,6 +92,8 @@ class Trainer:
         self.step = 0
         self._targets: dict[tuple[str, str], torch.Tensor] = {}
         self._media: dict[Path, Any] = {}
+        self._encodings: dict[tuple[str, Path], Any] = {}
+        self._encoding_bytes = 0
 
     # ------------------------------------------------------------------------------------------- data
     def examples_for(self, step: int, micro: int) -> list[TrainingExample]:
@@ -138,6 +142,23 @@ class Trainer:
             self._media[path] = _read_medium(modality, path)
         return self._media[path]
 
+    def _encoding(self, item: Any) -> Any:
+        """The frozen encoder's output for a media file, computed once: the encoder is frozen and in eval mode in
+        every stage and preprocessing is deterministic, so the value cannot change between epochs.  Kept up to
+        ``ENCODING_CACHE_BYTES``; past that, files are encoded at every use as before (paper scale)."""
+        if not isinstance(item.source, (str, Path)):
+            return None
+        key = (item.modality, Path(item.source))
+        if key in self._encodings:
+            return self._encodings[key]
+        with torch.no_grad():
+            encoded = self.model.encoder.encode(item.modality, self.model.load_media(item).unsqueeze(0))
+        size = sum(t.numel() * t.element_size() for t in (encoded.pooled, encoded.grid))
+        if self._encoding_bytes + size <= ENCODING_CACHE_BYTES:
+            self._encodings[key] = encoded
+            self._encoding_bytes += size
+        return encoded
+
     def _caption_target(self, modality: str, caption: str) -> torch.Tensor:
         key = (modality, caption)
         if key not in self._targets:
@@ -155,7 +176,8 @@ class Trainer:
         for micro in range(config.grad_accumulation):
             with self._autocast():
                 batch = build_batch(model, self.examples_for(self.step, micro),
-                                    label_scope="signal" if config.stage == 2 else "answer")
+                                    label_scope="signal" if config.stage == 2 else "answer",
+                                    encodings=self._encoding)
                 total, losses = self.losses(batch, generator)
             (total / config.grad_accumulation).backward()
             parts.append(losses)

@@ -1,0 +1,139 @@
+"""Pre-train the *base* LLM of a small preset as a plain language model: the tiny stand-in for Vicuna.
+
+NExT-GPT freezes a language model that already speaks English (Vicuna-7B).  The tiny preset's LLM is randomly
+initialised, so its frozen weights carry no language at all and the three NExT-GPT stages can only steer noise.
+This module gives it what Vicuna brings: a 2-layer LLaMA trained on the text of the synthetic world's *training*
+split, rendered in the chat format the model is prompted with (``### Human: ... ### Assistant: ...``), media
+left out.  The result is saved in transformers format, so it is loaded like any local LLM folder
+(``llm.path``); after this step it is frozen again, exactly like Vicuna in the paper's stages 1-3.
+
+It never sees a test-split sample, so benchmark numbers on the test split stay held out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from nextgpt.errors import ConfigError
+from nextgpt.training.batch import TURN_END
+from nextgpt.training.examples import TrainingExample
+
+
+@dataclass(frozen=True)
+class LanguageModelConfig:
+    steps: int = 400
+    batch_size: int = 16
+    learning_rate: float = 3e-3
+    weight_decay: float = 0.01
+    warmup_steps: int = 20
+    seed: int = 0
+    log_every: int = 50
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch_size", "log_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"LanguageModelConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.learning_rate <= 0:
+            raise ConfigError(f"LanguageModelConfig.learning_rate must be positive, got {self.learning_rate}")
+
+
+def chat_texts(examples: Iterable[TrainingExample]) -> list[str]:
+    """Each text-only example as one chat turn: earlier turns, the user text and the answer.
+
+    Examples whose answer produces media are left out: their answer continues with signal tokens, which a
+    text-only language model cannot have, and training on the text alone would teach it to end the turn
+    exactly where the signal tokens must come (stage 2 and 3 could then hardly make it emit them)."""
+    from nextgpt.model import ASSISTANT_PREFIX, HUMAN_PREFIX
+
+    texts = []
+    for example in examples:
+        if example.outputs or not example.answer:
+            continue
+        history = "".join(f"{HUMAN_PREFIX}{user}{ASSISTANT_PREFIX} {answer}\n"
+                          for user, answer in example.request.history)
+        answer = f" {example.answer}" if example.answer else ""
+        texts.append(f"{history}{HUMAN_PREFIX}{example.request.text}{ASSISTANT_PREFIX}{answer}{TURN_END}")
+    return sorted(set(texts))  # order-independent and without repeats
+
+
+def pretrain_language_model(llm: Any, tokenizer: Any, texts: Sequence[str], config: LanguageModelConfig, *,
+                            progress: TextIO | None = sys.stderr) -> list[float]:
+    """Train every weight of ``llm`` (a transformers causal LM) on ``texts``; returns the loss per step."""
+    if not texts:
+        raise ConfigError("language-model pre-training needs at least one text")
+    encoded = [[tokenizer.bos_token_id, *tokenizer(text, add_special_tokens=False).input_ids] for text in texts]
+    limit = llm.config.max_position_embeddings
+    too_long = [text for text, ids in zip(texts, encoded, strict=True) if len(ids) > limit]
+    if too_long:
+        raise ConfigError(f"{len(too_long)} training texts are longer than the LLM's {limit} positions, "
+                          f"e.g. {too_long[0][:80]!r}")
+    torch.manual_seed(config.seed)
+    llm.train()
+    for param in llm.parameters():
+        param.requires_grad_(True)
+    optimizer = torch.optim.AdamW(llm.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    decay_steps = max(config.steps - config.warmup_steps, 1)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(
+        (step + 1) / max(config.warmup_steps, 1), max(config.steps - step, 0) / decay_steps))
+    rng = np.random.default_rng(config.seed)
+    losses: list[float] = []
+    started = time.perf_counter()
+    for step in range(1, config.steps + 1):
+        rows = [encoded[int(i)] for i in rng.integers(0, len(encoded), size=config.batch_size)]
+        ids, mask = _pad(rows, tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
+        logits = llm(input_ids=ids, attention_mask=mask).logits
+        labels = ids.masked_fill(mask == 0, -100)
+        loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels[:, 1:].reshape(-1),
+                               ignore_index=-100)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(llm.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        losses.append(float(loss.detach()))
+        if progress is not None and (step % config.log_every == 0 or step == 1):
+            print(f"language model step {step}/{config.steps} loss {losses[-1]:.4f} "
+                  f"({time.perf_counter() - started:.0f} s)", file=progress, flush=True)
+    llm.eval()
+    for param in llm.parameters():
+        param.requires_grad_(False)
+    return losses
+
+
+def _pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    length = max(len(row) for row in rows)
+    ids = torch.full((len(rows), length), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), length), dtype=torch.long)
+    for index, row in enumerate(rows):
+        ids[index, :len(row)] = torch.tensor(row, dtype=torch.long)
+        mask[index, :len(row)] = 1
+    return ids, mask
+
+
+def texts_digest(texts: Sequence[str]) -> str:
+    return hashlib.sha256("\x00".join(texts).encode()).hexdigest()
+
+
+def save_language_model(llm: Any, folder: Path, *, config: LanguageModelConfig, texts: Sequence[str],
+                        losses: Sequence[float]) -> Path:
+    """Write ``llm`` in transformers format (config.json + model.safetensors) plus a note of how it was made."""
+    folder.mkdir(parents=True, exist_ok=True)
+    llm.save_pretrained(str(folder), safe_serialization=True)
+    (folder / "generation_config.json").unlink(missing_ok=True)  # defaults only; nothing to keep
+    note = {"what": "tiny stand-in for Vicuna: a LLaMA language model pre-trained on the synthetic world's "
+                    "training-split text (nextgpt.training.language_model)",
+            "config": asdict(config), "texts": len(texts), "texts_sha256": texts_digest(texts),
+            "loss_first": round(losses[0], 4), "loss_last_50_mean": round(float(np.mean(losses[-50:])), 4)}
+    (folder / "pretraining.json").write_text(json.dumps(note, indent=2) + "\n", encoding="utf-8")
+    return folder
