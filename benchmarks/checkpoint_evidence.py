@@ -12,9 +12,9 @@ from typing import Any
 
 #: (task, metric) pairs the README table reports: captioning quality and the rate of correct signal tokens
 EVIDENCE_METRICS: tuple[tuple[str, str], ...] = (
-    ("caption-image", "bleu4"), ("caption-image", "cider"),
-    ("caption-video", "bleu4"), ("caption-video", "cider"),
-    ("caption-audio", "bleu4"), ("caption-audio", "cider"),
+    ("caption-image", "bleu4"), ("caption-image", "cider"), ("caption-image", "attribute_accuracy"),
+    ("caption-video", "bleu4"), ("caption-video", "cider"), ("caption-video", "attribute_accuracy"),
+    ("caption-audio", "bleu4"), ("caption-audio", "cider"), ("caption-audio", "attribute_accuracy"),
     ("t2i", "signal_exact"), ("t2v", "signal_exact"), ("t2a", "signal_exact"),
     ("t2i", "signal_rate"), ("t2v", "signal_rate"), ("t2a", "signal_rate"),
     ("edit-image", "signal_exact"), ("edit-video", "signal_exact"), ("edit-audio", "signal_exact"),

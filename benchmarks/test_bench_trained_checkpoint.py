@@ -3,9 +3,10 @@
 The untrained tiny preset and the shipped checkpoint answer the same held-out samples (synthetic test split;
 the recipe trains on the train split only); the timed operation is one full scoring run per model, and
 ``extra_info`` carries every metric with its bootstrap 95% CI plus the markdown table that README.md shows
-(printed with ``-s``).  The test fails when the trained model does not beat the untrained one on captioning
-CIDEr and on the rate of correct signal tokens (``signal_exact``: the complete run of the asked-for modality
-and nothing else) with separated confidence intervals.  ``signal_rate`` (any of the modality's signal tokens)
+(printed with ``-s``).  The test fails when the trained model does not beat the untrained one, with separated
+confidence intervals, on captioning CIDEr and attribute accuracy (captions name the input's colour, shape,
+pitch...) and on the rate of correct signal tokens (``signal_exact``: the complete run of the asked-for
+modality and nothing else).  ``signal_rate`` (any of the modality's signal tokens)
 is shown too: an untrained model emits random signal tokens often, which that rate counts.
 
     .venv/bin/pytest benchmarks/test_bench_trained_checkpoint.py --benchmark-only -s
@@ -52,5 +53,6 @@ def test_trained_checkpoint_beats_untrained(benchmark: Any, untrained_summary: A
     separated = {(row.task, row.metric) for row in rows if row.separated}
     for task in ("caption-image", "caption-video", "caption-audio"):
         assert (task, "cider") in separated, f"{task}: CIDEr of the trained model is not above the untrained one"
+        assert (task, "attribute_accuracy") in separated, f"{task}: captions do not name the input's attributes"
     for task in ("t2i", "t2v", "t2a"):
         assert (task, "signal_exact") in separated, f"{task}: correct signal-token rate is not above the untrained one"

@@ -10,8 +10,9 @@ A checkpoint folder holds:
 * ``tokenizer/``: for the built-in tiny tokenizer, the exact tokenizer the model was built with.
 
 Frozen parts are not stored: they come from the preset's seed (tiny) or from local folders (paper scale).  A
-small checkpoint may bundle a frozen part it was trained on (the shipped tiny checkpoint carries its pre-trained
-tiny LLM in ``llm/``): a *relative* ``llm.path`` in ``config.json`` is read relative to the checkpoint folder.
+small checkpoint may bundle the frozen parts it was trained on (the shipped tiny checkpoint carries its pre-trained
+tiny LLM in ``llm/`` and its pre-trained tiny ImageBind in ``encoder/``): a *relative* ``llm.path`` or
+``encoder.checkpoint`` in ``config.json`` is read relative to the checkpoint folder.
 Folders are written to a temporary sibling and renamed into place, so a crash never leaves half a checkpoint.
 """
 
@@ -126,15 +127,21 @@ def read_checkpoint_config(path: str | Path) -> NextGPTConfig:
 
 
 def _bundled_paths_resolved(config: NextGPTConfig, folder: Path) -> NextGPTConfig:
-    """A relative ``llm.path`` names a folder bundled inside the checkpoint."""
-    llm_path = config.llm.path
-    if llm_path is None or Path(llm_path).is_absolute():
-        return config
-    bundled = folder / llm_path
-    if not (bundled / "config.json").is_file():
-        raise CheckpointError(f"{folder / CONFIG_FILE}: llm.path {llm_path!r} names a bundled folder, but "
-                              f"{bundled} has no config.json")
-    return config.replace(llm=dataclasses.replace(config.llm, path=str(bundled.resolve())))
+    """Relative ``llm.path`` / ``encoder.checkpoint`` name a folder / file bundled inside the checkpoint."""
+    llm_path, encoder_path = config.llm.path, config.encoder.checkpoint
+    if llm_path is not None and not Path(llm_path).is_absolute():
+        bundled = folder / llm_path
+        if not (bundled / "config.json").is_file():
+            raise CheckpointError(f"{folder / CONFIG_FILE}: llm.path {llm_path!r} names a bundled folder, but "
+                                  f"{bundled} has no config.json")
+        config = config.replace(llm=dataclasses.replace(config.llm, path=str(bundled.resolve())))
+    if encoder_path is not None and not Path(encoder_path).is_absolute():
+        bundled = folder / encoder_path
+        if not bundled.is_file():
+            raise CheckpointError(f"{folder / CONFIG_FILE}: encoder.checkpoint {encoder_path!r} names a bundled "
+                                  f"file, but {bundled} does not exist")
+        config = config.replace(encoder=dataclasses.replace(config.encoder, checkpoint=str(bundled.resolve())))
+    return config
 
 
 def load_checkpoint(path: str | Path, *, preset: str | None = None, device: str | torch.device = "cpu",

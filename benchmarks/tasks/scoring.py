@@ -95,16 +95,47 @@ def score_captioning(ctx: ScoringContext) -> tuple[list[MetricValue], PerSample]
     # contains, so it matches nothing, and the count is recorded with every caption metric.
     predictions.update(dict.fromkeys(empty, EMPTY_ANSWER))
     references = {s.id: list(s.captions) for s in samples}
-    scores = score_captions(predictions, references, metrics=ctx.task.metrics, bootstrap=ctx.bootstrap,
+    caption_metrics = tuple(m for m in ctx.task.metrics if m != "attribute_accuracy")
+    scores = score_captions(predictions, references, metrics=caption_metrics, bootstrap=ctx.bootstrap,
                             seed=ctx.seed)
-    values = [_value(scores.results[m], m, len(samples)) for m in ctx.task.metrics]
+    values = [_value(scores.results[m], m, len(samples)) for m in caption_metrics]
     if empty:
         note = f"{len(empty)} of {len(samples)} answers were empty and scored as the word {EMPTY_ANSWER!r}"
         for value in values:
             value.provenance.setdefault("provenance", {}).setdefault("warnings", []).append(note)
     per_sample = {m: dict(zip(predictions, map(float, scores.per_sample[m]), strict=True))
                   for m in scores.per_sample if m in ctx.task.metrics}
+    if "attribute_accuracy" in ctx.task.metrics:
+        value, per = _attribute_accuracy(ctx, samples, predictions)
+        values.append(value)
+        if per:
+            per_sample["attribute_accuracy"] = per
     return values, per_sample
+
+
+#: The scene attributes a caption of the synthetic world should name, per input modality
+#: (benchmarks/datasets/synthetic.py writes them into each sample's metadata).
+CAPTION_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "image": ("colour", "shape", "size", "background"), "video": ("colour", "shape", "motion"),
+    "audio": ("pitch", "pattern")}
+
+
+def _attribute_accuracy(ctx: ScoringContext, samples: list[Sample], predictions: dict[str, str]
+                        ) -> tuple[MetricValue, dict[str, float]]:
+    """Per sample, the share of its scene attributes whose value appears as a word of the answer; mean over
+    samples.  A caption that ignores its input scores about chance (1 / number of values per attribute) however
+    fluent it is, which BLEU and CIDEr on templated references do not show.  Samples without the attributes in
+    their metadata (every public dataset) are not scored; with none, the metric is None."""
+    per: dict[str, float] = {}
+    for sample in samples:
+        keys = CAPTION_ATTRIBUTES.get(sample.inputs[0].modality, ()) if sample.inputs else ()
+        if not keys or not all(k in sample.metadata for k in keys):
+            continue
+        words = f" {' '.join(predictions[sample.id].lower().replace(',', ' ').split())} "
+        per[sample.id] = float(np.mean([f" {str(sample.metadata[k]).lower()} " in words for k in keys]))
+    note = ("mean share of the input's scene attributes (synthetic world metadata) named in the answer; "
+            "synthetic data only, no published counterpart")
+    return _mean_metric("attribute_accuracy", per, ctx, note), per
 
 
 # ----------------------------------------------------------------------------------------------- text -> X

@@ -50,6 +50,10 @@ class ImageBindEncoder(nn.Module):
     def encode(self, modality: Modality, batch: torch.Tensor) -> EncodedMedia:
         """Encode a batch: image ``(B, 3, 224, 224)``, video ``(B, S, 3, 2, 224, 224)`` or audio
         ``(B, S, 1, 128, 204)``; clips (S) are averaged, as ImageBind does."""
+        return self.features(modality, batch)
+
+    def features(self, modality: Modality, batch: torch.Tensor) -> EncodedMedia:
+        """``encode`` with autograd left on (for pre-training a small encoder; NExT-GPT itself keeps it frozen)."""
         key = _IMAGEBIND_KEY[modality]
         clips = 1
         if modality in ("video", "audio"):

@@ -49,22 +49,47 @@ class LanguageModelConfig:
 
 
 def chat_texts(examples: Iterable[TrainingExample]) -> list[str]:
-    """Each text-only example as one chat turn: earlier turns, the user text and the answer.
+    """Each example as one text-only chat turn: earlier turns, the user text and the answer's words.
 
-    Examples whose answer produces media are left out: their answer continues with signal tokens, which a
-    text-only language model cannot have, and training on the text alone would teach it to end the turn
-    exactly where the signal tokens must come (stage 2 and 3 could then hardly make it emit them)."""
+    Media and signal tokens are not part of a text-only language model's vocabulary.  An answer that goes on to
+    produce media ("Here is a picture of a blue circle." + [IMG0..3]) keeps its words but not the turn end:
+    training on the text alone would teach the model to end the turn exactly where the signal tokens must come.
+    Those answers repeat what the user asked for, which is what teaches the model to read its context."""
     from nextgpt.model import ASSISTANT_PREFIX, HUMAN_PREFIX
 
-    texts = []
+    examples = list(examples)
+    texts = _described_media_texts(examples)
     for example in examples:
-        if example.outputs or not example.answer:
+        if not example.answer:
             continue
         history = "".join(f"{HUMAN_PREFIX}{user}{ASSISTANT_PREFIX} {answer}\n"
                           for user, answer in example.request.history)
-        answer = f" {example.answer}" if example.answer else ""
-        texts.append(f"{history}{HUMAN_PREFIX}{example.request.text}{ASSISTANT_PREFIX}{answer}{TURN_END}")
+        end = "" if example.outputs else TURN_END
+        texts.append(f"{history}{HUMAN_PREFIX}{example.request.text}{ASSISTANT_PREFIX} {example.answer}{end}")
     return sorted(set(texts))  # order-independent and without repeats
+
+
+def _described_media_texts(examples: list[TrainingExample]) -> list[str]:
+    """Captioning requests with the medium replaced by another reference caption of it ("alt text"): the model
+    learns to read a description in the user turn and say it back, i.e. to take content from its context --
+    what Vicuna does with any context and what the input projection will have to drive through media tokens."""
+    from nextgpt.model import ASSISTANT_PREFIX, HUMAN_PREFIX
+
+    captions: dict[tuple[str, str], list[str]] = {}
+    for example in examples:
+        if example.answer and len(example.request.media) == 1 and not example.request.history:
+            medium = example.request.media[0]
+            captions.setdefault((medium.modality, str(medium.source)), []).append(example.answer)
+    texts = []
+    for example in examples:
+        if not (example.answer and len(example.request.media) == 1 and not example.request.history):
+            continue
+        medium = example.request.media[0]
+        others = [c for c in captions[(medium.modality, str(medium.source))] if c != example.answer]
+        if others:
+            texts.append(f"{HUMAN_PREFIX}{others[0]}. {example.request.text}{ASSISTANT_PREFIX} "
+                         f"{example.answer}{TURN_END}")
+    return texts
 
 
 def pretrain_language_model(llm: Any, tokenizer: Any, texts: Sequence[str], config: LanguageModelConfig, *,

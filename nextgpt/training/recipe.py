@@ -3,8 +3,9 @@
 ``tiny-trained`` is how the checkpoint shipped in ``nextgpt/pretrained/tiny-trained`` was made (the default
 model of ``nextgpt-bench run``):
 
-0. pre-train the tiny preset's LLM as a language model on the synthetic world's training text
-   (``nextgpt.training.language_model``; the stand-in for Vicuna, frozen from here on);
+0. pre-train the tiny preset's ImageBind contrastively on training media and their captions
+   (``nextgpt.training.encoder_pretraining``; the stand-in for ImageBind, frozen from here on) and its LLM as a
+   language model on the training text (``nextgpt.training.language_model``; the stand-in for Vicuna, frozen);
 1. stage 1, encoding-side alignment (input projection);
 2. stage 2, decoding-side alignment (signal-token rows + output projections; NLL + caption alignment +
    min-SNR denoising through the frozen UNets);
@@ -12,24 +13,29 @@ model of ``nextgpt-bench run``):
 
 All data is the synthetic world's *train* split; the benchmark suite scores the *test* split.  Each part writes
 its own folder under ``--out`` and a rerun of the same command skips finished parts and resumes the running one
-from its last checkpoint.  The result, ``OUT/final``, is a checkpoint folder that bundles the pre-trained LLM.
+from its last checkpoint.  The result, ``OUT/final``, is a checkpoint folder that bundles the pre-trained encoder
+and LLM (relative paths, see ``nextgpt.checkpoint``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 from nextgpt.errors import ConfigError
+from nextgpt.training.encoder_pretraining import EncoderPretrainingConfig
 from nextgpt.training.language_model import LanguageModelConfig
 
-#: where the bundled LLM sits inside a checkpoint folder (a relative llm.path, see nextgpt.checkpoint)
+#: where the bundled LLM and encoder sit inside a checkpoint folder (relative paths, see nextgpt.checkpoint)
 BUNDLED_LLM = "llm"
+BUNDLED_ENCODER = "encoder"
+ENCODER_FILE = "imagebind.pth"
 
 
 @dataclass(frozen=True)
@@ -48,16 +54,18 @@ class Recipe:
     #: samples per dataset family drawn from the synthetic world's train split
     train_samples: int
     seed: int
+    encoder: EncoderPretrainingConfig | None
     language_model: LanguageModelConfig | None
     stages: tuple[StagePlan, ...]
 
 
 TINY_TRAINED = Recipe(
     name="tiny-trained", preset="tiny", train_samples=96, seed=0,
+    encoder=EncoderPretrainingConfig(steps=300, batch_size=32, learning_rate=2e-3),
     language_model=LanguageModelConfig(steps=600, batch_size=16, learning_rate=3e-3),
-    stages=(StagePlan(1, steps=200, batch_size=8, learning_rate=2e-3),
+    stages=(StagePlan(1, steps=600, batch_size=8, learning_rate=3e-3),
             StagePlan(2, steps=120, batch_size=8, learning_rate=2e-3, denoising_weight=0.1),
-            StagePlan(3, steps=500, batch_size=8, learning_rate=2e-3)))
+            StagePlan(3, steps=500, batch_size=8, learning_rate=1.5e-3)))
 
 RECIPES: dict[str, Recipe] = {recipe.name: recipe for recipe in (TINY_TRAINED,)}
 
@@ -82,6 +90,9 @@ def run_recipe(recipe: Recipe, out_dir: str | Path, *, progress: TextIO | None =
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     config = get_preset(recipe.preset)
+    if recipe.encoder is not None:
+        encoder_file = _pretrained_encoder(recipe, config, out_dir, progress)
+        config = config.replace(encoder=dataclasses.replace(config.encoder, checkpoint=str(encoder_file.resolve())))
     if recipe.language_model is not None:
         llm_folder = _pretrained_llm(recipe, config, out_dir, progress)
         config = config.replace(llm=dataclasses.replace(config.llm, path=str(llm_folder.resolve())))
@@ -102,8 +113,12 @@ def run_recipe(recipe: Recipe, out_dir: str | Path, *, progress: TextIO | None =
         Trainer(model, examples, train_config, stage_dir, progress=progress).train(resume=True)
     bundled = config
     bundle: dict[str, Path] = {}
+    if recipe.encoder is not None:
+        bundled = bundled.replace(encoder=dataclasses.replace(config.encoder,
+                                                              checkpoint=f"{BUNDLED_ENCODER}/{ENCODER_FILE}"))
+        bundle[BUNDLED_ENCODER] = Path(config.encoder.checkpoint or "").parent
     if recipe.language_model is not None:
-        bundled = config.replace(llm=dataclasses.replace(config.llm, path=BUNDLED_LLM))
+        bundled = bundled.replace(llm=dataclasses.replace(config.llm, path=BUNDLED_LLM))
         bundle[BUNDLED_LLM] = Path(config.llm.path or "")
     final = write_checkpoint_folder(
         out_dir / "final", bundled, trainable_state(model), fingerprint=frozen_fingerprint(model),
@@ -111,6 +126,53 @@ def run_recipe(recipe: Recipe, out_dir: str | Path, *, progress: TextIO | None =
         extra_manifest={"recipe": recipe.name, "recipe_settings": dataclasses.asdict(recipe)})
     _say(progress, f"recipe {recipe.name}: wrote {final} in {time.perf_counter() - started:.0f} s")
     return final
+
+
+def _pretrained_encoder(recipe: Recipe, config: Any, out_dir: Path, progress: TextIO | None) -> Path:
+    """Part 0a: the contrastively pre-trained encoder (reused when a previous run of the recipe finished it)."""
+    import torch
+
+    from benchmarks.datasets.registry import resolve_dataset
+    from nextgpt.encoder import ImageBindEncoder
+    from nextgpt.encoder import media as media_io
+    from nextgpt.training.encoder_pretraining import CaptionedMedium, pretrain_encoder
+
+    assert recipe.encoder is not None
+    folder = out_dir / "encoder"
+    note = folder / "pretraining.json"
+    settings = {"config": dataclasses.asdict(recipe.encoder), "train_samples": recipe.train_samples,
+                "seed": recipe.seed}
+    if note.is_file() and json.loads(note.read_text(encoding="utf-8")).get("settings") == settings:
+        _say(progress, f"encoder: done before, using {folder}")
+        return folder / ENCODER_FILE
+    _refuse_stale_stages(out_dir, "encoder")
+    encoder_config = config.encoder
+    loaders = {"image": media_io.load_image,
+               "video": lambda p: media_io.load_video(p, encoder_config.video_clips,
+                                                      encoder_config.video_spatial_crops),
+               "audio": lambda p: media_io.load_audio(p, encoder_config.audio_clips)}
+    media = [CaptionedMedium(modality, loaders[modality](sample.inputs[0].path), tuple(sample.captions))
+             for family, modality in (("image-captions", "image"), ("video-captions", "video"),
+                                      ("audio-captions", "audio"))
+             for sample in resolve_dataset(family, None, limit=recipe.train_samples, seed=recipe.seed,
+                                           split="train").samples]
+    torch.manual_seed(config.init_seed)
+    encoder = ImageBindEncoder(encoder_config)
+    _say(progress, f"encoder: {len(media)} captioned media, {recipe.encoder.steps} steps")
+    losses = pretrain_encoder(encoder, media, recipe.encoder, progress=progress)
+    staging = out_dir / ".encoder.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    torch.save(encoder.model.state_dict(), staging / ENCODER_FILE)
+    (staging / "pretraining.json").write_text(json.dumps({
+        "what": "tiny stand-in for ImageBind: contrastive (InfoNCE) pre-training of every modality's pooled "
+                "embedding against a bag-of-words caption encoder on the synthetic world's train split "
+                "(nextgpt.training.encoder_pretraining)",
+        "settings": settings, "loss_first": round(losses[0], 4),
+        "loss_last_50_mean": round(sum(losses[-50:]) / len(losses[-50:]), 4)}, indent=2) + "\n", encoding="utf-8")
+    shutil.rmtree(folder, ignore_errors=True)
+    staging.replace(folder)
+    return folder / ENCODER_FILE
 
 
 def _pretrained_llm(recipe: Recipe, config: object, out_dir: Path, progress: TextIO | None) -> Path:
@@ -134,6 +196,7 @@ def _pretrained_llm(recipe: Recipe, config: object, out_dir: Path, progress: Tex
                 done.get("texts_sha256") == texts_digest(texts):
             _say(progress, f"language model: done before, using {folder}")
             return folder
+    _refuse_stale_stages(out_dir, "language model")
     torch.manual_seed(config.init_seed)  # type: ignore[attr-defined]
     llm = build_base_llm(config.llm)  # type: ignore[attr-defined]
     tokenizer = build_llm_tokenizer(config)  # type: ignore[arg-type]
@@ -141,12 +204,17 @@ def _pretrained_llm(recipe: Recipe, config: object, out_dir: Path, progress: Tex
     losses = pretrain_language_model(llm, tokenizer, texts, recipe.language_model, progress=progress)
     staging = out_dir / ".language-model.partial"
     save_language_model(llm, staging, config=recipe.language_model, texts=texts, losses=losses)
-    if folder.exists():
-        import shutil
-
-        shutil.rmtree(folder)
+    shutil.rmtree(folder, ignore_errors=True)
     staging.replace(folder)
     return folder
+
+
+def _refuse_stale_stages(out_dir: Path, part: str) -> None:
+    """A frozen part about to be (re)trained would leave the stages already in ``out_dir`` trained on another."""
+    stale = sorted(p.name for p in out_dir.glob("stage-*") if p.is_dir())
+    if stale:
+        raise ConfigError(f"{out_dir}: the {part} must be trained (first run, or its settings changed) but "
+                          f"{', '.join(stale)} were trained on the previous one; use a new --out folder")
 
 
 def _check_same_settings(stage_dir: Path, config: object) -> None:

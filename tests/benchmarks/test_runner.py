@@ -67,12 +67,20 @@ def test_cache_hit_regenerates_nothing_and_scores_the_same(model: NextGPT, tmp_p
 
 
 def test_batch_size_does_not_change_outputs_or_scores(model: NextGPT, tmp_path: Path) -> None:
+    """Batches decode together (one UNet batch per modality), so pixels may differ by float rounding of batched
+    convolutions; texts and signal tokens must be identical and scores equal to 1e-4."""
     one = run(model, tmp_path / "one", batch_size=1)
     four = run(model, tmp_path / "four", batch_size=4)
-    assert one.to_json()["tasks"] == four.to_json()["tasks"]
-    texts = [{k: g.text for k, g in ResultsStore(tmp_path / name).recorded(summary.run_id, "dialogue").items()}
-             for name, summary in (("one", one), ("four", four))]
-    assert texts[0] == texts[1]
+    for name, task in one.to_json()["tasks"].items():
+        other = four.to_json()["tasks"][name]
+        assert task["n"] == other["n"]
+        for metric, value in task["metrics"].items():
+            assert other["metrics"][metric] == pytest.approx(value, rel=1e-4, abs=1e-6), (name, metric)
+    for task in TASKS:
+        outputs = [{k: (g.text, g.signal_runs) for k, g in
+                    ResultsStore(tmp_path / name).recorded(summary.run_id, task).items()}
+                   for name, summary in (("one", one), ("four", four))]
+        assert outputs[0] == outputs[1], task
 
 
 def _cli(store: Path, *extra: str) -> list[str]:

@@ -14,7 +14,7 @@ def test_identical_runs_compare_equal(tiny_runs: TinyRuns, capsys: pytest.Captur
                         "--bootstrap", "200", "--set-bootstrap", "30", "--json"], capsys)
     assert code == 0
     rows = {(r["task"], r["metric"]): r for r in json.loads(out)["rows"]}
-    assert set(rows) == {("t2v", "fid"), ("t2v", "clipsim"), ("t2v", "signal_rate")}
+    assert set(rows) == {("t2v", "fid"), ("t2v", "clipsim"), ("t2v", "signal_rate"), ("t2v", "signal_exact")}
     for row in rows.values():
         assert row["difference"] == 0.0 and row["significant"] in (False, None)
     assert rows[("t2v", "clipsim")]["ci"] == [0.0, 0.0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import shutil
@@ -11,12 +12,14 @@ import pytest
 import torch
 
 from nextgpt.checkpoint import load_checkpoint, read_checkpoint_config
-from nextgpt.errors import CheckpointError
+from nextgpt.errors import CheckpointError, ConfigError
 from nextgpt.pretrained import DEFAULT_CHECKPOINT, SHIPPED_CHECKPOINTS, resolve_checkpoint
+from nextgpt.training.encoder_pretraining import EncoderPretrainingConfig
 from nextgpt.training.language_model import LanguageModelConfig, chat_texts
 from nextgpt.training.recipe import Recipe, StagePlan, run_recipe
 
 MINI = Recipe(name="mini", preset="tiny", train_samples=2, seed=0,
+              encoder=EncoderPretrainingConfig(steps=2, batch_size=2),
               language_model=LanguageModelConfig(steps=3, batch_size=2, warmup_steps=1),
               stages=(StagePlan(1, steps=2, batch_size=2, learning_rate=1e-3),
                       StagePlan(2, steps=2, batch_size=2, learning_rate=1e-3, denoising_weight=0.1),
@@ -26,10 +29,13 @@ MINI = Recipe(name="mini", preset="tiny", train_samples=2, seed=0,
 def test_recipe_runs_every_part_bundles_the_llm_and_resumes(tmp_path: Path) -> None:
     log = io.StringIO()
     final = run_recipe(MINI, tmp_path, progress=log)
-    assert (final / "llm" / "config.json").is_file()
+    assert (final / "llm" / "config.json").is_file() and (final / "encoder" / "imagebind.pth").is_file()
     saved = json.loads((final / "config.json").read_text(encoding="utf-8"))["config"]
-    assert saved["llm"]["path"] == "llm"  # relative: the folder travels with the checkpoint
-    assert read_checkpoint_config(final).llm.path == str((final / "llm").resolve())
+    # relative: the bundled frozen parts travel with the checkpoint
+    assert saved["llm"]["path"] == "llm" and saved["encoder"]["checkpoint"] == "encoder/imagebind.pth"
+    resolved = read_checkpoint_config(final)
+    assert resolved.llm.path == str((final / "llm").resolve())
+    assert resolved.encoder.checkpoint == str((final / "encoder" / "imagebind.pth").resolve())
     model = load_checkpoint(final)  # the frozen fingerprint matches the bundled, pre-trained LLM
     manifest = json.loads((final / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["recipe"] == "mini" and [s["stage"] for s in manifest["recipe_settings"]["stages"]] == [1, 2, 3]
@@ -37,11 +43,18 @@ def test_recipe_runs_every_part_bundles_the_llm_and_resumes(tmp_path: Path) -> N
 
     again = io.StringIO()
     run_recipe(MINI, tmp_path, progress=again)  # every part is found finished: nothing retrains
-    assert "language model: done before" in again.getvalue()
+    assert "language model: done before" in again.getvalue() and "encoder: done before" in again.getvalue()
     assert all(f"stage {s}: done before" in again.getvalue() for s in (1, 2, 3))
     reloaded = load_checkpoint(final)
     for name, param in reloaded.named_parameters():
         assert torch.equal(param, state[name]), name
+
+    changed_llm = dataclasses.replace(MINI, language_model=LanguageModelConfig(steps=4, batch_size=2, warmup_steps=1))
+    with pytest.raises(ConfigError, match="stage-1, stage-2, stage-3 were trained on the previous one"):
+        run_recipe(changed_llm, tmp_path, progress=None)
+    changed_stage = dataclasses.replace(MINI, stages=(StagePlan(1, steps=3, batch_size=2, learning_rate=1e-3),))
+    with pytest.raises(ConfigError, match="stage-1 was trained with other settings"):
+        run_recipe(changed_stage, tmp_path, progress=None)
 
 
 def test_a_missing_bundled_folder_is_named(tmp_path: Path) -> None:
@@ -53,34 +66,33 @@ def test_a_missing_bundled_folder_is_named(tmp_path: Path) -> None:
         load_checkpoint(broken)
 
 
-def test_language_model_texts_leave_out_answers_that_need_signal_tokens() -> None:
+def test_language_model_texts_do_not_end_turns_that_need_signal_tokens() -> None:
     from nextgpt.generation import GenerationRequest
     from nextgpt.training.examples import TargetOutput, TrainingExample
 
+    image = (TargetOutput("image", "a red circle"),)
     texts = chat_texts([TrainingExample(GenerationRequest(text="Describe it."), "a red circle"),
-                        TrainingExample(GenerationRequest(text="Draw a red circle."), "",
-                                        (TargetOutput("image", "a red circle"),))])
-    assert texts == ["### Human: Describe it.\n### Assistant: a red circle\n###"]
+                        TrainingExample(GenerationRequest(text="Draw a red circle."), "", image),
+                        TrainingExample(GenerationRequest(text="Show a red circle."), "Here is a red circle.", image)])
+    assert texts == ["### Human: Describe it.\n### Assistant: a red circle\n###",
+                     "### Human: Show a red circle.\n### Assistant: Here is a red circle."]
 
 
 def test_the_shipped_checkpoint_loads_by_name_and_describes_held_out_inputs() -> None:
+    """Its captions of held-out images and tones name their attributes well above chance (a caption that ignores
+    its input scores ~0.33 on images, ~0.29 on tones) and differ between inputs."""
     from benchmarks.datasets.registry import resolve_dataset
+    from benchmarks.tasks.scoring import CAPTION_ATTRIBUTES
     from nextgpt.generation import GenerationRequest, MediaInput
     from nextgpt.training.examples import DESCRIBE
 
     assert resolve_checkpoint(DEFAULT_CHECKPOINT) == SHIPPED_CHECKPOINTS[DEFAULT_CHECKPOINT]
     model = load_checkpoint(resolve_checkpoint(DEFAULT_CHECKPOINT))
-    samples = resolve_dataset("image-captions", None, limit=8, seed=0, split="test").samples
-    answers = model.generate([GenerationRequest(DESCRIBE["image"], (MediaInput("image", s.inputs[0].path),))
-                              for s in samples])
-    # held-out images: the answer names the colour or the shape that the references name
-    hits = 0
-    for sample, answer in zip(samples, answers, strict=True):
-        words = set(answer.text.lower().split())
-        reference_words = {w for caption in sample.captions for w in caption.lower().split()}
-        hits += bool(words & reference_words & _CONTENT_WORDS)
-    assert hits >= 6, [a.text for a in answers]
-
-
-_CONTENT_WORDS = {"red", "green", "blue", "yellow", "orange", "purple", "pink", "white", "black", "gray", "grey",
-                  "circle", "square", "triangle", "star", "ring", "rectangle", "cyan", "magenta"}
+    for family, modality in (("image-captions", "image"), ("audio-captions", "audio")):
+        samples = resolve_dataset(family, None, limit=16, seed=0, split="test").samples
+        answers = model.generate([GenerationRequest(DESCRIBE[modality], (MediaInput(modality, s.inputs[0].path),))
+                                  for s in samples])
+        named = [f" {sample.metadata[key]!s} " in f" {answer.text.lower().replace(',', ' ')} "
+                 for sample, answer in zip(samples, answers, strict=True) for key in CAPTION_ATTRIBUTES[modality]]
+        assert sum(named) / len(named) >= 0.45, (modality, [a.text for a in answers])
+        assert len({a.text for a in answers}) >= 3, (modality, [a.text for a in answers])
