@@ -267,7 +267,7 @@ class StageProfiler:
                 memories.extend(frame.memory)
             records[END_TO_END] = StageRecord(
                 END_TO_END, Latency.from_values(totals.values()), Memory.aggregate(memories),
-                Throughput(len(roots), "samples", sum(totals.values())), kind="total",
+                Throughput(sum(root.units for root in roots), "samples", sum(totals.values())), kind="total",
                 extra={"profiler_self_seconds": self.self_seconds,
                        "profiler_self_share": self.self_seconds / (sum(totals.values()) or 1.0)})
         return records

@@ -99,3 +99,16 @@ def test_nothing_is_recorded_outside_generate(profiled_tiny_model: Any) -> None:
     with StageProfiler(model) as profiler:
         model.encoder.encode("image", profiling_requests(model, ProfileConfig())[0].media[0].source.unsqueeze(0))
     assert profiler.records() == {}
+
+
+def test_a_batched_generate_is_one_call_of_batch_size_samples(profiled_tiny_model: Any) -> None:
+    model = profiled_tiny_model
+    requests = profiling_requests(model, ProfileConfig(batch_size=3, inputs=("image",), outputs=("image",),
+                                                       max_new_tokens=4))
+    with StageProfiler(model) as profiler:
+        model.generate(requests)
+        records = profiler.records()
+    assert records[END_TO_END].calls == 1 and records[END_TO_END].throughput.units == 3
+    assert records["encode"].throughput.units == 3  # one image per request
+    assert records["llm_prefill"].calls == 1  # the three prompts go through the LLM together
+    assert records["decoder.image.unet"].calls == 2  # one batched UNet call per denoising step, not 3 x 2
