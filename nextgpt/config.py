@@ -26,7 +26,7 @@ def check_modality(value: str, *, where: str) -> Modality:
     return typing.cast(Modality, value)
 
 
-def _positive(owner: object, *names: str) -> None:
+def require_positive(owner: object, *names: str) -> None:
     for name in names:
         value = getattr(owner, name)
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -67,7 +67,7 @@ class EncoderConfig:
     audio_clip_seconds: float = 2.0
 
     def __post_init__(self) -> None:
-        _positive(self, "vision_embed_dim", "vision_num_blocks", "vision_num_heads", "audio_embed_dim",
+        require_positive(self, "vision_embed_dim", "vision_num_blocks", "vision_num_heads", "audio_embed_dim",
                   "audio_num_blocks", "audio_num_heads", "out_embed_dim", "video_clips", "audio_clips")
         for prefix in ("vision", "text", "audio", "depth", "thermal", "imu"):
             dim, heads = getattr(self, f"{prefix}_embed_dim"), getattr(self, f"{prefix}_num_heads")
@@ -144,7 +144,7 @@ class LLMConfig:
     path: str | None = None
 
     def __post_init__(self) -> None:
-        _positive(self, "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
+        require_positive(self, "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
                   "num_attention_heads", "max_position_embeddings")
         if self.hidden_size % self.num_attention_heads:
             raise ConfigError(f"LLMConfig.hidden_size={self.hidden_size} not divisible by "
@@ -161,7 +161,7 @@ class LoRAConfig:
     target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
 
     def __post_init__(self) -> None:
-        _positive(self, "r", "alpha")
+        require_positive(self, "r", "alpha")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"LoRAConfig.dropout must be in [0, 1), got {self.dropout}")
         if not self.target_modules:
@@ -177,7 +177,7 @@ class SignalTokenConfig:
     audio: int = 8
 
     def __post_init__(self) -> None:
-        _positive(self, "image", "video", "audio")
+        require_positive(self, "image", "video", "audio")
 
     def count(self, modality: Modality) -> int:
         return int(getattr(self, modality))
@@ -200,7 +200,7 @@ class OutputProjectionConfig:
     hidden_layer: int = -1
 
     def __post_init__(self) -> None:
-        _positive(self, "hidden_dim", "num_heads", "encoder_layers", "decoder_layers", "feedforward_dim",
+        require_positive(self, "hidden_dim", "num_heads", "encoder_layers", "decoder_layers", "feedforward_dim",
                   "num_queries", "out_dim")
         if self.hidden_dim % self.num_heads:
             raise ConfigError(f"OutputProjectionConfig.hidden_dim={self.hidden_dim} not divisible by "
@@ -231,7 +231,7 @@ class DecoderConfig:
         if (self.path is None) == (self.architecture is None):
             raise ConfigError(f"DecoderConfig({self.kind}): give exactly one of path (a local diffusers folder) "
                               "or architecture (component configs to build)")
-        _positive(self, "num_inference_steps", "height", "width", "num_frames")
+        require_positive(self, "num_inference_steps", "height", "width", "num_frames")
         if self.audio_length_s <= 0:
             raise ConfigError(f"DecoderConfig.audio_length_s must be positive, got {self.audio_length_s}")
 
@@ -278,7 +278,7 @@ class TextGenerationConfig:
     top_p: float = 1.0
 
     def __post_init__(self) -> None:
-        _positive(self, "max_new_tokens")
+        require_positive(self, "max_new_tokens")
         if self.temperature <= 0 or not 0 < self.top_p <= 1:
             raise ConfigError("TextGenerationConfig: temperature must be > 0 and top_p in (0, 1]")
 

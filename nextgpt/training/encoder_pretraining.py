@@ -26,24 +26,18 @@ from torch import nn
 
 from nextgpt.config import Modality
 from nextgpt.errors import ConfigError
+from nextgpt.training.schedule import PretrainingSchedule
 
 
 @dataclass(frozen=True)
-class EncoderPretrainingConfig:
-    steps: int = 300
+class EncoderPretrainingConfig(PretrainingSchedule):
     batch_size: int = 32
-    learning_rate: float = 2e-3
-    weight_decay: float = 0.01
     temperature: float = 0.1
-    seed: int = 0
-    log_every: int = 50
 
     def __post_init__(self) -> None:
-        for name in ("steps", "batch_size", "log_every"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"EncoderPretrainingConfig.{name} must be >= 1, got {getattr(self, name)}")
-        if self.temperature <= 0 or self.learning_rate <= 0:
-            raise ConfigError("EncoderPretrainingConfig.temperature and learning_rate must be positive")
+        super().__post_init__()
+        if not self.temperature > 0:
+            raise ConfigError(f"EncoderPretrainingConfig.temperature must be positive, got {self.temperature}")
 
 
 @dataclass(frozen=True)

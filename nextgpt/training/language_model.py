@@ -28,24 +28,14 @@ import torch.nn.functional as F
 from nextgpt.errors import ConfigError
 from nextgpt.training.batch import TURN_END
 from nextgpt.training.examples import TrainingExample
+from nextgpt.training.schedule import PretrainingSchedule
 
 
 @dataclass(frozen=True)
-class LanguageModelConfig:
+class LanguageModelConfig(PretrainingSchedule):
     steps: int = 400
-    batch_size: int = 16
     learning_rate: float = 3e-3
-    weight_decay: float = 0.01
     warmup_steps: int = 20
-    seed: int = 0
-    log_every: int = 50
-
-    def __post_init__(self) -> None:
-        for name in ("steps", "batch_size", "log_every"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"LanguageModelConfig.{name} must be >= 1, got {getattr(self, name)}")
-        if self.learning_rate <= 0:
-            raise ConfigError(f"LanguageModelConfig.learning_rate must be positive, got {self.learning_rate}")
 
 
 def chat_texts(examples: Iterable[TrainingExample]) -> list[str]:
