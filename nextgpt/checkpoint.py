@@ -87,17 +87,34 @@ def write_checkpoint_folder(out_dir: str | Path, config: NextGPTConfig, state: d
                     "tensors_sha256": _sha256_file(staging / TENSORS_FILE),
                     "frozen_fingerprint": fingerprint, **(extra_manifest or {})}
         (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        if out_dir.exists():
-            backup = out_dir.with_name(f".{out_dir.name}.old")
-            shutil.rmtree(backup, ignore_errors=True)
-            os.replace(out_dir, backup)
-            os.replace(staging, out_dir)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            os.replace(staging, out_dir)
+        _install(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out_dir
+
+
+def copy_checkpoint_folder(source: Path, target: Path) -> Path:
+    """Copy a checkpoint folder to ``target`` through a temporary sibling (never half a checkpoint there)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        shutil.copytree(source, staging, dirs_exist_ok=True)
+        _install(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _install(staging: Path, out_dir: Path) -> None:
+    """Move a finished ``staging`` folder to ``out_dir``, replacing what was there by renames only."""
+    if out_dir.exists():
+        backup = out_dir.with_name(f".{out_dir.name}.old")
+        shutil.rmtree(backup, ignore_errors=True)
+        os.replace(out_dir, backup)
+        os.replace(staging, out_dir)
+        shutil.rmtree(backup, ignore_errors=True)
+    else:
+        os.replace(staging, out_dir)
 
 
 def save_checkpoint(model: Any, out_dir: str | Path) -> Path:

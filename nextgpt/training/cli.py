@@ -65,34 +65,17 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_recipe_command(args: argparse.Namespace) -> int:
-    from nextgpt.checkpoint import load_checkpoint
+    from nextgpt.checkpoint import copy_checkpoint_folder, load_checkpoint
     from nextgpt.training.recipe import get_recipe, run_recipe
 
     final = run_recipe(get_recipe(args.recipe), args.out)
     if args.export is not None:
-        export_checkpoint(final, args.export)
+        copy_checkpoint_folder(final, args.export)
         print(f"exported {final} -> {args.export}")
     print(f"wrote {final} (use: nextgpt-bench run --checkpoint {final})")
     if args.eval_suite:
         evaluate(load_checkpoint(final), args.eval_suite, args.eval_limit, args.out / "results")
     return 0
-
-
-def export_checkpoint(source: Path, target: Path) -> None:
-    """Copy a checkpoint folder to ``target`` through a temporary sibling (never half a checkpoint there)."""
-    import os
-    import shutil
-    import tempfile
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        shutil.copytree(source, staging, dirs_exist_ok=True)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def evaluate(model: Any, suite: str, limit: int, store: Path) -> None:

@@ -26,7 +26,7 @@ from torch import nn
 
 from nextgpt.config import Modality
 from nextgpt.errors import ConfigError
-from nextgpt.training.schedule import PretrainingSchedule
+from nextgpt.training.schedule import PretrainingSchedule, freeze, log_step, optimiser_step
 
 
 @dataclass(frozen=True)
@@ -99,16 +99,7 @@ def pretrain_encoder(encoder: Any, media: Sequence[CaptionedMedium], config: Enc
         logits = embeddings @ text(captions).T / config.temperature
         targets = torch.arange(len(chosen))
         loss = (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-        optimizer.step()
-        schedule.step()
-        losses.append(float(loss.detach()))
-        if progress is not None and (step % config.log_every == 0 or step == 1):
-            print(f"encoder step {step}/{config.steps} loss {losses[-1]:.4f} "
-                  f"({time.perf_counter() - started:.0f} s)", file=progress, flush=True)
-    encoder.eval()
-    for param in encoder.parameters():
-        param.requires_grad_(False)
+        losses.append(optimiser_step(loss, optimizer, schedule, parameters))
+        log_step(progress, "encoder", step, config, losses[-1], started)
+    freeze(encoder)
     return losses

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from nextgpt.errors import ConfigError
 from nextgpt.training.batch import TURN_END
 from nextgpt.training.examples import TrainingExample
-from nextgpt.training.schedule import PretrainingSchedule
+from nextgpt.training.schedule import PretrainingSchedule, freeze, log_step, optimiser_step
 
 
 @dataclass(frozen=True)
@@ -111,18 +111,9 @@ def pretrain_language_model(llm: Any, tokenizer: Any, texts: Sequence[str], conf
         labels = ids.masked_fill(mask == 0, -100)
         loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels[:, 1:].reshape(-1),
                                ignore_index=-100)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(llm.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        losses.append(float(loss.detach()))
-        if progress is not None and (step % config.log_every == 0 or step == 1):
-            print(f"language model step {step}/{config.steps} loss {losses[-1]:.4f} "
-                  f"({time.perf_counter() - started:.0f} s)", file=progress, flush=True)
-    llm.eval()
-    for param in llm.parameters():
-        param.requires_grad_(False)
+        losses.append(optimiser_step(loss, optimizer, schedule, llm.parameters()))
+        log_step(progress, "language model", step, config, losses[-1], started)
+    freeze(llm)
     return losses
 
 
