@@ -1,11 +1,17 @@
 """The results store: one SQLite file plus content-addressed media files beside it.
 
-Tables: ``runs`` (model fingerprint, settings, status), ``generations`` (the generation cache, shared by all
-runs: one row per model output, keyed by a hash of everything that determines it), ``run_samples`` (which
-generations a run used), ``sample_scores`` (per-sample metric values) and ``metric_values`` (task metrics with
-confidence intervals and provenance).  Every write is one transaction; media files are written (atomically) before
-the row that names them, so a crash at any point leaves either a complete record or none, never half of one.
-``run_samples`` has a primary key per (run, task, sample, turn): a resumed run cannot count a sample twice.
+Tables: ``runs`` (model fingerprint, settings, status, the error of a failed run), ``generations`` (the
+generation cache, shared by all runs: one row per model output, keyed by a hash of everything that determines it),
+``run_samples`` (which generations a run used), ``sample_scores`` (per-sample metric values) and
+``metric_values`` (task metrics with confidence intervals and provenance).  Every write is one transaction; media
+files are written (atomically) before the row that names them, so a crash at any point leaves either a complete
+record or none, never half of one.  ``run_samples`` has a primary key per (run, task, sample, turn): a resumed run
+cannot count a sample twice.
+
+A run is ``running`` while it runs, ``complete`` when every task was scored, ``failed`` (with the error text)
+when an exception stopped it; a crashed run stays ``running``.  Rerunning the same command resumes a running or
+failed run.  The store refuses a file that is not one (empty, another SQLite database, damaged, truncated)
+before writing anything into it, and says how to recover; such a file is never overwritten.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import os
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,12 +30,20 @@ from typing import Any
 
 from benchmarks.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: statements that bring a store of schema version N to N + 1 (old stores stay readable: opening migrates them)
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE runs ADD COLUMN error TEXT",),  # v2: failed runs keep their error text
+}
+RUN_STATUSES = ("running", "complete", "failed")
+#: longest error text kept with a failed run (a traceback-sized message is cut, its end kept)
+MAX_ERROR_CHARS = 4000
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, created REAL NOT NULL, finished REAL, status TEXT NOT NULL,
-    model_fingerprint TEXT NOT NULL, model TEXT NOT NULL, settings TEXT NOT NULL, settings_key TEXT NOT NULL);
+    model_fingerprint TEXT NOT NULL, model TEXT NOT NULL, settings TEXT NOT NULL, settings_key TEXT NOT NULL,
+    error TEXT);
 CREATE TABLE IF NOT EXISTS generations (
     cache_key TEXT PRIMARY KEY, model_fingerprint TEXT NOT NULL, task TEXT NOT NULL, sample_id TEXT NOT NULL,
     turn INTEGER NOT NULL, seed INTEGER NOT NULL, text TEXT NOT NULL, media TEXT NOT NULL,
@@ -48,6 +62,95 @@ CREATE TABLE IF NOT EXISTS stage_timings (
     run_id TEXT NOT NULL, task TEXT NOT NULL, stage TEXT NOT NULL, record TEXT NOT NULL,
     PRIMARY KEY (run_id, task, stage));
 """
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_SQLITE_HEADER_BYTES = 100
+
+
+def _recovery(path: Path) -> str:
+    return (f"it is left as it is; move it away (e.g. `mv {path} {path}.broken`) to start a new store there, or "
+            "pass another --store folder")
+
+
+def _header_problem(header: bytes, size: int) -> str | None:
+    """Why the first bytes of a file (and its size) are not those of an SQLite database; None if they are.
+    The in-header page count is only trusted when SQLite marks it valid (offset 92 equals the change counter)."""
+    if len(header) < _SQLITE_HEADER_BYTES or not header.startswith(_SQLITE_MAGIC):
+        return f"it does not start with the SQLite header (first bytes: {header[:16]!r})"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    counter_valid = header[24:28] == header[92:96]
+    if counter_valid and pages and size < pages * page_size:
+        return f"it is truncated: {size} bytes, its header says {pages} pages of {page_size} bytes"
+    return None
+
+
+def check_database_file(path: Path) -> None:
+    """Refuse (StoreError) a ``results.sqlite`` that exists but cannot be a results store -- before SQLite opens
+    it, since SQLite would silently turn an empty file into a new database."""
+    if not path.exists() and not path.is_symlink():
+        return
+    if path.is_dir():
+        raise StoreError(f"results store {path} is a folder, expected the SQLite file of a results store; "
+                         "pass another --store folder")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            header = handle.read(_SQLITE_HEADER_BYTES)
+    except OSError as error:
+        raise StoreError(f"cannot read results store {path}: {error.strerror or error}; check its permissions "
+                         "or pass another --store folder") from error
+    if size == 0:
+        raise StoreError(f"results store {path} is empty (0 bytes): it is not a results store (an interrupted "
+                         f"copy?); {_recovery(path)}")
+    problem = _header_problem(header, size)
+    if problem:
+        raise StoreError(f"results store {path} is not a results store or is damaged: {problem}; "
+                         f"{_recovery(path)}")
+
+
+#: SQLite result codes (``sqlite3.Error.sqlite_errorname``, extended codes start with these) -> what to say
+_SQLITE_PROBLEMS = {
+    "SQLITE_READONLY": "is read-only ({detail}); writing a run needs write access to the file and its folder: "
+                       "make them writable, or pass another --store folder",
+    "SQLITE_CORRUPT": "is damaged ({detail}); {recovery}",
+    "SQLITE_NOTADB": "is not a results store or is damaged ({detail}); {recovery}",
+    "SQLITE_CANTOPEN": "cannot be opened ({detail}); check that its folder exists and is writable, or pass "
+                       "another --store folder",
+    "SQLITE_FULL": "cannot grow: the disk is full ({detail}); free space and rerun (the run resumes)",
+    "SQLITE_IOERR": "could not be read or written ({detail}: an I/O error of the disk or file system); "
+                    "rerun when it is fixed (the run resumes)",
+    "SQLITE_BUSY": "stayed locked by another process for 60 s ({detail}); rerun when it has finished",
+    "SQLITE_LOCKED": "stayed locked by another process for 60 s ({detail}); rerun when it has finished",
+    "SQLITE_PERM": "cannot be accessed ({detail}); check its permissions, or pass another --store folder",
+}
+
+
+def store_problem(path: Path, error: sqlite3.Error) -> StoreError | None:
+    """The user-facing StoreError for an SQLite error caused by the file or its environment (read-only, damaged,
+    locked, disk full...); None for any other SQLite error, which is a bug and must stay one."""
+    code = str(getattr(error, "sqlite_errorname", "") or "")
+    for prefix, message in _SQLITE_PROBLEMS.items():
+        if code == prefix or code.startswith(prefix + "_"):
+            text = message.format(detail=f"SQLite: {error}", recovery=_recovery(path))
+            return StoreError(f"results store {path} {text}")
+    return None
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """The store's connection (a seam for tests that need a read-only database: root ignores file modes)."""
+    return sqlite3.connect(path, timeout=60.0, isolation_level=None)
+
+
+def _make_folder(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(f"--store {folder} is a file, expected the folder that holds (or will hold) "
+                         "results.sqlite; pass a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(f"cannot create the results store folder {folder}: {error.strerror or error}; pass "
+                         "another --store folder") from error
 
 
 @dataclass(frozen=True)
@@ -84,81 +187,154 @@ class MetricValue:
 
 
 class ResultsStore:
-    """``ResultsStore(folder)`` opens (or creates) ``folder/results.sqlite`` and ``folder/media/``."""
+    """``ResultsStore(folder)`` opens (or creates) ``folder/results.sqlite`` and ``folder/media/``.
+
+    Every SQLite error caused by the file or its surroundings (damaged, read-only, locked, disk full) becomes a
+    :class:`StoreError` naming the file and the fix; any other SQLite error is a bug and propagates as it is."""
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        _make_folder(self.folder)
         self.path = self.folder / "results.sqlite"
-        self._connection = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-        self._connection.row_factory = sqlite3.Row
-        self._connection.execute("PRAGMA journal_mode=WAL")
-        self._connection.execute("PRAGMA synchronous=NORMAL")
+        check_database_file(self.path)
+        with self._guard():
+            self._connection = _connect(self.path)
+            self._connection.row_factory = sqlite3.Row
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute("PRAGMA synchronous=NORMAL")
+        self._open_schema()
+
+    def _open_schema(self) -> None:
+        """Create the tables of a new store, migrate an old one; refuse another program's SQLite database."""
         with self.transaction() as db:
+            tables = {str(row[0]) for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if tables and "meta" not in tables:
+                raise StoreError(f"{self.path} is an SQLite database but not a results store (its tables: "
+                                 f"{', '.join(sorted(tables))}); {_recovery(self.path)}")
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 db.execute(statement)
             row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is None:
                 db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(row["value"]) != SCHEMA_VERSION:
-                raise StoreError(f"results store {self.path} has schema version {row['value']}; this version of "
-                                 f"nextgpt-bench reads version {SCHEMA_VERSION}")
+                return
+            self._migrate(db, str(row["value"]))
+
+    def _migrate(self, db: sqlite3.Connection, stored: str) -> None:
+        if not stored.isdigit():
+            raise StoreError(f"results store {self.path} has an unreadable schema version {stored!r} (damaged?); "
+                             f"{_recovery(self.path)}")
+        version = int(stored)
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"results store {self.path} has schema version {version}; this version of "
+                             f"nextgpt-bench reads versions up to {SCHEMA_VERSION}: use a newer nextgpt-bench, or "
+                             "pass another --store folder")
+        if version == SCHEMA_VERSION:
+            return  # no write: a read-only store of this version stays readable
+        while version < SCHEMA_VERSION:
+            for statement in _MIGRATIONS[version]:
+                db.execute(statement)
+            version += 1
+        db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         self._connection.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self._connection
-        db.execute("BEGIN IMMEDIATE")
+    def _guard(self) -> Iterator[None]:
         try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+            yield
+        except sqlite3.Error as error:
+            problem = store_problem(self.path, error)
+            if problem is None:
+                raise
+            raise problem from error
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._guard():
+            db = self._connection
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                if db.in_transaction:  # SQLite may already have rolled back (e.g. after a corrupt page)
+                    db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def _rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """A read query, with SQLite's file errors turned into StoreError."""
+        with self._guard():
+            return self._connection.execute(sql, parameters).fetchall()
+
+    def require_writable(self) -> None:
+        """Fail now (StoreError) if the store cannot be written -- before a model is loaded for a run.  A no-op
+        write is rolled back: file modes do not show it when running as root or on a read-only mount."""
+        try:
+            with self.transaction() as db:
+                db.execute("UPDATE meta SET value=value WHERE key='schema_version'")
+                raise _ProbeDone
+        except _ProbeDone:
+            pass
 
     # ---------------------------------------------------------------------------------------------- runs
     def start_or_resume(self, model_fingerprint: str, model: dict[str, Any], settings: dict[str, Any]) -> tuple[
             str, bool]:
-        """The unfinished run with the same model and settings (resumed), or a new run.  -> (run_id, resumed)"""
+        """The unfinished (running or failed) run with the same model and settings (resumed), or a new run.
+        -> (run_id, resumed)"""
         settings_json = json.dumps(settings, sort_keys=True)
         settings_key = hashlib.sha256(f"{model_fingerprint}\n{settings_json}".encode()).hexdigest()
         with self.transaction() as db:
-            row = db.execute("SELECT run_id FROM runs WHERE settings_key=? AND status='running' "
+            row = db.execute("SELECT run_id FROM runs WHERE settings_key=? AND status IN ('running', 'failed') "
                              "ORDER BY created DESC LIMIT 1", (settings_key,)).fetchone()
             if row is not None:
+                db.execute("UPDATE runs SET status='running', finished=NULL, error=NULL WHERE run_id=?",
+                           (row["run_id"],))
                 return str(row["run_id"]), True
             base = time.strftime("%Y%m%d-%H%M%S") + "-" + settings_key[:8]
             run_id, suffix = base, 1
             while db.execute("SELECT 1 FROM runs WHERE run_id=?", (run_id,)).fetchone():
                 suffix += 1
                 run_id = f"{base}.{suffix}"
-            db.execute("INSERT INTO runs VALUES (?, ?, NULL, 'running', ?, ?, ?, ?)",
+            db.execute("INSERT INTO runs (run_id, created, finished, status, model_fingerprint, model, settings, "
+                       "settings_key, error) VALUES (?, ?, NULL, 'running', ?, ?, ?, ?, NULL)",
                        (run_id, time.time(), model_fingerprint, json.dumps(model, sort_keys=True), settings_json,
                         settings_key))
         return run_id, False
 
     def finish_run(self, run_id: str) -> None:
         with self.transaction() as db:
-            db.execute("UPDATE runs SET status='complete', finished=? WHERE run_id=?", (time.time(), run_id))
+            db.execute("UPDATE runs SET status='complete', finished=?, error=NULL WHERE run_id=?",
+                       (time.time(), run_id))
+
+    def fail_run(self, run_id: str, error: str) -> None:
+        """Mark a run failed with its error text (rerunning the same command resumes it)."""
+        if len(error) > MAX_ERROR_CHARS:
+            error = "..." + error[-MAX_ERROR_CHARS:]
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET status='failed', finished=?, error=? WHERE run_id=?",
+                       (time.time(), error, run_id))
 
     def run(self, run_id: str) -> dict[str, Any]:
-        row = self._connection.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
-        if row is None:
-            known = [r[0] for r in self._connection.execute("SELECT run_id FROM runs ORDER BY created DESC LIMIT 5")]
+        rows = self._rows("SELECT * FROM runs WHERE run_id=?", (run_id,))
+        if not rows:
+            known = [r[0] for r in self._rows("SELECT run_id FROM runs ORDER BY created DESC LIMIT 5")]
             raise StoreError(f"no run {run_id!r} in {self.path}; latest runs: {', '.join(known) or 'none'}")
-        out = dict(row)
-        out["model"], out["settings"] = json.loads(out["model"]), json.loads(out["settings"])
+        out = dict(rows[0])
+        try:
+            out["model"], out["settings"] = json.loads(out["model"]), json.loads(out["settings"])
+        except json.JSONDecodeError as error:
+            raise StoreError(f"run {run_id!r} in {self.path} has an unreadable model or settings record (damaged "
+                             f"store?): {error}") from error
         return out
 
     def runs(self) -> list[dict[str, Any]]:
-        return [self.run(r[0]) for r in self._connection.execute("SELECT run_id FROM runs ORDER BY created")]
+        return [self.run(r[0]) for r in self._rows("SELECT run_id FROM runs ORDER BY created")]
 
     # ------------------------------------------------------------------------------------ generations
     def cached(self, cache_key: str) -> Generation | None:
-        row = self._connection.execute("SELECT * FROM generations WHERE cache_key=?", (cache_key,)).fetchone()
-        return None if row is None else _generation(row)
+        rows = self._rows("SELECT * FROM generations WHERE cache_key=?", (cache_key,))
+        return _generation(rows[0]) if rows else None
 
     def write_media(self, data: bytes, suffix: str, modality: str) -> StoredMedia:
         """Store bytes under ``media/<sha[:2]>/<sha><suffix>`` (atomic; identical content is stored once)."""
@@ -166,11 +342,12 @@ class ResultsStore:
         relative = Path("media") / digest[:2] / f"{digest}{suffix}"
         target = self.folder / relative
         if not target.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(temporary, target)
+            try:
+                _write_atomically(target, data)
+            except OSError as error:
+                raise StoreError(f"cannot write {target} into the results store {self.folder}: "
+                                 f"{error.strerror or error}; make the folder writable or free space, then rerun "
+                                 "(the run resumes)") from error
         return StoredMedia(modality, digest, relative.as_posix())
 
     def record(self, run_id: str, generation: Generation) -> None:
@@ -186,24 +363,22 @@ class ResultsStore:
                        (run_id, generation.task, generation.sample_id, generation.turn, generation.cache_key))
 
     def recorded(self, run_id: str, task: str) -> dict[tuple[str, int], Generation]:
-        rows = self._connection.execute(
-            "SELECT g.* FROM run_samples r JOIN generations g ON g.cache_key = r.cache_key "
-            "WHERE r.run_id=? AND r.task=?", (run_id, task)).fetchall()
+        rows = self._rows("SELECT g.* FROM run_samples r JOIN generations g ON g.cache_key = r.cache_key "
+                          "WHERE r.run_id=? AND r.task=?", (run_id, task))
         return {(row["sample_id"], int(row["turn"])): _generation(row) for row in rows}
 
     def sample_ids(self, run_id: str) -> dict[str, set[str]]:
         """task -> ids of the samples the run recorded"""
         out: dict[str, set[str]] = {}
-        for row in self._connection.execute("SELECT DISTINCT task, sample_id FROM run_samples WHERE run_id=?",
-                                            (run_id,)):
+        for row in self._rows("SELECT DISTINCT task, sample_id FROM run_samples WHERE run_id=?", (run_id,)):
             out.setdefault(row[0], set()).add(row[1])
         return out
 
     def mean_generation_seconds(self, run_id: str) -> dict[str, float]:
         """task -> mean seconds per generated output (as timed when it was generated)"""
-        rows = self._connection.execute(
-            "SELECT r.task, AVG(g.seconds) FROM run_samples r JOIN generations g ON g.cache_key = r.cache_key "
-            "WHERE r.run_id=? GROUP BY r.task ORDER BY r.task", (run_id,)).fetchall()
+        rows = self._rows("SELECT r.task, AVG(g.seconds) FROM run_samples r JOIN generations g "
+                          "ON g.cache_key = r.cache_key WHERE r.run_id=? GROUP BY r.task ORDER BY r.task",
+                          (run_id,))
         return {str(task): float(seconds) for task, seconds in rows if seconds is not None}
 
     def media_path(self, media: StoredMedia) -> Path:
@@ -225,8 +400,7 @@ class ResultsStore:
                                [(run_id, task, sample, metric, score) for sample, score in scores.items()])
 
     def metric_values(self, run_id: str) -> list[MetricValue]:
-        rows = self._connection.execute("SELECT * FROM metric_values WHERE run_id=? ORDER BY task, metric",
-                                        (run_id,)).fetchall()
+        rows = self._rows("SELECT * FROM metric_values WHERE run_id=? ORDER BY task, metric", (run_id,))
         return [MetricValue(r["task"], r["metric"], r["value"],
                             None if r["ci_low"] is None else (r["ci_low"], r["ci_high"]), r["n"],
                             json.loads(r["provenance"])) for r in rows]
@@ -244,17 +418,27 @@ class ResultsStore:
     def stage_timings(self, run_id: str) -> dict[str, dict[str, dict[str, Any]]]:
         """task -> stage -> record"""
         out: dict[str, dict[str, dict[str, Any]]] = {}
-        for row in self._connection.execute("SELECT * FROM stage_timings WHERE run_id=? ORDER BY task, stage",
-                                            (run_id,)):
+        for row in self._rows("SELECT * FROM stage_timings WHERE run_id=? ORDER BY task, stage", (run_id,)):
             out.setdefault(row["task"], {})[row["stage"]] = json.loads(row["record"])
         return out
 
     def sample_scores(self, run_id: str, task: str) -> dict[str, dict[str, float | None]]:
         out: dict[str, dict[str, float | None]] = {}
-        for row in self._connection.execute("SELECT * FROM sample_scores WHERE run_id=? AND task=?",
-                                            (run_id, task)):
+        for row in self._rows("SELECT * FROM sample_scores WHERE run_id=? AND task=?", (run_id, task)):
             out.setdefault(row["metric"], {})[row["sample_id"]] = row["value"]
         return out
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+    os.replace(temporary, target)
+
+
+class _ProbeDone(Exception):
+    """Ends the write probe of ``require_writable`` (its transaction is rolled back)."""
 
 
 def _generation(row: sqlite3.Row) -> Generation:
