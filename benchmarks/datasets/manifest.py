@@ -16,10 +16,12 @@ The built-in synthetic world is written in this format and read by this loader.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
+from benchmarks.datasets.json_files import parse_json, read_text
 from benchmarks.datasets.paths import require_files, resolve_inside
 from benchmarks.datasets.samples import Dataset, MediaFile, Sample, Turn
 from benchmarks.errors import DatasetError
@@ -29,29 +31,27 @@ _SAMPLE_FIELDS = {"id", "inputs", "captions", "targets", "instruction", "turns",
 _TURN_FIELDS = {"text", "media", "expected_outputs", "reference_captions", "answer"}
 
 
+MANIFEST_EXPECTED = "a JSONL manifest (one JSON object per line, see benchmarks/datasets/manifest.py)"
+
+
 def load_manifest(path: str | Path, *, name: str | None = None, check_files: bool = True) -> Dataset:
     path = Path(path)
-    if not path.is_file():
-        raise DatasetError(f"manifest {path} does not exist")
+    text = read_text(path, expected=MANIFEST_EXPECTED)
     root = path.parent
     samples: list[Sample] = []
     seen: dict[str, int] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DatasetError(f"{where}: not valid JSON ({error.msg})") from error
-            sample = parse_sample(record, root, where)
-            if sample.id in seen:
-                raise DatasetError(f"{where}: duplicate id {sample.id!r} (first on line {seen[sample.id]})")
-            seen[sample.id] = number
-            samples.append(sample)
+    for number, line in enumerate(io.StringIO(text, newline=None), start=1):  # lines as a file reads them
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        record = parse_json(line, where=where, expected=MANIFEST_EXPECTED)
+        sample = parse_sample(record, root, where)
+        if sample.id in seen:
+            raise DatasetError(f"{where}: duplicate id {sample.id!r} (first on line {seen[sample.id]})")
+        seen[sample.id] = number
+        samples.append(sample)
     if not samples:
-        raise DatasetError(f"manifest {path} holds no samples")
+        raise DatasetError(f"manifest {path} holds no samples; expected {MANIFEST_EXPECTED}")
     dataset = Dataset(name or path.stem, root, tuple(samples), source=str(path))
     if check_files:
         require_files(dataset.missing_files(), dataset=dataset.name)

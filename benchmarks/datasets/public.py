@@ -14,23 +14,19 @@ Each loader lists every missing media file in one error instead of skipping samp
 from __future__ import annotations
 
 import csv
-import json
-from collections import defaultdict
+import io
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from benchmarks.datasets.json_files import read_json, read_text
 from benchmarks.datasets.paths import require_files, resolve_inside
 from benchmarks.datasets.samples import Dataset, MediaFile, Sample
 from benchmarks.errors import DatasetError
 
-
-def _read_json(path: Path) -> Any:
-    if not path.is_file():
-        raise DatasetError(f"annotation file {path} does not exist")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise DatasetError(f"{path} is not valid JSON ({error.msg} at line {error.lineno})") from error
+COCO_EXPECTED = "a COCO captions JSON annotation file (e.g. annotations/captions_val2014.json)"
+MSRVTT_EXPECTED = "an MSR-VTT JSON annotation file (with \"videos\" and \"sentences\")"
+AUDIOCAPS_EXPECTED = "an AudioCaps split CSV file (columns audiocap_id, youtube_id, start_time, caption)"
 
 
 def _require_keys(record: Any, keys: tuple[str, ...], where: str) -> None:
@@ -38,9 +34,41 @@ def _require_keys(record: Any, keys: tuple[str, ...], where: str) -> None:
         raise DatasetError(f"{where}: expected an object with {', '.join(keys)}, got {str(record)[:120]}")
 
 
+def _list_field(data: dict[str, Any], key: str, where: str) -> list[Any]:
+    value = data[key]
+    if not isinstance(value, list):
+        raise DatasetError(f"{where}: \"{key}\" must be a list, got {type(value).__name__}")
+    return value
+
+
+def _identifier(value: Any, where: str) -> str:
+    """Ids may be JSON strings or integers (COCO uses integers); anything else is an error, not str()'d."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise DatasetError(f"{where}: expected a string or integer id, got {value!r}")
+    return str(value)
+
+
+def _caption(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise DatasetError(f"{where}: expected a non-empty caption string, got {value!r}")
+    return value.strip()
+
+
+def _require_folder(folder: Path, what: str, check_files: bool) -> None:
+    if check_files and not folder.is_dir():
+        state = "does not exist" if not folder.exists() else "is a file"
+        raise DatasetError(f"the {what} folder {folder} {state}; expected the folder that holds the dataset's "
+                           f"{what} files")
+
+
 def _finish(name: str, root: Path, samples: list[Sample], source: str, check_files: bool) -> Dataset:
     if not samples:
         raise DatasetError(f"dataset {name} from {source} holds no samples")
+    counts = Counter(sample.id for sample in samples)
+    repeated = sorted(sample_id for sample_id, count in counts.items() if count > 1)
+    if repeated:
+        raise DatasetError(f"{source}: sample id(s) {', '.join(repeated[:10])} appear more than once; each "
+                           "sample needs a unique id")
     dataset = Dataset(name, root, tuple(samples), source=source)
     if check_files:
         require_files(dataset.missing_files(), dataset=name)
@@ -49,36 +77,45 @@ def _finish(name: str, root: Path, samples: list[Sample], source: str, check_fil
 
 def load_coco_captions(annotations: str | Path, image_dir: str | Path, *, check_files: bool = True) -> Dataset:
     annotations, image_dir = Path(annotations), Path(image_dir)
-    data = _read_json(annotations)
-    _require_keys(data, ("images", "annotations"), str(annotations))
-    captions: dict[Any, list[str]] = defaultdict(list)
-    for i, item in enumerate(data["annotations"]):
-        _require_keys(item, ("image_id", "caption"), f"{annotations}: annotations[{i}]")
-        captions[item["image_id"]].append(str(item["caption"]).strip())
-    samples = []
-    for i, image in enumerate(sorted(data["images"], key=lambda im: str(im.get("id")))):
+    data = read_json(annotations, expected=COCO_EXPECTED)
+    _require_keys(data, ("images", "annotations"), f"{annotations} (expected {COCO_EXPECTED})")
+    _require_folder(image_dir, "image", check_files)
+    captions: dict[str, list[str]] = defaultdict(list)
+    for i, item in enumerate(_list_field(data, "annotations", str(annotations))):
+        where = f"{annotations}: annotations[{i}]"
+        _require_keys(item, ("image_id", "caption"), where)
+        captions[_identifier(item["image_id"], f"{where}.image_id")].append(
+            _caption(item["caption"], f"{where}.caption"))
+    images = _list_field(data, "images", str(annotations))
+    for i, image in enumerate(images):
         _require_keys(image, ("id", "file_name"), f"{annotations}: images[{i}]")
-        if not captions.get(image["id"]):
+    samples = []
+    for i, image in sorted(enumerate(images), key=lambda pair: str(pair[1]["id"])):
+        image_id = _identifier(image["id"], f"{annotations}: images[{i}].id")
+        if not captions.get(image_id):
             continue  # an image without captions is not a captioning sample
         path = resolve_inside(image_dir, image["file_name"], where=f"{annotations}: images[{i}].file_name")
         media = (MediaFile("image", path),)
-        samples.append(Sample(id=str(image["id"]), inputs=media, targets=media, captions=tuple(captions[image["id"]])))
+        samples.append(Sample(id=image_id, inputs=media, targets=media, captions=tuple(captions[image_id])))
     return _finish("coco-captions", image_dir, samples, str(annotations), check_files)
 
 
 def load_msrvtt(annotations: str | Path, video_dir: str | Path, *, check_files: bool = True,
                 extension: str = ".mp4") -> Dataset:
     annotations, video_dir = Path(annotations), Path(video_dir)
-    data = _read_json(annotations)
-    _require_keys(data, ("videos", "sentences"), str(annotations))
+    data = read_json(annotations, expected=MSRVTT_EXPECTED)
+    _require_keys(data, ("videos", "sentences"), f"{annotations} (expected {MSRVTT_EXPECTED})")
+    _require_folder(video_dir, "video", check_files)
     captions: dict[str, list[str]] = defaultdict(list)
-    for i, sentence in enumerate(data["sentences"]):
-        _require_keys(sentence, ("video_id", "caption"), f"{annotations}: sentences[{i}]")
-        captions[str(sentence["video_id"])].append(str(sentence["caption"]).strip())
+    for i, sentence in enumerate(_list_field(data, "sentences", str(annotations))):
+        where = f"{annotations}: sentences[{i}]"
+        _require_keys(sentence, ("video_id", "caption"), where)
+        captions[_identifier(sentence["video_id"], f"{where}.video_id")].append(
+            _caption(sentence["caption"], f"{where}.caption"))
     samples = []
-    for i, video in enumerate(data["videos"]):
+    for i, video in enumerate(_list_field(data, "videos", str(annotations))):
         _require_keys(video, ("video_id",), f"{annotations}: videos[{i}]")
-        video_id = str(video["video_id"])
+        video_id = _identifier(video["video_id"], f"{annotations}: videos[{i}].video_id")
         if not captions.get(video_id):
             continue
         path = resolve_inside(video_dir, video_id + extension, where=f"{annotations}: videos[{i}].video_id")
@@ -87,19 +124,34 @@ def load_msrvtt(annotations: str | Path, video_dir: str | Path, *, check_files: 
     return _finish("msrvtt", video_dir, samples, str(annotations), check_files)
 
 
+_AUDIOCAPS_COLUMNS = ("audiocap_id", "youtube_id", "start_time", "caption")
+
+
+def _audiocaps_rows(csv_file: Path) -> list[dict[str, str]]:
+    text = read_text(csv_file, expected=AUDIOCAPS_EXPECTED)
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        if reader.fieldnames is None or not set(_AUDIOCAPS_COLUMNS) <= set(reader.fieldnames):
+            raise DatasetError(f"{csv_file}: expected the columns {', '.join(sorted(_AUDIOCAPS_COLUMNS))}, got "
+                               f"{reader.fieldnames}")
+        rows = list(reader)
+    except csv.Error as error:
+        raise DatasetError(f"{csv_file}: not readable as CSV (line {reader.line_num}: {error}); expected "
+                           f"{AUDIOCAPS_EXPECTED}") from error
+    for row in rows:
+        empty = [column for column in _AUDIOCAPS_COLUMNS if not (row.get(column) or "").strip()]
+        if empty:
+            raise DatasetError(f"{csv_file}: a row lacks {', '.join(empty)} ({dict(row)}); every row needs "
+                               f"{', '.join(_AUDIOCAPS_COLUMNS)}")
+    return rows
+
+
 def load_audiocaps(csv_file: str | Path, audio_dir: str | Path, *, audio_name: str = "{youtube_id}.wav",
                    check_files: bool = True) -> Dataset:
     csv_file, audio_dir = Path(csv_file), Path(audio_dir)
-    if not csv_file.is_file():
-        raise DatasetError(f"AudioCaps csv {csv_file} does not exist")
-    with csv_file.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        required = {"audiocap_id", "youtube_id", "start_time", "caption"}
-        if reader.fieldnames is None or not required <= set(reader.fieldnames):
-            raise DatasetError(f"{csv_file}: expected the columns {', '.join(sorted(required))}, got "
-                               f"{reader.fieldnames}")
-        rows = list(reader)
     clips: dict[str, list[dict[str, str]]] = defaultdict(list)
+    rows = _audiocaps_rows(csv_file)
+    _require_folder(audio_dir, "audio", check_files)
     for row in rows:
         clips[f"{row['youtube_id']}_{row['start_time']}"].append(row)
     samples = []
@@ -107,7 +159,11 @@ def load_audiocaps(csv_file: str | Path, audio_dir: str | Path, *, audio_name: s
         try:
             name = audio_name.format(**clip_rows[0])
         except KeyError as error:
-            raise DatasetError(f"audio_name {audio_name!r} uses the unknown column {error}") from error
+            raise DatasetError(f"audio_name {audio_name!r} uses the unknown column {error}; the CSV's columns: "
+                               f"{', '.join(clip_rows[0])}") from error
+        except (IndexError, ValueError) as error:
+            raise DatasetError(f"audio_name {audio_name!r} is not a pattern of the CSV's columns ({error}); use "
+                               "e.g. {youtube_id}.wav") from error
         path = resolve_inside(audio_dir, name, where=f"{csv_file}: clip {clip_id}")
         media = (MediaFile("audio", path),)
         samples.append(Sample(id=clip_id, inputs=media, targets=media,

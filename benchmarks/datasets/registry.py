@@ -30,6 +30,16 @@ FAMILIES = {
 DEFAULT_SYNTHETIC_COUNT = 16
 
 
+#: spec kind -> (paths it takes: required, at most; the family it is the layout of, None: any family)
+SPEC_KINDS: dict[str, tuple[int, int, str | None]] = {
+    "manifest": (1, 1, None), "coco": (2, 2, "image-captions"), "msrvtt": (2, 2, "video-captions"),
+    "audiocaps": (2, 3, "audio-captions"),
+}
+#: what each spec kind's paths are (for the messages)
+_SPEC_USAGE = {"manifest": "manifest:PATH.jsonl", "coco": "coco:ANNOTATIONS.json:IMAGE_DIR",
+               "msrvtt": "msrvtt:ANNOTATIONS.json:VIDEO_DIR", "audiocaps": "audiocaps:SPLIT.csv:AUDIO_DIR[:NAME_PATTERN]"}
+
+
 def resolve_dataset(family: str, spec: str | None = None, *, limit: int | None = None, seed: int = 0,
                     split: str = "test", cache_dir: Path | None = None) -> Dataset:
     """The dataset of ``family``: ``spec`` (see module docstring) or the synthetic world's ``split``
@@ -39,19 +49,33 @@ def resolve_dataset(family: str, spec: str | None = None, *, limit: int | None =
     spec = spec or "synthetic"
     kind, _, rest = spec.partition(":")
     if kind == "synthetic":
+        if rest:
+            raise DatasetError(f"dataset spec {spec!r}: synthetic takes no path; write just 'synthetic'")
         count = limit or DEFAULT_SYNTHETIC_COUNT
         return load_synthetic(FAMILIES[family], count, seed=seed, split=split, cache_dir=cache_dir)
-    parts = rest.split(":") if rest else []
+    parts = check_spec(family, spec)
     loaders = {
-        "manifest": (1, lambda p: load_manifest(p[0])),
-        "coco": (2, lambda p: load_coco_captions(p[0], p[1])),
-        "msrvtt": (2, lambda p: load_msrvtt(p[0], p[1])),
-        "audiocaps": (2, lambda p: load_audiocaps(p[0], p[1], *(p[2:3]))),
+        "manifest": lambda p: load_manifest(p[0]),
+        "coco": lambda p: load_coco_captions(p[0], p[1]),
+        "msrvtt": lambda p: load_msrvtt(p[0], p[1]),
+        "audiocaps": lambda p: load_audiocaps(p[0], p[1], *(p[2:3])),
     }
-    if kind not in loaders:
+    return loaders[kind](parts).limit(limit)
+
+
+def check_spec(family: str, spec: str) -> list[str]:
+    """The paths of a local dataset spec, after checking the kind, the number of paths, that the kind is a
+    layout of ``family``."""
+    kind, _, rest = spec.partition(":")
+    if kind not in SPEC_KINDS:
         raise DatasetError(f"dataset spec {spec!r}: unknown kind {kind!r}; expected synthetic, "
-                           f"{', '.join(loaders)}")
-    needed, loader = loaders[kind]
-    if len(parts) < needed:
-        raise DatasetError(f"dataset spec {spec!r}: {kind} needs {needed} path(s) separated by ':'")
-    return loader(parts).limit(limit)
+                           f"{', '.join(SPEC_KINDS)}")
+    least, most, layout_of = SPEC_KINDS[kind]
+    parts = rest.split(":") if rest else []
+    if not least <= len(parts) <= most or not all(part.strip() for part in parts[:least]):
+        raise DatasetError(f"dataset spec {spec!r}: expected {_SPEC_USAGE[kind]} ({least} path(s) separated by "
+                           "':')")
+    if layout_of is not None and layout_of != family:
+        raise DatasetError(f"dataset spec {spec!r}: {kind} is a layout of {layout_of}, not of {family}; use "
+                           f"--dataset {layout_of}={spec} or a manifest: spec for {family}")
+    return parts

@@ -1,0 +1,71 @@
+"""Reading the text and JSON files of a dataset: every way a file can be unusable is a DatasetError that names it.
+
+JSON objects with a repeated key are refused (``json`` would keep the last value and drop the others without a
+word), as are files that are not UTF-8 text (an image given where an annotation file was expected).  A UTF-8
+byte-order mark is accepted.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from benchmarks.errors import DatasetError
+
+
+class DuplicateKeysError(ValueError):
+    """A JSON object repeats keys (raised by :func:`reject_duplicate_keys`; callers turn it into their error)."""
+
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(", ".join(repr(k) for k in keys))
+        self.keys = keys
+
+
+def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for ``json.loads``: the object as a dict, or DuplicateKeysError naming the keys."""
+    seen: dict[str, Any] = {}
+    repeated: list[str] = []
+    for key, value in pairs:
+        if key in seen and key not in repeated:
+            repeated.append(key)
+        seen[key] = value
+    if repeated:
+        raise DuplicateKeysError(repeated)
+    return seen
+
+
+def read_text(path: Path, *, expected: str) -> str:
+    """The UTF-8 text of ``path``; ``expected`` says what the file should be (for the messages)."""
+    if path.is_dir():
+        raise DatasetError(f"{path} is a folder; expected {expected}")
+    if not path.is_file():
+        raise DatasetError(f"{path} does not exist; expected {expected}")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DatasetError(f"cannot read {path}: {error.strerror or error}; expected {expected}") from error
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DatasetError(f"{path} is not UTF-8 text (byte {error.start}: {error.reason}; a binary file such as "
+                           f"an image, or another encoding such as UTF-16 or Latin-1?); expected {expected}"
+                           ) from error
+
+
+def parse_json(text: str, *, where: str, expected: str) -> Any:
+    """JSON with repeated keys refused; ``where`` names the file (and line) in the messages."""
+    try:
+        return json.loads(text, object_pairs_hook=reject_duplicate_keys)
+    except DuplicateKeysError as error:
+        raise DatasetError(f"{where}: an object repeats the key(s) {error}; each key may appear once (JSON keeps "
+                           "only the last value of a repeated key)") from error
+    except json.JSONDecodeError as error:
+        raise DatasetError(f"{where}: not valid JSON ({error.msg} at line {error.lineno} column {error.colno}); "
+                           f"expected {expected}") from error
+    except RecursionError as error:
+        raise DatasetError(f"{where}: JSON nested too deeply to read; expected {expected}") from error
+
+
+def read_json(path: Path, *, expected: str) -> Any:
+    return parse_json(read_text(path, expected=expected), where=str(path), expected=expected)
