@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.errors import TaskError
+from benchmarks.options import non_negative_int, positive_int, resamples
 
 
 def register(subparsers: Any) -> None:
@@ -22,13 +23,14 @@ def register(subparsers: Any) -> None:
     run.add_argument("--dataset", action="append", default=[], metavar="FAMILY=SPEC",
                      help="use a local dataset for a family, e.g. image-captions=coco:ANNOTATIONS.json:IMAGES "
                           "(see README); families without one use the built-in synthetic world")
-    run.add_argument("--limit", type=int, help="samples per task (synthetic world: how many to generate)")
-    run.add_argument("--batch-size", type=int, default=1)
+    run.add_argument("--limit", type=positive_int, help="samples per task (synthetic world: how many to generate)")
+    run.add_argument("--batch-size", type=positive_int, default=1)
     run.add_argument("--store", type=Path, default=Path("out/results"), help="results store folder")
     run.add_argument("--extractors", choices=("auto", "canonical", "toy"), default="auto",
                      help="feature networks for FID/CLIP/FAD: canonical (local weights; comparable with papers), "
                           "toy (anywhere; not comparable), auto (canonical when all weights are present)")
-    run.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples for confidence intervals")
+    run.add_argument("--bootstrap", type=resamples, default=200,
+                     help="bootstrap resamples for confidence intervals (0: none)")
     run.add_argument("--json", action="store_true", help='print {"run_id", "tasks": {TASK: {metrics, ci, n}}}')
     run.add_argument("--no-report", action="store_true", help="skip the HTML report at the end")
     run.add_argument("--profile", action="store_true",
@@ -75,38 +77,65 @@ def init_distributed(device: str) -> bool:
 def parse_datasets(items: list[str]) -> tuple[tuple[str, str], ...]:
     from benchmarks.datasets.registry import FAMILIES
 
-    pairs = []
+    pairs: dict[str, str] = {}
     for item in items:
         family, sep, spec = item.partition("=")
         if not sep or family not in FAMILIES:
             raise TaskError(f"--dataset {item!r}: expected FAMILY=SPEC with FAMILY one of {', '.join(FAMILIES)}")
-        pairs.append((family, spec))
-    return tuple(pairs)
+        if not spec.strip():
+            raise TaskError(f"--dataset {item!r}: SPEC is empty; give e.g. {family}=manifest:FILE.jsonl, or leave "
+                            "the flag out for the synthetic world")
+        if family in pairs:
+            raise TaskError(f"--dataset {item!r}: the family {family} is already given as {pairs[family]!r}; "
+                            "give each family once")
+        pairs[family] = spec
+    return tuple(pairs.items())
+
+
+def check_model_numbers(args: argparse.Namespace) -> None:
+    """The numeric model options (shared flags of nextgpt's parser) checked before anything is loaded."""
+    if args.seed < 0:
+        raise TaskError(f"--seed {args.seed}: expected an integer >= 0 (numpy refuses negative seeds)")
+    for flag, value in (("--max-new-tokens", args.max_new_tokens), ("--steps", args.steps)):
+        if value is not None and value < 1:
+            raise TaskError(f"{flag} {value}: expected an integer >= 1")
+
+
+def selected_tasks(args: argparse.Namespace) -> tuple[str, ...]:
+    from benchmarks.tasks import get_task, suite_tasks
+
+    if args.tasks:
+        names = [t.strip() for t in args.tasks.split(",") if t.strip()]
+        if not names:
+            raise TaskError(f"--tasks {args.tasks!r} names no task; give comma-separated task names")
+        return tuple(get_task(name).name for name in names)
+    return tuple(t.name for t in suite_tasks(args.suite))
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from benchmarks.runner.runner import BenchmarkRunner, RunSettings
+    """Everything that can be wrong with the input is found before the model loads and before a run row is
+    written: settings, every dataset, the store (readable and writable); then the model is loaded and run."""
+    from benchmarks.runner.runner import BenchmarkRunner, RunSettings, resolve_datasets
     from benchmarks.runner.store import ResultsStore
-    from benchmarks.tasks import get_task, suite_tasks
     from nextgpt.cli.model_commands import load_model_from_args
 
-    tasks = [get_task(t.strip()).name for t in args.tasks.split(",")] if args.tasks else [
-        t.name for t in suite_tasks(args.suite)]
-    if args.batch_size < 1 or (args.limit is not None and args.limit < 1):
-        raise TaskError("--batch-size and --limit must be positive")
+    check_model_numbers(args)
+    tasks = selected_tasks(args)
+    data = parse_datasets(args.dataset)
     extractors, why_toy = choose_extractors(args.extractors)
+    settings = RunSettings(tasks=tasks, seed=args.seed, limit=args.limit, data=data, extractors=extractors,
+                           bootstrap=args.bootstrap, batch_size=args.batch_size, profile=args.profile)
+    datasets = resolve_datasets(settings)
+    store = ResultsStore(args.store)
+    store.require_writable()
     if why_toy:
         print(f"note: scoring with toy feature networks (fid[toy], clip_score[toy-clip], fad[toy-audio]); "
               f"these numbers are NOT comparable with published ones. Missing: {why_toy}", file=sys.stderr)
-    settings = RunSettings(tasks=tuple(tasks), seed=args.seed, limit=args.limit, data=parse_datasets(args.dataset),
-                           extractors=extractors, bootstrap=args.bootstrap, batch_size=args.batch_size,
-                           profile=args.profile)
     distributed = init_distributed(args.device)
     model = load_model_from_args(args)
     description = {"preset": args.preset, "checkpoint": str(args.checkpoint) if args.checkpoint else None,
                    "device": args.device, "dtype": args.dtype}
-    store = ResultsStore(args.store)
-    summary = BenchmarkRunner(model, store, settings, model_description=description).run()
+    summary = BenchmarkRunner(model, store, settings, model_description=description, datasets=datasets).run()
     if distributed:
         import torch.distributed
 
