@@ -337,14 +337,16 @@ def score_dialogue(ctx: ScoringContext) -> tuple[list[MetricValue], PerSample]:
             kind = next(iter(turn.expected_outputs)) if len(turn.expected_outputs) == 1 else (
                 "text" if not turn.expected_outputs else "mixed")
             by_kind.setdefault(kind, {})[key] = correct
-    values = [_mean_metric("modality_accuracy", per_turn, ctx,
-                           "fraction of turns whose produced outputs are exactly the expected modalities")]
+    values = []
+    if "modality_accuracy" in ctx.task.metrics:  # what is stored is what the task declares
+        values.append(_mean_metric("modality_accuracy", per_turn, ctx,
+                                   "fraction of turns whose produced outputs are exactly the expected modalities"))
     for kind in ("image", "video", "audio", "text"):
         metric = f"{kind}_turn_accuracy"
         if metric in ctx.task.metrics:
             values.append(_mean_metric(metric, by_kind[kind], ctx,
                                        f"modality accuracy on turns that expect {kind} output"))
-    return values, {"modality_accuracy": dict(per_turn)}
+    return values, ({"modality_accuracy": dict(per_turn)} if "modality_accuracy" in ctx.task.metrics else {})
 
 
 SCORERS: dict[str, Callable[[ScoringContext], tuple[list[MetricValue], PerSample]]] = {

@@ -13,6 +13,7 @@ from typing import Literal
 
 from benchmarks.datasets.samples import Sample
 from benchmarks.errors import TaskError
+from benchmarks.tasks.metric_catalogue import declaration_problems
 from nextgpt.config import MODALITIES, Modality
 from nextgpt.generation import GenerationRequest, MediaInput
 
@@ -51,6 +52,9 @@ class Task:
             raise TaskError(f"task {self.name}: unknown output {self.output!r}")
         if not self.metrics:
             raise TaskError(f"task {self.name}: declares no metric")
+        problems = declaration_problems(self.output, tuple(self.metrics))
+        if problems:
+            raise TaskError(f"task {self.name}: " + "; ".join(problems))
 
     @property
     def produced_modality(self) -> Modality | None:
