@@ -66,8 +66,19 @@ class GateResult:
                 "rows": [row.__dict__ for row in self.rows], "notes": self.notes}
 
 
+def declared_metrics() -> dict[str, tuple[str, ...]]:
+    """task -> the metrics it declares, for every registered task."""
+    from benchmarks.tasks import registered_tasks
+
+    return {task.name: tuple(task.metrics) for task in registered_tasks()}
+
+
 def run_gate(current: RunData, baseline: RunData, rules: GateRules, *, bootstrap: int = 1000,
              seed: int = 0, set_bootstrap: int = SET_BOOTSTRAP) -> GateResult:
+    """Judge ``current`` against ``baseline``; rules naming anything the gate would not judge are refused
+    first (ReportInputError), so a typo cannot switch a rule off."""
+    stages = [(task, stage) for task, records in baseline.stage_timings.items() for stage in records]
+    rules.check_names(baseline.metrics, stages, declared_metrics())
     result = GateResult(current, baseline)
     problems = []
     for task, metric in sorted(baseline.metrics):

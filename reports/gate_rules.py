@@ -11,16 +11,22 @@ A rules file is JSON::
 
 Keys are ``TASK/NAME``, ``NAME`` or ``*``, looked up in that order.  Direction comes from the metric (lower is
 better for FID, FAD, KID, mel_distance); *worsening* is the change in the bad direction.
+
+Every key must name something the gate judges: a metric key a metric of the baseline run (a registered task and
+a metric its scorer produces -- a typo would otherwise switch the rule off without a word), a stage key a
+registered task and, when the baseline was profiled, one of its stages.  Anything else is refused (exit 2) with
+the unknown names and the valid ones (``GateRules.check_names``).
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from reports.errors import ReportInputError
+from reports.json_input import read_json_file
 
 
 @dataclass(frozen=True)
@@ -39,9 +45,9 @@ class MetricRule:
 
     def __post_init__(self) -> None:
         for name in ("tolerance_abs", "tolerance_rel"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int | float) or value < 0):
-                raise ValueError(f"{name} must be a number >= 0, not {value!r}")
+            _check_limit(name, getattr(self, name))
+        for name in ("significance", "allow_unpaired", "ignore"):
+            _check_flag(name, getattr(self, name))
         if not self.ignore and not self.significance and self.tolerance_abs is None and self.tolerance_rel is None:
             raise ValueError("give tolerance_abs, tolerance_rel, significance: true, or ignore: true")
 
@@ -63,9 +69,21 @@ class StageRule:
 
     def __post_init__(self) -> None:
         for item in fields(self):
-            value = getattr(self, item.name)
-            if item.name != "ignore" and value is not None and (not isinstance(value, int | float) or value < 0):
-                raise ValueError(f"{item.name} must be a number >= 0, not {value!r}")
+            if item.name == "ignore":
+                _check_flag(item.name, self.ignore)
+            else:
+                _check_limit(item.name, getattr(self, item.name))
+
+
+def _check_limit(name: str, value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0
+                              or value == float("inf")):
+        raise ValueError(f"{name} must be a finite number >= 0, not {value!r}")
+
+
+def _check_flag(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, not {value!r}")
 
 
 DEFAULT_METRIC_RULE = MetricRule(tolerance_rel=0.05, significance=True)
@@ -76,12 +94,80 @@ DEFAULT_STAGE_RULE = StageRule(seconds_rel=1.0, memory_rel=0.10)
 class GateRules:
     metrics: dict[str, MetricRule]
     stages: dict[str, StageRule]
+    #: where the rules come from (the rules file), for messages
+    source: str = field(default="default rules", compare=False)
+
+    def check_names(self, gated_metrics: Iterable[tuple[str, str]], profiled_stages: Iterable[tuple[str, str]],
+                    declared: Mapping[str, tuple[str, ...]]) -> None:
+        """ReportInputError unless every key names something the gate judges.  ``gated_metrics``: the
+        baseline's (task, metric) pairs; ``profiled_stages``: its (task, stage) pairs (none: not profiled);
+        ``declared``: task -> metrics of the task registry (to tell a typo from a metric the run lacks)."""
+        gated, stages = set(gated_metrics), set(profiled_stages)
+        problems = [*(p for key in self.metrics if (p := _metric_key_problem(key, gated, declared))),
+                    *(p for key in self.stages if (p := _stage_key_problem(key, stages, declared)))]
+        if problems:
+            raise ReportInputError(
+                f"rules file {self.source} names what the gate would never judge (the rule would be silently "
+                "off):\n  " + "\n  ".join(problems) + "\nvalid metric keys: " + _valid_metric_keys(gated)
+                + ("\nvalid stage keys: " + _valid_stage_keys(stages) if stages else "")
+                + "\nfix the name, or remove the rule")
 
     def metric_rule(self, task: str, metric: str) -> MetricRule:
         return _lookup(self.metrics, task, metric, DEFAULT_METRIC_RULE)
 
     def stage_rule(self, task: str, stage: str) -> StageRule:
         return _lookup(self.stages, task, stage, DEFAULT_STAGE_RULE)
+
+
+def _metric_key_problem(key: str, gated: set[tuple[str, str]], declared: Mapping[str, tuple[str, ...]]
+                        ) -> str | None:
+    """Why the metrics key ``key`` (TASK/METRIC, METRIC or *) matches no gated metric; None if it matches."""
+    if key == "*":
+        return None
+    task, slash, metric = key.rpartition("/")
+    if slash:
+        if (task, metric) in gated:
+            return None
+        if task not in declared and task not in {t for t, _ in gated}:
+            return f"metrics.{key}: unknown task {task!r} (registered tasks: {', '.join(sorted(declared))})"
+        if metric not in declared.get(task, ()) and (task, metric) not in gated:
+            known = ", ".join(declared.get(task, ())) or "none registered"
+            return f"metrics.{key}: task {task} has no metric {metric!r} (its metrics: {known})"
+        return (f"metrics.{key}: task {task} declares {metric}, but the baseline run has no {task}/{metric} "
+                "to gate")
+    if any(m == metric for _, m in gated):
+        return None
+    if not any(metric in metrics for metrics in declared.values()):
+        return f"metrics.{key}: unknown metric {metric!r} (no registered task declares it)"
+    return f"metrics.{key}: the baseline run has no {metric} in any task to gate"
+
+
+def _stage_key_problem(key: str, profiled: set[tuple[str, str]], declared: Mapping[str, tuple[str, ...]]
+                       ) -> str | None:
+    """Why the stages key ``key`` names an unknown task or stage; a run without stage timings is not judged
+    here (the gate says that speed and memory were not gated)."""
+    if key == "*":
+        return None
+    task, slash, stage = key.rpartition("/")
+    if slash and task not in declared and task not in {t for t, _ in profiled}:
+        return f"stages.{key}: unknown task {task!r} (registered tasks: {', '.join(sorted(declared))})"
+    if not profiled:
+        return None
+    if slash and (task, stage) not in profiled:
+        return f"stages.{key}: the baseline run has no stage {stage!r} for task {task}"
+    if not slash and not any(s == stage for _, s in profiled):
+        return f"stages.{key}: the baseline run has no stage {stage!r}"
+    return None
+
+
+def _valid_metric_keys(gated: set[tuple[str, str]]) -> str:
+    pairs = sorted(gated)
+    return ", ".join([*(f"{t}/{m}" for t, m in pairs), *sorted({m for _, m in pairs}), "*"])
+
+
+def _valid_stage_keys(profiled: set[tuple[str, str]]) -> str:
+    pairs = sorted(profiled)
+    return ", ".join([*(f"{t}/{s}" for t, s in pairs), *sorted({s for _, s in pairs}), "*"])
 
 
 def _lookup(table: dict[str, Any], task: str, name: str, default: Any) -> Any:
@@ -97,16 +183,16 @@ def default_rules() -> GateRules:
 
 def load_rules(path: Path) -> GateRules:
     """Read and validate a rules file; every problem names the file and the key."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ReportInputError(f"cannot read rules file {path}: {error}") from error
-    except json.JSONDecodeError as error:
-        raise ReportInputError(f"rules file {path} is not valid JSON ({error})") from error
-    if not isinstance(data, dict) or set(data) - {"metrics", "stages"}:
-        raise ReportInputError(f"rules file {path}: expected an object with \"metrics\" and/or \"stages\"")
+    data = read_json_file(path, what="rules file", expected="a gate rules JSON file (see reports/gate_rules.py)")
+    if not isinstance(data, dict):
+        raise ReportInputError(f"rules file {path}: expected an object with \"metrics\" and/or \"stages\", got "
+                               f"{type(data).__name__}")
+    unknown = sorted(set(data) - {"metrics", "stages"})
+    if unknown:
+        raise ReportInputError(f"rules file {path}: unknown section(s) {', '.join(unknown)}; expected \"metrics\" "
+                               "and/or \"stages\"")
     return GateRules(_parse(path, data.get("metrics", {}), "metrics", MetricRule),
-                     _parse(path, data.get("stages", {}), "stages", StageRule))
+                     _parse(path, data.get("stages", {}), "stages", StageRule), source=str(path))
 
 
 def _parse(path: Path, section: Any, name: str, kind: type) -> dict[str, Any]:

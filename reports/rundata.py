@@ -10,13 +10,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from metrics.provenance import COMPARABILITY_FIELDS
 from reports.errors import ReportInputError
+from reports.json_input import read_json_file
 
 SNAPSHOT_FORMAT = "nextgpt-bench-snapshot/1"
 #: Provenance keys of the harness's own mean metrics (signal_rate, mel_distance...) that change the value.
@@ -104,20 +107,35 @@ def load_from_store(store: Any, run_id: str) -> RunData:
 
 
 def write_snapshot(run: RunData, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(run.to_snapshot(), indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    """Write the snapshot atomically (a temporary file renamed over ``path``): a failed write leaves the old file."""
+    text = json.dumps(run.to_snapshot(), indent=1, sort_keys=True, default=str) + "\n"
+    write_text_atomically(path, text, what="snapshot")
     return path
+
+
+def write_text_atomically(path: Path, text: str, *, what: str) -> None:
+    """``path`` replaced by ``text`` in one rename; any OSError is a ReportInputError naming the file."""
+    if path.is_dir():
+        raise ReportInputError(f"cannot write the {what} to {path}: it is a folder; give a file path")
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise ReportInputError(f"cannot write the {what} to {path}: {error.strerror or error}; give a writable "
+                               "file path") from error
+
+
+_RUN_FILE_EXPECTED = ("a snapshot written by `nextgpt-bench gate RUN --write-baseline FILE` or a pytest-benchmark "
+                      "JSON (--benchmark-json)")
 
 
 def load_file(path: Path) -> RunData:
     """A snapshot or a pytest-benchmark JSON file."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ReportInputError(f"cannot read baseline file {path}: {error}") from error
-    except json.JSONDecodeError as error:
-        raise ReportInputError(f"{path} is not valid JSON ({error}); expected a snapshot written by "
-                               "`nextgpt-bench gate RUN --write-baseline FILE` or a pytest-benchmark JSON") from error
+    data = read_json_file(path, what="run file", expected=_RUN_FILE_EXPECTED)
     if isinstance(data, dict) and data.get("format") == SNAPSHOT_FORMAT:
         return _from_snapshot(data, path)
     if isinstance(data, dict) and isinstance(data.get("benchmarks"), list):
@@ -129,16 +147,20 @@ def load_file(path: Path) -> RunData:
 def resolve_run(spec: str, store_folder: Path | None) -> RunData:
     """``spec`` is an existing JSON file, or a run id in the store at ``store_folder``."""
     candidate = Path(spec)
-    if candidate.suffix == ".json" or candidate.is_file():
-        if not candidate.is_file():
-            raise ReportInputError(f"baseline file {candidate} does not exist")
-        return load_file(candidate)
+    if candidate.suffix == ".json" or candidate.exists():
+        return load_file(candidate)  # names the file when it is missing, a folder or unreadable
     if store_folder is None or not (Path(store_folder) / "results.sqlite").is_file():
         raise ReportInputError(f"{spec!r} is not a JSON file and there is no results store at {store_folder} "
                                "(pass --store DIR, the folder holding results.sqlite)")
     from benchmarks.runner.store import ResultsStore
 
     return load_from_store(ResultsStore(store_folder), spec)
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ReportInputError(f"{where}: expected a number, got {value!r}")
+    return float(value)
 
 
 def _record(task: str, metric: str, item: dict[str, Any], where: str) -> MetricRecord:
@@ -151,37 +173,66 @@ def _record(task: str, metric: str, item: dict[str, Any], where: str) -> MetricR
         raise ReportInputError(f"{where}: metric {task}/{metric} is malformed ({error})") from error
 
 
+def _expect(value: Any, kind: type, where: str) -> Any:
+    """``value`` if it is a ``kind`` (dict/list/str), else a ReportInputError naming the field."""
+    if not isinstance(value, kind):
+        names = {dict: "an object", list: "a list", str: "a string"}
+        raise ReportInputError(f"{where}: expected {names.get(kind, kind.__name__)}, got {type(value).__name__}")
+    return value
+
+
+def _nested_objects(value: Any, depth: int, where: str) -> Any:
+    """An object whose values are objects ``depth`` levels down (sample scores, stage timings)."""
+    _expect(value, dict, where)
+    if depth > 1:
+        for key, inner in value.items():
+            _nested_objects(inner, depth - 1, f"{where}.{key}")
+    return value
+
+
 def _from_snapshot(data: dict[str, Any], path: Path) -> RunData:
     metrics = {}
-    for item in data.get("metrics", []):
+    for index, item in enumerate(_expect(data.get("metrics", []), list, f"{path}: metrics")):
+        _expect(item, dict, f"{path}: metrics[{index}]")
         record = _record(str(item.get("task")), str(item.get("metric")), item, str(path))
         metrics[(record.task, record.metric)] = record
-    return RunData(run_id=str(data.get("run_id")), info=dict(data.get("info") or {}), metrics=metrics,
-                   sample_scores=data.get("sample_scores") or {},
-                   sample_ids={t: frozenset(ids) for t, ids in (data.get("sample_ids") or {}).items()},
-                   stage_timings=data.get("stage_timings") or {}, source=str(path))
+    sample_ids = _expect(data.get("sample_ids") or {}, dict, f"{path}: sample_ids")
+    for task, ids in sample_ids.items():
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise ReportInputError(f"{path}: sample_ids.{task}: expected a list of sample id strings")
+    return RunData(run_id=str(data.get("run_id")), info=_expect(data.get("info") or {}, dict, f"{path}: info"),
+                   metrics=metrics,
+                   sample_scores=_nested_objects(data.get("sample_scores") or {}, 3, f"{path}: sample_scores"),
+                   sample_ids={t: frozenset(ids) for t, ids in sample_ids.items()},
+                   stage_timings=_nested_objects(data.get("stage_timings") or {}, 3, f"{path}: stage_timings"),
+                   source=str(path))
 
 
 def _from_pytest_benchmark(data: dict[str, Any], path: Path) -> RunData:
     metrics: dict[tuple[str, str], MetricRecord] = {}
     timings: dict[str, dict[str, dict[str, Any]]] = {}
     settings: dict[str, Any] = {}
-    for bench in data["benchmarks"]:
-        extra = bench.get("extra_info") or {}
+    for index, bench in enumerate(data["benchmarks"]):
+        where = f"{path}: benchmarks[{index}]"
+        extra = _expect(_expect(bench, dict, where).get("extra_info") or {}, dict, f"{where}.extra_info")
         task = extra.get("task")
         if not task:
             continue  # metric/generation benchmarks carry no task metrics
-        for metric, value in (extra.get("metrics") or {}).items():
-            provenance = (extra.get("provenance") or {}).get(metric) or {}
+        task = _expect(task, str, f"{where}.extra_info.task")
+        provenances = _expect(extra.get("provenance") or {}, dict, f"{where}.extra_info.provenance")
+        cis = _expect(extra.get("ci") or {}, dict, f"{where}.extra_info.ci")
+        for metric, value in _expect(extra.get("metrics") or {}, dict, f"{where}.extra_info.metrics").items():
+            provenance = _expect(provenances.get(metric) or {}, dict, f"{where}.extra_info.provenance.{metric}")
             inner = provenance.get("provenance") if isinstance(provenance.get("provenance"), dict) else provenance
             # extra_info's n counts the task's samples; a metric's own n (FID over video frames) is in its
             # provenance, and the store keeps that one
-            item = {"value": value, "ci": (extra.get("ci") or {}).get(metric),
+            item = {"value": value, "ci": cis.get(metric),
                     "n": inner.get("n_samples") or extra.get("n"), "provenance": provenance}
             metrics[(task, metric)] = _record(task, metric, item, str(path))
-        stats = bench.get("stats") or {}
+        stats = _expect(bench.get("stats") or {}, dict, f"{where}.stats")
         if "mean" in stats:
-            timings[task] = {"generate": {"seconds": float(stats["mean"]), "calls": int(stats.get("rounds", 1)),
+            timings[task] = {"generate": {"seconds": _number(stats["mean"], f"{where}.stats.mean"),
+                                          "calls": int(_number(stats.get("rounds", 1), f"{where}.stats.rounds")),
                                           "peak_memory_bytes": None, "unit": "seconds per sample (mean)"}}
         settings.setdefault("tasks", []).append(task)
     if not metrics:
