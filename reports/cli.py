@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks.options import non_negative_int, paired_resamples, resamples
+
 DEFAULT_STORE = Path("out/results")
 
 
@@ -16,22 +18,23 @@ def register(subparsers: Any) -> None:
     report.add_argument("run", help="run id (see `nextgpt-bench leaderboard` or the run command's output)")
     report.add_argument("--store", type=Path, default=DEFAULT_STORE, help="results store folder")
     report.add_argument("--out", type=Path, help="output folder (default: STORE/reports/RUN)")
-    report.add_argument("--max-samples", type=int, default=8, help="samples per task in the gallery")
+    report.add_argument("--max-samples", type=non_negative_int, default=8, help="samples per task in the gallery")
     report.set_defaults(func=report_command)
 
     compare = subparsers.add_parser("compare", help="two runs side by side with paired bootstrap CIs")
     compare.add_argument("run_a", help="run id in --store, or a snapshot / pytest-benchmark JSON file")
     compare.add_argument("run_b", help="run id in --store, or a snapshot / pytest-benchmark JSON file")
     compare.add_argument("--store", type=Path, default=DEFAULT_STORE, help="results store folder")
-    compare.add_argument("--bootstrap", type=int, default=1000, help="paired bootstrap resamples")
-    compare.add_argument("--seed", type=int, default=0)
-    compare.add_argument("--set-bootstrap", type=int, default=200,
+    compare.add_argument("--bootstrap", type=paired_resamples, default=1000, help="paired bootstrap resamples")
+    compare.add_argument("--seed", type=non_negative_int, default=0)
+    compare.add_argument("--set-bootstrap", type=resamples, default=200,
                          help="resamples of the FID/FAD paired interval recomputed from stored media (slow at "
                               "2048-d; 0: none)")
     compare.add_argument("--skip-incomparable", action="store_true",
                          help="list scores computed differently as refused instead of stopping (exit 2)")
     compare.add_argument("--html", type=Path, metavar="DIR", help="also write an HTML comparison into DIR")
-    compare.add_argument("--max-samples", type=int, default=6, help="samples per task in the HTML comparison")
+    compare.add_argument("--max-samples", type=non_negative_int, default=6,
+                         help="samples per task in the HTML comparison")
     compare.add_argument("--json", action="store_true")
     compare.set_defaults(func=compare_command)
 
@@ -41,9 +44,9 @@ def register(subparsers: Any) -> None:
     gate.add_argument("--rules", type=Path, help="rules JSON (default: 5%% relative and significant worsening per "
                                                  "metric; 2x seconds/call and +10%% peak memory per stage)")
     gate.add_argument("--store", type=Path, default=DEFAULT_STORE, help="results store folder")
-    gate.add_argument("--bootstrap", type=int, default=1000)
-    gate.add_argument("--seed", type=int, default=0)
-    gate.add_argument("--set-bootstrap", type=int, default=200,
+    gate.add_argument("--bootstrap", type=paired_resamples, default=1000)
+    gate.add_argument("--seed", type=non_negative_int, default=0)
+    gate.add_argument("--set-bootstrap", type=resamples, default=200,
                       help="resamples of the FID/FAD paired interval (0: FID/FAD judged by tolerance only)")
     gate.add_argument("--write-baseline", type=Path, metavar="FILE",
                       help="write RUN as a snapshot baseline file (for CI) and exit")
@@ -60,16 +63,37 @@ def register(subparsers: Any) -> None:
     board.set_defaults(func=leaderboard_command)
 
 
-def report_command(args: argparse.Namespace) -> int:
+def output_folder(path: Path, flag: str) -> Path:
+    """``path`` as an existing (created) folder, or a ReportInputError naming the flag and the path."""
+    from reports.errors import ReportInputError
+
+    if path.exists() and not path.is_dir():
+        raise ReportInputError(f"{flag} {path} is a file; expected a folder to write into")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ReportInputError(f"{flag} {path}: cannot create the folder ({error.strerror or error}); give a "
+                               "writable folder") from error
+    return path
+
+
+def open_store(folder: Path) -> Any:
+    """The results store in ``folder`` for reading; a missing store is an error (reports never create one)."""
     from benchmarks.runner.store import ResultsStore
     from reports.errors import ReportInputError
+
+    if not (folder / "results.sqlite").exists():
+        raise ReportInputError(f"no results store at {folder} (expected {folder / 'results.sqlite'}); "
+                               "pass --store DIR")
+    return ResultsStore(folder)
+
+
+def report_command(args: argparse.Namespace) -> int:
     from reports.run_report import render_run_report
 
-    if not (args.store / "results.sqlite").is_file():
-        raise ReportInputError(f"no results store at {args.store} (expected {args.store / 'results.sqlite'}); "
-                               "pass --store DIR")
-    store = ResultsStore(args.store)
-    out = args.out or args.store / "reports" / args.run
+    store = open_store(args.store)
+    store.run(args.run)  # an unknown run is named before any folder is made
+    out = output_folder(args.out or args.store / "reports" / args.run, "--out")
     index = render_run_report(store, args.run, out, max_samples=args.max_samples)
     print(index)
     return 0
@@ -86,7 +110,8 @@ def compare_command(args: argparse.Namespace) -> int:
     if args.html:
         from reports.compare_html import render_comparison
 
-        print(render_comparison(comparison, args.html, max_samples=args.max_samples), file=sys.stderr)
+        html = output_folder(args.html, "--html")
+        print(render_comparison(comparison, html, max_samples=args.max_samples), file=sys.stderr)
     return 0
 
 
@@ -109,27 +134,64 @@ def gate_command(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def _complete_runs(folder: Path) -> list[Any]:
+    """Every complete run of the store; runs that are still running or failed are left out, and said so."""
+    from reports.rundata import load_from_store
+
+    store = open_store(folder)
+    rows = store.runs()
+    left_out = [r for r in rows if r["status"] != "complete"]
+    if left_out:
+        listing = "; ".join(f"{r['run_id']} ({r['status']}" + (f": {_first_line(r.get('error'))})"
+                                                                if r.get("error") else ")") for r in left_out)
+        print(f"note: left out {len(left_out)} run(s) that did not complete: {listing}", file=sys.stderr)
+    return [load_from_store(store, r["run_id"]) for r in rows if r["status"] == "complete"]
+
+
+def _first_line(text: Any) -> str:
+    lines = str(text).strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _leaderboard_tasks(spec: str | None, runs: list[Any]) -> list[str] | None:
+    """The --tasks filter; a name that is neither a registered task nor a task of the runs is refused (it would
+    silently show nothing)."""
+    from benchmarks.tasks import registered_tasks
+    from reports.errors import ReportInputError
+
+    if not spec:
+        return None
+    tasks = [t.strip() for t in spec.split(",") if t.strip()]
+    known = {t.name for t in registered_tasks()} | {task for run in runs for task in run.tasks}
+    unknown = [t for t in tasks if t not in known]
+    if unknown or not tasks:
+        raise ReportInputError(f"--tasks {spec!r}: unknown task(s) {', '.join(unknown) or '(none given)'}; "
+                               f"known tasks: {', '.join(sorted(known))}")
+    return tasks
+
+
 def leaderboard_command(args: argparse.Namespace) -> int:
     from leaderboards.board import build_leaderboard
-    from reports.rundata import RunData, load_from_store, resolve_run
+    from reports.rundata import RunData, resolve_run, write_text_atomically
 
     runs: list[RunData]
-    if args.runs:
-        runs = [resolve_run(spec.strip(), args.store) for spec in args.runs.split(",") if spec.strip()]
-    elif (args.store / "results.sqlite").is_file():
-        from benchmarks.runner.store import ResultsStore
+    if args.runs is not None:
+        specs = [spec.strip() for spec in args.runs.split(",") if spec.strip()]
+        if not specs:
+            from reports.errors import ReportInputError
 
-        store = ResultsStore(args.store)
-        runs = [load_from_store(store, r["run_id"]) for r in store.runs() if r["status"] == "complete"]
+            raise ReportInputError(f"--runs {args.runs!r} names no run; give comma-separated run ids or JSON files")
+        runs = [resolve_run(spec, args.store) for spec in specs]
+    elif (args.store / "results.sqlite").exists():
+        runs = _complete_runs(args.store)
     else:
         runs = []
         print(f"note: no results store at {args.store}; showing the paper's rows only", file=sys.stderr)
-    tasks = [t.strip() for t in args.tasks.split(",")] if args.tasks else None
+    tasks = _leaderboard_tasks(args.tasks, runs)
     board = build_leaderboard(runs, include_paper=not args.no_paper, tasks=tasks)
     text = {"markdown": board.to_markdown, "csv": board.to_csv, "html": board.to_html}[args.format]()
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
+        write_text_atomically(args.out, text, what="leaderboard")
         print(args.out)
     else:
         sys.stdout.write(text)

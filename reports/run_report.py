@@ -57,6 +57,8 @@ def _header(run: RunData) -> str:
             ["model fingerprint", esc(info.get("model_fingerprint", "-"))],
             ["settings", _key_values(run.settings)],
             ["store", esc(run.source)]]
+    if info.get("error"):  # a failed run: its error, as the runner stored it
+        rows.insert(2, ["error", f"<pre class=\"warn\">{esc(info['error'])}</pre>"])
     note = ""
     if run.settings.get("extractors") == "toy":
         note = ("<p class=\"warn\">Scored with toy feature networks (fid[toy], clip_score[toy-clip], fad[toy-audio]): "
