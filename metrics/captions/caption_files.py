@@ -4,6 +4,9 @@ JSONL lines are objects with an id field (``id``, ``image_id`` or ``video_id``) 
 (``caption``, ``captions``, ``prediction`` or ``references``); several lines with the same id collect their
 captions into one list (the COCO annotation layout). A COCO annotation file (``{"annotations": [...]}``) is
 also accepted. Ids are compared as strings, so ``1`` and ``"1"`` are the same id.
+
+A JSON object that repeats a key is refused, naming the keys: ``{"7": "a cat", "7": "a dog"}`` would keep only
+the last caption without a word (while one id on several prediction lines is already refused).
 """
 
 from __future__ import annotations
@@ -15,6 +18,34 @@ from metrics.errors import CaptionInputError
 
 _ID_FIELDS = ("id", "image_id", "video_id", "audio_id")
 _CAPTION_FIELDS = ("caption", "captions", "prediction", "references", "text")
+
+
+class _RepeatedKeys(ValueError):
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(", ".join(repr(k) for k in keys))
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """``object_pairs_hook``: the object, or _RepeatedKeys naming every key given more than once."""
+    table: dict[str, object] = {}
+    repeated: list[str] = []
+    for key, value in pairs:
+        if key in table and key not in repeated:
+            repeated.append(key)
+        table[key] = value
+    if repeated:
+        raise _RepeatedKeys(repeated)
+    return table
+
+
+def _parse(text: str, where: str) -> object:
+    """``json.loads`` refusing repeated keys (CaptionInputError naming them); JSONDecodeError passes through."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _RepeatedKeys as error:
+        raise CaptionInputError(f"{where}: the id(s) or field(s) {error} appear more than once in one JSON object; "
+                                "JSON keeps only the last value -- give each once (several captions of one id go "
+                                "in a list)") from error
 
 
 def _add(table: dict[str, list[str]], key: object, value: object, where: str) -> None:
@@ -58,12 +89,12 @@ def load_captions(path: str | Path) -> dict[str, list[str]]:
         for number, line in enumerate(text.splitlines(), start=1):
             if line.strip():
                 try:
-                    records.append(json.loads(line))
+                    records.append(_parse(line, f"{path}: line {number}"))
                 except json.JSONDecodeError as error:
                     raise CaptionInputError(f"{path}: line {number} is not valid JSON ({error.msg})") from error
         return _from_records(records, path)
     try:
-        data = json.loads(text)
+        data = _parse(text, str(path))
     except json.JSONDecodeError as error:
         raise CaptionInputError(f"{path}: not valid JSON at line {error.lineno} ({error.msg}); expected "
                                 "{id: caption}, {id: [captions]} or JSONL") from error
@@ -81,9 +112,11 @@ def load_captions(path: str | Path) -> dict[str, list[str]]:
 
 def _is_json(text: str) -> bool:
     try:
-        json.loads(text)
+        json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError:
         return False
+    except _RepeatedKeys:
+        return True  # one JSON document (with repeated keys, refused when it is read)
     return True
 
 
