@@ -16,7 +16,7 @@ from metrics.captions.bleu import (
     corpus_bleu_from_statistics,
     sentence_bleu_from_statistics,
 )
-from metrics.captions.cider import coco_cider_d
+from metrics.captions.cider import coco_cider_d, corpus_size_warnings
 from metrics.captions.corpus import CaptionCorpus, build_corpus
 from metrics.captions.meteor import coco_meteor
 from metrics.captions.ptb_tokenizer import CaptionTokenizer
@@ -136,6 +136,7 @@ def score_corpus(
         value, scores = coco_cider_d(preds, refs)
         ci = bootstrap_mean(scores, **ci_args) if bootstrap else None  # idf from the full corpus
         prov = _provenance("coco-cider-d", corpus, tok, sigma=CIDER_SIGMA, scale=10.0, idf="reference corpus")
+        prov = prov.with_warnings(corpus_size_warnings(len(corpus)))
         results["cider"] = MetricResult("cider", value, prov, ci)
         per_sample["cider"] = scores
 
