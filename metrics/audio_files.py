@@ -61,3 +61,16 @@ def load_audio(path: str | Path, *, resample: bool = False, warnings: list[str] 
         if warnings is not None:
             warnings.append(note)
     return torch.from_numpy(np.ascontiguousarray(waveform))
+
+
+def load_audio_examples(path: str | Path, *, resample: bool = False,
+                        warnings: list[str] | None = None) -> torch.Tensor:
+    """(n_examples, 1, 96, 64) VGGish log-mel examples of one file; a clip too short for one 0.96 s example
+    (or otherwise unusable) is an error naming the file, not a bare duration."""
+    from metrics.extractors.vggish import waveform_to_examples
+
+    waveform = load_audio(path, resample=resample, warnings=warnings)
+    try:
+        return waveform_to_examples(waveform.float())
+    except MediaError as error:
+        raise MediaError(f"audio file {path}: {error}") from error

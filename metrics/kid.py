@@ -3,6 +3,11 @@
 Same estimator, kernel and subset sampling as torch-fidelity's ``metric_kid.py`` (numpy ``RandomState``
 seeded once, ``choice(n, m, replace=False)`` for each set in turn, ``np.std`` with ddof 0). KID needs every
 feature vector (it is not a function of running sums), so its class keeps all features.
+
+Subset size: the functional form takes it literally and refuses one larger than the smaller set (an explicit
+request that cannot be honoured). The class, whose default (1000, torch-fidelity's) is larger than many
+evaluation sets, clamps it to the smaller set with :func:`effective_subset_size`, warns, and records the size
+it used -- the CLI goes through the class, so both apply one policy.
 """
 
 from __future__ import annotations
@@ -63,6 +68,17 @@ def kid_subsets(
     return values
 
 
+def effective_subset_size(requested: int, n_generated: int, n_reference: int) -> tuple[int, str | None]:
+    """The subset size KID can use: ``requested`` clamped to the smaller set, and the warning when clamped."""
+    smaller = min(n_generated, n_reference)
+    if requested <= smaller:
+        return requested, None
+    return smaller, (f"KID subset_size {requested} is larger than the smaller set ({n_generated} generated, "
+                     f"{n_reference} reference); clamped to {smaller}. Every subset then holds all of the smaller "
+                     "set, so kid_std understates the spread, and KID is not comparable with KID at subset size "
+                     f"{requested}")
+
+
 def kernel_inception_distance(generated: np.ndarray, reference: np.ndarray, **kwargs: object) -> tuple[float, float]:
     """(kid_mean, kid_std) over subsets."""
     values = kid_subsets(generated, reference, **kwargs)  # type: ignore[arg-type]
@@ -79,13 +95,15 @@ class KernelInceptionDistance:
     full_state_update = True
 
     def __init__(self, extractor: object = "inception-2015-12-05", weights: object = None, subsets: int = KID_SUBSETS,
-                 subset_size: int = KID_SUBSET_SIZE, seed: int = KID_SEED) -> None:
+                 subset_size: int = KID_SUBSET_SIZE, seed: int = KID_SEED, clamp_subset_size: bool = True) -> None:
+        """``clamp_subset_size=False`` refuses a subset size larger than a set instead of clamping it."""
         if isinstance(extractor, str):
             from metrics.extractors.registry import build_extractor
 
             extractor = build_extractor(extractor, weights)
         self.extractor = extractor
         self.subsets, self.subset_size, self.seed = subsets, subset_size, seed
+        self.clamp_subset_size = clamp_subset_size
         self.reset()
 
     def reset(self) -> None:
@@ -108,15 +126,21 @@ class KernelInceptionDistance:
         return local
 
     def compute(self) -> tuple[object, object]:
-        from metrics.provenance import MetricResult, Provenance
+        from metrics.provenance import MetricResult, Provenance, warn
 
         gen, ref = self._gathered(False), self._gathered(True)
-        mean, std = kernel_inception_distance(gen, ref, subsets=self.subsets, subset_size=self.subset_size,
+        warnings: list[str] = []
+        subset_size = self.subset_size
+        if self.clamp_subset_size:
+            subset_size, message = effective_subset_size(self.subset_size, len(gen), len(ref))
+            if message:
+                warn(warnings, message)
+        mean, std = kernel_inception_distance(gen, ref, subsets=self.subsets, subset_size=subset_size,
                                               seed=self.seed)
         identity = self.extractor.identity  # type: ignore[attr-defined]
         prov = Provenance(metric="kid", extractor=identity.name, extractor_canonical=identity.canonical,
                           weights_sha256=identity.weights_sha256, resize=getattr(self.extractor, "resize", None),
                           dtype="float64", n_samples=len(gen), n_reference=len(ref), seed=self.seed,
-                          settings=(("degree", KID_DEGREE), ("subset_size", self.subset_size),
-                                    ("subsets", self.subsets)))
+                          settings=(("degree", KID_DEGREE), ("subset_size", subset_size),
+                                    ("subsets", self.subsets)), warnings=tuple(warnings))
         return MetricResult("kid_mean", mean, prov), MetricResult("kid_std", std, prov)

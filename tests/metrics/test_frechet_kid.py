@@ -144,3 +144,25 @@ def test_kid_equals_torch_fidelity_formula() -> None:
     assert mean == pytest.approx(ref_mean, rel=1e-10) and std == pytest.approx(ref_std, rel=1e-10)
     with pytest.raises(ConfigError, match="subset_size"):
         kernel_inception_distance(gen, ref, subset_size=1000)
+
+
+def test_kid_class_clamps_subset_size_to_the_smaller_set_and_records_it(caplog) -> None:
+    from metrics.extractors.toy import ToyImageExtractor
+    from metrics.kid import KernelInceptionDistance
+
+    rng = np.random.default_rng(5)
+    gen, ref = rng.normal(size=(20, 64)), rng.normal(size=(35, 64)) + 0.2
+    kid = KernelInceptionDistance(extractor=ToyImageExtractor(), subsets=5)  # default subset_size 1000
+    kid.update_features(gen, real=False)
+    kid.update_features(ref, real=True)
+    mean, std = kid.compute()
+    assert std.provenance == mean.provenance
+    assert mean.value == pytest.approx(_torch_fidelity_kid(gen, ref, 5, 20)[0], rel=1e-10)
+    assert dict(mean.provenance.settings)["subset_size"] == 20
+    assert any("clamped to 20" in w and "1000" in w for w in mean.provenance.warnings)
+    assert "clamped to 20" in caplog.text
+    strict = KernelInceptionDistance(extractor=ToyImageExtractor(), subsets=5, clamp_subset_size=False)
+    strict.update_features(gen, real=False)
+    strict.update_features(ref, real=True)
+    with pytest.raises(ConfigError, match="subset_size"):
+        strict.compute()
