@@ -7,12 +7,16 @@ can fix raises a :class:`nextgpt.errors.NextGPTError`, which the entry point pri
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 JSON_HELP = 'print {"metrics": {name: value}, "provenance": {name: {...}}} as JSON'
+DEFAULT_IMAGE_EXTRACTOR = "inception-2015-12-05"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,12 +34,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     images.add_argument("--gen", required=True, type=Path, help="generated images: folder or .npz statistics")
     images.add_argument("--ref", type=Path, help="reference images: folder or .npz statistics (pytorch-fid)")
     images.add_argument("--prompts", type=Path, help="JSON {image file stem: prompt} for CLIP score")
-    images.add_argument("--extractor", default="inception-2015-12-05", help="feature network ('toy' offline)")
+    images.add_argument("--extractor", help=f"feature network ('toy' offline; default: what a .npz side records, "
+                        f"else {DEFAULT_IMAGE_EXTRACTOR}); unused when both sides are .npz")
     images.add_argument("--weights", type=Path, help="weights file or folder for the feature network")
-    images.add_argument("--resize", default="tf-bilinear", choices=["tf-bilinear", "torch-bilinear", "pil-bicubic"])
+    images.add_argument("--resize", choices=["tf-bilinear", "torch-bilinear", "pil-bicubic"],
+                        help="resize before the network (default: what a .npz side records, else tf-bilinear)")
     images.add_argument("--clip-model", default="clip-vit-b-32", help="CLIP backbone ('toy-clip' offline)")
     images.add_argument("--kid-subsets", type=int, default=100)
-    images.add_argument("--kid-subset-size", type=int, default=1000)
+    images.add_argument("--kid-subset-size", type=int, default=1000,
+                        help="clamped (with a warning) to the smaller set")
     images.add_argument("--batch-size", type=int, default=32)
     images.add_argument("--save-ref-stats", type=Path, help="write the reference statistics to this .npz")
     _common(images)
@@ -76,6 +83,27 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help=JSON_HELP)
 
 
+def _warnings_on_stderr(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Run a score command with the metric library's warnings printed on stderr as ``warning: ...``.
+
+    Without a handler they reach stderr only through logging's last-resort handler, which is skipped as soon
+    as any handler exists anywhere (pytest's, an application's) -- and then a warning is only in the JSON.
+    """
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        logger = logging.getLogger("metrics")
+        logger.addHandler(handler)
+        try:
+            return command(args)
+        finally:
+            logger.removeHandler(handler)
+
+    return run
+
+
 def _emit(results: list[Any], as_json: bool) -> int:
     metrics = {}
     provenance = {}
@@ -99,6 +127,7 @@ def _emit(results: list[Any], as_json: bool) -> int:
 
 # --- captions -----------------------------------------------------------------------------------------
 
+@_warnings_on_stderr
 def _score_captions(args: argparse.Namespace) -> int:
     from metrics.captions.caption_files import load_captions, load_predictions
     from metrics.captions.corpus import build_corpus
@@ -129,30 +158,35 @@ def _image_features(folder: Path, extractor: Any, batch_size: int, warnings: lis
     return np.concatenate(parts)
 
 
+@_warnings_on_stderr
 def _score_images(args: argparse.Namespace) -> int:
     from metrics.errors import ConfigError
     from metrics.extractors.registry import build_extractor
     from metrics.frechet import GaussianStatistics
     from metrics.frechet_metrics import FrechetInceptionDistance
     from metrics.kid import KernelInceptionDistance
-    from metrics.provenance import MetricResult, Provenance
-    from metrics.statistics_file import load_statistics, save_statistics
+    from metrics.provenance import MetricResult, warn
+    from metrics.statistics_file import check_matches_extractor
 
     results: list[MetricResult] = []
     warnings: list[str] = []
-    if args.ref is not None:
-        extractor = build_extractor(args.extractor, args.weights, resize=args.resize)
+    stats_files = _statistics_sides(args)
+    if len(stats_files) == 2:  # both sides are statistics: no feature network at all
+        results += _fid_from_two_statistics_files(args, stats_files[False], stats_files[True])
+    elif args.ref is not None:
+        extractor_name, resize = _image_extractor_choice(args, stats_files)
+        extractor = build_extractor(extractor_name, args.weights, resize=resize)
         fid = FrechetInceptionDistance(extractor=extractor)
         kid = KernelInceptionDistance(extractor=extractor, subsets=args.kid_subsets,
                                       subset_size=args.kid_subset_size)
+        statistics_notes: list[str] = []
         sides: dict[bool, Any] = {}
         for real, path in ((False, args.gen), (True, args.ref)):
-            if path.suffix == ".npz":
-                stats_file = load_statistics(path)
-                if stats_file.extractor not in (None, extractor.name):
-                    raise ConfigError(f"{path} holds statistics of {stats_file.extractor!r}, not {extractor.name!r}; "
-                                      "use the same extractor on both sides")
-                sides[real] = stats_file.statistics
+            if real in stats_files:
+                source = f"used for the images in {args.ref if not real else args.gen}"
+                for message in check_matches_extractor(stats_files[real], extractor.identity, resize, source):
+                    warn(statistics_notes, message)
+                sides[real] = stats_files[real].statistics
             else:
                 sides[real] = _image_features(path, extractor, args.batch_size, warnings)
         for real, value in sides.items():
@@ -161,19 +195,15 @@ def _score_images(args: argparse.Namespace) -> int:
             else:
                 fid.update_features(value, real=real)
                 kid.update_features(value, real=real)
-        fid.add_notes(warnings)
+        fid.add_notes(warnings + statistics_notes)
         results.append(fid.compute())
         if args.save_ref_stats is not None:
-            save_statistics(args.save_ref_stats, fid.statistics(True), extractor=extractor.name,
-                            weights_sha256=extractor.identity.weights_sha256, resize=args.resize)
+            _save_reference_statistics(args.save_ref_stats, fid.statistics(True), extractor, resize,
+                                       stats_files.get(True))
         if all(not isinstance(v, GaussianStatistics) for v in sides.values()):
-            kid_mean, kid_std = kid.compute()
-            results += [kid_mean, kid_std]
+            results += _compute_kid(kid)
         else:
-            prov = Provenance(metric="kid", extractor=extractor.name)
-            for name in ("kid_mean", "kid_std"):
-                results.append(MetricResult.unavailable(name, "KID needs features of both sets; a .npz holds only "
-                                                        "mu/sigma", prov))
+            results += _kid_unavailable([f.path for f in stats_files.values()], extractor.name)
         if args.bootstrap and all(not isinstance(v, GaussianStatistics) for v in sides.values()):
             from metrics.frechet_metrics import frechet_from_features
 
@@ -184,6 +214,97 @@ def _score_images(args: argparse.Namespace) -> int:
     if not results:
         raise ConfigError("score images needs --ref (FID/KID) and/or --prompts (CLIP score)")
     return _emit(results, args.json)
+
+
+def _statistics_sides(args: argparse.Namespace) -> dict[bool, Any]:
+    """The sides given as .npz statistics, loaded and validated: {real: StatisticsFile} (none without --ref)."""
+    from metrics.statistics_file import load_statistics
+
+    if args.ref is None:
+        return {}
+    sides = ((False, args.gen), (True, args.ref))
+    return {real: load_statistics(path) for real, path in sides if path.suffix == ".npz"}
+
+
+def _image_extractor_choice(args: argparse.Namespace, stats_files: dict[bool, Any]) -> tuple[str, str]:
+    """Extractor and resize for images against at most one statistics file: what the user named, else what the
+    file records, else the defaults. A file that records nothing needs --extractor: guessing would silently
+    pair its statistics with another network's features."""
+    from metrics.defaults import DEFAULT_IMAGE_RESIZE
+    from metrics.errors import ConfigError
+    from metrics.statistics_file import check_recorded
+
+    stats_file = next(iter(stats_files.values()), None)
+    if stats_file is None:
+        return args.extractor or DEFAULT_IMAGE_EXTRACTOR, args.resize or DEFAULT_IMAGE_RESIZE
+    folder = args.gen if stats_file.path == args.ref else args.ref
+    if not stats_file.provenance_known and args.extractor is None:
+        raise ConfigError(f"{stats_file.path} does not record which extractor produced its {stats_file.dim}-d "
+                          f"statistics (a plain pytorch-fid file); name it with --extractor so the images in "
+                          f"{folder} go through the same network")
+    # checked before the network is built, so a mismatch is reported even without its weights
+    check_recorded(stats_file, "extractor", args.extractor, f"--extractor, for the images in {folder}")
+    check_recorded(stats_file, "resize", args.resize, f"--resize, for the images in {folder}")
+    return (args.extractor or stats_file.extractor or DEFAULT_IMAGE_EXTRACTOR,
+            args.resize or stats_file.resize or DEFAULT_IMAGE_RESIZE)
+
+
+def _fid_from_two_statistics_files(args: argparse.Namespace, generated: Any, reference: Any) -> list[Any]:
+    """FID of two .npz files: no feature network, any dimension; KID is reported unavailable, not omitted."""
+    from dataclasses import replace
+
+    from metrics.provenance import warn
+    from metrics.statistics_file import check_recorded, frechet_from_statistics_files, resave_statistics
+
+    for stats_file in (generated, reference):
+        check_recorded(stats_file, "extractor", args.extractor, "named by --extractor")
+        check_recorded(stats_file, "resize", args.resize, "named by --resize")
+    result = frechet_from_statistics_files(generated, reference, "fid")
+    if args.bootstrap:
+        notes: list[str] = []
+        warn(notes, "--bootstrap ignored: an interval needs the features of both sets, statistics files hold "
+                    "only mu/sigma")
+        result = replace(result, provenance=result.provenance.with_warnings(notes))
+    if args.save_ref_stats is not None:
+        resave_statistics(args.save_ref_stats, reference)
+    return [result, *_kid_unavailable([generated.path, reference.path], result.provenance.extractor)]
+
+
+def _compute_kid(kid: Any) -> list[Any]:
+    """kid_mean and kid_std, or both unavailable with the reason: a KID failure never discards the FID."""
+    from metrics.errors import NextGPTError
+    from metrics.provenance import MetricResult, Provenance
+
+    try:
+        return list(kid.compute())
+    except NextGPTError as error:
+        prov = Provenance(metric="kid", extractor=kid.extractor.name)
+        return [MetricResult.unavailable(name, str(error), prov) for name in ("kid_mean", "kid_std")]
+
+
+def _kid_unavailable(statistics_paths: list[Path], extractor: str | None) -> list[Any]:
+    from metrics.provenance import MetricResult, Provenance
+
+    names = " and ".join(str(p) for p in statistics_paths)
+    verb = "hold" if len(statistics_paths) > 1 else "holds"
+    reason = (f"KID cannot be computed from statistics: it needs the features of both sets, and {names} {verb} "
+              "only mu/sigma")
+    prov = Provenance(metric="kid", extractor=extractor)
+    return [MetricResult.unavailable(name, reason, prov) for name in ("kid_mean", "kid_std")]
+
+
+def _save_reference_statistics(path: Path, statistics: Any, extractor: Any, resize: str,
+                               source: Any | None) -> None:
+    """--save-ref-stats: a reference that came from a file keeps that file's record (an unknown provenance is
+    never relabelled with the extractor named on the command line); otherwise record the extractor used."""
+    from metrics.statistics_file import resave_statistics, save_statistics
+
+    if source is not None:
+        resave_statistics(path, source)
+        return
+    identity = extractor.identity
+    save_statistics(path, statistics, extractor=identity.name, extractor_canonical=identity.canonical,
+                    weights_sha256=identity.weights_sha256, resize=resize, input_convention=identity.input_convention)
 
 
 def _clip_score_folder(args: argparse.Namespace, warnings: list[str]) -> Any:
@@ -209,25 +330,29 @@ def _clip_score_folder(args: argparse.Namespace, warnings: list[str]) -> Any:
 
 # --- audio --------------------------------------------------------------------------------------------
 
+@_warnings_on_stderr
 def _score_audio(args: argparse.Namespace) -> int:
     import torch
 
-    from metrics.audio_files import list_audio, load_audio
-    from metrics.extractors.vggish import waveform_to_examples
+    from metrics.audio_files import list_audio, load_audio_examples
     from metrics.frechet_metrics import FrechetAudioDistance, frechet_from_features
-    from metrics.provenance import MetricResult
-    from metrics.statistics_file import load_statistics
+    from metrics.provenance import MetricResult, warn
+    from metrics.statistics_file import check_matches_extractor, load_statistics
 
     fad = FrechetAudioDistance(extractor=args.extractor, weights=args.weights)
     warnings: list[str] = []
     features: dict[bool, Any] = {}
     for real, path in ((False, args.gen), (True, args.ref)):
         if path.suffix == ".npz":
-            fad.set_reference_statistics(load_statistics(path).statistics, real=real)
+            stats_file = load_statistics(path)
+            source = f"used for the audio in {args.ref if not real else args.gen}"
+            for message in check_matches_extractor(stats_file, fad.extractor.identity, None, source):
+                warn(warnings, message)
+            fad.set_reference_statistics(stats_file.statistics, real=real)
             continue
         parts = []
         for file in list_audio(path):
-            examples = waveform_to_examples(load_audio(file, resample=args.resample, warnings=warnings).float())
+            examples = load_audio_examples(file, resample=args.resample, warnings=warnings)
             parts.append(fad.extractor.extract(examples))
         features[real] = torch.cat(parts).numpy()
         fad.update_features(features[real], real=real)
@@ -266,6 +391,7 @@ def _read_video_frames(path: Path, max_frames: int) -> Any:
     return torch.stack([frames[i] for i in picks])
 
 
+@_warnings_on_stderr
 def _score_video(args: argparse.Namespace) -> int:
     from metrics.clip_metrics import CLIPSIM
     from metrics.errors import MediaError

@@ -134,3 +134,33 @@ def test_weights_list_and_fetch_errors(capsys) -> None:
     assert code == 2 and "nothing to fetch" in err
     code, _, err = _run(capsys, "weights", "fetch", "no-such-net")
     assert code == 2 and "unknown feature extractor" in err
+
+
+def test_score_images_small_sets_clamp_kid_subset_size_and_keep_fid(tmp_path, capsys) -> None:
+    """20 images per side with the default --kid-subset-size 1000: FID and KID both reported, KID at 20."""
+    rng = np.random.default_rng(5)
+    for name, shift in (("gen", 30), ("ref", 0)):
+        (tmp_path / name).mkdir()
+        for i in range(20):
+            pixels = np.clip(rng.normal(128 + shift, 40, size=(16, 16, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(tmp_path / name / f"img{i}.png")
+    code, out, err = _run(capsys, "score", "images", "--gen", str(tmp_path / "gen"), "--ref", str(tmp_path / "ref"),
+                          "--extractor", "toy", "--kid-subsets", "10", "--json")
+    assert code == 0, err
+    assert out["metrics"]["fid[toy]"] > 0
+    assert out["metrics"]["kid_mean[toy]"] is not None and np.isfinite(out["metrics"]["kid_mean"])
+    kid = out["provenance"]["kid_mean"]["provenance"]
+    assert kid["settings"]["subset_size"] == 20 and kid["n_samples"] == kid["n_reference"] == 20
+    clamp = [w for w in kid["warnings"] if "clamped to 20" in w]
+    assert len(clamp) == 1 and "1000" in clamp[0] and "clamped to 20" in err
+
+
+def test_score_audio_clip_shorter_than_one_vggish_frame_names_the_file(tmp_path, capsys) -> None:
+    t = np.arange(32000) / 16000
+    for name in ("gen", "ref"):
+        (tmp_path / name).mkdir()
+        soundfile.write(tmp_path / name / "long.wav", 0.3 * np.sin(2 * np.pi * 440 * t), 16000)
+    soundfile.write(tmp_path / "gen" / "short_clip.wav", 0.3 * np.sin(2 * np.pi * 440 * t[:8000]), 16000)  # 0.5 s
+    code, _, err = _run(capsys, "score", "audio", "--gen", str(tmp_path / "gen"), "--ref", str(tmp_path / "ref"),
+                        "--extractor", "toy-audio")
+    assert code == 2 and "short_clip.wav" in err and "0.96 s" in err and "0.500 s" in err
