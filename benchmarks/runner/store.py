@@ -200,17 +200,22 @@ class ResultsStore:
         with self._guard():
             self._connection = _connect(self.path)
             self._connection.row_factory = sqlite3.Row
+            self._refuse_foreign_database()
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute("PRAGMA synchronous=NORMAL")
         self._open_schema()
 
+    def _refuse_foreign_database(self) -> None:
+        """Another program's SQLite database is refused before anything (even the journal mode) is written."""
+        tables = {str(row[0]) for row in self._connection.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "meta" not in tables:
+            raise StoreError(f"{self.path} is an SQLite database but not a results store (its tables: "
+                             f"{', '.join(sorted(tables))}); {_recovery(self.path)}")
+
     def _open_schema(self) -> None:
-        """Create the tables of a new store, migrate an old one; refuse another program's SQLite database."""
+        """Create the tables of a new store, migrate an old one."""
         with self.transaction() as db:
-            tables = {str(row[0]) for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if tables and "meta" not in tables:
-                raise StoreError(f"{self.path} is an SQLite database but not a results store (its tables: "
-                                 f"{', '.join(sorted(tables))}); {_recovery(self.path)}")
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 db.execute(statement)
             row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
