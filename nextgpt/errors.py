@@ -14,7 +14,8 @@ class MediaError(NextGPTError, ValueError):
 
 
 class CheckpointError(NextGPTError, ValueError):
-    """A checkpoint does not fit the model it is loaded into."""
+    """A checkpoint or weights file cannot be used: missing, damaged, changed since its manifest was written,
+    unsafe to unpickle, or not fitting the model it is loaded into."""
 
 
 class MissingWeightsError(NextGPTError, FileNotFoundError):

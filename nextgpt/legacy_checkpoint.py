@@ -27,6 +27,7 @@ import torch
 from nextgpt.config import NextGPTConfig
 from nextgpt.errors import CheckpointError
 from nextgpt.signal_tokens import all_added_tokens
+from nextgpt.weights_io import describe_key_problems, load_torch_state
 
 _OUTPUT_PREFIXES = {"gen_text_hidden_fcs.0.": "image", "gen_text_hidden_fcs_video.0.": "video",
                     "gen_text_hidden_fcs_audio.0.": "audio"}
@@ -75,17 +76,12 @@ def map_legacy_key(key: str) -> str | None:
 
 
 def read_legacy_file(path: str | Path) -> dict[str, torch.Tensor]:
+    """The delta's flat state dict; a missing, damaged or code-carrying file is a CheckpointError naming it."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise CheckpointError(f"legacy checkpoint {path} does not exist (expected the pytorch_model.pt of "
                               "the NExT-GPT 7b_tiva_v0 release)")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # unpickling errors come in many types
-        raise CheckpointError(f"{path} cannot be read as a weights-only torch checkpoint ({error})") from error
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise CheckpointError(f"{path}: expected a flat dict of tensors (the legacy delta state dict)")
-    return state
+    return load_torch_state(path, what="legacy checkpoint (--delta)")
 
 
 def convert_legacy_state(legacy: dict[str, torch.Tensor], config: NextGPTConfig,
@@ -140,7 +136,7 @@ def convert_legacy_checkpoint(path: str | Path, config: NextGPTConfig, out_dir: 
     unless ``allow_missing``; then they are listed as ``absent_tensors`` in the manifest and keep the
     preset's initial values when the checkpoint is loaded.
     """
-    from nextgpt.checkpoint import describe_key_problems, write_checkpoint_folder
+    from nextgpt.checkpoint import write_checkpoint_folder
 
     conversion = convert_legacy_state(read_legacy_file(path), config, expected_trainable_shapes(config))
     if conversion.unexpected or conversion.shape_mismatches or (conversion.missing and not allow_missing):

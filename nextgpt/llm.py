@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from nextgpt.config import LLMConfig, LoRAConfig
-from nextgpt.errors import ConfigError, MissingWeightsError
+from nextgpt.errors import CheckpointError, ConfigError, MissingWeightsError
+from nextgpt.weights_io import READ_ERRORS
 
 
 class SignalTokenEmbedding(nn.Module):
@@ -79,7 +80,11 @@ def build_base_llm(config: LLMConfig, *, dtype: torch.dtype | None = None) -> nn
                 f"llm.path = {path} is not a transformers model folder (no config.json). Expected Vicuna-7B v0 "
                 "merged weights in transformers format (LLaMA-7B + lmsys/vicuna-7b-delta-v0); nothing is "
                 "downloaded at run time.")
-        model = LlamaForCausalLM.from_pretrained(str(path), local_files_only=True, dtype=dtype or torch.float32)
+        try:
+            model = LlamaForCausalLM.from_pretrained(str(path), local_files_only=True, dtype=dtype or torch.float32)
+        except READ_ERRORS as error:
+            raise CheckpointError(f"llm.path = {path}: the LLaMA weights cannot be read ({error}); a file of the "
+                                  "folder is damaged, truncated or not in transformers format") from error
         if model.config.vocab_size != config.vocab_size:
             raise ConfigError(f"llm.vocab_size = {config.vocab_size} but {path}/config.json has vocab_size "
                               f"{model.config.vocab_size}; set llm.vocab_size to the base vocabulary of the folder")

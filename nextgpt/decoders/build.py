@@ -11,7 +11,8 @@ from torch import nn
 
 from nextgpt.config import DecoderConfig, Modality
 from nextgpt.decoders.diffusion_decoder import DECODER_CLASSES, DiffusionDecoder
-from nextgpt.errors import ConfigError, MissingWeightsError
+from nextgpt.errors import CheckpointError, ConfigError, MissingWeightsError
+from nextgpt.weights_io import READ_ERRORS
 
 _PIPELINE_NAMES = {"image": "StableDiffusionPipeline", "video": "TextToVideoSDPipeline",
                    "audio": "AudioLDMPipeline"}
@@ -89,6 +90,11 @@ def _load_from_folder(modality: Modality, config: DecoderConfig, decoder_cls: ty
         kwargs["dtype"] = dtype
     if modality == "image":
         kwargs.update(safety_checker=None, requires_safety_checker=False)
-    pipe = pipeline_cls.from_pretrained(str(path), **kwargs)
+    try:
+        pipe = pipeline_cls.from_pretrained(str(path), **kwargs)
+    except READ_ERRORS as error:
+        raise CheckpointError(f"decoders.{modality}.path = {path}: the {_PIPELINE_NAMES[modality]} cannot be read "
+                              f"({error}); a file of the folder is damaged, truncated or not in diffusers "
+                              "format") from error
     modules = {name: getattr(pipe, name) for name in decoder_cls.module_names}
     return decoder_cls(config, modules, pipe.tokenizer, pipe.scheduler)

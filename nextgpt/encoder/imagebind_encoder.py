@@ -11,6 +11,7 @@ from torch import nn
 from nextgpt.config import EncoderConfig, Modality
 from nextgpt.encoder.imagebind_import import import_imagebind
 from nextgpt.errors import MissingWeightsError
+from nextgpt.weights_io import fit_state_dict, load_weights
 
 #: ImageBind's modality keys for our input modalities (images are 2-frame "videos" of the vision trunk).
 _IMAGEBIND_KEY: dict[Modality, str] = {"image": "vision", "video": "vision", "audio": "audio"}
@@ -43,8 +44,8 @@ class ImageBindEncoder(nn.Module):
                 f"ImageBind weights not found at {path} (config field encoder.checkpoint). Put "
                 "imagebind_huge.pth there (public source: https://dl.fbaipublicfiles.com/imagebind/"
                 "imagebind_huge.pth, licence CC BY-NC-SA 4.0).")
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        self.model.load_state_dict(state)
+        state = load_weights(path, what="ImageBind weights (encoder.checkpoint)")
+        fit_state_dict(self.model, state, source=f"ImageBind weights {path} (encoder.checkpoint)")
 
     @torch.no_grad()
     def encode(self, modality: Modality, batch: torch.Tensor) -> EncodedMedia:
