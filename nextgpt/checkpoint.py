@@ -5,8 +5,9 @@ A checkpoint folder holds:
 * ``config.json``: the full NextGPTConfig (preset name included) and the format version;
 * ``trainable.safetensors``: every parameter of the trainable components (input projection, LoRA, signal-token
   rows, output projections), whatever the current freezing state;
-* ``manifest.json``: tensor names and shapes, the sha256 of the tensor file and a fingerprint of the frozen
-  weights when they are cheap to hash (tiny models), so loading onto different frozen weights is detected;
+* ``manifest.json``: tensor names and shapes, the sha256 and size of every file of the folder but itself and
+  ``config.json`` (``files``; verified on every load, see ``nextgpt.checkpoint_files``) and a fingerprint of the
+  frozen weights when they are cheap to hash (tiny models), so loading onto different frozen weights is detected;
 * ``tokenizer/``: for the built-in tiny tokenizer, the exact tokenizer the model was built with.
 
 Frozen parts are not stored: they come from the preset's seed (tiny) or from local folders (paper scale).  A
@@ -28,15 +29,26 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
+from nextgpt.checkpoint_files import (
+    CONFIG_FILE,
+    MANIFEST_FILE,
+    TENSORS_FILE,
+    TOKENIZER_DIR,
+    describe_files,
+    read_json_file,
+    read_manifest,
+    rewrite_hint,
+    verify_checkpoint_files,
+)
 from nextgpt.config import NextGPTConfig
 from nextgpt.errors import CheckpointError, ConfigError
+from nextgpt.file_hashes import sha256_file
 from nextgpt.parameters import TRAINABLE_COMPONENTS, component_of
+from nextgpt.weights_io import describe_key_problems, load_safetensors
 
 FORMAT_VERSION = 1
-CONFIG_FILE, TENSORS_FILE, MANIFEST_FILE, TOKENIZER_DIR = (
-    "config.json", "trainable.safetensors", "manifest.json", "tokenizer")
 #: Frozen weights are fingerprinted when they hold fewer values than this (the tiny preset: ~8M).
 FINGERPRINT_LIMIT = 50_000_000
 
@@ -58,21 +70,17 @@ def frozen_fingerprint(model: torch.nn.Module) -> str | None:
     return digest.hexdigest()
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_checkpoint_folder(out_dir: str | Path, config: NextGPTConfig, state: dict[str, torch.Tensor], *,
                             fingerprint: str | None = None, tokenizer: Any = None,
                             extra_manifest: dict[str, Any] | None = None,
                             bundle: dict[str, Path] | None = None) -> Path:
     """Write a checkpoint folder atomically (temporary sibling, then rename).  ``bundle``: folders copied in
     under the given names (frozen parts small enough to ship with the checkpoint)."""
+    from nextgpt.presets import check_preset_label
+
     out_dir = Path(out_dir)
+    check_preset_label(config, where="NextGPTConfig.preset")
+    check_checkpoint_target(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
@@ -84,7 +92,8 @@ def write_checkpoint_folder(out_dir: str | Path, config: NextGPTConfig, state: d
         for name, source in (bundle or {}).items():
             shutil.copytree(source, staging / name)
         manifest = {"tensors": {k: list(v.shape) for k, v in sorted(state.items())},
-                    "tensors_sha256": _sha256_file(staging / TENSORS_FILE),
+                    "tensors_sha256": sha256_file(staging / TENSORS_FILE),
+                    "files": describe_files(staging),
                     "frozen_fingerprint": fingerprint, **(extra_manifest or {})}
         (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         _install(staging, out_dir)
@@ -95,6 +104,7 @@ def write_checkpoint_folder(out_dir: str | Path, config: NextGPTConfig, state: d
 
 def copy_checkpoint_folder(source: Path, target: Path) -> Path:
     """Copy a checkpoint folder to ``target`` through a temporary sibling (never half a checkpoint there)."""
+    check_checkpoint_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -103,6 +113,17 @@ def copy_checkpoint_folder(source: Path, target: Path) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def check_checkpoint_target(out_dir: Path) -> None:
+    """Refuse a target that writing would destroy: a file, or a non-empty folder that is not a checkpoint (the
+    new checkpoint replaces the whole folder)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CheckpointError(f"checkpoint target {out_dir} is a file; expected a folder to write the checkpoint "
+                              "into (a new path, or an existing checkpoint to replace)")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / CONFIG_FILE).is_file():
+        raise CheckpointError(f"checkpoint target {out_dir} is a non-empty folder that is not a checkpoint (no "
+                              f"{CONFIG_FILE}); writing would replace everything in it. Choose a new folder")
 
 
 def _install(staging: Path, out_dir: Path) -> None:
@@ -124,23 +145,43 @@ def save_checkpoint(model: Any, out_dir: str | Path) -> Path:
 
 
 def read_checkpoint_config(path: str | Path) -> NextGPTConfig:
+    """The config a checkpoint folder was saved with: schema-checked, its preset label checked against the
+    architecture, and bundled relative paths resolved."""
+    from nextgpt.presets import check_preset_label
+
     path = Path(path)
+    _require_checkpoint_folder(path)
     config_file = path / CONFIG_FILE
     if not config_file.is_file():
         raise CheckpointError(f"{path} is not a nextgpt-bench checkpoint: {CONFIG_FILE} is missing "
                               f"(expected {CONFIG_FILE}, {TENSORS_FILE} and {MANIFEST_FILE})")
-    try:
-        data = json.loads(config_file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise CheckpointError(f"{config_file} is not valid JSON ({error})") from error
-    if data.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{config_file}: format_version {data.get('format_version')!r} is not supported "
+    data = read_json_file(config_file, what="checkpoint config")
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        found = data.get("format_version") if isinstance(data, dict) else type(data).__name__
+        raise CheckpointError(f"{config_file}: format_version {found!r} is not supported "
                               f"(expected {FORMAT_VERSION})")
     try:
         config = NextGPTConfig.from_dict(data["config"])
     except (ConfigError, KeyError) as error:
         raise CheckpointError(f"{config_file}: invalid config: {error}") from error
+    try:
+        check_preset_label(config, where=str(config_file))
+    except ConfigError as error:
+        raise CheckpointError(str(error)) from error
     return _bundled_paths_resolved(config, path)
+
+
+def _require_checkpoint_folder(path: Path) -> None:
+    """A missing folder is named as such (not as a missing config.json), with the shipped names it could be."""
+    from nextgpt.pretrained import SHIPPED_CHECKPOINTS
+
+    shipped = ", ".join(SHIPPED_CHECKPOINTS)
+    if not path.exists():
+        raise CheckpointError(f"checkpoint folder {path} does not exist; give a folder saved by nextgpt-bench "
+                              f"or the name of a shipped checkpoint ({shipped})")
+    if not path.is_dir():
+        raise CheckpointError(f"checkpoint {path} is a file; expected a checkpoint folder (with {CONFIG_FILE}, "
+                              f"{TENSORS_FILE} and {MANIFEST_FILE}) or a shipped checkpoint's name ({shipped})")
 
 
 def _bundled_paths_resolved(config: NextGPTConfig, folder: Path) -> NextGPTConfig:
@@ -175,12 +216,12 @@ def load_checkpoint(path: str | Path, *, preset: str | None = None, device: str 
     if preset is not None and saved.preset != preset:
         raise CheckpointError(f"checkpoint {path} was saved from preset {saved.preset!r}, not {preset!r}; "
                               f"use --preset {saved.preset} (or a checkpoint of {preset!r})")
+    manifest = read_manifest(path)
+    verify_checkpoint_files(path, manifest, rewrite_hint=rewrite_hint(path, manifest, saved.preset))
     config = config_override or saved
     model = build_model(config, device=device, dtype=dtype)
     if config.tokenizer.kind == "built-in-tiny" and (path / TOKENIZER_DIR).is_dir():
         _check_same_tokenizer(model.tokenizer, path / TOKENIZER_DIR)
-    manifest = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8")) \
-        if (path / MANIFEST_FILE).is_file() else {}
     load_trainable_state(model, _read_tensors(path), source=str(path / TENSORS_FILE),
                          absent_ok=manifest.get("absent_tensors", []))
     expected = manifest.get("frozen_fingerprint")
@@ -197,10 +238,7 @@ def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
     tensor_file = path / TENSORS_FILE
     if not tensor_file.is_file():
         raise CheckpointError(f"checkpoint {path} has no {TENSORS_FILE}")
-    try:
-        return load_file(str(tensor_file))
-    except Exception as error:  # safetensors raises its own error types for corrupt headers
-        raise CheckpointError(f"{tensor_file} cannot be read as safetensors ({error})") from error
+    return load_safetensors(tensor_file, what="checkpoint tensors")
 
 
 def load_trainable_state(model: torch.nn.Module, state: dict[str, torch.Tensor], *, source: str,
@@ -219,17 +257,6 @@ def load_trainable_state(model: torch.nn.Module, state: dict[str, torch.Tensor],
             if name not in state:
                 continue
             param.copy_(state[name].to(device=param.device, dtype=param.dtype))
-
-
-def describe_key_problems(source: str, missing: list[str], unexpected: list[str], mismatched: list[str],
-                          limit: int = 12) -> str:
-    lines = [f"{source} does not fit the model:"]
-    for title, items in (("missing", missing), ("unexpected", unexpected), ("shape mismatch", mismatched)):
-        if items:
-            shown = "\n    ".join(items[:limit])
-            more = f"\n    ... and {len(items) - limit} more" if len(items) > limit else ""
-            lines.append(f"  {title} ({len(items)}):\n    {shown}{more}")
-    return "\n".join(lines)
 
 
 def _check_same_tokenizer(tokenizer: Any, saved_dir: Path) -> None:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -220,3 +221,80 @@ def with_local_weights(config: NextGPTConfig, *, imagebind: str | Path, llm: str
             image=dataclasses.replace(decoders.image, path=str(image_decoder), architecture=None),
             video=dataclasses.replace(decoders.video, path=str(video_decoder), architecture=None),
             audio=dataclasses.replace(decoders.audio, path=str(audio_decoder), architecture=None)))
+
+
+# ------------------------------------------------------------------------------------ preset labels
+#: A preset label names an architecture.  These fields do not change it: local weight paths, generation
+#: defaults, media preprocessing, the init seed, the tokenizer source and LoRA dropout (training only).
+_MISSING = object()
+
+
+def architecture(config: NextGPTConfig) -> dict[str, Any]:
+    """The fields that determine the model's structure, flattened to ``{dotted.path: JSON value}``."""
+    data = config.to_dict()
+    projection: dict[str, Any] = {"kind": config.input_projection.kind}
+    if config.input_projection.kind == "grouping":  # a linear projection ignores its grouping settings
+        projection["grouping"] = data["input_projection"]["grouping"]
+    described = {
+        "encoder": config.encoder.imagebind_kwargs(),
+        "input_projection": projection,
+        "llm": {name: value for name, value in data["llm"].items() if name != "path"},
+        "lora": {name: data["lora"][name] for name in ("r", "alpha", "target_modules")},
+        "signal_tokens": data["signal_tokens"],
+        "output_projections": data["output_projections"],
+        "decoders": {m: {"kind": d["kind"], "architecture": d["architecture"]} for m, d in data["decoders"].items()},
+    }
+    return _flatten(json.loads(json.dumps(described)))  # tuples -> lists, as in config.json
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(value, dict) or not value:
+        return {prefix: value}
+    flat: dict[str, Any] = {}
+    for key, item in value.items():
+        flat.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def architecture_differences(config: NextGPTConfig, preset: NextGPTConfig) -> list[tuple[str, Any, Any]]:
+    """``(field, config's value, preset's value)`` where the architectures differ.  A decoder loaded from a local
+    folder (no ``architecture`` in the config) is not compared: its folder defines it."""
+    ours, theirs = architecture(config), architecture(preset)
+    local = {f"decoders.{m}." for m in ("image", "video", "audio") if ours.get(f"decoders.{m}.architecture",
+                                                                                 _MISSING) is None}
+    keys = [k for k in sorted(set(ours) | set(theirs)) if not any(k.startswith(prefix) for prefix in local)]
+    return [(k, ours.get(k, _MISSING), theirs.get(k, _MISSING)) for k in keys
+            if ours.get(k, _MISSING) != theirs.get(k, _MISSING)]
+
+
+def preset_of_architecture(config: NextGPTConfig) -> str | None:
+    """The preset whose architecture ``config`` has, or None for a custom architecture."""
+    for name in PRESETS:
+        if not architecture_differences(config, get_preset(name)):
+            return name
+    return None
+
+
+def check_preset_label(config: NextGPTConfig, *, where: str) -> None:
+    """Refuse a ``preset`` label naming a preset whose architecture ``config`` does not have (the label is
+    provenance: reports print it and ``paper-*`` labels decide which local weights are needed).  A label that
+    is not a preset name claims nothing and passes."""
+    if config.preset not in PRESETS:
+        return
+    differences = architecture_differences(config, get_preset(config.preset))
+    if not differences:
+        return
+    differences.sort(key=lambda item: (item[0].count("."), item[0]))  # headline fields (e.g. a kind) first
+    shown = "; ".join(f"{field} is {_show(ours)} where preset {config.preset!r} has {_show(theirs)}"
+                      for field, ours, theirs in differences[:3])
+    more = f" (and {len(differences) - 3} more fields)" if len(differences) > 3 else ""
+    actual = preset_of_architecture(config)
+    fix = (f'set "preset" to {actual!r}, the preset whose architecture this is' if actual is not None else
+           f'this architecture is no preset\'s: label it with a name that is not a preset, e.g. '
+           f'"{config.preset}-custom"')
+    raise ConfigError(f"{where}: field \"preset\" is {config.preset!r} but the architecture it labels differs: "
+                      f"{shown}{more}. Fix: {fix}")
+
+
+def _show(value: Any) -> str:
+    return "absent" if value is _MISSING else repr(value)

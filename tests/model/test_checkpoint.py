@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from model_helpers import perturb_trainable
+from model_helpers import perturb_trainable, refresh_manifest
 from safetensors.torch import load_file, save_file
 
 from nextgpt.checkpoint import load_checkpoint, save_checkpoint
@@ -52,6 +52,16 @@ def test_only_trainable_tensors_are_stored(saved: tuple[NextGPT, Path]) -> None:
                                                       "trainable.safetensors"]
 
 
+def test_manifest_lists_every_file_but_itself_and_the_config(saved: tuple[NextGPT, Path]) -> None:
+    from nextgpt.checkpoint_files import describe_files
+
+    manifest = json.loads((saved[1] / "manifest.json").read_text(encoding="utf-8"))
+    files = sorted(p.relative_to(saved[1]).as_posix() for p in saved[1].rglob("*") if p.is_file())
+    assert sorted(manifest["files"]) == [f for f in files if f not in ("config.json", "manifest.json")]
+    assert manifest["files"] == describe_files(saved[1])
+    assert "tokenizer/tokenizer.json" in manifest["files"]
+
+
 def test_checkpoint_of_another_preset_is_refused(saved: tuple[NextGPT, Path]) -> None:
     with pytest.raises(CheckpointError, match=r"saved from preset 'tiny', not 'paper-7b'.*--preset tiny"):
         load_checkpoint(saved[1], preset="paper-7b")
@@ -74,6 +84,7 @@ def test_missing_and_misshaped_tensors_are_named(saved: tuple[NextGPT, Path], tm
     state[reshaped] = torch.zeros(3, 3)
     state["not.a.parameter"] = torch.zeros(1)
     save_file(state, str(target / "trainable.safetensors"))
+    refresh_manifest(target)  # as if saved like this: the integrity check passes, the key check must not
     with pytest.raises(CheckpointError) as error:
         load_checkpoint(target)
     message = str(error.value)
@@ -85,7 +96,10 @@ def test_missing_and_misshaped_tensors_are_named(saved: tuple[NextGPT, Path], tm
 def test_corrupt_tensor_file_and_missing_config(saved: tuple[NextGPT, Path], tmp_path: Path) -> None:
     target = _copy(saved[1], tmp_path)
     (target / "trainable.safetensors").write_bytes(b"not safetensors")
-    with pytest.raises(CheckpointError, match="cannot be read as safetensors"):
+    with pytest.raises(CheckpointError, match=r"trainable\.safetensors\n    expected sha256"):
+        load_checkpoint(target)
+    refresh_manifest(target)  # a manifest that agrees with the damage: the reader still names the file
+    with pytest.raises(CheckpointError, match=r"trainable\.safetensors cannot be read as safetensors"):
         load_checkpoint(target)
     (target / "config.json").unlink()
     with pytest.raises(CheckpointError, match=r"config\.json is missing"):
