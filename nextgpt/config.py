@@ -278,9 +278,11 @@ class TextGenerationConfig:
     top_p: float = 1.0
 
     def __post_init__(self) -> None:
+        from nextgpt import validation
+
         require_positive(self, "max_new_tokens")
-        if self.temperature <= 0 or not 0 < self.top_p <= 1:
-            raise ConfigError("TextGenerationConfig: temperature must be > 0 and top_p in (0, 1]")
+        validation.positive_float(self.temperature, name="TextGenerationConfig.temperature")
+        validation.probability(self.top_p, name="TextGenerationConfig.top_p")
 
 
 @dataclass(frozen=True)

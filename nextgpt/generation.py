@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from nextgpt import validation
 from nextgpt.config import Modality, check_modality
 from nextgpt.errors import ConfigError, MediaError
 from nextgpt.signal_tokens import SignalRun
@@ -54,6 +55,7 @@ class GenerationRequest:
     guidance_scale: float | None = None
 
     def __post_init__(self) -> None:
+        self._check_settings()
         for modality in self.want:
             check_modality(modality, where="GenerationRequest.want")
         for modality in self.allowed_outputs or ():
@@ -61,6 +63,23 @@ class GenerationRequest:
         if self.allowed_outputs is not None and not self.want <= self.allowed_outputs:
             raise ConfigError(f"GenerationRequest: want {sorted(self.want)} is not within allowed_outputs "
                               f"{sorted(self.allowed_outputs)}")
+
+    def _check_settings(self) -> None:
+        """Refuse settings that would generate something else than asked (0 steps read as the default, a
+        negative token limit read as an empty answer) with the field's name and value."""
+        if not isinstance(self.text, str):
+            raise ConfigError(f"GenerationRequest.text: expected a string, got {type(self.text).__name__}")
+        validation.seed(self.seed, name="GenerationRequest.seed")
+        validation.optional_positive_int(self.max_new_tokens, name="GenerationRequest.max_new_tokens",
+                                         default_means="the model's text_generation.max_new_tokens")
+        validation.optional_positive_int(self.num_inference_steps, name="GenerationRequest.num_inference_steps",
+                                         default_means="each decoder's num_inference_steps")
+        if self.guidance_scale is not None:
+            validation.non_negative_float(self.guidance_scale, name="GenerationRequest.guidance_scale")
+        if not all(isinstance(turn, tuple) and len(turn) == 2 and all(isinstance(t, str) for t in turn)
+                   for turn in self.history):
+            raise ConfigError("GenerationRequest.history: expected (user message, assistant answer) string pairs, "
+                              f"got {self.history!r}")
 
     @classmethod
     def build(cls, text: str, *, images: Sequence[MediaSource] = (), videos: Sequence[MediaSource] = (),

@@ -187,8 +187,8 @@ class NextGPT(nn.Module):
     def decode_answers(self, prompts: list[torch.Tensor], requests: list[GenerationRequest]) -> list[list[int]]:
         """The LLM's answer token ids per request, cut at end-of-sequence and before a new ``###`` turn."""
         settings = self.config.text_generation
-        rows = [DecodingRow(max_new_tokens=r.max_new_tokens or settings.max_new_tokens, seed=r.seed,
-                            suppressed_ids=tuple(self.suppressed_token_ids(r))) for r in requests]
+        rows = [DecodingRow(max_new_tokens=settings.max_new_tokens if r.max_new_tokens is None else r.max_new_tokens,
+                            seed=r.seed, suppressed_ids=tuple(self.suppressed_token_ids(r))) for r in requests]
         texts = [""] * len(requests)
 
         def holds_stop_string(row: int, token: int) -> bool:

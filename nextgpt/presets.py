@@ -7,6 +7,10 @@
   for parameter counting; pointed at local weight folders (``with_local_weights``) it is the real model.
 * ``paper-7b-legacy``: the same with the legacy linear input projection (the released 7b_tiva_v0 checkpoint);
   ``tiny-legacy`` is its toy-sized counterpart.
+
+A config's ``preset`` field is a label of provenance (reports print it; ``paper-*`` decides which local weights
+are needed), so a label naming a preset must match that preset's architecture (``check_preset_label``, applied
+when a checkpoint is written and read).
 """
 
 from __future__ import annotations

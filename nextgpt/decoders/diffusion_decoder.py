@@ -62,7 +62,14 @@ class DiffusionDecoder(nn.Module):
         raise NotImplementedError
 
     def _steps(self, num_inference_steps: int | None) -> int:
-        return num_inference_steps or self.config.num_inference_steps
+        """The step count (None: the config's), at most the scheduler's training timesteps (diffusers would
+        fail deep inside the pipeline otherwise)."""
+        steps = self.config.num_inference_steps if num_inference_steps is None else num_inference_steps
+        limit = int(self.scheduler.config.num_train_timesteps)
+        if not 1 <= steps <= limit:
+            raise ConfigError(f"{self.modality} decoder: num_inference_steps must be from 1 to {limit} (the "
+                              f"scheduler's training timesteps), got {steps}")
+        return steps
 
     def _guidance(self, guidance_scale: float | None) -> float:
         return self.config.guidance_scale if guidance_scale is None else guidance_scale
