@@ -1,13 +1,21 @@
-"""Model commands: ``model-card``, ``generate``, ``demo``, ``convert-legacy``."""
+"""Model commands: ``model-card``, ``generate``, ``demo``, ``convert-legacy``.
+
+Everything a command can check without the model -- numeric settings (argparse types), the output location,
+input files' existence, an audio file's sample rate, an image's pixel count -- is checked before the model is
+loaded, so a bad value fails in a second instead of after loading (or, for ``--out``, after generating).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nextgpt import validation
 from nextgpt.config import MODALITIES, check_modality
 from nextgpt.errors import ConfigError, MissingWeightsError
 from nextgpt.pretrained import DEFAULT_CHECKPOINT
@@ -15,6 +23,25 @@ from nextgpt.pretrained import DEFAULT_CHECKPOINT
 _DTYPES = {"float32", "bfloat16", "float16"}
 _WEIGHT_FLAGS = {"imagebind": "--imagebind", "llm": "--llm-path", "image_decoder": "--image-decoder",
                  "video_decoder": "--video-decoder", "audio_decoder": "--audio-decoder"}
+AUDIO_RATE = 16000
+
+
+# ------------------------------------------------------------------------------------ argparse types
+def _argument_type(check: Callable[..., Any], parse: Callable[[str], Any], expected: str) -> Callable[[str], Any]:
+    """An argparse ``type`` that parses the text and applies a ``nextgpt.validation`` check; argparse turns
+    the ArgumentTypeError into "argument --steps: expected a positive integer, got '-1'" and exit status 2."""
+    def convert(text: str) -> Any:
+        try:
+            return check(parse(text), name="value")
+        except (ValueError, OverflowError) as error:  # ConfigError is a ValueError too
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from error
+    convert.__name__ = expected  # argparse names the type in some messages
+    return convert
+
+
+positive_int = _argument_type(validation.positive_int, int, "a positive integer")
+seed_int = _argument_type(validation.seed, int, f"an integer seed from 0 to {validation.MAX_SEED}")
+non_negative_float = _argument_type(validation.non_negative_float, float, "a finite number >= 0")
 
 
 def register(subparsers: Any) -> None:
@@ -33,12 +60,17 @@ def register(subparsers: Any) -> None:
     generate.add_argument("--want", default="", metavar="MODALITIES",
                           help="comma-separated outputs to force (image,video,audio) by appending their signal "
                                "tokens when the model emits none")
+    generate.add_argument("--resample", action="store_true",
+                          help=f"resample --audio files that are not {AUDIO_RATE} Hz on reading (torchaudio's "
+                               "band-limited sinc; without it such files are refused)")
+    add_guidance_argument(generate)
     generate.add_argument("--out", required=True, type=Path, help="folder for the answer and generated media")
     generate.add_argument("--json", action="store_true", help='print {"text": ..., "files": [...]}')
     generate.set_defaults(func=run_generate)
 
     demo = subparsers.add_parser("demo", help="any-to-any demo on the tiny model: image+video+audio in and out")
     add_model_arguments(demo, default_checkpoint=DEFAULT_CHECKPOINT)
+    add_guidance_argument(demo)
     demo.add_argument("--out", type=Path, default=Path("out/demo"))
     demo.set_defaults(func=run_demo)
 
@@ -66,12 +98,18 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, default_checkpoint: 
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtype", choices=sorted(_DTYPES), default="float32",
                         help="weights and activations (bfloat16/float16 for paper-scale models on a GPU)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--max-new-tokens", type=int)
-    parser.add_argument("--steps", type=int, help="diffusion steps (default: the preset's)")
+    parser.add_argument("--seed", type=seed_int, default=0)
+    parser.add_argument("--max-new-tokens", type=positive_int,
+                        help="longest answer in tokens (default: the model's)")
+    parser.add_argument("--steps", type=positive_int, help="diffusion steps (default: the preset's)")
     for field_name, flag in _WEIGHT_FLAGS.items():
         parser.add_argument(flag, dest=field_name, type=Path,
                             help=f"paper presets: local {field_name.replace('_', ' ')} weights")
+
+
+def add_guidance_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--guidance-scale", type=non_negative_float,
+                        help="classifier-free guidance of the decoders (default: each decoder's; <= 1: none)")
 
 
 def resolve_model_choice(args: argparse.Namespace) -> None:
@@ -94,10 +132,14 @@ def load_model_from_args(args: argparse.Namespace) -> Any:
     from nextgpt.checkpoint import load_checkpoint
     from nextgpt.presets import get_preset, with_local_weights
 
+    check_device(args.device)
     resolve_model_choice(args)
     dtype = getattr(torch, args.dtype)
+    paper = args.preset.startswith("paper-")
+    if args.checkpoint is not None and not paper:
+        return load_checkpoint(args.checkpoint, preset=args.preset, device=args.device, dtype=dtype)
     config = get_preset(args.preset)
-    if args.preset.startswith("paper-"):
+    if paper:
         paths = {name: getattr(args, name) for name in _WEIGHT_FLAGS}
         absent = [_WEIGHT_FLAGS[name] for name, value in paths.items() if value is None]
         if absent:
@@ -105,10 +147,62 @@ def load_model_from_args(args: argparse.Namespace) -> Any:
                                       "(see README: 'Real weights')")
         config = with_local_weights(config, **paths)
     if args.checkpoint is not None:
-        override = config if args.preset.startswith("paper-") else None
         return load_checkpoint(args.checkpoint, preset=args.preset, device=args.device, dtype=dtype,
-                               config_override=override)
+                               config_override=config)
     return build_model(config, device=args.device, dtype=dtype)
+
+
+def check_device(device: str) -> None:
+    """``--device``: a device string torch understands, and present on this machine."""
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except RuntimeError as error:
+        raise ConfigError(f"--device {device!r} is not a device ({error}); expected cpu, cuda or cuda:N") from error
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"--device {device!r}: this machine has no CUDA device; use --device cpu")
+
+
+def check_output_folder(path: Path, *, flag: str) -> None:
+    """Fail before any work when ``path`` cannot become a folder this process can write: it is a file, it lies
+    under a file, or its nearest existing folder is not writable (os.access: as root nearly everything is)."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{flag} {path} is a file; expected a folder for the outputs (a new or existing folder)")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"{flag} {path}: {existing} is a file, so no folder can be made under it; choose "
+                          "another path")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{flag} {path}: folder {existing} is not writable by this user; choose a folder you "
+                          "can write")
+
+
+def check_media_files(args: argparse.Namespace) -> None:
+    """What can be checked of ``--image/--video/--audio`` files without the model (see the module docstring)."""
+    from nextgpt.encoder import media
+
+    for image in args.image:
+        media.check_image_header(image)
+    for video in args.video:
+        media.require_file(video, "video")
+    for audio in args.audio:
+        rate = media.audio_sample_rate(audio)
+        if rate != AUDIO_RATE and not args.resample:
+            raise ConfigError(f"--audio {audio} is sampled at {rate} Hz; expected {AUDIO_RATE} Hz. Pass "
+                              f"--resample to convert it on reading, or resample the file first (e.g. "
+                              f"`sox in.wav -r {AUDIO_RATE} out.wav`)")
+
+
+def audio_sources(args: argparse.Namespace, model: Any) -> list[Any]:
+    """``--audio`` files as given, or with ``--resample`` read, resampled and preprocessed here."""
+    if not args.resample:
+        return list(args.audio)
+    from nextgpt.encoder import media
+
+    return [media.load_audio(path, model.config.encoder.audio_clips, resample=True) for path in args.audio]
 
 
 def parse_want(text: str) -> list[str]:
@@ -147,10 +241,13 @@ def run_generate(args: argparse.Namespace) -> int:
     from nextgpt.generation import GenerationRequest
 
     want = parse_want(args.want)
+    check_output_folder(args.out, flag="--out")
+    check_media_files(args)
     model = load_model_from_args(args)
-    request = GenerationRequest.build(args.text, images=args.image, videos=args.video, audios=args.audio,
-                                      want=want, seed=args.seed, max_new_tokens=args.max_new_tokens,
-                                      num_inference_steps=args.steps)
+    request = GenerationRequest.build(args.text, images=args.image, videos=args.video,
+                                      audios=audio_sources(args, model), want=want, seed=args.seed,
+                                      max_new_tokens=args.max_new_tokens, num_inference_steps=args.steps,
+                                      guidance_scale=args.guidance_scale)
     result = model.generate(request)
     files = write_result(result, args.out)
     if args.json:
@@ -167,6 +264,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from nextgpt.demo_inputs import write_demo_inputs
     from nextgpt.generation import GenerationRequest
 
+    check_output_folder(args.out, flag="--out")
     resolve_model_choice(args)
     if args.preset.startswith("paper-") and args.checkpoint is None and args.imagebind is None:
         raise ConfigError("the demo runs on the tiny preset; paper presets need local weights (see README)")
@@ -176,7 +274,8 @@ def run_demo(args: argparse.Namespace) -> int:
     request = GenerationRequest.build(
         "Here is a picture, a clip and a sound. Describe them, then show me an image, a video and a sound.",
         images=[inputs["image"]], videos=[inputs["video"]], audios=[inputs["audio"]], want=list(MODALITIES),
-        seed=args.seed, max_new_tokens=args.max_new_tokens, num_inference_steps=args.steps)
+        seed=args.seed, max_new_tokens=args.max_new_tokens, num_inference_steps=args.steps,
+        guidance_scale=args.guidance_scale)
     result = model.generate(request)
     files = write_result(result, args.out)
     print(f"answer: {result.text!r}")
@@ -187,11 +286,14 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_convert_legacy(args: argparse.Namespace) -> int:
+    from nextgpt.checkpoint import check_checkpoint_target
     from nextgpt.legacy_checkpoint import convert_legacy_checkpoint
     from nextgpt.presets import get_preset
 
-    conversion = convert_legacy_checkpoint(args.delta, get_preset(args.preset), args.out,
-                                           allow_missing=args.allow_missing)
+    config = get_preset(args.preset)
+    check_output_folder(args.out.parent, flag="--out (its parent)")
+    check_checkpoint_target(args.out)
+    conversion = convert_legacy_checkpoint(args.delta, config, args.out, allow_missing=args.allow_missing)
     print(f"{args.delta}: {conversion.summary()}; wrote {args.out}")
     for name in conversion.missing:
         print(f"  kept initial values (absent from the delta): {name}")

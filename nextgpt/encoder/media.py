@@ -16,6 +16,9 @@ to mono and greyscale/RGBA images are converted to RGB; both are documented conv
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -40,7 +43,7 @@ CLIP_SECONDS = 2.0
 _normalize_rgb = transforms.Normalize(mean=CLIP_MEAN, std=CLIP_STD)
 
 
-def _require_file(path: str | Path, what: str) -> Path:
+def require_file(path: str | Path, what: str) -> Path:
     path = Path(path)
     if not path.is_file():
         raise MediaError(f"{what} file {path} does not exist or is not a file")
@@ -60,24 +63,70 @@ def image_to_tensor(image: Image.Image) -> torch.Tensor:
 
 
 def load_image(path: str | Path) -> torch.Tensor:
-    path = _require_file(path, "image")
+    with _opened_image(require_file(path, "image")) as image:
+        image.load()
+        if image.width == 0 or image.height == 0:
+            raise MediaError(f"image {path} is empty ({image.width}x{image.height})")
+        return image_to_tensor(image)
+
+
+def check_image_header(path: str | Path) -> None:
+    """Check an image file from its header alone (nothing decoded): readable, and not a decompression bomb."""
+    with _opened_image(require_file(path, "image")):
+        pass
+
+
+@contextlib.contextmanager
+def _opened_image(path: Path) -> Iterator[Image.Image]:
+    """Open an image (header read, pixels not yet decoded), refusing decompression bombs; what Pillow raises
+    here or in the ``with`` body becomes a MediaError naming the file."""
     try:
-        with Image.open(path) as image:
-            image.load()
-            if image.width == 0 or image.height == 0:
-                raise MediaError(f"image {path} is empty ({image.width}x{image.height})")
-            return image_to_tensor(image)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below, with the file's name
+            image_file = Image.open(path)
+        with image_file as image:
+            check_pixel_count(path, image.width, image.height)
+            yield image
+    except Image.DecompressionBombError as error:  # Pillow's own guard, raised by open for > 2x its limit
+        raise MediaError(_too_many_pixels(path, str(error))) from error
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise MediaError(f"image {path} cannot be read as an image ({error}); expected PNG, JPEG or "
                          "another format Pillow reads") from error
 
 
+def check_pixel_count(path: Path, width: int, height: int) -> None:
+    """Refuse, from the header alone, an image above Pillow's decompression-bomb limit (``MAX_IMAGE_PIXELS``,
+    89.5 megapixels; Pillow itself only warns up to twice that): decoding it would take gigabytes of memory,
+    and ImageBind resizes every image to 224 x 224 anyway."""
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and width * height > limit:
+        raise MediaError(_too_many_pixels(path, f"{width} x {height} = {width * height} pixels"))
+
+
+def _too_many_pixels(path: Path, detail: str) -> str:
+    return (f"image {path} is too large to decode safely ({detail}; the limit is {Image.MAX_IMAGE_PIXELS} pixels, "
+            "Pillow's decompression-bomb guard). If you trust the file, downscale it first (ImageBind reads "
+            "224 x 224), e.g. `convert in.png -resize 4096x4096 out.png`; from Python you may raise "
+            "PIL.Image.MAX_IMAGE_PIXELS")
+
+
 # ----------------------------------------------------------------------------------------------- audio
+def audio_sample_rate(path: str | Path) -> int:
+    """A sound file's sample rate, from its header (cheap: nothing is decoded)."""
+    import soundfile
+
+    path = require_file(path, "audio")
+    try:
+        return int(soundfile.info(str(path)).samplerate)
+    except (RuntimeError, soundfile.LibsndfileError) as error:
+        raise MediaError(f"audio {path} cannot be read ({error}); expected a WAV/FLAC/OGG file") from error
+
+
 def read_wav_mono(path: str | Path, *, resample: bool = False) -> np.ndarray:
     """Read a sound file as float32 mono at 16 kHz (stereo is averaged; other rates fail unless resample)."""
     import soundfile
 
-    path = _require_file(path, "audio")
+    path = require_file(path, "audio")
     try:
         samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except (RuntimeError, soundfile.LibsndfileError) as error:
@@ -138,7 +187,7 @@ def read_video_frames(path: str | Path) -> tuple[np.ndarray, float]:
     """Decode every frame of a video as ``(frames, H, W, 3)`` uint8 plus its frame rate."""
     import av
 
-    path = _require_file(path, "video")
+    path = require_file(path, "video")
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
