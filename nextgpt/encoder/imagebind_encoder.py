@@ -39,7 +39,7 @@ class ImageBindEncoder(nn.Module):
 
     def load_checkpoint(self, path: str | Path) -> None:
         path = Path(path)
-        if not path.is_file():
+        if not path.exists():
             raise MissingWeightsError(
                 f"ImageBind weights not found at {path} (config field encoder.checkpoint). Put "
                 "imagebind_huge.pth there (public source: https://dl.fbaipublicfiles.com/imagebind/"
