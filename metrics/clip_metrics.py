@@ -5,6 +5,12 @@ clamps the batch mean instead, which gives a different number whenever some cosi
 number of clamped samples and of texts truncated to CLIP's 77-token context are counted and reported.
 The backbone is part of the name: ``clip_score[clip-vit-b-32]`` and ``clip_score[clip-vit-l-14]`` differ.
 CLIP-I is the mean cosine (not x100, not clamped) between paired images' embeddings.
+
+Images (and video frames) may be a tensor batch (N, 3, H, W), a numpy batch (N, H, W, 3), or a list of
+tensors, arrays, PIL images or file paths of any sizes; uint8 is used as is and floats in [0, 1] are
+quantised ``round_half_to_even(x * 255)`` (:mod:`metrics.extractors.clip`). The canonical models then apply
+open_clip's own preprocessing to each image (PIL bicubic resize + centre crop), recorded as the ``resize``
+field of the provenance.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import torch.nn.functional as F
 from metrics.bootstrap import bootstrap_mean
 from metrics.defaults import CLIP_LOGIT_SCALE
 from metrics.errors import FeatureError, MediaError
+from metrics.extractors.clip import FLOAT_QUANTISATION, ClipImages, rgb_uint8_images
 from metrics.metric_base import ResultMetric
 from metrics.provenance import MetricResult, Provenance, warn
 
@@ -91,7 +98,14 @@ class _ClipMetricBase(ResultMetric):
         with torch.inference_mode():
             return self.model.encode_text(tokens), int(sum(truncated))
 
-    def _image_embeddings(self, images: torch.Tensor) -> torch.Tensor:
+    def _images(self, images: ClipImages, what: str) -> list[np.ndarray]:
+        """RGB uint8 (H, W, 3) arrays of any sizes; an empty batch is an error naming ``what``."""
+        arrays = rgb_uint8_images(images, what)
+        if not arrays:
+            raise MediaError(f"{what}: no images")
+        return arrays
+
+    def _image_embeddings(self, images: list[np.ndarray]) -> torch.Tensor:
         with torch.inference_mode():
             return self.model.encode_image(images)
 
@@ -117,9 +131,11 @@ class _ClipMetricBase(ResultMetric):
         name, canonical, sha = _model_identity(self.model)
         prov = Provenance(
             metric=self.metric_name, extractor=name, extractor_canonical=canonical, weights_sha256=sha,
-            resize="clip-bicubic-center-crop" if canonical else "toy", dtype="float32 embeddings, float64 cosine",
+            resize=getattr(self.model, "image_preprocessing", "model-defined"),
+            dtype="float32 embeddings, float64 cosine",
             n_samples=n, seed=seed if bootstrap else None, tokenizer=f"{name} tokenizer (77-token context)",
-            settings=self._settings(), warnings=tuple(warnings),
+            settings=(*self._settings(), ("image_input", f"uint8 RGB; {FLOAT_QUANTISATION}")),
+            warnings=tuple(warnings),
         )
         return MetricResult(self.metric_name, value, prov, ci,
                             details={"n_clamped": int(self.n_clamped), "n_truncated": int(self.n_truncated)})
@@ -133,11 +149,13 @@ class CLIPScore(_ClipMetricBase):
 
     metric_name = "clip_score"
 
-    def update(self, images: torch.Tensor, prompts: list[str]) -> None:
-        if len(prompts) != images.shape[0]:
-            raise MediaError(f"clip_score: {images.shape[0]} images but {len(prompts)} prompts")
+    def update(self, images: ClipImages, prompts: list[str]) -> None:
+        """``images``: any CLIP image input (see the module docstring), one prompt per image."""
+        arrays = self._images(images, "clip_score images")
+        if len(prompts) != len(arrays):
+            raise MediaError(f"clip_score: {len(arrays)} images but {len(prompts)} prompts")
         text, truncated = self._text_embeddings(list(prompts))
-        scores, clamped = clip_score_per_sample(self._image_embeddings(images), text)
+        scores, clamped = clip_score_per_sample(self._image_embeddings(arrays), text)
         self._add(scores, clamped, truncated)
 
 
@@ -146,10 +164,12 @@ class CLIPImageSimilarity(_ClipMetricBase):
 
     metric_name = "clip_i"
 
-    def update(self, images: torch.Tensor, other_images: torch.Tensor) -> None:
-        if images.shape[0] != other_images.shape[0]:
-            raise MediaError(f"clip_i: {images.shape[0]} images vs {other_images.shape[0]} paired images")
-        a, b = self._image_embeddings(images), self._image_embeddings(other_images)
+    def update(self, images: ClipImages, other_images: ClipImages) -> None:
+        """Two CLIP image inputs of the same length (sizes may differ, also within a pair)."""
+        first, second = self._images(images, "clip_i images"), self._images(other_images, "clip_i other_images")
+        if len(first) != len(second):
+            raise MediaError(f"clip_i: {len(first)} images vs {len(second)} paired images")
+        a, b = self._image_embeddings(first), self._image_embeddings(second)
         if not (torch.isfinite(a).all() and torch.isfinite(b).all()):
             raise FeatureError("clip_i: embeddings contain NaN or inf")
         self._add(F.cosine_similarity(a.double(), b.double(), dim=-1))
@@ -164,16 +184,15 @@ class CLIPSIM(_ClipMetricBase):
     metric_name = "clipsim"
     cosine_unit = "frames"
 
-    def update(self, videos: list[torch.Tensor], prompts: list[str]) -> None:
+    def update(self, videos: list[ClipImages], prompts: list[str]) -> None:
+        """``videos``: one CLIP image input of >= 1 frame per video ((F, 3, H, W) tensor, (F, H, W, 3) array or
+        a list of frames), one prompt per video."""
         if len(videos) != len(prompts):
             raise MediaError(f"clipsim: {len(videos)} videos but {len(prompts)} prompts")
         text, truncated = self._text_embeddings(list(prompts))
         per_video, clamped_total, frames_total = [], 0, 0
-        for video, text_embedding in zip(videos, text):
-            if video.ndim != 4 or video.shape[0] == 0:
-                raise MediaError(
-                    f"clipsim: a video must be (frames, 3, H, W) with >= 1 frame, got {tuple(video.shape)}")
-            frames = self._image_embeddings(video)
+        for index, (video, text_embedding) in enumerate(zip(videos, text, strict=True)):
+            frames = self._image_embeddings(self._images(video, f"clipsim video {index} frames"))
             scores, clamped = clip_score_per_sample(frames, text_embedding.expand(frames.shape[0], -1))
             per_video.append(scores.mean())
             clamped_total += clamped

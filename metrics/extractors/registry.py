@@ -133,7 +133,7 @@ def _clip_builder(name: str, architecture: str, weights: WeightsSpec) -> Callabl
         from metrics.extractors.clip import OpenClipModel
 
         assert path is not None
-        return OpenClipModel(name, architecture, path, weights.sha256)
+        return OpenClipModel.from_openai_file(name, architecture, path, weights.sha256)
 
     return build
 

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from metrics.extractors.base import ExtractorIdentity, FeatureExtractor
+from metrics.extractors.clip import ClipImages, rgb_uint8_images
 from metrics.image_resize import resize_images
 
 TOY_SEED = 20240101
@@ -62,6 +63,7 @@ class ToyTextImageModel(nn.Module):
     """A CLIP-shaped toy: byte-level text encoder with a 77-token context and a toy image encoder."""
 
     context_length = 77
+    image_preprocessing = "toy"
 
     def __init__(self, name: str = "toy-clip", dim: int = 32, seed: int = TOY_SEED) -> None:
         super().__init__()
@@ -84,5 +86,8 @@ class ToyTextImageModel(nn.Module):
         mask = (tokens != 0).to(torch.float32)[..., None]
         return (self.token_embedding(tokens) * mask).sum(1) / mask.sum(1).clamp(min=1)
 
-    def encode_image(self, images: torch.Tensor) -> torch.Tensor:
-        return self.image(images)
+    def encode_image(self, images: ClipImages) -> torch.Tensor:
+        """Any CLIP image input (see metrics.extractors.clip); each image is resized to 32x32 on its own, so
+        images of different sizes go into one batch (the resize is per image anyway: same numbers)."""
+        pixels = [torch.from_numpy(a).permute(2, 0, 1)[None] for a in rgb_uint8_images(images, f"{self.name} images")]
+        return self.image(torch.cat([resize_images(p, 32, self.image.resize) for p in pixels]))
