@@ -152,8 +152,8 @@ def read_checkpoint_config(path: str | Path) -> NextGPTConfig:
     path = Path(path)
     _require_checkpoint_folder(path)
     config_file = path / CONFIG_FILE
-    if not config_file.is_file():
-        raise CheckpointError(f"{path} is not a nextgpt-bench checkpoint: {CONFIG_FILE} is missing "
+    if not config_file.exists():
+        raise CheckpointError(f"{path} is not a nextgpt-bench checkpoint: {config_file} is missing "
                               f"(expected {CONFIG_FILE}, {TENSORS_FILE} and {MANIFEST_FILE})")
     data = read_json_file(config_file, what="checkpoint config")
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:

@@ -95,8 +95,9 @@ def test_damaged_encoder_files_are_named(tmp_path: Path, tiny_encoder: ImageBind
 def test_encoder_weights_of_another_model_list_the_names(tmp_path: Path, tiny_encoder: ImageBindEncoder) -> None:
     other = tmp_path / "other.pth"
     torch.save({"not.an.imagebind.weight": torch.zeros(3)}, other)
-    with pytest.raises(CheckpointError, match=r"other\.pth \(encoder\.checkpoint\) does not fit the model:\n"
-                                              r"  missing \(\d+\):[\s\S]*\n  unexpected \(1\):\n    not\.an\.imagebind"):
+    expected = (r"other\.pth \(encoder\.checkpoint\) does not fit the model:\n  missing \(\d+\):[\s\S]*\n"
+                r"  unexpected \(1\):\n    not\.an\.imagebind")
+    with pytest.raises(CheckpointError, match=expected):
         tiny_encoder.load_checkpoint(other)
 
 
