@@ -92,15 +92,6 @@ def parse_datasets(items: list[str]) -> tuple[tuple[str, str], ...]:
     return tuple(pairs.items())
 
 
-def check_model_numbers(args: argparse.Namespace) -> None:
-    """The numeric model options (shared flags of nextgpt's parser) checked before anything is loaded."""
-    if args.seed < 0:
-        raise TaskError(f"--seed {args.seed}: expected an integer >= 0 (numpy refuses negative seeds)")
-    for flag, value in (("--max-new-tokens", args.max_new_tokens), ("--steps", args.steps)):
-        if value is not None and value < 1:
-            raise TaskError(f"{flag} {value}: expected an integer >= 1")
-
-
 def selected_tasks(args: argparse.Namespace) -> tuple[str, ...]:
     from benchmarks.tasks import get_task, suite_tasks
 
@@ -114,12 +105,14 @@ def selected_tasks(args: argparse.Namespace) -> tuple[str, ...]:
 
 def run_command(args: argparse.Namespace) -> int:
     """Everything that can be wrong with the input is found before the model loads and before a run row is
-    written: settings, every dataset, the store (readable and writable); then the model is loaded and run."""
+    written: settings, the device, the checkpoint's config, every dataset, the store (readable and writable);
+    then the model is loaded and run."""
     from benchmarks.runner.runner import BenchmarkRunner, RunSettings, resolve_datasets
     from benchmarks.runner.store import ResultsStore
-    from nextgpt.cli.model_commands import load_model_from_args
+    from nextgpt.cli.model_commands import check_device, load_model_from_args, resolve_model_choice
 
-    check_model_numbers(args)
+    check_device(args.device)  # the numeric model flags are checked by their argparse types
+    resolve_model_choice(args)  # a bad --checkpoint is named now, not after the datasets are drawn
     tasks = selected_tasks(args)
     data = parse_datasets(args.dataset)
     extractors, why_toy = choose_extractors(args.extractors)

@@ -182,6 +182,10 @@ def leaderboard_command(args: argparse.Namespace) -> int:
 
             raise ReportInputError(f"--runs {args.runs!r} names no run; give comma-separated run ids or JSON files")
         runs = [resolve_run(spec, args.store) for spec in specs]
+    elif args.store.exists() and not args.store.is_dir():
+        from reports.errors import ReportInputError
+
+        raise ReportInputError(f"--store {args.store} is a file; expected the folder that holds results.sqlite")
     elif (args.store / "results.sqlite").exists():
         runs = _complete_runs(args.store)
     else:
