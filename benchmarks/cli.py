@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.errors import TaskError
-from benchmarks.options import non_negative_int, positive_int, resamples
+from benchmarks.options import positive_int, resamples
 
 
 def register(subparsers: Any) -> None:

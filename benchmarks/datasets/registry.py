@@ -37,7 +37,8 @@ SPEC_KINDS: dict[str, tuple[int, int, str | None]] = {
 }
 #: what each spec kind's paths are (for the messages)
 _SPEC_USAGE = {"manifest": "manifest:PATH.jsonl", "coco": "coco:ANNOTATIONS.json:IMAGE_DIR",
-               "msrvtt": "msrvtt:ANNOTATIONS.json:VIDEO_DIR", "audiocaps": "audiocaps:SPLIT.csv:AUDIO_DIR[:NAME_PATTERN]"}
+               "msrvtt": "msrvtt:ANNOTATIONS.json:VIDEO_DIR",
+               "audiocaps": "audiocaps:SPLIT.csv:AUDIO_DIR[:NAME_PATTERN]"}
 
 
 def resolve_dataset(family: str, spec: str | None = None, *, limit: int | None = None, seed: int = 0,

@@ -92,11 +92,11 @@ def test_audiocaps_short_row_and_garbage_csv(tmp_path: Path) -> None:
     (tmp_path / "wav").mkdir()
     csv_file = tmp_path / "test.csv"
     csv_file.write_text("audiocap_id,youtube_id,start_time,caption\n1,abc\n", encoding="utf-8")
-    with pytest.raises(DatasetError, match="test.csv: a row lacks start_time, caption"):
+    with pytest.raises(DatasetError, match=r"test\.csv: a row lacks start_time, caption"):
         load_audiocaps(csv_file, tmp_path / "wav")
     csv_file.write_text("audiocap_id,youtube_id,start_time,caption\n1,abc,0," + "a" * 200_000 + "\n",
                         encoding="utf-8")  # a huge line: beyond the csv module's field limit
-    with pytest.raises(DatasetError, match="test.csv: not readable as CSV .*field larger than field limit"):
+    with pytest.raises(DatasetError, match=r"test\.csv: not readable as CSV .*field larger than field limit"):
         load_audiocaps(csv_file, tmp_path / "wav")
 
 

@@ -92,7 +92,7 @@ def test_damaged_pages_are_a_store_error_not_a_database_error(tmp_path: Path) ->
 
 def test_store_folder_that_is_a_file(tmp_path: Path) -> None:
     (tmp_path / "store").write_text("not a folder")
-    with pytest.raises(StoreError, match="--store .*store is a file, expected the folder"):
+    with pytest.raises(StoreError, match=r"--store .*store is a file, expected the folder"):
         ResultsStore(tmp_path / "store")
 
 
@@ -119,7 +119,7 @@ def test_read_only_store_reads_but_refuses_writes(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(store_module, "_connect", _read_only_connect)
     store = ResultsStore(tmp_path)
     assert len(store.runs()) == 3  # reports still work on a read-only store
-    with pytest.raises(StoreError, match="results.sqlite is read-only .*make them writable, or pass another --store"):
+    with pytest.raises(StoreError, match=r"results\.sqlite is read-only .*make them writable, or pass another --store"):
         store.require_writable()
     with pytest.raises(StoreError, match="is read-only"):
         store.start_or_resume("fingerprint", {}, {"new": True})
@@ -127,8 +127,7 @@ def test_read_only_store_reads_but_refuses_writes(tmp_path: Path, monkeypatch: p
 
 def test_run_on_a_read_only_store_exits_2_before_the_model_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    from nextgpt.cli import main
-    from nextgpt.cli import model_commands
+    from nextgpt.cli import main, model_commands
 
     _real_store(tmp_path / "store")
     monkeypatch.setattr(store_module, "_connect", _read_only_connect)
@@ -150,7 +149,7 @@ def test_chmod_read_only_store(tmp_path: Path) -> None:
     database.chmod(0o444)
     (tmp_path / "store").chmod(0o555)
     try:
-        with pytest.raises(StoreError, match="read-only|cannot be opened"):
+        with pytest.raises(StoreError, match=r"read-only|cannot be opened"):
             ResultsStore(tmp_path / "store").require_writable()
     finally:
         (tmp_path / "store").chmod(0o755)
@@ -187,7 +186,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 
 def test_failed_run_keeps_its_error_and_resumes(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path)
-    run_id, resumed = store.start_or_resume("fp", {"preset": "tiny"}, {"tasks": ["t2i"]})
+    run_id, _ = store.start_or_resume("fp", {"preset": "tiny"}, {"tasks": ["t2i"]})
     store.fail_run(run_id, "RuntimeError: boom")
     assert (store.run(run_id)["status"], store.run(run_id)["error"]) == ("failed", "RuntimeError: boom")
     assert store.start_or_resume("fp", {"preset": "tiny"}, {"tasks": ["t2i"]}) == (run_id, True)

@@ -34,8 +34,8 @@ def _gate(tmp_path: Path, capsys: pytest.CaptureFixture[str], rules: Any,
 
 
 def test_valid_rules_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _gate(tmp_path, capsys, {"metrics": {"t2i/signal_rate": {"tolerance_abs": 0.1},
-                                                          "signal_rate": {"significance": True}, "*": {"ignore": True}}})
+    rules = {"t2i/signal_rate": {"tolerance_abs": 0.1}, "signal_rate": {"significance": True}, "*": {"ignore": True}}
+    code, out, err = _gate(tmp_path, capsys, {"metrics": rules})
     assert code == 0 and "PASS" in out, err
 
 
@@ -68,7 +68,7 @@ def test_stage_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _gate(tmp_path, capsys, {"stages": {"t2i/decode.imgae": {"seconds_rel": 1.0}}}, stages)
     assert code == 2 and "stages.t2i/decode.imgae: the baseline run has no stage 'decode.imgae' for task t2i" in err
     assert "valid stage keys: t2i/decode.image, decode.image, *" in err
-    code, out, err = _gate(tmp_path, capsys, {"stages": {"decode.image": {"seconds_rel": 1.0}}}, stages)
+    code, _, err = _gate(tmp_path, capsys, {"stages": {"decode.image": {"seconds_rel": 1.0}}}, stages)
     assert code == 0, err
 
 
