@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from metrics.defaults import JACKKNIFE_GROUPS
+
 JSON_HELP = 'print {"metrics": {name: value}, "provenance": {name: {...}}} as JSON'
 DEFAULT_IMAGE_EXTRACTOR = "inception-2015-12-05"
 
@@ -77,9 +79,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fetch.set_defaults(func=_weights_fetch)
 
 
+def _int_at_least(minimum: int, meaning: str = "") -> Callable[[str], int]:
+    """argparse type: an integer >= ``minimum`` (bad values stop the command at parse time, exit 2)."""
+    expected = f"an integer >= {minimum}{meaning}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bootstrap", type=int, default=0, help="seeded bootstrap resamples for intervals")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--bootstrap", type=_int_at_least(0, " (0: no intervals)"), default=0,
+                        help="intervals: seeded bootstrap resamples for per-sample metrics (CLIP score, captions); "
+                             "any value > 0 also gives FID/FAD a jackknife interval (metrics/README.md, Intervals)")
+    parser.add_argument("--jackknife-groups", type=_int_at_least(3), default=JACKKNIFE_GROUPS,
+                        help="groups of the FID/FAD jackknife interval (cost: 1 + 3G Frechet distances)")
+    parser.add_argument("--seed", type=_int_at_least(0), default=0)
     parser.add_argument("--json", action="store_true", help=JSON_HELP)
 
 
@@ -205,10 +227,11 @@ def _score_images(args: argparse.Namespace) -> int:
         else:
             results += _kid_unavailable([f.path for f in stats_files.values()], extractor.name)
         if args.bootstrap and all(not isinstance(v, GaussianStatistics) for v in sides.values()):
-            from metrics.frechet_metrics import frechet_from_features
+            from metrics.frechet_interval import frechet_interval
 
-            boot = frechet_from_features(sides[False], sides[True], bootstrap=args.bootstrap, seed=args.seed)
-            results[0] = MetricResult(results[0].name, results[0].value, results[0].provenance, boot.ci)
+            ci = frechet_interval(results[0].value, sides[False], sides[True], groups=args.jackknife_groups,
+                                  seed=args.seed)
+            results[0] = MetricResult(results[0].name, results[0].value, results[0].provenance, ci)
     if args.prompts is not None:
         results.append(_clip_score_folder(args, warnings))
     if not results:
@@ -335,13 +358,17 @@ def _score_audio(args: argparse.Namespace) -> int:
     import torch
 
     from metrics.audio_files import list_audio, load_audio_examples
-    from metrics.frechet_metrics import FrechetAudioDistance, frechet_from_features
+    from metrics.frechet_interval import frechet_interval
+    from metrics.frechet_metrics import FrechetAudioDistance
     from metrics.provenance import MetricResult, warn
     from metrics.statistics_file import check_matches_extractor, load_statistics
 
     fad = FrechetAudioDistance(extractor=args.extractor, weights=args.weights)
     warnings: list[str] = []
+    import numpy as np
+
     features: dict[bool, Any] = {}
+    clusters: dict[bool, Any] = {}
     for real, path in ((False, args.gen), (True, args.ref)):
         if path.suffix == ".npz":
             stats_file = load_statistics(path)
@@ -355,13 +382,14 @@ def _score_audio(args: argparse.Namespace) -> int:
             examples = load_audio_examples(file, resample=args.resample, warnings=warnings)
             parts.append(fad.extractor.extract(examples))
         features[real] = torch.cat(parts).numpy()
+        clusters[real] = np.repeat(np.arange(len(parts)), [len(p) for p in parts])  # examples of one file
         fad.update_features(features[real], real=real)
     fad.add_notes(warnings)
     result = fad.compute()
     if args.bootstrap and len(features) == 2:
-        boot = frechet_from_features(features[False], features[True], metric="fad", bootstrap=args.bootstrap,
-                                     seed=args.seed)
-        result = MetricResult(result.name, result.value, result.provenance, boot.ci)
+        ci = frechet_interval(result.value, features[False], features[True], generated_clusters=clusters[False],
+                              reference_clusters=clusters[True], groups=args.jackknife_groups, seed=args.seed)
+        result = MetricResult(result.name, result.value, result.provenance, ci)
     return _emit([result], args.json)
 
 

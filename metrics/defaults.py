@@ -39,6 +39,8 @@ VGGISH_EMBEDDING_DIM = 128
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_CONFIDENCE = 0.95
 BOOTSTRAP_SEED = 0
+# FID/FAD/KID intervals: grouped jackknife (metrics/jackknife.py); 1 + 3G evaluations of the distance
+JACKKNIFE_GROUPS = 10
 
 # --- weights ---
 WEIGHTS_ENV_VAR = "NEXTGPT_BENCH_WEIGHTS"

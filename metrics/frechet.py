@@ -47,9 +47,18 @@ def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
 
 
 def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
-    """Tr((sigma1 sigma2)^(1/2)) for symmetric PSD matrices."""
-    root = _psd_sqrt(sigma1)
-    inner = root @ sigma2 @ root
+    """Tr((sigma1 sigma2)^(1/2)) for symmetric PSD matrices.
+
+    sigma1 sigma2 is similar to R sigma2 R for any factor sigma1 = R R^T, so one symmetric eigenvalue problem
+    suffices. A Cholesky factor is ~30x cheaper than the symmetric square root at d = 2048 (what makes the
+    jackknife intervals affordable); a covariance that is singular in floating point (n <= d) falls back to
+    the eigendecomposition square root, whose tiny negative eigenvalues are clipped to 0.
+    """
+    try:
+        factor = np.linalg.cholesky(sigma1)
+    except np.linalg.LinAlgError:
+        factor = _psd_sqrt(sigma1)
+    inner = factor.T @ sigma2 @ factor
     eigenvalues = np.linalg.eigvalsh((inner + inner.T) / 2.0)
     return float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
 

@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from metrics.bootstrap import bootstrap_statistic
 from metrics.defaults import BOOTSTRAP_CONFIDENCE, BOOTSTRAP_SEED
 from metrics.errors import ConfigError, FeatureError
 from metrics.extractors.base import FeatureExtractor
 from metrics.frechet import GaussianStatistics, check_features, frechet_distance
+from metrics.frechet_interval import frechet_interval
+from metrics.jackknife import JACKKNIFE_GROUPS
 from metrics.metric_base import ResultMetric
 from metrics.provenance import MetricResult, Provenance, warn
 
@@ -148,11 +149,19 @@ def frechet_from_features(
     extractor: str | None = None,
     extractor_canonical: bool | None = None,
     weights_sha256: str | None = None,
-    bootstrap: int = 0,
+    interval: bool = False,
+    generated_clusters: np.ndarray | None = None,
+    reference_clusters: np.ndarray | None = None,
+    groups: int = JACKKNIFE_GROUPS,
     confidence: float = BOOTSTRAP_CONFIDENCE,
     seed: int = BOOTSTRAP_SEED,
 ) -> MetricResult:
-    """Functional FID/FAD on given feature matrices (name the extractor they came from)."""
+    """Functional FID/FAD on given feature matrices (name the extractor they came from).
+
+    ``interval=True`` adds a jackknife interval for the expected distance at these sample sizes
+    (:mod:`metrics.frechet_interval`); ``*_clusters`` give the sample each feature row belongs to (frames of a
+    video, examples of a clip), so that correlated rows are never split between jackknife groups.
+    """
     gen = check_features(generated, "generated features")
     ref = check_features(reference, "reference features")
     if gen.shape[1] != ref.shape[1]:
@@ -165,13 +174,19 @@ def frechet_from_features(
             warn(warnings, message)
     value = frechet_distance(fake.mu, fake.sigma, real.mu, real.sigma)
     ci = None
-    if bootstrap:
-        def statistic(gi: np.ndarray, ri: np.ndarray) -> float:
-            a, b = GaussianStatistics.from_features(gen[gi]), GaussianStatistics.from_features(ref[ri])
-            return frechet_distance(a.mu, a.sigma, b.mu, b.sigma)
-
-        ci = bootstrap_statistic(statistic, (len(gen), len(ref)), bootstrap, confidence, seed)
+    if interval:
+        samples = min(_count_samples(len(gen), generated_clusters), _count_samples(len(ref), reference_clusters))
+        if samples < groups:
+            warn(warnings, f"{metric}: no interval -- {samples} samples cannot fill {groups} jackknife groups")
+        else:
+            ci = frechet_interval(value, gen, ref, generated_clusters=generated_clusters,
+                                  reference_clusters=reference_clusters, groups=groups, confidence=confidence,
+                                  seed=seed)
     prov = Provenance(metric=metric, extractor=extractor, extractor_canonical=extractor_canonical,
                       weights_sha256=weights_sha256, dtype="float64", n_samples=len(gen), n_reference=len(ref),
-                      seed=seed if bootstrap else None, warnings=tuple(warnings))
+                      seed=seed if interval else None, warnings=tuple(warnings))
     return MetricResult(metric, value, prov, ci)
+
+
+def _count_samples(rows: int, clusters: np.ndarray | None) -> int:
+    return rows if clusters is None else len(np.unique(clusters))
