@@ -40,6 +40,14 @@ def resamples(text: str) -> int:
     return value
 
 
+def jackknife_groups(text: str) -> int:
+    """Groups of a FID/FAD jackknife interval: 0 (no interval) or >= 3 (metrics/jackknife.py)."""
+    value = _integer(text, "0 (no interval) or an integer >= 3")
+    if value < 0 or value in (1, 2):
+        raise argparse.ArgumentTypeError(f"expected 0 (no interval) or an integer >= 3, got {text!r}")
+    return value
+
+
 def paired_resamples(text: str) -> int:
     """Paired bootstrap resamples of compare/gate: an interval is always computed, so >= 2."""
     value = _integer(text, "an integer >= 2")

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.options import non_negative_int, paired_resamples, resamples
+from benchmarks.options import jackknife_groups, non_negative_int, paired_resamples
+from metrics.defaults import JACKKNIFE_GROUPS
 
 DEFAULT_STORE = Path("out/results")
 
@@ -27,9 +28,9 @@ def register(subparsers: Any) -> None:
     compare.add_argument("--store", type=Path, default=DEFAULT_STORE, help="results store folder")
     compare.add_argument("--bootstrap", type=paired_resamples, default=1000, help="paired bootstrap resamples")
     compare.add_argument("--seed", type=non_negative_int, default=0)
-    compare.add_argument("--set-bootstrap", type=resamples, default=200,
-                         help="resamples of the FID/FAD paired interval recomputed from stored media (slow at "
-                              "2048-d; 0: none)")
+    compare.add_argument("--set-groups", type=jackknife_groups, default=JACKKNIFE_GROUPS,
+                         help="jackknife groups of the FID/FAD paired interval recomputed from stored media "
+                              "(1 + 3G pairs of distances; 0: none)")
     compare.add_argument("--skip-incomparable", action="store_true",
                          help="list scores computed differently as refused instead of stopping (exit 2)")
     compare.add_argument("--html", type=Path, metavar="DIR", help="also write an HTML comparison into DIR")
@@ -46,8 +47,8 @@ def register(subparsers: Any) -> None:
     gate.add_argument("--store", type=Path, default=DEFAULT_STORE, help="results store folder")
     gate.add_argument("--bootstrap", type=paired_resamples, default=1000)
     gate.add_argument("--seed", type=non_negative_int, default=0)
-    gate.add_argument("--set-bootstrap", type=resamples, default=200,
-                      help="resamples of the FID/FAD paired interval (0: FID/FAD judged by tolerance only)")
+    gate.add_argument("--set-groups", type=jackknife_groups, default=JACKKNIFE_GROUPS,
+                      help="jackknife groups of the FID/FAD paired interval (0: FID/FAD judged by tolerance only)")
     gate.add_argument("--write-baseline", type=Path, metavar="FILE",
                       help="write RUN as a snapshot baseline file (for CI) and exit")
     gate.add_argument("--json", action="store_true")
@@ -105,7 +106,7 @@ def compare_command(args: argparse.Namespace) -> int:
 
     a, b = resolve_run(args.run_a, args.store), resolve_run(args.run_b, args.store)
     comparison = compare_runs(a, b, bootstrap=args.bootstrap, seed=args.seed,
-                              skip_incomparable=args.skip_incomparable, set_bootstrap=args.set_bootstrap)
+                              skip_incomparable=args.skip_incomparable, set_groups=args.set_groups)
     print(json.dumps(comparison.to_json()) if args.json else comparison.to_text())
     if args.html:
         from reports.compare_html import render_comparison
@@ -129,7 +130,7 @@ def gate_command(args: argparse.Namespace) -> int:
         raise ReportInputError("gate needs --baseline RUN_OR_FILE (or --write-baseline FILE to make one)")
     rules = load_rules(args.rules) if args.rules else default_rules()
     result = run_gate(current, resolve_run(args.baseline, args.store), rules, bootstrap=args.bootstrap,
-                      seed=args.seed, set_bootstrap=args.set_bootstrap)
+                      seed=args.seed, set_groups=args.set_groups)
     print(json.dumps(result.to_json(), default=str) if args.json else result.to_text())
     return 0 if result.passed else 1
 

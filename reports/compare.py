@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from reports.directions import higher_is_better
 from reports.errors import IncomparableRunsError
-from reports.pairing import SET_BOOTSTRAP, PairedDifference, comparability_problem, paired_difference
+from reports.pairing import SET_GROUPS, PairedDifference, comparability_problem, paired_difference
 from reports.rundata import RunData
 from reports.text_table import format_table, interval, number
 
@@ -73,7 +73,7 @@ class Comparison:
 
 
 def compare_runs(a: RunData, b: RunData, *, bootstrap: int = 1000, seed: int = 0,
-                 skip_incomparable: bool = False, set_bootstrap: int = SET_BOOTSTRAP) -> Comparison:
+                 skip_incomparable: bool = False, set_groups: int = SET_GROUPS) -> Comparison:
     """Compare every shared metric.  Scores computed differently raise :class:`IncomparableRunsError` naming
     the field, unless ``skip_incomparable`` (then they are rows marked ``refused``, without a difference)."""
     comparison = Comparison(a, b)
@@ -88,7 +88,7 @@ def compare_runs(a: RunData, b: RunData, *, bootstrap: int = 1000, seed: int = 0
             continue
         comparison.rows.append(CompareRow(task, metric, va, vb,
                                           paired_difference(a, b, task, metric, bootstrap=bootstrap, seed=seed,
-                                                                            set_bootstrap=set_bootstrap)))
+                                                                            set_groups=set_groups)))
     if comparison.refused and not skip_incomparable:
         listing = "\n  ".join(f"{r.task}/{r.metric}: {r.refused}" for r in comparison.refused)
         raise IncomparableRunsError(f"refusing to compare {a.run_id} with {b.run_id}; scores computed "

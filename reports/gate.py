@@ -9,7 +9,7 @@ from typing import Any
 from reports.directions import higher_is_better
 from reports.errors import IncomparableRunsError
 from reports.gate_rules import GateRules, MetricRule
-from reports.pairing import SET_BOOTSTRAP, comparability_problem, paired_difference
+from reports.pairing import SET_GROUPS, comparability_problem, paired_difference
 from reports.rundata import RunData
 from reports.stage_records import peak_memory, seconds_per_call
 from reports.text_table import format_table, interval, number
@@ -74,7 +74,7 @@ def declared_metrics() -> dict[str, tuple[str, ...]]:
 
 
 def run_gate(current: RunData, baseline: RunData, rules: GateRules, *, bootstrap: int = 1000,
-             seed: int = 0, set_bootstrap: int = SET_BOOTSTRAP) -> GateResult:
+             seed: int = 0, set_groups: int = SET_GROUPS) -> GateResult:
     """Judge ``current`` against ``baseline``; rules naming anything the gate would not judge are refused
     first (ReportInputError), so a typo cannot switch a rule off."""
     stages = [(task, stage) for task, records in baseline.stage_timings.items() for stage in records]
@@ -93,7 +93,7 @@ def run_gate(current: RunData, baseline: RunData, rules: GateRules, *, bootstrap
         if problem:
             problems.append(f"{task}/{metric}: {problem}")
             continue
-        result.rows.append(_metric_row(current, baseline, task, metric, rule, (bootstrap, set_bootstrap), seed))
+        result.rows.append(_metric_row(current, baseline, task, metric, rule, (bootstrap, set_groups), seed))
     if problems:
         raise IncomparableRunsError("the baseline's scores were computed differently, so the gate cannot judge "
                                     "them:\n  " + "\n  ".join(problems))
@@ -117,7 +117,7 @@ def _metric_row(current: RunData, baseline: RunData, task: str, metric: str, rul
         return GateRow("metric", task, metric, before, after, worsening, allowed_text, not beyond,
                        "worse than the tolerance" if beyond else "within tolerance")
     paired = paired_difference(baseline, current, task, metric, bootstrap=resamples[0], seed=seed,
-                               set_bootstrap=resamples[1])
+                               set_groups=resamples[1])
     if paired.ci is None:
         if allowed is not None:
             return GateRow("metric", task, metric, before, after, worsening, allowed_text, not beyond,

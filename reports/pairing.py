@@ -17,11 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from metrics.defaults import JACKKNIFE_GROUPS
 from reports.rundata import RunData
 
 SET_METRICS = ("fid", "fad", "kid_mean", "kid_std")
-#: default resamples of the recomputed FID/FAD interval (see reports.set_pairing)
-SET_BOOTSTRAP = 200
+#: default jackknife groups of the recomputed FID/FAD interval (see reports.set_pairing)
+SET_GROUPS = JACKKNIFE_GROUPS
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,9 @@ def comparability_problem(a: RunData, b: RunData, task: str, metric: str) -> str
 
 
 def paired_difference(a: RunData, b: RunData, task: str, metric: str, *, bootstrap: int = 1000,
-                      seed: int = 0, confidence: float = 0.95, set_bootstrap: int = SET_BOOTSTRAP) -> PairedDifference:
-    """B - A with its paired interval.  ``set_bootstrap``: resamples for FID/FAD, each of which recomputes
-    two Frechet distances (slow at 2048-d); 0 reports no interval for them."""
+                      seed: int = 0, confidence: float = 0.95, set_groups: int = SET_GROUPS) -> PairedDifference:
+    """B - A with its paired interval.  ``set_groups``: jackknife groups for FID/FAD (1 + 3G pairs of Frechet
+    distances, slow at 2048-d); 0 reports no interval for them."""
     from metrics.bootstrap import bootstrap_mean
 
     va, vb = a.metrics[(task, metric)].value, b.metrics[(task, metric)].value
@@ -71,7 +72,7 @@ def paired_difference(a: RunData, b: RunData, task: str, metric: str, *, bootstr
 
         if difference is None:
             return PairedDifference(None, None, None, 0, f"no paired CI: {metric} is missing from a run")
-        set_ci, pairs, note = paired_set_difference(a, b, task, metric, bootstrap=set_bootstrap, seed=seed,
+        set_ci, pairs, note = paired_set_difference(a, b, task, metric, groups=set_groups, seed=seed,
                                                     confidence=confidence)
         if set_ci is None:
             return PairedDifference(difference, None, None, pairs, note + "; compare the two runs' own intervals")

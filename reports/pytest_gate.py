@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from metrics.defaults import JACKKNIFE_GROUPS
+
 _STATE = pytest.StashKey[dict[str, Any]]()
 
 
@@ -30,8 +32,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gate-run", default=None, help="gate this run (default: runs this session completed)")
     group.addoption("--gate-rules", default=None, help="gate rules JSON (see reports/README.md)")
     group.addoption("--gate-bootstrap", type=int, default=1000, help="paired bootstrap resamples")
-    group.addoption("--gate-set-bootstrap", type=int, default=200,
-                    help="resamples of the FID/FAD paired interval recomputed from stored media (0: none)")
+    group.addoption("--gate-set-groups", type=int, default=JACKKNIFE_GROUPS,
+                    help="jackknife groups of the FID/FAD paired interval recomputed from stored media (0: none)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -85,7 +87,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         current = _current_run(config, folder, state["started"])
         baseline = resolve_run(baseline_spec, folder)
         state["result"] = run_gate(current, baseline, rules, bootstrap=config.getoption("--gate-bootstrap"),
-                                   set_bootstrap=config.getoption("--gate-set-bootstrap"))
+                                   set_groups=config.getoption("--gate-set-groups"))
     except NextGPTError as error:
         state["error"] = str(error)
         session.exitstatus = pytest.ExitCode.USAGE_ERROR

@@ -1,8 +1,9 @@
-"""Paired bootstrap for set statistics (FID, FAD): recomputed from the media both runs stored.
+"""Paired intervals for set statistics (FID, FAD): recomputed from the media both runs stored.
 
-FID/FAD have no per-sample scores, but each generated item still belongs to a sample: resampling the *samples*
-(with their generated media in both runs and their reference target) and recomputing both distances on each
-resample gives a paired interval of the difference.  Features come from the extractor named in the scores'
+FID/FAD have no per-sample scores, but each generated item still belongs to a sample: deleting groups of
+*samples* (their generated media in both runs and their reference target together) and recomputing both
+distances gives a paired jackknife interval of the difference (metrics/frechet_interval.py; the bootstrap is
+not used because duplicated samples inflate a Frechet distance).  Features come from the extractor named in the scores'
 provenance, prepared as the harness's scoring prepares them (benchmarks.tasks.scoring), and the recomputed
 full-set values must reproduce the stored ones -- otherwise no interval is reported.
 """
@@ -18,13 +19,15 @@ from reports.rundata import RunData
 ROLES = {"fid": "image", "fad": "audio"}
 
 
-def paired_set_difference(a: RunData, b: RunData, task: str, metric: str, *, bootstrap: int, seed: int,
+def paired_set_difference(a: RunData, b: RunData, task: str, metric: str, *, groups: int, seed: int,
                           confidence: float) -> tuple[tuple[float, float] | None, int, str]:
     """-> (interval of B - A or None, number of paired samples, note saying how or why not)."""
+    from metrics.frechet_interval import paired_frechet_interval
+    from metrics.jackknife import check_groups
     from nextgpt.errors import NextGPTError
 
-    if bootstrap <= 0:
-        return None, 0, f"no paired CI: {metric} is a set statistic and --set-bootstrap is 0"
+    if groups <= 0:
+        return None, 0, f"no paired CI: {metric} is a set statistic and --set-groups is 0"
     if metric not in ROLES:
         return None, 0, f"no paired CI: {metric} is a set statistic"
     if a.store is None or b.store is None:
@@ -35,8 +38,10 @@ def paired_set_difference(a: RunData, b: RunData, task: str, metric: str, *, boo
         return None, 0, f"no paired CI: {metric} could not be recomputed from the stored media ({error})"
     rows_a, rows_b, rows_ref = features
     n = len(rows_ref)
-    if n < 2:
-        return None, n, f"no paired CI: fewer than 2 shared samples for {metric}"
+    try:
+        check_groups(groups, n, f"paired {metric}")
+    except NextGPTError as error:
+        return None, n, f"no paired CI: {error}"
     full = np.arange(n)
     for run, rows in ((a, rows_a), (b, rows_b)):
         stored = run.metrics[(task, metric)].value
@@ -44,18 +49,13 @@ def paired_set_difference(a: RunData, b: RunData, task: str, metric: str, *, boo
         if stored is None or not np.isclose(recomputed, stored, rtol=1e-5, atol=1e-8):
             return None, n, (f"no paired CI: recomputing {metric} of {run.run_id} from its media gave "
                              f"{recomputed:.6g}, not the stored {stored}")
-    rng = np.random.default_rng(seed)
-    diffs = []
-    for _ in range(bootstrap):
-        index = rng.integers(0, n, size=n)
-        reference = _statistics(rows_ref, index)
-        diffs.append(_distance(rows_b, reference, index) - _distance(rows_a, reference, index))
-    alpha = (1.0 - confidence) / 2.0
-    low, high = np.quantile(np.array(diffs), [alpha, 1.0 - alpha])
+    difference = float(b.metrics[(task, metric)].value) - float(a.metrics[(task, metric)].value)  # type: ignore[arg-type]
+    interval = paired_frechet_interval(difference, rows_a, rows_b, rows_ref, groups=groups, confidence=confidence,
+                                       seed=seed)
     extractor = a.metrics[(task, metric)].inner_provenance.get("extractor")
-    return (float(low), float(high)), n, (
-        f"paired bootstrap over {n} shared samples, {metric} recomputed from the stored media with {extractor} "
-        f"(generated and reference features resampled together), {bootstrap} resamples, seed {seed}")
+    return (interval.low, interval.high), n, (
+        f"{interval.method} over {n} shared samples (whole samples deleted from both runs and the reference "
+        f"together), {metric} recomputed from the stored media with {extractor}, seed {seed}")
 
 
 def _statistics(rows: list[np.ndarray], index: np.ndarray) -> Any:

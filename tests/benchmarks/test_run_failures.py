@@ -93,11 +93,11 @@ def test_dataset_errors_leave_no_store_behind(tmp_path: Path, capsys: pytest.Cap
     (["report", "r", "--max-samples", "-1"], "argument --max-samples: expected an integer >= 0, got '-1'"),
     (["compare", "a", "b", "--bootstrap", "1"], "argument --bootstrap: expected an integer >= 2, got '1'"),
     (["compare", "a", "b", "--seed", "-3"], "argument --seed: expected an integer >= 0, got '-3'"),
-    (["compare", "a", "b", "--set-bootstrap", "x"], "argument --set-bootstrap: expected 0 (no interval) or an "
-                                                    "integer >= 2, got 'x'"),
+    (["compare", "a", "b", "--set-groups", "x"], "argument --set-groups: expected 0 (no interval) or an "
+                                                 "integer >= 3, got 'x'"),
     (["gate", "a", "--bootstrap", "0"], "argument --bootstrap: expected an integer >= 2, got '0'"),
-    (["gate", "a", "--set-bootstrap", "-1"], "argument --set-bootstrap: expected 0 (no interval) or an integer "
-                                             ">= 2, got '-1'"),
+    (["gate", "a", "--set-groups", "2"], "argument --set-groups: expected 0 (no interval) or an integer "
+                                         ">= 3, got '2'"),
 ])
 def test_numeric_options_are_checked_while_parsing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                    no_model: None, argv: list[str], message: str) -> None:

@@ -11,7 +11,7 @@ from report_helpers import TinyRuns, cli
 
 def test_identical_runs_compare_equal(tiny_runs: TinyRuns, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(["compare", tiny_runs.base, tiny_runs.same, "--store", str(tiny_runs.store_dir),
-                        "--bootstrap", "200", "--set-bootstrap", "30", "--json"], capsys)
+                        "--bootstrap", "200", "--set-groups", "5", "--json"], capsys)
     assert code == 0
     rows = {(r["task"], r["metric"]): r for r in json.loads(out)["rows"]}
     assert set(rows) == {("t2v", "fid"), ("t2v", "clipsim"), ("t2v", "signal_rate"), ("t2v", "signal_exact")}
@@ -31,9 +31,9 @@ def test_set_metric_without_media_has_no_paired_interval(tiny_runs: TinyRuns, tm
     assert code == 0 and fid["ci"] is None and fid["verdict"] == "no paired CI"
     assert "a run comes from a file" in fid["note"], "said plainly, never made up from the two intervals"
     code, out, _ = cli(["compare", tiny_runs.base, tiny_runs.same, "--store", str(tiny_runs.store_dir), "--json",
-                        "--set-bootstrap", "0"], capsys)
+                        "--set-groups", "0"], capsys)
     fid = next(r for r in json.loads(out)["rows"] if r["metric"] == "fid")
-    assert fid["ci"] is None and "--set-bootstrap is 0" in fid["note"]
+    assert fid["ci"] is None and "--set-groups is 0" in fid["note"]
 
 
 def test_recomputed_fid_interval_is_reproducible(tiny_runs: TinyRuns) -> None:
@@ -52,7 +52,7 @@ def test_recomputed_fid_interval_is_reproducible(tiny_runs: TinyRuns) -> None:
 def test_degraded_run_is_significantly_worse(tiny_runs: TinyRuns, capsys: pytest.CaptureFixture[str],
                                              tmp_path: Path) -> None:
     code, out, _ = cli(["compare", tiny_runs.base, tiny_runs.degraded, "--store", str(tiny_runs.store_dir),
-                        "--bootstrap", "500", "--set-bootstrap", "30", "--html", str(tmp_path / "cmp")],
+                        "--bootstrap", "500", "--set-groups", "5", "--html", str(tmp_path / "cmp")],
                        capsys)
     assert code == 0
     line = next(x for x in out.splitlines() if x.startswith("t2v") and "signal_rate" in x)
