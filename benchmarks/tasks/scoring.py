@@ -205,7 +205,7 @@ def _clip_scores(ctx: ScoringContext, metric: str, images: list[np.ndarray], tex
     from metrics.clip_metrics import CLIPScore
 
     scorer = CLIPScore(model=ctx.extractor("clip"), keep_per_sample=True)
-    scorer.update(_images_tensor(_uniform_size(images)), texts)
+    scorer.update(images, texts)  # any sizes: CLIP applies open_clip's own resize + crop to each image
     result = scorer.compute(bootstrap=ctx.bootstrap, seed=ctx.seed)
     per = scorer.per_sample
     per = torch.cat(per) if isinstance(per, list) else per
@@ -296,9 +296,7 @@ def _clip_image_similarity(ctx: ScoringContext, outputs: dict[str, np.ndarray], 
         else:
             firsts.append(out[None])
             seconds.append(target[None])
-    first = _uniform_size([frame for group in firsts for frame in group])
-    second = _uniform_size([frame for group in seconds for frame in group], size=first[0].shape[:2])
-    scorer.update(_images_tensor(first), _images_tensor(second))
+    scorer.update([frame for group in firsts for frame in group], [frame for group in seconds for frame in group])
     result = scorer.compute(bootstrap=ctx.bootstrap, seed=ctx.seed)
     per = scorer.per_sample
     per = torch.cat(per) if isinstance(per, list) else per
