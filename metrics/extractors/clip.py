@@ -5,7 +5,9 @@ the model's preprocess config (``open_clip.image_transform_v2``; for OpenAI CLIP
 shorter side to 224 on the uint8 image, centre crop 224x224, ``ToTensor`` (/255), CLIP mean/std). The
 resize/crop steps are open_clip's own transform objects applied to PIL images; only the final
 ``ToTensor`` + ``Normalize`` is done for the whole batch at once through a 256-entry table per channel built by
-open_clip's ``Normalize`` itself, so the result is bit-identical to the per-image transform and ~4x faster.
+open_clip's ``Normalize`` itself, so the result is bit-identical to the per-image transform and several times
+faster (64 images of 512x384 on 2 busy cores: ~0.5-0.7 s, the per-image transform ~5-7 s, the float torch resize
+used before ~1.3 s).
 ``tests/metrics/test_clip_preprocess_parity.py`` checks the pixels and the scores against open_clip.
 
 **Accepted image inputs** (:data:`ClipImages`), all turned into RGB uint8 (H, W, 3) arrays first by
@@ -133,7 +135,7 @@ def rgb_uint8_images(images: ClipImages, what: str = "images") -> list[np.ndarra
     if isinstance(images, torch.Tensor):
         if images.ndim != 4 or images.shape[1] != 3:
             raise MediaError(f"{what}: a tensor batch must be (N, 3, H, W) RGB, got shape {tuple(images.shape)}")
-        return list(quantise_to_uint8(images.detach().cpu(), what).permute(0, 2, 3, 1).contiguous().numpy())
+        return list(quantise_to_uint8(images.detach().cpu(), what).permute(0, 2, 3, 1).numpy())  # views
     if isinstance(images, np.ndarray):
         if images.ndim != 4 or images.shape[-1] != 3:
             raise MediaError(f"{what}: a numpy batch must be (N, H, W, 3) RGB (channels last), got shape "
