@@ -95,12 +95,19 @@ def _metric_tables(run: RunData) -> str:
             paper, verdict = _paper_cell(run, record)
             ci = "-" if record.ci is None else f"[{fmt(record.ci[0])}, {fmt(record.ci[1])}]"
             warnings = record.warnings()
-            rows.append([esc(record.task), esc(record.qualified_name), fmt(record.value), ci, esc(record.n), paper,
+            rows.append([esc(record.task), esc(record.qualified_name) + _tokenizer_note(record), fmt(record.value), ci,
+                         esc(record.n), paper,
                          verdict, f"<span class=\"small\">{len(warnings)} warning(s)</span>" if warnings else ""])
         parts.append(f"<h3>{esc(title)}</h3>" + table(
             ["task", "metric", "value", "95% CI", "n", "paper (this suite's units)", "comparable with paper",
              "warnings"], rows, numeric={2, 4}))
     return "".join(parts)
+
+
+def _tokenizer_note(record: MetricRecord) -> str:
+    """Caption metrics depend on the tokenizer (ptb-python, ptb-java, sacreBLEU's 13a): shown beside the name."""
+    tokenizer = record.inner_provenance.get("tokenizer")
+    return f" <span class=\"small\">tokenizer: {esc(tokenizer)}</span>" if tokenizer else ""
 
 
 def _plots(run: RunData, store: Any) -> str:

@@ -147,17 +147,22 @@ _ACRONYM = r"[A-Za-z](?:\.[A-Za-z])+\."
 _THING = f"{_CHUNK}(?:{_HYPHEN}{_CHUNK})*"
 # ASCII only: "1.5-inch", "U.S.-made", "x.y-z", "a-b.c." (a hyphen, then possibly an acronym)
 _ASCII_CHUNK = "(?:[dDoOlL]['\u2019\u0092`\u2018\u201b\u0091][A-Za-z0-9])?[A-Za-z0-9]+"
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 _THING_DOTTED = f"[A-Za-z0-9]+(?:[.,]+[A-Za-z0-9]+)*[.,]*(?:-(?:{_ACRONYM}|{_ASCII_CHUNK}))+"
 # File names with one of these extensions (measured on ~150 common ones): "2.jpg", "stdio.h"
-_FILE_EXTENSIONS = (
+_FILE_EXTENSIONS = _words(
     "bat bmp c cgi class cpp dll doc docx exe gif gz h htm html jar java jpeg jpg mov mp3 pdf php pl png ppt ps py "
     "sql tar txt wav x xml zip"
-).split()
+)
 _CAPITALS_AMP = "[A-Z]+(?:(?:[+&]|&amp;)[A-Z]+)+"  # AT&T, Q&A, S&P
 _SLASH_PART = "[A-Za-z0-9]+(?:-[A-Za-z]+)*"
 
 
 def _alternatives(words: Sequence[str]) -> str:
+    """Regex alternatives, longest first (Python's alternation takes the first that matches)."""
     return "|".join(sorted(words, key=len, reverse=True))
 
 
@@ -165,25 +170,25 @@ def _alternatives(words: Sequence[str]) -> str:
 # sentence end follows (invisible after pycocoevalcap's filter) and carry two characters of trailing context.
 # Case: the plain lists match in any case; _ABBREV_CAPITALISED needs an upper-case first letter, _ABBREV_LOWER_REST
 # lower-case letters after the first. Measured on every 1-4 letter string and ~190k longer words.
-_ABBREV_TITLES = (
+_ABBREV_TITLES = _words(
     "adj adm adv alex assoc asst atty attys ave brig capt cf cie cmdr col comdr cpl dept det dr drs elec ens ft gen "
     "gov govs hon insp invt jos lieut lt maj messrs mlle mme mr mrs ms msgr mt natl pfc ph pres prof profs pvt rep "
     "reps rev sen sens sfc sgt spc st ste supt supts treas vs wm"
-).split()
-_ABBREV_FINAL = (
+)
+_ABBREV_FINAL = _words(
     "al ala apr ariz assn aug bancorp bhd bldg blvd bros calif co colo conn corp cos ct dak dec esq est etc ext feb "
     "fla fri ga inc ind intl jan jr jul jun kan kans ky ltd mar md mich minn mo mon mont neb nev nov oct okla penn "
     "plc rd rt sep sept seq sq sr sys tel tenn thu thurs tue tues univ va vt wed wis wisc wyo"
-).split()
-_ABBREV_CAPITALISED = "ark az del ill la mass miss ore pa tex wash".split()
+)
+_ABBREV_CAPITALISED = _words("ark az del ill la mass miss ore pa tex wash")
 _ABBREV_LOWER_REST_TITLES = ["mfg", "mtg"]
-_ABBREV_LOWER_REST_FINAL = "ppte ppty pte ptes pty ptys".split()
-_ABBREV_BEFORE_NUMBER = "art ca fig figs no nos op pp prop".split()  # only before a digit: "No. 5", "fig. 3"
+_ABBREV_LOWER_REST_FINAL = _words("ppte ppty pte ptes pty ptys")
+_ABBREV_BEFORE_NUMBER = _words("art ca fig figs no nos op pp prop")  # only before a digit: "No. 5", "fig. 3"
 # A single letter followed by "." is an initial unless one of these words follows (then the "." ends a sentence).
-_SENTENCE_STARTS = (
+_SENTENCE_STARTS = _words(
     "A About According Additionally After An As At But Earlier He Her Here However If In It Last Many More Now Once "
     "One Other Our She Since So Some Such That The Their Then There These They This We What When While Yet You"
-).split()
+)
 
 
 def _lower_rest(words: Sequence[str]) -> str:
@@ -191,9 +196,9 @@ def _lower_rest(words: Sequence[str]) -> str:
 
 
 _TITLE = f"(?:(?i:{_alternatives(_ABBREV_TITLES)})|{_lower_rest(_ABBREV_LOWER_REST_TITLES)})\\."
+_CAPITALISED = "|".join(f"{w[0].upper()}(?i:{w[1:]})" for w in _ABBREV_CAPITALISED)
 _FINAL = (
-    f"(?:(?i:{_alternatives(_ABBREV_FINAL)})|{'|'.join(w[0].upper() + '(?i:' + w[1:] + ')' for w in _ABBREV_CAPITALISED)}"
-    f"|{_lower_rest(_ABBREV_LOWER_REST_FINAL)}|(?i:ph\\.d))\\."
+    f"(?:(?i:{_alternatives(_ABBREV_FINAL)})|{_CAPITALISED}|{_lower_rest(_ABBREV_LOWER_REST_FINAL)}|(?i:ph\\.d))\\."
 )
 _STARTER = f"(?=[A-Z])(?i:{_alternatives(_SENTENCE_STARTS)})(?=[{_SPACE_NL}]|$)"
 
@@ -242,6 +247,7 @@ _URL_EXCLUDED = _WS + "\"<>|(){}"
 _LIKELY_URL_EXCLUDED = _WS + "\"`'<>|.!?(){},\\-_$=;:^\\[\\]\\\\/@0-9A-Z"
 _LIKELY_URL_SEGMENT = f"[^{_LIKELY_URL_EXCLUDED}]+\\."
 _URL_PATH = f"(?:/[^{_WS}\"<>|()]+[^{_WS}\"<>|.!?(){{}},\\-])?"
+_EMAIL_PART = f"[^{_WS}\"<>|(){{}}.\u00a0]+"
 _TAG_NAME = "[A-Za-z][A-Za-z0-9_.:-]*"
 
 # In priority order: on equal length the earlier rule wins.
@@ -249,10 +255,9 @@ _RULES: tuple[_Rule, ...] = (
     _rule("space", f"[{_SPACE}]+", f"[{_SPACE}]"),
     _rule("sgml", f"<[/!?]?{_TAG_NAME}(?:[ \t]+{_TAG_NAME}(?:=(?:\"[^\"<>\n]*\"|'[^'<>\n]*'))?)*[ \t]*[/?]?>", "<"),
     _rule("url", f"(?i:https?)://[^{_URL_EXCLUDED}]+[^{_URL_EXCLUDED}.!?,\\-]", "[hH]"),
-    _rule("likely_url", f"(?:www\\.(?:[^{_WS}\"<>|.!?(){{}},]+\\.)+[a-zA-Z]{{2,4}}|(?:{_LIKELY_URL_SEGMENT})+(?:com|net|org|edu))"
-          f"{_URL_PATH}", f"[^{_LIKELY_URL_EXCLUDED}]"),
-    _rule("email", f"<?[A-Za-z0-9][^{_WS}\"<>|()\u00a0{{}}]*@(?:[^{_WS}\"<>|(){{}}.\u00a0]+\\.)*[^{_WS}\"<>|(){{}}.\u00a0]+>?",
-          "[<A-Za-z0-9]"),
+    _rule("likely_url", f"(?:www\\.(?:[^{_WS}\"<>|.!?(){{}},]+\\.)+[a-zA-Z]{{2,4}}"
+          f"|(?:{_LIKELY_URL_SEGMENT})+(?:com|net|org|edu)){_URL_PATH}", f"[^{_LIKELY_URL_EXCLUDED}]"),
+    _rule("email", f"<?[A-Za-z0-9][^{_WS}\"<>|()\u00a0{{}}]*@(?:{_EMAIL_PART}\\.)*{_EMAIL_PART}>?", "[<A-Za-z0-9]"),
     _rule("mention", r"@[A-Za-z_][A-Za-z0-9_]*", "@"),
     _rule("entity", r"&(?:amp|lt|gt|quot|apos|nbsp|mdash|ndash|MD|#[0-9]+|HT|TL|UR|LR|QC|QL|QR|odq|cdq);", "&"),
     _rule("escaped_star", r"\\\*", r"\\"),
@@ -293,7 +298,8 @@ _RULES: tuple[_Rule, ...] = (
     _rule("bracket_token", r"-(?i:[LR][RSC]B)-", "-"),  # already tokenised text: "-LRB-" stays one token
     _rule("ascii_quote_pair", r"''|``", "['`]"),
     _rule("unicode_quotes", f"[{_UNICODE_QUOTES}]{{1,2}}", f"[{_UNICODE_QUOTES}]"),
-    _rule("runs", f"[?!]+|\\*+|<<|>>|@@+|##+|__+|[{_SUPERSCRIPTS}]+|[{_SUBSCRIPTS}]+", f"[?!*<>@#_{_SUPERSCRIPTS}{_SUBSCRIPTS}]"),
+    _rule("runs", f"[?!]+|\\*+|<<|>>|@@+|##+|__+|[{_SUPERSCRIPTS}]+|[{_SUBSCRIPTS}]+",
+          f"[?!*<>@#_{_SUPERSCRIPTS}{_SUBSCRIPTS}]"),
     _rule("dollar", r"[A-Z]*\$", r"[A-Z$]"),
     _rule("other", f"[{_SYMBOLS}!-/:-@\\[-`{{-~\u0085]", f"[{_SYMBOLS}!-/:-@\\[-`{{-~\u0085]"),
 )

@@ -32,9 +32,10 @@ REQUIRED_CLASSES = {
     "currency", "emoji", "other_symbols", "unicode_spaces", "combining_marks", "latin_greek_cyrillic",
     "cjk_and_scripts", "line_breaks", "model_captions", "plain_ascii",
 }
-REQUIRED_PROBES = ["The dog’s ball is red.", "The sign reads «Bienvenue» in French.", "A ‹small› note and a «big» note.",
-                   "Add ½ cup of sugar.", "An area of 20 m² and 5 m³.", "A happy dog 😀 in the park.",
-                   "rock 'n' roll", "It weighs 3\u00a01/2 pounds.", "About ⅓ of the cake and ⅔ of the pie."]
+REQUIRED_PROBES = ["The dog’s ball is red.", "The sign reads «Bienvenue» in French.",
+                   "A ‹small› note and a «big» note.", "Add ½ cup of sugar.", "An area of 20 m² and 5 m³.",
+                   "A happy dog 😀 in the park.", "rock 'n' roll", "It weighs 3\u00a01/2 pounds.",
+                   "About ⅓ of the cake and ⅔ of the pie."]
 
 
 def _differences(got: list[str]) -> list[str]:
@@ -43,10 +44,12 @@ def _differences(got: list[str]) -> list[str]:
 
 
 def test_corpus_is_large_and_covers_the_classes() -> None:
-    counts = {name: sum(e["class"] == name for e in CORPUS["strings"]) for name in CORPUS["classes"]}
-    assert counts == CORPUS["classes"]
+    declared: dict[str, int] = CORPUS["classes"]
+    counts = {name: sum(e["class"] == name for e in CORPUS["strings"]) for name in declared}
+    assert counts == declared
     assert len(INPUTS) >= 300 and len(set(INPUTS)) == len(INPUTS)
-    assert REQUIRED_CLASSES <= {name for name, n in counts.items() if n >= 5}
+    covered = {name for name, n in counts.items() if n >= 5}
+    assert covered >= REQUIRED_CLASSES
     assert set(REQUIRED_PROBES) <= set(INPUTS)
     non_ascii = {char for text in INPUTS for char in text if ord(char) > 127}
     assert len(non_ascii) >= 250  # many distinct Unicode characters, not a handful repeated
@@ -111,7 +114,7 @@ def test_default_tokenizer_is_python_because_it_equals_java() -> None:
 
     equal = not _differences(PythonPTBTokenizer().tokenize(INPUTS))
     expected = "ptb-python" if equal or shutil.which("java") is None else "ptb-java"
-    assert DEFAULT_CAPTION_TOKENIZER == expected
+    assert expected == DEFAULT_CAPTION_TOKENIZER
     assert build_corpus({"1": "a dog’s ball"}, {"1": ["a dog's ball"]}).tokenizer == PythonPTBTokenizer.name
     parser = _cli_parser()
     args = parser.parse_args(["score", "captions", "--pred", "p.json", "--refs", "r.json"])
@@ -186,6 +189,23 @@ def test_java_tokenizer_names_itself_in_provenance() -> None:
     scores = score_captions(CURLY["predictions"], CURLY["references"], tokenizer="ptb-java", metrics=("bleu4",))
     assert scores.results["bleu4"].provenance.tokenizer == "ptb-java-corenlp-3.4.1"
     assert scores.results["bleu4"].value == pytest.approx(1.0)
+
+
+def test_run_report_shows_the_tokenizer_of_caption_metrics() -> None:
+    """The HTML report's metric table names the tokenizer beside each caption metric (a BLEU from another
+    tokenizer is a different number), not only in the collapsed provenance JSON."""
+    import benchmarks.tasks.builtin  # noqa: F401  (registers caption-image)
+    from metrics.captions.suite import score_captions
+    from reports.run_report import _metric_tables
+    from reports.rundata import MetricRecord, RunData
+
+    results = score_captions(CURLY["predictions"], CURLY["references"], metrics=("bleu4", "sacrebleu")).results
+    n = len(CURLY["predictions"])
+    records = {("caption-image", name): MetricRecord("caption-image", name, result.value, None, n, result.to_dict())
+               for name, result in results.items()}
+    html = _metric_tables(RunData("run", {"settings": {}}, records, {}, {}, {}, "test"))
+    assert "bleu4 <span class=\"small\">tokenizer: ptb-python</span>" in html
+    assert "sacrebleu <span class=\"small\">tokenizer: sacrebleu-13a</span>" in html
 
 
 if __name__ == "__main__":  # pragma: no cover
