@@ -317,15 +317,20 @@ class _Candidates:
 
 _CANDIDATES: dict[str, _Candidates | None] = {}
 _COMBINED: dict[tuple[str, ...], _Candidates] = {}
-# Fast paths (checked against the full lexer by the tests): a plain ASCII word before a space or the line end,
-# or before ,;:!? and then a space -- no rule matches more there. Before "." it is a word unless an abbreviation.
-_FAST_WORD = re.compile(r"[A-Za-z]+(?= |$|[,;:!?]+(?: |$))")
-_FAST_WORD_BEFORE_PERIOD = re.compile(r"([A-Za-z]{2,})\.(?= |$)")
+# Fast paths for the commonest tokens, where no rule can match more (the tests compare them with the full lexer):
+# a word before a space (or before ,;:!? and a space), a word before a sentence-final "." that is no abbreviation,
+# "it's"-like contractions, lone punctuation and digits before a space (not "3 1/2").
+_FAST = re.compile(
+    f"(?P<word>[{_L}]+)(?= |$|[,;:!?]+(?: |$))"
+    f"|(?P<dotted>[{_L}]{{2,}})\\.(?= |$)"
+    "|(?P<contracted>[A-Za-z]{2,})(?P<aux>'(?:[sSmMdD]|re|RE|ve|VE|ll|LL))(?= |$)"
+    "|(?P<punctuation>[,.;:]|[?!]+)(?= |$)"
+    "|(?P<digits>[0-9]+)(?= (?![0-9])|$)"
+)
 _ABBREVIATIONS = frozenset(
     _ABBREV_TITLES + _ABBREV_FINAL + _ABBREV_CAPITALISED + _ABBREV_LOWER_REST_TITLES + _ABBREV_LOWER_REST_FINAL
     + _ABBREV_BEFORE_NUMBER + ["ph"]
 )
-_FAST_PUNCTUATION = re.compile(r"[,.;:](?= |$)")
 _SPACES = re.compile(f"[{_SPACE}]+")
 _LINE_BREAK = re.compile("[\n\r\u000b\u000c\u2028\u2029]")
 
@@ -470,22 +475,22 @@ def ptb_tokenize_line(line: str, lookahead: str | None = None) -> list[str]:
         if char == " ":  # a whole run of spaces, as the jar's SPACE+ rule (it may end in U+2009 etc.)
             pos = _SPACES.match(line, pos).end()  # type: ignore[union-attr]
             continue
-        if "A" <= char <= "z":
-            fast = _FAST_WORD.match(line, pos)
+        fast = _FAST.match(line, pos)
+        if fast is not None:
+            kind = fast.lastgroup
+            if kind == "word":
+                tokens.extend(_word_tokens(fast.group(kind)))
+            elif kind == "dotted" and fast.group(kind).lower() not in _ABBREVIATIONS:
+                tokens.extend((*_word_tokens(fast.group(kind)), "."))
+            elif kind == "aux":
+                tokens.extend((fast.group("contracted"), fast.group(kind)))
+            elif kind in ("punctuation", "digits"):
+                tokens.append(fast.group(kind))
+            else:  # an abbreviation: the full lexer decides
+                fast = None
             if fast is not None:
-                tokens.extend(_word_tokens(fast.group()))
                 pos = fast.end()
                 continue
-            fast = _FAST_WORD_BEFORE_PERIOD.match(line, pos)
-            if fast is not None and fast.group(1).lower() not in _ABBREVIATIONS:
-                tokens.extend(_word_tokens(fast.group(1)))
-                tokens.append(".")
-                pos = fast.end()
-                continue
-        elif _FAST_PUNCTUATION.match(line, pos):
-            tokens.append(char)
-            pos += 1
-            continue
         candidates = _candidates(char)
         if candidates is not None and candidates.single_character:  # e.g. "(" or "%": always one token
             pos += 1
