@@ -19,6 +19,7 @@ from benchmarks.datasets.samples import Dataset, Sample
 from benchmarks.runner.media_codec import read_audio, read_image, read_video
 from benchmarks.runner.store import Generation, MetricValue, ResultsStore
 from benchmarks.tasks.task import Task
+from nextgpt.errors import MediaError
 
 EXTRACTOR_SETS: dict[str, dict[str, str]] = {
     "canonical": {"image": "inception-2015-12-05", "audio": "vggish", "clip": "clip-vit-b-32"},
@@ -62,7 +63,7 @@ class ScoringContext:
         if stored is None:
             return None
         path = self.store.media_path(stored)
-        return {"image": read_image, "video": read_video, "audio": lambda p: read_audio(p)[0]}[modality](path)
+        return {"image": read_image, "video": read_video, "audio": _read_audio_16k}[modality](path)
 
 
 def _value(result: Any, metric: str, n: int) -> MetricValue:
@@ -259,9 +260,20 @@ def score_generation(ctx: ScoringContext) -> tuple[list[MetricValue], PerSample]
     return values, per_sample
 
 
+def _read_audio_16k(path: Any) -> np.ndarray:
+    """A stored output or a target as 16 kHz mono.  FAD (VGGish) and mel_distance below assume 16 kHz; another
+    rate is an error naming the file, as in the metric library (read as 16 kHz, a 32 kHz copy of the reference
+    scored FAD 0.82 and mel_distance 3.0 against itself instead of 0: benchmarks/sensitivity.py)."""
+    samples, rate = read_audio(path)
+    if rate != 16000:
+        raise MediaError(f"{path}: sample rate {rate} Hz; FAD and mel_distance are computed on 16 kHz audio: "
+                         "resample it to 16 kHz first (scores never resample silently)")
+    return samples
+
+
 def _read_target(sample: Sample, modality: str) -> Any:
     target = next(f for f in sample.targets if f.modality == modality)
-    return {"image": read_image, "video": read_video, "audio": lambda p: read_audio(p)[0]}[modality](target.path)
+    return {"image": read_image, "video": read_video, "audio": _read_audio_16k}[modality](target.path)
 
 
 def _clipsim(ctx: ScoringContext, metric: str, outputs: dict[str, np.ndarray], samples: list[Sample],
