@@ -319,11 +319,13 @@ _CANDIDATES: dict[str, _Candidates | None] = {}
 _COMBINED: dict[tuple[str, ...], _Candidates] = {}
 # Fast paths for the commonest tokens, where no rule can match more (the tests compare them with the full lexer):
 # a word before a space (or before ,;:!? and a space), a word before a sentence-final "." that is no abbreviation,
-# "it's"-like contractions, lone punctuation and digits before a space (not "3 1/2").
+# "it's"/"don't"-like contractions, hyphenated words, lone punctuation and digits before a space (not "3 1/2").
 _FAST = re.compile(
     f"(?P<word>[{_L}]+)(?= |$|[,;:!?]+(?: |$))"
     f"|(?P<dotted>[{_L}]{{2,}})\\.(?= |$)"
     "|(?P<contracted>[A-Za-z]{2,})(?P<aux>'(?:[sSmMdD]|re|RE|ve|VE|ll|LL))(?= |$)"
+    "|(?P<negated>[A-Za-z]*[A-MO-Za-mo-z])(?P<nt>[nN]['\u2019][tT])(?= |$)"
+    "|(?P<hyphenated>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+)(?= |$|[,;:!?]+(?: |$))"
     "|(?P<punctuation>[,.;:]|[?!]+)(?= |$)"
     "|(?P<digits>[0-9]+)(?= (?![0-9])|$)"
 )
@@ -484,7 +486,9 @@ def ptb_tokenize_line(line: str, lookahead: str | None = None) -> list[str]:
                 tokens.extend((*_word_tokens(fast.group(kind)), "."))
             elif kind == "aux":
                 tokens.extend((fast.group("contracted"), fast.group(kind)))
-            elif kind in ("punctuation", "digits"):
+            elif kind == "nt":
+                tokens.extend((fast.group("negated"), fast.group(kind).replace("\u2019", "'")))
+            elif kind in ("punctuation", "digits", "hyphenated"):
                 tokens.append(fast.group(kind))
             else:  # an abbreviation: the full lexer decides
                 fast = None
