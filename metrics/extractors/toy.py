@@ -89,5 +89,6 @@ class ToyTextImageModel(nn.Module):
     def encode_image(self, images: ClipImages) -> torch.Tensor:
         """Any CLIP image input (see metrics.extractors.clip); each image is resized to 32x32 on its own, so
         images of different sizes go into one batch (the resize is per image anyway: same numbers)."""
-        pixels = [torch.from_numpy(a).permute(2, 0, 1)[None] for a in rgb_uint8_images(images, f"{self.name} images")]
+        arrays = rgb_uint8_images(images, f"{self.name} images")  # may be read-only views (PIL, decoded files)
+        pixels = [torch.from_numpy(a if a.flags.writeable else a.copy()).permute(2, 0, 1)[None] for a in arrays]
         return self.image(torch.cat([resize_images(p, 32, self.image.resize) for p in pixels]))
