@@ -223,7 +223,7 @@ def _score_images(args: argparse.Namespace) -> int:
             _save_reference_statistics(args.save_ref_stats, fid.statistics(True), extractor, resize,
                                        stats_files.get(True))
         if all(not isinstance(v, GaussianStatistics) for v in sides.values()):
-            results += _compute_kid(kid)
+            results += _compute_kid(kid, args.jackknife_groups if args.bootstrap else 0)
         else:
             results += _kid_unavailable([f.path for f in stats_files.values()], extractor.name)
         if args.bootstrap and all(not isinstance(v, GaussianStatistics) for v in sides.values()):
@@ -293,13 +293,13 @@ def _fid_from_two_statistics_files(args: argparse.Namespace, generated: Any, ref
     return [result, *_kid_unavailable([generated.path, reference.path], result.provenance.extractor)]
 
 
-def _compute_kid(kid: Any) -> list[Any]:
+def _compute_kid(kid: Any, interval_groups: int) -> list[Any]:
     """kid_mean and kid_std, or both unavailable with the reason: a KID failure never discards the FID."""
     from metrics.errors import NextGPTError
     from metrics.provenance import MetricResult, Provenance
 
     try:
-        return list(kid.compute())
+        return list(kid.compute(interval_groups=interval_groups))
     except NextGPTError as error:
         prov = Provenance(metric="kid", extractor=kid.extractor.name)
         return [MetricResult.unavailable(name, str(error), prov) for name in ("kid_mean", "kid_std")]

@@ -86,8 +86,10 @@ def frechet_jackknife(
 ) -> JackknifeVariance:
     """Corrected jackknife variance of FD(generated, reference); each set is split into ``groups`` groups.
 
-    Deleting group g removes the g-th group of both sets: the two sets are independent samples, so pairing
-    their groups is arbitrary, and one index keeps the statistic a function of G independent units.
+    Deleting group g removes the g-th group of both sets, so the statistic is a function of G exchangeable
+    units. Both sets are grouped with the same seed: when they list the same samples in the same order (the
+    harness's generated item i and its reference target i), sample i's two sides land in the same group and
+    the covariance a shared prompt induces between the sets is kept; for independent sets it changes nothing.
     """
     gen = check_features(generated, "generated features")
     ref = check_features(reference, "reference features")
@@ -96,7 +98,7 @@ def frechet_jackknife(
     for clusters, name in ((gen_clusters, "generated set"), (ref_clusters, "reference set")):
         check_groups(groups, len(np.unique(clusters)), f"FD interval, {name}")
     gen_sums = GroupedSums.from_rows(gen, assign_groups(gen_clusters, groups, seed), groups)
-    ref_sums = GroupedSums.from_rows(ref, assign_groups(ref_clusters, groups, seed + 1), groups)
+    ref_sums = GroupedSums.from_rows(ref, assign_groups(ref_clusters, groups, seed), groups)
     return jackknife_variance(lambda keep: _distance(gen_sums, ref_sums, keep), groups, seed=seed)
 
 

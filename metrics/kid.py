@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from metrics.defaults import KID_COEF0, KID_DEGREE, KID_SUBSET_SIZE, KID_SUBSETS
+from metrics.defaults import BOOTSTRAP_CONFIDENCE, KID_COEF0, KID_DEGREE, KID_SUBSET_SIZE, KID_SUBSETS
 from metrics.errors import ConfigError
 from metrics.frechet import check_features
 
@@ -125,7 +125,9 @@ class KernelInceptionDistance:
             local = np.concatenate([p for p in parts if len(p)])  # type: ignore[arg-type]
         return local
 
-    def compute(self) -> tuple[object, object]:
+    def compute(self, interval_groups: int = 0, confidence: float = BOOTSTRAP_CONFIDENCE) -> tuple[object, object]:
+        """(kid_mean, kid_std) results; ``interval_groups`` > 0 gives kid_mean a jackknife interval
+        (metrics/kid_interval.py) when the sets have at least that many samples, else a warning says why not."""
         from metrics.provenance import MetricResult, Provenance, warn
 
         gen, ref = self._gathered(False), self._gathered(True)
@@ -137,10 +139,19 @@ class KernelInceptionDistance:
                 warn(warnings, message)
         mean, std = kernel_inception_distance(gen, ref, subsets=self.subsets, subset_size=subset_size,
                                               seed=self.seed)
+        ci = None
+        if interval_groups and min(len(gen), len(ref)) < interval_groups:
+            warn(warnings, f"kid: no interval -- {min(len(gen), len(ref))} samples cannot fill {interval_groups} "
+                           "jackknife groups")
+        elif interval_groups:
+            from metrics.kid_interval import kid_interval
+
+            ci = kid_interval(mean, std, self.subsets, gen, ref, groups=interval_groups, confidence=confidence,
+                              seed=self.seed, degree=KID_DEGREE, gamma=1.0 / gen.shape[1], coef0=KID_COEF0)
         identity = self.extractor.identity  # type: ignore[attr-defined]
         prov = Provenance(metric="kid", extractor=identity.name, extractor_canonical=identity.canonical,
                           weights_sha256=identity.weights_sha256, resize=getattr(self.extractor, "resize", None),
                           dtype="float64", n_samples=len(gen), n_reference=len(ref), seed=self.seed,
                           settings=(("degree", KID_DEGREE), ("subset_size", subset_size),
                                     ("subsets", self.subsets)), warnings=tuple(warnings))
-        return MetricResult("kid_mean", mean, prov), MetricResult("kid_std", std, prov)
+        return MetricResult("kid_mean", mean, prov, ci), MetricResult("kid_std", std, prov)

@@ -156,24 +156,35 @@ def _uniform_size(images: list[np.ndarray], size: tuple[int, int] | None = None)
 
 def _frechet(ctx: ScoringContext, metric: str, generated: list[np.ndarray], reference: list[np.ndarray],
              role: str) -> MetricValue:
+    """FID over images, or over the frames of videos (``generated``/``reference`` items of shape (T, H, W, 3)),
+    or FAD over clips. The interval's jackknife keeps the rows of one item (its frames, its 0.96 s examples)
+    in one group, because they are not independent samples."""
     from metrics.frechet_metrics import frechet_from_features
 
     extractor = ctx.extractor(role)
     if role == "audio":
         from metrics.extractors.vggish import waveform_to_examples
 
-        def features(waves: list[np.ndarray]) -> np.ndarray:
-            examples = torch.cat([waveform_to_examples(torch.from_numpy(w.astype(np.float64)), 16000) for w in waves])
-            return extractor.extract(examples).numpy()
+        def features(waves: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+            parts = [waveform_to_examples(torch.from_numpy(w.astype(np.float64)), 16000) for w in waves]
+            return extractor.extract(torch.cat(parts)).numpy(), _item_of_row([len(p) for p in parts])
     else:
-        def features(images: list[np.ndarray]) -> np.ndarray:
-            return extractor.extract(_images_tensor(_uniform_size(images))).numpy()
+        def features(items: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+            frames = [frame for item in items for frame in (item if item.ndim == 4 else [item])]
+            counts = [len(item) if item.ndim == 4 else 1 for item in items]
+            return extractor.extract(_images_tensor(_uniform_size(frames))).numpy(), _item_of_row(counts)
 
     identity = extractor.identity
-    result = frechet_from_features(features(generated), features(reference), metric=metric,
-                                   extractor=identity.name, extractor_canonical=identity.canonical,
-                                   weights_sha256=identity.weights_sha256, bootstrap=ctx.bootstrap, seed=ctx.seed)
+    (gen, gen_items), (ref, ref_items) = features(generated), features(reference)
+    result = frechet_from_features(gen, ref, metric=metric, extractor=identity.name,
+                                   extractor_canonical=identity.canonical, weights_sha256=identity.weights_sha256,
+                                   interval=ctx.bootstrap > 0, generated_clusters=gen_items,
+                                   reference_clusters=ref_items, seed=ctx.seed)
     return _value(result, metric, len(generated))
+
+
+def _item_of_row(rows_per_item: list[int]) -> np.ndarray:
+    return np.repeat(np.arange(len(rows_per_item)), rows_per_item)
 
 
 _SIGNAL_DEFINITIONS = {
@@ -240,10 +251,8 @@ def score_generation(ctx: ScoringContext) -> tuple[list[MetricValue], PerSample]
         if "clip_i" in metrics:
             values.append(_clip_image_similarity(ctx, outputs, targets, per_sample))
     elif modality == "video":
-        frames = [frame for video in outputs.values() for frame in video]
-        reference_frames = [frame for video in targets.values() for frame in video]
-        if "fid" in metrics:
-            values.append(_frechet(ctx, "fid", frames, reference_frames, "image"))
+        if "fid" in metrics:  # over frames
+            values.append(_frechet(ctx, "fid", list(outputs.values()), list(targets.values()), "image"))
         text_metric = "clipsim" if "clipsim" in metrics else "clip_t"
         if text_metric in metrics:
             values.append(_clipsim(ctx, text_metric, outputs, samples, per_sample))

@@ -18,10 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from metrics.defaults import JACKKNIFE_GROUPS, KID_COEF0, KID_DEGREE
 from metrics.frechet import GaussianStatistics, frechet_distance
 from metrics.frechet_interval import frechet_interval, paired_frechet_interval
+from metrics.kid import kernel_inception_distance, polynomial_kernel, unbiased_mmd2
+from metrics.kid_interval import kid_interval
 
 PROMPT_WEIGHT = 0.6  # share of a row's variance that comes from its sample's prompt
+KID_SUBSETS = 10  # subsets of half the set: the subset noise is part of what KID's interval must cover
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,11 @@ class Setting:
     n: int
     shift: float
     paired: bool = False
+    kid: bool = False
 
     @property
     def label(self) -> str:
-        kind = "paired B - A" if self.paired else "FD"
+        kind = "paired FD B - A" if self.paired else "KID" if self.kid else "FD"
         same = "equal" if self.shift == 0 else f"unequal (shift {self.shift})"
         return f"{kind}, d={self.dim}, n={self.n}, {same}"
 
@@ -62,7 +67,13 @@ def _distance(first: np.ndarray, second: np.ndarray) -> float:
     return frechet_distance(a.mu, a.sigma, b.mu, b.sigma)
 
 
+def _kid(generated: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
+    return kernel_inception_distance(generated, reference, subsets=KID_SUBSETS, subset_size=len(generated) // 2)
+
+
 def statistic(setting: Setting, sets: tuple[np.ndarray, ...]) -> float:
+    if setting.kid:
+        return _kid(sets[1], sets[0])[0]
     if setting.paired:
         reference, model_a, model_b = sets
         return _distance(model_b, reference) - _distance(model_a, reference)
@@ -70,9 +81,18 @@ def statistic(setting: Setting, sets: tuple[np.ndarray, ...]) -> float:
     return _distance(generated, reference)
 
 
+def _full_set_mmd2(generated: np.ndarray, reference: np.ndarray) -> float:
+    gamma = 1.0 / generated.shape[1]
+    return unbiased_mmd2(*(polynomial_kernel(a, b, KID_DEGREE, gamma, KID_COEF0)
+                           for a, b in ((generated, generated), (generated, reference), (reference, reference))))
+
+
 def expected_value(setting: Setting, draws: int, seed: int) -> float:
-    """Monte Carlo estimate of E[statistic at this n] (the interval's estimand)."""
+    """Monte Carlo estimate of E[statistic at this n] (the interval's estimand). For KID, the full-set unbiased
+    MMD^2 has the same expectation as the subset mean (both are unbiased) and costs less."""
     rng = np.random.default_rng(seed)
+    if setting.kid:
+        return float(np.mean([_full_set_mmd2(*draw(setting, rng)[::-1]) for _ in range(draws)]))
     return float(np.mean([statistic(setting, draw(setting, rng)) for _ in range(draws)]))
 
 
@@ -80,7 +100,12 @@ def one_interval(setting: Setting, rng: np.random.Generator, seed: int) -> tuple
     """(estimate, low, high) of the suite's interval for one fresh draw."""
     sets = draw(setting, rng)
     estimate = statistic(setting, sets)
-    if setting.paired:
+    if setting.kid:
+        reference, generated = sets
+        mean, std = _kid(generated, reference)
+        ci = kid_interval(mean, std, KID_SUBSETS, generated, reference, groups=JACKKNIFE_GROUPS, confidence=0.95,
+                          seed=seed, degree=KID_DEGREE, gamma=1.0 / setting.dim, coef0=KID_COEF0)
+    elif setting.paired:
         reference, model_a, model_b = sets
         ci = paired_frechet_interval(estimate, list(model_a[:, None]), list(model_b[:, None]),
                                      list(reference[:, None]), seed=seed)
@@ -131,6 +156,7 @@ def coverage_table(settings: list[Setting], repetitions: int = 200, workers: int
 
 SINGLE_SETTINGS = [Setting(dim, n, shift) for dim in (64, 256) for n in (500, 2000) for shift in (0.0, 0.2)]
 PAIRED_SETTINGS = [Setting(dim, n, shift, paired=True) for dim in (64,) for n in (500, 2000) for shift in (0.0, 0.2)]
+KID_SETTINGS = [Setting(64, 500, shift, kid=True) for shift in (0.0, 0.2)]
 
 
 def markdown(rows: list[Coverage]) -> str:
@@ -143,4 +169,4 @@ def markdown(rows: list[Coverage]) -> str:
 
 if __name__ == "__main__":
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    print(markdown(coverage_table(SINGLE_SETTINGS + PAIRED_SETTINGS, reps)))
+    print(markdown(coverage_table(SINGLE_SETTINGS + PAIRED_SETTINGS + KID_SETTINGS, reps)))

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from interval_coverage import PAIRED_SETTINGS, SINGLE_SETTINGS, Coverage, coverage_table
+from interval_coverage import KID_SETTINGS, PAIRED_SETTINGS, SINGLE_SETTINGS, Coverage, coverage_table
 
 from metrics.frechet_metrics import frechet_from_features
 
 
 @pytest.fixture(scope="module")
 def coverages() -> dict[str, Coverage]:
-    return {row.setting.label: row for row in coverage_table(SINGLE_SETTINGS + PAIRED_SETTINGS, repetitions=200)}
+    return {row.setting.label: row for row in coverage_table(SINGLE_SETTINGS + PAIRED_SETTINGS + KID_SETTINGS, repetitions=200)}
 
 
-@pytest.mark.parametrize("label", [s.label for s in SINGLE_SETTINGS + PAIRED_SETTINGS])
+@pytest.mark.parametrize("label", [s.label for s in SINGLE_SETTINGS + PAIRED_SETTINGS + KID_SETTINGS])
 def test_nominal_95_interval_covers_the_expected_value_90_to_99_percent(coverages: dict[str, Coverage],
                                                                        label: str) -> None:
     row = coverages[label]
