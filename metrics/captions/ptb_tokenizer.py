@@ -285,7 +285,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule("apostrophe_word",
           f"[A-HJ-XZn]{_APOS_LIKE}[{_L}]{{2,}}|[{_L}]+[aeiouyAEIOUY]{_APOS_LIKE}[aeiouA-Z][{_L}]*"
           f"|(?i:dunkin|somethin|ol){_APOS}|(?i:c'mon|e'er|s'mores|ev'ry|li'l|nat'l|nor'easter)|[oO]{_APOS}[oO]"
-          f"|{_APOS}(?:[2-9]0s|(?i:till?|cause|em)|[nN]{_APOS})|[\u2019\u0092][nN](?![0-9_])|'[nN](?=[{_SPACE_NL}]|$)|{_APOS}[0-9]{{2}}(?=[{_SPACE_NL}]|$)",
+          f"|{_APOS}(?:[2-9]0s|(?i:till?|cause|em)|[nN]{_APOS})|[\u2019\u0092][nN]|'[nN](?=[{_SPACE_NL}]|$)|{_APOS}[0-9]{{2}}(?=[{_SPACE_NL}]|$)",
           f"[{_L}'\u2019\u0092]", True),
     _rule("y_apostrophe", f"[yY]{_APOS}(?=[{_L}])", "[yY]"),
     _rule("elision_end", f"[lLdDjJ]{_APOS}", "[lLdDjJ]"),
@@ -439,6 +439,7 @@ _ACTIONS: dict[str, Callable[[str, str, int], list[str]]] = {
     "acronym": _acronym,
     "word": lambda token, text, end: _word_tokens(token),
     "capitals_amp": lambda token, text, end: [token.replace("&amp;", "&")],
+    "likely_url": lambda token, text, end: [token.lstrip("\u00ad")],  # only leading soft hyphens go
     "fraction": lambda token, text, end: [token.replace(" ", "\u00a0")],
     "nt": lambda token, text, end: [token.translate(_QUOTE_MAP)],
     "aux": lambda token, text, end: ["'" + token[1:]],
@@ -450,7 +451,7 @@ _ACTIONS: dict[str, Callable[[str, str, int], list[str]]] = {
 }
 
 
-_KEEPS_SOFT_HYPHENS = frozenset(["url", "email", "hashtag", "sgml"])
+_KEEPS_SOFT_HYPHENS = frozenset(["url", "likely_url", "email", "hashtag", "sgml"])
 
 
 def _without_line_breaks(caption: str) -> str:
