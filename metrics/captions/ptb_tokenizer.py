@@ -4,9 +4,10 @@ pycocoevalcap pipes every caption through Stanford CoreNLP 3.4.1's ``PTBTokenize
 (all captions of a call in one file, one caption per line) and then drops the tokens in its ``PUNCTUATIONS`` list.
 This module re-implements that lexer from its measured behaviour (no Stanford source was used): the character
 classes below were read off the 3.4.1 jar by tokenising every BMP code point in a few contexts, and the rules were
-fitted to exhaustive small-alphabet probes (every string up to 5-7 characters over alphabets such as
-``a1.-``, ``aA. ``, ``a'’snt``) until the two agreed on all of them. ``tests/metrics/test_caption_unicode_parity.py``
-checks it against a committed corpus of Java outputs (and live Java where installed).
+fitted to exhaustive small-alphabet probes (every string up to 3-7 characters over alphabets such as ``a1.-``,
+``aA. ``, ``a'’snt``: ~262k strings) until the two agreed on all but one of them.
+``tests/metrics/test_caption_unicode_parity.py`` checks it against a committed corpus of Java outputs (and live
+Java where installed).
 
 Like the jar, it works as a longest-match lexer: at each position every rule that can start with the current
 character is tried and the longest match wins, ties going to the earlier rule. Some rules have *trailing context*
@@ -15,8 +16,8 @@ character is tried and the longest match wins, ties going to the earlier rule. S
 What language-model text exercises, and what the jar does with it (all reproduced here):
 
 * ``’`` is an apostrophe: ``dog’s`` -> ``dog 's``, ``don’t`` -> ``do n't``; but it is kept inside words such as
-  ``o’brien``, ``l’été``, ``’90s``; ``‘ ’ “ ” « » ‹ ›`` become ``` `` `` ``''``-style quotes; any two adjacent
-  Unicode quotes form one token (``“«`` -> `````````), which pycocoevalcap's punctuation filter then keeps;
+  ``o’brien``, ``l’été``, ``’90s``; ``‘ ’ “ ” « » ‹ ›`` become the PTB quotes (backticks and apostrophes); any
+  two adjacent Unicode quotes form one token (``“«`` becomes four backticks), which pycocoevalcap's filter keeps;
 * ``– — ―`` -> ``--``; ``…`` -> ``...``; ``½ ¼ ¾ ⅓ ⅔`` -> ``1/2`` etc. (``⅕``.. are kept); ``€`` -> ``$``,
   ``£`` -> ``#``, ``¢`` -> ``cents``; other currency signs after the jar's Unicode tables (``₹``, ``₽``) are deleted;
 * ``3 1/2`` (space or no-break space) is one token ``3\xa01/2``; ``²`` and ``₂`` are separate tokens;
@@ -121,14 +122,16 @@ def _char_class(ranges: str) -> str:
     return "".join(parts)
 
 
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 _L = "A-Za-z" + _char_class(_LETTER_RANGES)
 _M = "\u00ad" + _char_class(_MARK_RANGES)  # the soft hyphen joins words and is then removed from them
 _D = "0-9" + _char_class(_DIGIT_RANGES)
 _SYMBOLS = _char_class(_SYMBOL_RANGES)
 _SPACE = " \t\u00a0\u2000-\u200a\u3000"
 _SPACE_NL = _SPACE + "\n"
-# Characters the jar treats as line breaks; turned into spaces so that one caption stays one line.
-_LINE_BREAKS = str.maketrans({c: " " for c in "\n\r\u000b\u000c\u2028\u2029"})
 
 _LM = f"[{_L}{_M}]"
 _LMD = f"[{_L}{_M}{_D}]"
@@ -147,10 +150,6 @@ _ACRONYM = r"[A-Za-z](?:\.[A-Za-z])+\."
 _THING = f"{_CHUNK}(?:{_HYPHEN}{_CHUNK})*"
 # ASCII only: "1.5-inch", "U.S.-made", "x.y-z", "a-b.c." (a hyphen, then possibly an acronym)
 _ASCII_CHUNK = "(?:[dDoOlL]['\u2019\u0092`\u2018\u201b\u0091][A-Za-z0-9])?[A-Za-z0-9]+"
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
 _THING_DOTTED = f"[A-Za-z0-9]+(?:[.,]+[A-Za-z0-9]+)*[.,]*(?:-(?:{_ACRONYM}|{_ASCII_CHUNK}))+"
 # File names with one of these extensions (measured on ~150 common ones): "2.jpg", "stdio.h"
 _FILE_EXTENSIONS = _words(
@@ -224,19 +223,18 @@ class _Rule:
     """One lexer rule: a regex source and a character class of the characters a match can start with.
 
     A named group ``tok`` marks the token when the rest of the match is trailing context. Rules are matched
-    against the caption followed by ``"\\n"`` and the next caption (the jar reads the whole file); only the
-    ``context`` ones may read past the line end, the patterns of the others cannot match a newline.
+    against the caption followed by ``"\\n"`` and the next caption (the jar reads the whole file); only those
+    marked "reads on" in :data:`_RULES` look past the line end, the patterns of the others cannot match a newline.
     """
 
     name: str
     pattern: str
     first: re.Pattern[str]
-    context: bool = False
 
 
-def _rule(name: str, pattern: str, first: str, context: bool = False) -> _Rule:
+def _rule(name: str, pattern: str, first: str) -> _Rule:
     re.compile(pattern)  # fail at import on a bad pattern, naming it in the traceback
-    return _Rule(name, pattern, re.compile(first), context)
+    return _Rule(name, pattern, re.compile(first))
 
 
 # URL, e-mail and tag patterns exclude only the jar's own whitespace (a thin space can sit inside an e-mail).
@@ -264,14 +262,15 @@ _RULES: tuple[_Rule, ...] = (
     _rule("hashtag", f"#[{_L}{_M}]+", "#"),
     _rule("smiley", r"[<>]?[:;=][-o*']?[()DPdpO\[\]{@|\\](?![A-Za-z0-9])", "[<>:;=]"),
     _rule("face", r"[\^><\-x=~']_[\^><\-x=~']", r"[\^><\-x=~']"),
-    _rule("abbrev_number", f"(?i:{_alternatives(_ABBREV_BEFORE_NUMBER)})\\.(?=[{_SPACE_NL}]?[{_D}])", "[A-Za-z]", True),
+    _rule("abbrev_number", f"(?i:{_alternatives(_ABBREV_BEFORE_NUMBER)})\\.(?=[{_SPACE_NL}]?[{_D}])",  # reads on
+          "[A-Za-z]"),
     _rule("abbrev_title", _TITLE, "[A-Za-z]"),
     _rule("acronym", _ACRONYM, "[A-Za-z]"),
-    _rule("initial", f"[A-Za-z]\\.(?![{_SPACE_NL}]+{_STARTER})", "[A-Za-z]", True),
+    _rule("initial", f"[A-Za-z]\\.(?![{_SPACE_NL}]+{_STARTER})", "[A-Za-z]"),  # reads on
     _rule("word", _WORD, _LM),
     _rule("file_name", f"{_LD}+(?:\\.{_LD}+)*\\.(?i:{_alternatives(_FILE_EXTENSIONS)})(?=[{_SPACE_NL},.!?]|$)",
-          f"[{_L}{_D}]", True),
-    _rule("abbrev_final", f"(?P<tok>{_FINAL})(?:[\\s\\S]{{2}})?", "[A-Za-z]", True),
+          f"[{_L}{_D}]"),  # reads on
+    _rule("abbrev_final", f"(?P<tok>{_FINAL})(?:[\\s\\S]{{2}})?", "[A-Za-z]"),  # reads on
     _rule("word_before_aux", f"(?P<tok>{_WORD}){_APOS}(?i:s|m|d|re|ve|ll)", _LM),
     _rule("word_before_nt", f"(?P<tok>\u00ad*[A-Za-z][A-Za-z\u00ad]*?(?<![nN]))[nN]{_APOS_LIKE}[tT]", "[A-Za-z\u00ad]"),
     _rule("thing", _THING, f"[{_L}{_D}]"),
@@ -285,8 +284,9 @@ _RULES: tuple[_Rule, ...] = (
     _rule("apostrophe_word",
           f"[A-HJ-XZn]{_APOS_LIKE}[{_L}]{{2,}}|[{_L}]+[aeiouyAEIOUY]{_APOS_LIKE}[aeiouA-Z][{_L}]*"
           f"|(?i:dunkin|somethin|ol){_APOS}|(?i:c'mon|e'er|s'mores|ev'ry|li'l|nat'l|nor'easter)|[oO]{_APOS}[oO]"
-          f"|{_APOS}(?:[2-9]0s|(?i:till?|cause|em)|[nN]{_APOS})|[\u2019\u0092][nN]|'[nN](?=[{_SPACE_NL}]|$)|{_APOS}[0-9]{{2}}(?=[{_SPACE_NL}]|$)",
-          f"[{_L}'\u2019\u0092]", True),
+          f"|{_APOS}(?:[2-9]0s|(?i:till?|cause|em)|[nN]{_APOS})|[\u2019\u0092][nN]|'[nN](?=[{_SPACE_NL}]|$)"
+          f"|{_APOS}[0-9]{{2}}(?=[{_SPACE_NL}]|$)",
+          f"[{_L}'\u2019\u0092]"),  # reads on
     _rule("y_apostrophe", f"[yY]{_APOS}(?=[{_L}])", "[yY]"),
     _rule("elision_end", f"[lLdDjJ]{_APOS}", "[lLdDjJ]"),
     _rule("nt", f"[nN]{_APOS_LIKE}[tT]", "[nN]"),
@@ -303,6 +303,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule("dollar", r"[A-Z]*\$", r"[A-Z$]"),
     _rule("other", f"[{_SYMBOLS}!-/:-@\\[-`{{-~\u0085]", f"[{_SYMBOLS}!-/:-@\\[-`{{-~\u0085]"),
 )
+
 
 @dataclass(frozen=True)
 class _Candidates:
@@ -334,7 +335,11 @@ _ABBREVIATIONS = frozenset(
     + _ABBREV_BEFORE_NUMBER + ["ph"]
 )
 _SPACES = re.compile(f"[{_SPACE}]+")
+# Characters the jar treats as line breaks; turned into spaces so that one caption stays one line.
 _LINE_BREAK = re.compile("[\n\r\u000b\u000c\u2028\u2029]")
+_SENTENCE_END = re.compile(f"[{_SPACE_NL}](?:[{_SPACE_NL}]|[A-Z]|<)")
+_OPENS_DOUBLE = re.compile(f"[{_L}{_M}{_D}]")
+_OPENS_SINGLE = re.compile(f"[{_L}{_M}{_D}][^{_SPACE_NL}]")
 
 
 def _combine(rules: tuple[_Rule, ...]) -> _Candidates:
@@ -365,7 +370,7 @@ def _candidates(char: str) -> _Candidates | None:
 
 def _sentence_end(text: str, end: int) -> bool:
     """CoreNLP's SENTEND: whitespace, then whitespace, an upper-case letter or a tag."""
-    return re.match(f"[{_SPACE_NL}](?:[{_SPACE_NL}]|[A-Z]|<)", text[end : end + 2]) is not None
+    return _SENTENCE_END.match(text, end) is not None
 
 
 def _word_tokens(word: str) -> list[str]:
@@ -379,8 +384,8 @@ def _word_tokens(word: str) -> list[str]:
 def _quote_direction(text: str, end: int, double: bool) -> str:
     """An ASCII quote opens before a word character (``'`` before a letter and one more non-space)."""
     if double:
-        return "``" if re.match(f"[{_L}{_M}{_D}]", text[end : end + 1]) else "''"
-    return "`" if re.match(f"[{_L}{_M}{_D}][^{_SPACE_NL}]", text[end : end + 2]) else "'"
+        return "``" if _OPENS_DOUBLE.match(text, end) else "''"
+    return "`" if _OPENS_SINGLE.match(text, end) else "'"
 
 
 def _longest(candidates: _Candidates, text: str, pos: int) -> tuple[_Rule, str, int] | None:
@@ -405,11 +410,8 @@ def _act(rule: _Rule, token: str, text: str, end: int) -> list[str]:
     return tokens if rule.name in _KEEPS_SOFT_HYPHENS else _without_soft_hyphens(tokens)
 
 
-def _abbrev_final(token: str, text: str, end: int) -> list[str]:
-    return [token, "."] if _sentence_end(text, end) else [token]
-
-
-def _acronym(token: str, text: str, end: int) -> list[str]:
+def _with_sentence_end(token: str, text: str, end: int) -> list[str]:
+    """``Inc.`` or ``U.S.`` ending a sentence: an extra ``.`` token (which pycocoevalcap's filter removes)."""
     return [token, "."] if _sentence_end(text, end) else [token]
 
 
@@ -435,8 +437,8 @@ _ACTIONS: dict[str, Callable[[str, str, int], list[str]]] = {
     "sgml": lambda token, text, end: [re.sub(r"\s", "\u00a0", token)],
     "entity": _entity,
     "smiley": lambda token, text, end: [token[:-1] + {"(": "-LRB-", ")": "-RRB-"}.get(token[-1], token[-1])],
-    "abbrev_final": _abbrev_final,
-    "acronym": _acronym,
+    "abbrev_final": _with_sentence_end,
+    "acronym": _with_sentence_end,
     "word": lambda token, text, end: _word_tokens(token),
     "capitals_amp": lambda token, text, end: [token.replace("&amp;", "&")],
     "likely_url": lambda token, text, end: [token.lstrip("\u00ad")],  # only leading soft hyphens go
@@ -555,7 +557,7 @@ class JavaPTBTokenizer:
     def tokenize(self, captions: Sequence[str]) -> list[str]:
         if not captions:
             return []
-        lines = [caption.translate(_LINE_BREAKS) for caption in captions]
+        lines = [_without_line_breaks(caption) for caption in captions]
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "captions.txt"
             path.write_text("\n".join(lines), encoding="utf-8")
