@@ -183,7 +183,8 @@ _ABBREV_CAPITALISED = _words("ark az del ill la mass miss ore pa tex wash")
 _ABBREV_LOWER_REST_TITLES = ["mfg", "mtg"]
 _ABBREV_LOWER_REST_FINAL = _words("ppte ppty pte ptes pty ptys")
 _ABBREV_BEFORE_NUMBER = _words("art ca fig figs no nos op pp prop")  # only before a digit: "No. 5", "fig. 3"
-# A single letter followed by "." is an initial unless one of these words follows (then the "." ends a sentence).
+# A single letter followed by "." is an initial unless one of these words (or "Mr.", "Ms.") follows: then the "."
+# ends a sentence.
 _SENTENCE_STARTS = _words(
     "A About According Additionally After An As At But Earlier He Her Here However If In It Last Many More Now Once "
     "One Other Our She Since So Some Such That The Their Then There These They This We What When While Yet You"
@@ -199,7 +200,7 @@ _CAPITALISED = "|".join(f"{w[0].upper()}(?i:{w[1:]})" for w in _ABBREV_CAPITALIS
 _FINAL = (
     f"(?:(?i:{_alternatives(_ABBREV_FINAL)})|{_CAPITALISED}|{_lower_rest(_ABBREV_LOWER_REST_FINAL)}|(?i:ph\\.d))\\."
 )
-_STARTER = f"(?=[A-Z])(?i:{_alternatives(_SENTENCE_STARTS)})(?=[{_SPACE_NL}]|$)"
+_STARTER = f"(?=[A-Z])(?i:{_alternatives(_SENTENCE_STARTS)}|mr\\.|ms\\.)(?=[{_SPACE_NL}]|$)"
 
 # Words the lexer splits in two (case-insensitive; the original case is kept).
 _SPLIT_WORDS = {"gonna": 3, "gotta": 3, "wanna": 3, "lemme": 3, "gimme": 3, "cannot": 3}
@@ -274,12 +275,14 @@ _RULES: tuple[_Rule, ...] = (
     _rule("word_before_aux", f"(?P<tok>{_WORD}){_APOS}(?i:s|m|d|re|ve|ll)", _LM),
     _rule("word_before_nt", f"(?P<tok>\u00ad*[A-Za-z][A-Za-z\u00ad]*?(?<![nN]))[nN]{_APOS_LIKE}[tT]", "[A-Za-z\u00ad]"),
     _rule("thing", _THING, f"[{_L}{_D}]"),
-    _rule("word_dot_before_comma", f"(?P<tok>(?:{_WORD}|{_THING}|{_CAPITALS_AMP})\\.)[,;:]", f"[{_L}{_M}{_D}]"),
+    _rule("word_dot_before_comma", f"(?P<tok>(?:{_WORD}|{_THING}|{_THING_DOTTED}|{_CAPITALS_AMP})\\.)[,;:]",
+          f"[{_L}{_M}{_D}]"),
     _rule("thing_dotted", _THING_DOTTED, "[A-Za-z0-9]"),
     _rule("capitals_amp", _CAPITALS_AMP, "[A-Z]"),
     _rule("cpp", r"[Cc]\+\+|[CcFf]#", "[CcFf]"),
     _rule("slash", f"{_SLASH_PART}\\\\?/{_SLASH_PART}(?:\\\\?/{_SLASH_PART})?", "[A-Za-z0-9]"),  # and/or, a\\/b
     _rule("number", f"[-+]?(?:[{_D}]*(?:[.:,\u00ad\u066b\u066c][{_D}]+)+|[{_D}]+)", f"[-+.:,\u00ad\u066b\u066c{_D}]"),
+    _rule("date", f"[{_D}]{{1,2}}[-/][{_D}]{{1,2}}[-/][{_D}]{{2,4}}", f"[{_D}]"),  # 12/25/2020, 1/2-12
     _rule("fraction", f"(?:[{_D}]{{1,4}}[- \u00a0])?[{_D}]{{1,4}}(?:\\\\?/|\u2044)[{_D}]{{1,4}}", f"[{_D}]"),
     _rule("apostrophe_word",
           f"[A-HJ-XZn]{_APOS_LIKE}[{_L}]{{2,}}|[{_L}]+[aeiouyAEIOUY]{_APOS_LIKE}[aeiouA-Z][{_L}]*"
@@ -293,7 +296,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule("aux", f"{_APOS}(?i:s|m|d|re|ve|ll)", "['\u2019\u0092]"),
     _rule("tis", r"(?P<tok>'[tT])(?:is|was)[A-Za-z]*", "'"),
     _rule("quote_before_letters", r"(?P<tok>')[A-Za-z]+", "'"),
-    _rule("ellipsis", r"\.{3,5}|\.(?: \.){2,}", r"\."),
+    _rule("ellipsis", r"\.{3,5}|\.(?: \.){2,4}", r"\."),
     _rule("dashes", r"-{5,}|--+", "-"),
     _rule("bracket_token", r"-(?i:[LR][RSC]B)-", "-"),  # already tokenised text: "-LRB-" stays one token
     _rule("ascii_quote_pair", r"''|``", "['`]"),
@@ -319,15 +322,16 @@ class _Candidates:
 _CANDIDATES: dict[str, _Candidates | None] = {}
 _COMBINED: dict[tuple[str, ...], _Candidates] = {}
 # Fast paths for the commonest tokens, where no rule can match more (the tests compare them with the full lexer):
-# a word before a space (or before ,;:!? and a space), a word before a sentence-final "." that is no abbreviation,
+# a word before a space (or before ,;:!? and a space), a word before a sentence-final "." that is no abbreviation
+# (and does not start a spaced ellipsis ". . ."),
 # "it's"/"don't"-like contractions, hyphenated words, lone punctuation and digits before a space (not "3 1/2").
 _FAST = re.compile(
     f"(?P<word>[{_L}]+)(?= |$|[,;:!?]+(?: |$))"
-    f"|(?P<dotted>[{_L}]{{2,}})\\.(?= |$)"
+    f"|(?P<dotted>[{_L}]{{2,}})\\.(?= (?!\\.)|$)"
     "|(?P<contracted>[A-Za-z]{2,})(?P<aux>'(?:[sSmMdD]|re|RE|ve|VE|ll|LL))(?= |$)"
     "|(?P<negated>[A-Za-z]*[A-MO-Za-mo-z])(?P<nt>[nN]['\u2019][tT])(?= |$)"
     "|(?P<hyphenated>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+)(?= |$|[,;:!?]+(?: |$))"
-    "|(?P<punctuation>[,.;:]|[?!]+)(?= |$)"
+    "|(?P<punctuation>[,;:]|[?!]+)(?= |$)|(?P<period>\\.)(?= (?!\\.)|$)"
     "|(?P<digits>[0-9]+)(?= (?![0-9])|$)"
 )
 _ABBREVIATIONS = frozenset(
@@ -491,7 +495,7 @@ def ptb_tokenize_line(line: str, lookahead: str | None = None) -> list[str]:
                 tokens.extend((fast.group("contracted"), fast.group(kind)))
             elif kind == "nt":
                 tokens.extend((fast.group("negated"), fast.group(kind).replace("\u2019", "'")))
-            elif kind in ("punctuation", "digits", "hyphenated"):
+            elif kind in ("punctuation", "period", "digits", "hyphenated"):
                 tokens.append(fast.group(kind))
             else:  # an abbreviation: the full lexer decides
                 fast = None
