@@ -5,7 +5,7 @@ pycocoevalcap pipes every caption through Stanford CoreNLP 3.4.1's ``PTBTokenize
 This module re-implements that lexer from its measured behaviour (no Stanford source was used): the character
 classes below were read off the 3.4.1 jar by tokenising every BMP code point in a few contexts, and the rules were
 fitted to exhaustive small-alphabet probes (every string up to 3-7 characters over alphabets such as ``a1.-``,
-``aA. ``, ``a'’snt``: ~262k strings) until the two agreed on all but one of them.
+``aA. ``, ``a'’snt``: ~262k strings) until the two agreed on all of them.
 ``tests/metrics/test_caption_unicode_parity.py`` checks it against a committed corpus of Java outputs (and live
 Java where installed).
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 import re
 import shutil
 import sys
@@ -86,8 +87,13 @@ def test_line_breaks_inside_a_caption_do_not_shift_the_others() -> None:
 
 
 def test_fast_paths_equal_the_full_lexer(monkeypatch) -> None:
-    """The shortcuts for plain words and punctuation must not change any token."""
-    captions = INPUTS + [c for doc in REFERENCE["documents"] for c in doc["captions"]]
+    """The shortcuts for plain words and punctuation must not change any token: on the corpora and on seeded
+    random strings built from pieces where a shortcut could end a token too early ('. . .', '3 1/2', "n't")."""
+    pieces = ["a", "ab", "Mr", "No", "1", "12", "2.5", ".", " ", " ", ". . .", "...", ",", "?!", ";", ":", "'s",
+              "’s", "n't", "n’t", "-", "3 1/2", "/", "x-y", "U.S.", "é", "😀", "(", "\u00a0", "\u2009"]
+    rng = random.Random(0)
+    captions = INPUTS + [c for doc in REFERENCE["documents"] for c in doc["captions"]] + [
+        "".join(rng.choice(pieces) for _ in range(rng.randint(1, 10))) for _ in range(3000)]
     fast = PythonPTBTokenizer().tokenize(captions)
     never = re.compile("(?!)")
     monkeypatch.setattr(ptb, "_FAST", never)
