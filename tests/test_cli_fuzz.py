@@ -313,22 +313,10 @@ EXCUSED: dict[tuple[str, str], str] = {
 }
 
 #: (command, flag, variant, kind) -> why it still fails: failures in code the harness does not own (nextgpt/,
-#: metrics/cli.py), reported to its owners.  Strict: a fix makes the case XPASS, which fails until it is removed.
-KNOWN_FAILURES: dict[tuple[str, str, str, str], str] = {
-    **{("score images", "--save-ref-stats", "", kind): "metrics/cli.py: writing --save-ref-stats raises an "
-       "OSError traceback (IsADirectoryError / FileExistsError) when it is a folder or under a file"
-       for kind in OUTPUT_FILE_KINDS},
-    **{("generate", "--video", "", kind): "nextgpt/cli/model_commands.py: an unreadable --video is found only "
-       "after the model loads (--image and --audio are read first)" for kind in CONTENT},
-    **{("train", "--out", "", kind): "nextgpt/training/cli.py: --out is created only after the model loads"
-       for kind in OUTPUT_FOLDER_KINDS},
-    **{("train", "--dataset", "", kind): "nextgpt/training/cli.py: run_train loads the model before it resolves "
-       "--dataset (stage_examples)" for kind in FILE_KINDS},
-    **{("train", "--export", "", kind): "nextgpt/training/cli.py: --export is checked only after the whole "
-       "recipe has trained" for kind in OUTPUT_FOLDER_KINDS},
-    **{("profile", "--html", "", kind): "nextgpt/profiling/cli.py: --html is written only after the model "
-       "loaded and was profiled" for kind in OUTPUT_FOLDER_KINDS},
-}
+#: metrics/cli.py), reported to its owners; marked xfail(strict=True), so a fix (XPASS) fails until the entry is
+#: removed.  Empty now: the cases once listed here (--save-ref-stats as a folder, an unreadable generate --video,
+#: train --out/--dataset/--export and profile --html checked only after the model loads) were fixed by their owners.
+KNOWN_FAILURES: dict[tuple[str, str, str, str], str] = {}
 
 
 # ----------------------------------------------------------------------------------------------- walking
