@@ -1,15 +1,15 @@
 """Model commands: ``model-card``, ``generate``, ``demo``, ``convert-legacy``.
 
 Everything a command can check without the model -- numeric settings (argparse types), the output location,
-input files' existence, an audio file's sample rate, an image's pixel count -- is checked before the model is
-loaded, so a bad value fails in a second instead of after loading (or, for ``--out``, after generating).
+input files' existence, an image's header and pixel count, a video's first frame, an audio file's sample
+rate -- is checked before the model is loaded, so a bad value fails in a second instead of after loading (or,
+for ``--out``, after generating).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 from nextgpt import validation
 from nextgpt.config import MODALITIES, check_modality
 from nextgpt.errors import ConfigError, MissingWeightsError
+from nextgpt.output_paths import check_output_folder
 from nextgpt.pretrained import DEFAULT_CHECKPOINT
 
 _DTYPES = {"float32", "bfloat16", "float16"}
@@ -164,22 +165,6 @@ def check_device(device: str) -> None:
         raise ConfigError(f"--device {device!r}: this machine has no CUDA device; use --device cpu")
 
 
-def check_output_folder(path: Path, *, flag: str) -> None:
-    """Fail before any work when ``path`` cannot become a folder this process can write: it is a file, it lies
-    under a file, or its nearest existing folder is not writable (os.access: as root nearly everything is)."""
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"{flag} {path} is a file; expected a folder for the outputs (a new or existing folder)")
-    existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise ConfigError(f"{flag} {path}: {existing} is a file, so no folder can be made under it; choose "
-                          "another path")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"{flag} {path}: folder {existing} is not writable by this user; choose a folder you "
-                          "can write")
-
-
 def check_media_files(args: argparse.Namespace) -> None:
     """What can be checked of ``--image/--video/--audio`` files without the model (see the module docstring)."""
     from nextgpt.encoder import media
@@ -187,7 +172,7 @@ def check_media_files(args: argparse.Namespace) -> None:
     for image in args.image:
         media.check_image_header(image)
     for video in args.video:
-        media.require_file(video, "video")
+        media.check_video_header(video)
     for audio in args.audio:
         rate = media.audio_sample_rate(audio)
         if rate != AUDIO_RATE and not args.resample:

@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -185,22 +186,39 @@ def load_audio(path: str | Path, clips: int = 3, *, resample: bool = False) -> t
 # ----------------------------------------------------------------------------------------------- video
 def read_video_frames(path: str | Path) -> tuple[np.ndarray, float]:
     """Decode every frame of a video as ``(frames, H, W, 3)`` uint8 plus its frame rate."""
+    with _opened_video(path) as (path, container, stream):
+        fps = float(stream.average_rate or stream.guessed_rate or 0) or 8.0
+        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
+    if not frames:
+        raise MediaError(f"video {path} holds no frames")
+    return np.stack(frames), fps
+
+
+def check_video_header(path: str | Path) -> None:
+    """Check a video file cheaply, before any model loads: FFmpeg opens it, finds a video stream and decodes its
+    first frame (a file FFmpeg merely probes -- garbage after a PNG signature, a text file taken for subtitles
+    -- is refused here, not after the model has loaded)."""
+    with _opened_video(path) as (path, container, stream):
+        if next(container.decode(stream), None) is None:
+            raise MediaError(f"video {path} holds no frames")
+
+
+@contextlib.contextmanager
+def _opened_video(path: str | Path) -> Iterator[tuple[Path, Any, Any]]:
+    """(path, container, first video stream) of an opened video; what FFmpeg raises here or in the ``with``
+    body becomes a MediaError naming the file."""
     import av
 
     path = require_file(path, "video")
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
-                raise MediaError(f"video {path} has no video stream")
-            stream = container.streams.video[0]
-            fps = float(stream.average_rate or stream.guessed_rate or 0) or 8.0
-            frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
+                raise MediaError(f"video {path} has no video stream; expected MP4, GIF, WebM or another video "
+                                 "format FFmpeg reads")
+            yield path, container, container.streams.video[0]
     except av.error.FFmpegError as error:
         raise MediaError(f"video {path} cannot be decoded ({error}); expected MP4, GIF, WebM or "
                          "another format FFmpeg reads") from error
-    if not frames:
-        raise MediaError(f"video {path} holds no frames")
-    return np.stack(frames), fps
 
 
 def frames_to_clips(frames: np.ndarray, fps: float, clips: int, spatial_crops: int) -> torch.Tensor:

@@ -9,6 +9,7 @@ config.json in another encoding raised UnicodeDecodeError; an empty ``--delta`` 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -148,6 +149,54 @@ def test_convert_legacy_never_replaces_a_file_or_a_foreign_folder(tmp_path: Path
                                 str(out)], capsys)
         assert code == 2 and f"checkpoint target {out} {expected}" in err, err
     assert (notes / "todo.txt").read_text(encoding="utf-8") == "mine" and file.read_text(encoding="utf-8") == "mine"
+
+
+# ------------------------------------------------------------------------------------------ --video
+@pytest.mark.parametrize("kind", [*KINDS, "png-signature", "json-list"])
+def test_an_unreadable_video_is_refused_before_the_model_loads(kind: str, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str],
+                                                               model_never_loaded: None) -> None:
+    """FFmpeg opens some of these (a PNG signature: png_pipe; ``[1, 2, 3]``: lrc subtitles), so existence was
+    not enough: the first frame is decoded before the model loads."""
+    if kind == "png-signature":
+        video = tmp_path / "in.mp4"
+        video.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    elif kind == "json-list":
+        video = tmp_path / "in.mp4"
+        video.write_bytes(b"[1, 2, 3]")
+    else:
+        video = bad_file(tmp_path, kind, "in.mp4")
+    code, _, err = run_cli(["generate", "--text", "hi", "--video", str(video), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and str(video) in err and "video" in err, err
+    assert "Traceback" not in err and not (tmp_path / "o").exists()
+
+
+def test_a_readable_video_passes_the_check_and_reaches_the_model(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                 model_never_loaded: None) -> None:
+    import numpy as np
+
+    from nextgpt.encoder.media import check_video_header
+    from nextgpt.media_writers import write_video
+
+    video = write_video(np.full((4, 16, 16, 3), 120, dtype=np.uint8), tmp_path / "in.mp4")
+    check_video_header(video)
+    with pytest.raises(AssertionError, match="loaded the model"):  # every check passed: the model load is next
+        run_cli(["generate", "--text", "hi", "--video", str(video), "--out", str(tmp_path / "o")], capsys)
+
+
+# ------------------------------------------------------------------------------------ output file paths
+def test_check_output_file_refuses_a_folder_a_path_under_a_file_and_accepts_the_rest(tmp_path: Path) -> None:
+    from nextgpt.errors import ConfigError
+    from nextgpt.output_paths import check_output_file
+
+    existing = tmp_path / "stats.npz"
+    existing.write_bytes(b"old")
+    for path, expected in ((tmp_path, f"--x {tmp_path} is a folder; expected the path of a file"),
+                           (existing / "s.npz", f"--x {existing / 's.npz'}: {existing} is a file, so no file")):
+        with pytest.raises(ConfigError, match=re.escape(expected)):
+            check_output_file(path, flag="--x")
+    for path in (existing, tmp_path / "new.npz", tmp_path / "new" / "deeper" / "s.npz"):
+        check_output_file(path, flag="--x")  # an existing file is replaced, missing folders are made
 
 
 # ------------------------------------------------------------------------------------- the real exit code
