@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from nextgpt.errors import ConfigError
+from nextgpt.output_paths import check_output_folder
 
 
 def register(subparsers: Any) -> None:
@@ -41,20 +42,31 @@ def register(subparsers: Any) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    """Every input is checked before the model is built or loaded -- the settings, --out, the model choice (a
+    bad --checkpoint), every --dataset (the examples are drawn first) -- so a bad one fails in seconds."""
     from benchmarks.cli import parse_datasets
-    from nextgpt.cli.model_commands import load_model_from_args
+    from nextgpt.checkpoint import read_checkpoint_config
+    from nextgpt.cli.model_commands import check_device, load_model_from_args, resolve_model_choice
     from nextgpt.training.stage_data import stage_examples
     from nextgpt.training.trainer import TrainConfig, Trainer
 
     if args.recipe is not None:
         return run_recipe_command(args)
+    if args.export is not None:
+        raise ConfigError(f"--export {args.export} works only with --recipe (it copies the recipe's final "
+                          f"checkpoint); a --stage run writes its final checkpoint to {args.out / 'final'}")
     if args.train_samples < 1:
         raise ConfigError("--train-samples must be positive")
     config = TrainConfig(stage=args.stage, steps=args.train_steps, batch_size=args.batch_size,
                          grad_accumulation=args.grad_accumulation, learning_rate=args.lr, seed=args.seed,
                          autocast=args.autocast, checkpoint_every=args.checkpoint_every)
-    model = load_model_from_args(args)
+    check_output_folder(args.out, flag="--out")
+    check_device(args.device)
+    resolve_model_choice(args)
+    if args.checkpoint is not None:  # a bad --checkpoint is named now, not after the datasets are read
+        read_checkpoint_config(args.checkpoint)
     examples = stage_examples(args.stage, dict(parse_datasets(args.dataset)), args.train_samples, args.seed)
+    model = load_model_from_args(args)
     print(f"stage {args.stage}: {len(examples)} examples, {config.steps} steps of {config.batch_size} "
           f"x {config.grad_accumulation}, lr {config.lr}")
     final = Trainer(model, examples, config, args.out).train(resume=args.resume)
@@ -68,7 +80,11 @@ def run_recipe_command(args: argparse.Namespace) -> int:
     from nextgpt.checkpoint import copy_checkpoint_folder, load_checkpoint
     from nextgpt.training.recipe import get_recipe, run_recipe
 
-    final = run_recipe(get_recipe(args.recipe), args.out)
+    recipe = get_recipe(args.recipe)
+    check_output_folder(args.out, flag="--out")
+    if args.export is not None:
+        check_export_target(args.export, args.out)
+    final = run_recipe(recipe, args.out)
     if args.export is not None:
         copy_checkpoint_folder(final, args.export)
         print(f"exported {final} -> {args.export}")
@@ -76,6 +92,20 @@ def run_recipe_command(args: argparse.Namespace) -> int:
     if args.eval_suite:
         evaluate(load_checkpoint(final), args.eval_suite, args.eval_limit, args.out / "results")
     return 0
+
+
+def check_export_target(export: Path, out: Path) -> None:
+    """``--export``, before the recipe trains: a folder that can be made (or an existing checkpoint that can be
+    replaced) in a writable folder, and not one that holds --out (it would be replaced by the copy)."""
+    from nextgpt.checkpoint import check_checkpoint_target
+
+    check_output_folder(export, flag="--export")
+    resolved = export.resolve()
+    if resolved == out.resolve() or resolved in out.resolve().parents:
+        raise ConfigError(f"--export {export} holds --out {out}: the exported checkpoint would replace the "
+                          "recipe's own folder; export to a folder outside --out")
+    check_output_folder(export.parent, flag="--export (its parent, where the copy is staged)")
+    check_checkpoint_target(export)
 
 
 def evaluate(model: Any, suite: str, limit: int, store: Path) -> None:

@@ -184,6 +184,85 @@ def test_a_readable_video_passes_the_check_and_reaches_the_model(tmp_path: Path,
         run_cli(["generate", "--text", "hi", "--video", str(video), "--out", str(tmp_path / "o")], capsys)
 
 
+# ------------------------------------------------------------------------------------------ train
+@pytest.fixture()
+def no_recipe_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if ``train --recipe`` starts training (its --out/--export checks must come first)."""
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the recipe started training before its outputs were checked")
+
+    monkeypatch.setattr("nextgpt.training.recipe.run_recipe", refuse)
+
+
+def _file_and_under_it(tmp_path: Path) -> tuple[Path, list[tuple[Path, str]]]:
+    """A file to keep, and (bad output folder, the start of the expected message) for it and a path under it."""
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me", encoding="utf-8")
+    return existing, [(existing, f"{existing} is a file; expected a folder"),
+                      (existing / "sub", f"{existing / 'sub'}: {existing} is a file, so no folder")]
+
+
+def test_train_out_is_checked_before_the_model_loads(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     model_never_loaded: None, no_recipe_runs: None) -> None:
+    existing, cases = _file_and_under_it(tmp_path)
+    for out, expected in cases:
+        for what in (["--stage", "1", "--preset", "tiny"], ["--recipe", "tiny-trained"]):
+            code, _, err = run_cli(["train", *what, "--train-steps", "1", "--out", str(out)], capsys)
+            assert code == 2 and f"--out {expected}" in err, err
+    assert existing.read_text(encoding="utf-8") == "keep me"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_train_dataset_is_resolved_before_the_model_loads(kind: str, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str],
+                                                          model_never_loaded: None) -> None:
+    manifest = bad_file(tmp_path, kind, "data.jsonl")
+    code, _, err = run_cli(["train", "--stage", "1", "--preset", "tiny", "--train-steps", "1", "--out",
+                            str(tmp_path / "train"), "--dataset", f"image-captions=manifest:{manifest}"], capsys)
+    assert code == 2 and str(manifest) in err, err
+    assert "Traceback" not in err and not (tmp_path / "train").exists()
+
+
+def test_train_checkpoint_is_named_before_the_datasets_are_read(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                model_never_loaded: None,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the datasets were read before --checkpoint was checked")
+
+    monkeypatch.setattr("nextgpt.training.stage_data.stage_examples", refuse)
+    gone = tmp_path / "no-such-checkpoint"
+    code, _, err = run_cli(["train", "--stage", "1", "--checkpoint", str(gone), "--out", str(tmp_path / "t")],
+                           capsys)
+    assert code == 2 and f"checkpoint folder {gone} does not exist" in err, err
+
+
+def test_train_export_is_checked_before_the_recipe_trains(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          no_recipe_runs: None) -> None:
+    existing, cases = _file_and_under_it(tmp_path)
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "todo.txt").write_text("mine", encoding="utf-8")
+    cases += [(foreign, f"checkpoint target {foreign} is a non-empty folder that is not a checkpoint")]
+    for export, expected in cases:
+        code, _, err = run_cli(["train", "--recipe", "tiny-trained", "--out", str(tmp_path / "recipe"), "--export",
+                                str(export)], capsys)
+        assert code == 2 and expected in err, err
+    holder = tmp_path / "runs"
+    for out in (holder, holder / "tiny"):  # the export would replace --out, or the folder that holds it
+        code, _, err = run_cli(["train", "--recipe", "tiny-trained", "--out", str(out), "--export", str(holder)],
+                               capsys)
+        assert code == 2 and f"--export {holder} holds --out {out}" in err, err
+    assert existing.read_text(encoding="utf-8") == "keep me"
+    assert (foreign / "todo.txt").read_text(encoding="utf-8") == "mine" and not (tmp_path / "recipe").exists()
+
+
+def test_train_export_without_a_recipe_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  model_never_loaded: None) -> None:
+    code, _, err = run_cli(["train", "--stage", "1", "--preset", "tiny", "--out", str(tmp_path / "t"), "--export",
+                            str(tmp_path / "e")], capsys)
+    assert code == 2 and f"--export {tmp_path / 'e'} works only with --recipe" in err, err
+
+
 # ------------------------------------------------------------------------------------ output file paths
 def test_check_output_file_refuses_a_folder_a_path_under_a_file_and_accepts_the_rest(tmp_path: Path) -> None:
     from nextgpt.errors import ConfigError
