@@ -68,9 +68,12 @@ def run_profile(args: argparse.Namespace) -> int:
         return 0
 
     from nextgpt.cli.model_commands import load_model_from_args
+    from nextgpt.output_paths import check_output_folder
     from nextgpt.profiling.options import ProfilingOptionError
     from nextgpt.profiling.session import ProfileConfig, profile_model
 
+    if args.html is not None:  # written last: refuse a bad folder before the model loads and is profiled
+        check_output_folder(args.html, flag="--html")
     if args.cpu_offload and not str(args.device).startswith("cuda"):
         raise ProfilingOptionError(f"--cpu-offload needs --device cuda (got --device {args.device}): it keeps the "
                                    "decoders in CPU memory and moves each one to the GPU only while it runs")

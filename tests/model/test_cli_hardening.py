@@ -263,6 +263,16 @@ def test_train_export_without_a_recipe_is_refused(tmp_path: Path, capsys: pytest
     assert code == 2 and f"--export {tmp_path / 'e'} works only with --recipe" in err, err
 
 
+# ------------------------------------------------------------------------------------------ profile
+def test_profile_html_is_checked_before_the_model_loads(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        model_never_loaded: None) -> None:
+    existing, cases = _file_and_under_it(tmp_path)
+    for html, expected in cases:
+        code, _, err = run_cli(["profile", "--preset", "tiny", "--html", str(html)], capsys)
+        assert code == 2 and f"--html {expected}" in err, err
+    assert existing.read_text(encoding="utf-8") == "keep me"
+
+
 # ------------------------------------------------------------------------------------ output file paths
 def test_check_output_file_refuses_a_folder_a_path_under_a_file_and_accepts_the_rest(tmp_path: Path) -> None:
     from nextgpt.errors import ConfigError
