@@ -188,8 +188,10 @@ def _score_images(args: argparse.Namespace) -> int:
     from metrics.frechet_metrics import FrechetInceptionDistance
     from metrics.kid import KernelInceptionDistance
     from metrics.provenance import MetricResult, warn
-    from metrics.statistics_file import check_matches_extractor
+    from metrics.statistics_file import check_matches_extractor, check_statistics_target
 
+    if args.save_ref_stats is not None:  # written after the features are computed: refuse a bad path first
+        check_statistics_target(args.save_ref_stats, flag="--save-ref-stats")
     results: list[MetricResult] = []
     warnings: list[str] = []
     stats_files = _statistics_sides(args)

@@ -24,6 +24,7 @@ from metrics.defaults import METRICS_VERSION
 from metrics.errors import FeatureError, IncomparableResultsError
 from metrics.frechet import GaussianStatistics, frechet_distance
 from metrics.provenance import MetricResult, Provenance, warn
+from nextgpt.output_paths import check_output_file
 
 # 1: provenance JSON with extractor, weights_sha256, resize (and the ``n`` array).
 # 2: adds format_version, extractor_canonical, input_convention, feature_dim, metric_version.
@@ -70,8 +71,13 @@ def save_statistics(
     extractor_canonical: bool | None = None,
     input_convention: str | None = None,
 ) -> Path:
-    """Write ``mu``, ``sigma``, ``n`` and the provenance record (pytorch-fid reads ``mu``/``sigma`` only)."""
+    """Write ``mu``, ``sigma``, ``n`` and the provenance record (pytorch-fid reads ``mu``/``sigma`` only).
+
+    A ``path`` that is a folder, lies under a file or sits in a folder this process cannot write raises
+    ConfigError naming it (callers that compute the statistics first should call :func:`check_statistics_target`
+    before, so the work is not lost)."""
     path = Path(path)
+    check_statistics_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {
         "format_version": STATISTICS_FORMAT_VERSION, "metric_version": METRICS_VERSION, "extractor": extractor,
@@ -82,6 +88,11 @@ def save_statistics(
         np.savez(handle, mu=statistics.mu, sigma=statistics.sigma,
                  n=np.int64(statistics.n if statistics.n is not None else -1), provenance=np.array(json.dumps(record)))
     return path
+
+
+def check_statistics_target(path: str | Path, *, flag: str = "statistics file") -> None:
+    """Refuse, before anything is computed, a path :func:`save_statistics` could not write (see there)."""
+    check_output_file(Path(path), flag=flag)
 
 
 def resave_statistics(path: str | Path, source: StatisticsFile) -> Path:

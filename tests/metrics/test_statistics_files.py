@@ -250,6 +250,66 @@ def test_folder_against_plain_file_needs_extractor_and_matching_dims(tmp_path, i
     assert load_statistics(tmp_path / "copy.npz").extractor is None  # never relabelled as toy
 
 
+# --- --save-ref-stats: the output path is checked before anything is computed -----------------------------
+
+def _file_and_under_it(tmp_path):
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me", encoding="utf-8")
+    return existing, [(tmp_path, f"--save-ref-stats {tmp_path} is a folder; expected the path of a file"),
+                      (existing / "ref.npz", f"--save-ref-stats {existing / 'ref.npz'}: {existing} is a file")]
+
+
+def test_save_ref_stats_to_a_folder_or_under_a_file_is_refused_before_any_features(tmp_path, image_folder, capsys,
+                                                                                   monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("a feature extractor was built before --save-ref-stats was checked")
+
+    monkeypatch.setattr("metrics.extractors.registry.build_extractor", refuse)
+    existing, cases = _file_and_under_it(tmp_path)
+    for target, expected in cases:
+        code, out, err = _run(capsys, "score", "images", "--gen", str(image_folder), "--ref", str(image_folder),
+                              "--extractor", "toy", "--save-ref-stats", str(target))
+        assert code == 2 and out == "" and expected in err, err
+        assert "Traceback" not in err
+    assert existing.read_text(encoding="utf-8") == "keep me"
+
+
+def test_save_ref_stats_from_two_statistics_files_is_checked_first(tmp_path, capsys, monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("statistics were read before --save-ref-stats was checked")
+
+    for name in ("gen", "ref"):
+        save_statistics(tmp_path / f"{name}.npz", _stats(17, 40, 8), **TOY_RECORD)
+    monkeypatch.setattr("metrics.statistics_file.load_statistics", refuse)
+    _, cases = _file_and_under_it(tmp_path)
+    for target, expected in cases:
+        code, _, err = _run(capsys, "score", "images", "--gen", str(tmp_path / "gen.npz"), "--ref",
+                            str(tmp_path / "ref.npz"), "--save-ref-stats", str(target))
+        assert code == 2 and expected in err, err
+
+
+def test_save_ref_stats_replaces_an_existing_file_and_makes_missing_folders(tmp_path, image_folder, capsys) -> None:
+    existing = tmp_path / "old.npz"
+    existing.write_bytes(b"an older file")
+    for target in (existing, tmp_path / "new" / "deeper" / "ref.npz"):
+        code, _, err = _run(capsys, "score", "images", "--gen", str(image_folder), "--ref", str(image_folder),
+                            "--extractor", "toy", "--save-ref-stats", str(target))
+        assert code == 0, err
+        assert load_statistics(target).extractor == "toy"
+
+
+def test_save_statistics_names_a_path_it_cannot_write(tmp_path) -> None:
+    from nextgpt.errors import ConfigError
+
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me", encoding="utf-8")
+    for target, expected in ((tmp_path, f"statistics file {tmp_path} is a folder"),
+                             (existing / "s.npz", f"statistics file {existing / 's.npz'}: {existing} is a file")):
+        with pytest.raises(ConfigError, match=re.escape(expected)):
+            save_statistics(target, _stats(18, 20, 4), **TOY_RECORD)
+    assert existing.read_text(encoding="utf-8") == "keep me"
+
+
 def test_unknown_provenance_warning_is_logged(tmp_path, caplog) -> None:
     a, b = _stats(15, 50, 8), _stats(16, 50, 8)
     np.savez(tmp_path / "a.npz", mu=a.mu, sigma=a.sigma)
