@@ -2,7 +2,11 @@
 
 Run once, where Java 8+ and pycocoevalcap (with its CoreNLP 3.4.1 jar) are installed::
 
-    .venv/bin/python tests/metrics/data/make_ptb_unicode_corpus.py
+    .venv/bin/python tests/metrics/data/make_ptb_unicode_corpus.py            # the two fixtures
+    .venv/bin/python tests/metrics/data/make_ptb_unicode_corpus.py --tables   # print the character tables
+
+``--tables`` re-measures the jar's character classes that ``metrics/captions/ptb_tokenizer.py`` embeds
+(``_LETTER_RANGES`` ..): every BMP code point from U+0080 is tokenised alone and between letters and digits.
 
 All strings are tokenised in ONE call, in this order, exactly as pycocoevalcap does it (one caption per line,
 ``PTBTokenizer -preserveLines -lowerCase``, then its punctuation filter); the lexer looks across line ends, so the
@@ -494,8 +498,77 @@ def _visible_json(document: object) -> str:
     )
 
 
+def _java_raw_lines(lines: list[str]) -> list[str]:
+    """The jar's raw output lines (before pycocoevalcap's punctuation filter), one per input line."""
+    import subprocess
+    import tempfile
+
+    from metrics.captions.ptb_tokenizer import java_ptb_jar
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "lines.txt"
+        path.write_text("\n".join(lines), encoding="utf-8")
+        command = ["java", "-cp", str(java_ptb_jar()), "edu.stanford.nlp.process.PTBTokenizer", "-preserveLines",
+                   "-lowerCase", str(path)]
+        output = subprocess.run(command, capture_output=True, check=True).stdout.decode("utf-8").split("\n")
+    if len(output) < len(lines):
+        raise RuntimeError(f"the jar returned {len(output)} lines for {len(lines)}")
+    return output[: len(lines)]
+
+
+def _character_class(c: int, out: dict[str, str]) -> str:
+    """LETTER, MARK, DIGIT or SYMBOL from the jar's outputs for one code point in a few contexts, or "" (deleted
+    or handled by a special rule)."""
+    low = chr(c).lower()
+    alone = out["{c}"]
+    if out["a{c}b"] == f"a{low}b" and alone == low:
+        joins_digits = out["1{c}2"] == f"1{low}2"
+        if joins_digits and out["1,{c}{c}{c}"] == "1," + low * 3:
+            return "DIGIT"
+        if joins_digits and (out["{c}-{c}"] == f"{low}-{low}" or c == 0x3A3):  # Σ: only final-sigma lower-casing
+            return "LETTER"
+        return "MARK" if out["1{c}2"] == f"1 {low}2" else ""
+    if alone and out["a{c}b"] == f"a {alone} b" and out["{c}{c}"] == f"{alone} {alone}":
+        return "SYMBOL"
+    return ""
+
+
+def probe_tables() -> str:
+    """The embedded character tables, re-measured on the jar, in the module's format."""
+    line_breaks = {0x85, 0x2028, 0x2029}  # (U+0085 is the jar's cp1252 ellipsis; it is mapped explicitly)
+    code_points = [c for c in range(0x80, 0x10000) if not 0xD800 <= c <= 0xDFFF and c not in line_breaks]
+    templates = ["{c}", "a{c}b", "1{c}2", "1,{c}{c}{c}", "{c}-{c}", "{c}{c}"]
+    outputs = {t: _java_raw_lines([t.replace("{c}", chr(c)) for c in code_points]) for t in templates}
+    classes: dict[str, list[int]] = {"LETTER": [], "MARK": [], "DIGIT": [], "SYMBOL": []}
+    for i, c in enumerate(code_points):
+        name = _character_class(c, {t: outputs[t][i] for t in templates})
+        if name:
+            classes[name].append(c)
+    blocks = []
+    for name, members in classes.items():
+        ranges: list[list[int]] = []
+        for c in members:
+            if ranges and ranges[-1][1] == c - 1:
+                ranges[-1][1] = c
+            else:
+                ranges.append([c, c])
+        lines, line = [], ""
+        for low, high in ranges:
+            item = f"{low:x}" if low == high else f"{low:x}-{high:x}"
+            if len(line) + len(item) + 1 > 112:
+                lines.append(line)
+                line = item
+            else:
+                line = f"{line} {item}".strip()
+        blocks.append(f'_{name}_RANGES = """\n' + "\n".join([*lines, line]) + '\n"""')
+    return "\n".join(blocks)
+
+
 def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+    if sys.argv[1:] == ["--tables"]:
+        print(probe_tables())
+        return 0
     from metrics.captions.ptb_tokenizer import JavaPTBTokenizer
 
     entries = corpus_entries()
