@@ -180,7 +180,8 @@ def _frechet(ctx: ScoringContext, metric: str, generated: list[np.ndarray], refe
                                    extractor_canonical=identity.canonical, weights_sha256=identity.weights_sha256,
                                    interval=ctx.bootstrap > 0, generated_clusters=gen_items,
                                    reference_clusters=ref_items, seed=ctx.seed)
-    return _value(result, metric, len(generated))
+    # n counts what the distance is over: images, video frames, or audio clips (as stored before intervals)
+    return _value(result, metric, len(generated) if role == "audio" else len(gen))
 
 
 def _item_of_row(rows_per_item: list[int]) -> np.ndarray:

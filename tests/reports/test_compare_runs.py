@@ -11,7 +11,7 @@ from report_helpers import TinyRuns, cli
 
 def test_identical_runs_compare_equal(tiny_runs: TinyRuns, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(["compare", tiny_runs.base, tiny_runs.same, "--store", str(tiny_runs.store_dir),
-                        "--bootstrap", "200", "--set-groups", "5", "--json"], capsys)
+                        "--bootstrap", "200", "--set-groups", "4", "--json"], capsys)
     assert code == 0
     rows = {(r["task"], r["metric"]): r for r in json.loads(out)["rows"]}
     assert set(rows) == {("t2v", "fid"), ("t2v", "clipsim"), ("t2v", "signal_rate"), ("t2v", "signal_exact")}
@@ -42,8 +42,8 @@ def test_recomputed_fid_interval_is_reproducible(tiny_runs: TinyRuns) -> None:
 
     store = tiny_runs.store()
     a, b = load_from_store(store, tiny_runs.base), load_from_store(store, tiny_runs.degraded)
-    first = paired_set_difference(a, b, "t2v", "fid", bootstrap=30, seed=1, confidence=0.95)
-    again = paired_set_difference(a, b, "t2v", "fid", bootstrap=30, seed=1, confidence=0.95)
+    first = paired_set_difference(a, b, "t2v", "fid", groups=4, seed=1, confidence=0.95)
+    again = paired_set_difference(a, b, "t2v", "fid", groups=4, seed=1, confidence=0.95)
     assert first == again and first[0] is not None and first[1] == 4
     low, high = first[0]
     assert low <= high
@@ -52,7 +52,7 @@ def test_recomputed_fid_interval_is_reproducible(tiny_runs: TinyRuns) -> None:
 def test_degraded_run_is_significantly_worse(tiny_runs: TinyRuns, capsys: pytest.CaptureFixture[str],
                                              tmp_path: Path) -> None:
     code, out, _ = cli(["compare", tiny_runs.base, tiny_runs.degraded, "--store", str(tiny_runs.store_dir),
-                        "--bootstrap", "500", "--set-groups", "5", "--html", str(tmp_path / "cmp")],
+                        "--bootstrap", "500", "--set-groups", "4", "--html", str(tmp_path / "cmp")],
                        capsys)
     assert code == 0
     line = next(x for x in out.splitlines() if x.startswith("t2v") and "signal_rate" in x)

@@ -14,14 +14,14 @@ from report_helpers import TinyRuns, cli
 
 def test_identical_checkpoint_passes(tiny_runs: TinyRuns, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(["gate", tiny_runs.same, "--baseline", tiny_runs.base, "--store",
-                        str(tiny_runs.store_dir), "--set-groups", "5"], capsys)
+                        str(tiny_runs.store_dir), "--set-groups", "4"], capsys)
     assert code == 0, out
     assert "PASS" in out.splitlines()[0]
 
 
 def test_degraded_checkpoint_fails(tiny_runs: TinyRuns, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(["gate", tiny_runs.degraded, "--baseline", tiny_runs.base, "--store",
-                        str(tiny_runs.store_dir), "--set-groups", "5"], capsys)
+                        str(tiny_runs.store_dir), "--set-groups", "4"], capsys)
     assert code == 1, out
     assert "FAIL: " in out.splitlines()[0]
     failing = out.split("all checks:")[0]
@@ -87,7 +87,7 @@ def test_pytest_plugin(tiny_runs: TinyRuns, tmp_path: Path, capsys: pytest.Captu
         return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "reports.pytest_gate", "-p",
                                "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path / "test_nothing.py"),
                                "--gate-baseline", str(baseline), "--gate-store", str(tiny_runs.store_dir),
-                               "--gate-run", run, "--gate-set-groups", "5"],
+                               "--gate-run", run, "--gate-set-groups", "4"],
                               capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=300, check=False)
 
     passed, failed = session(tiny_runs.same), session(tiny_runs.degraded)
