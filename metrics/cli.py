@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from metrics.defaults import JACKKNIFE_GROUPS
+from metrics.defaults import DEFAULT_CAPTION_TOKENIZER, JACKKNIFE_GROUPS
 
 JSON_HELP = 'print {"metrics": {name: value}, "provenance": {name: {...}}} as JSON'
 DEFAULT_IMAGE_EXTRACTOR = "inception-2015-12-05"
@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     captions = kinds.add_parser("captions", help="BLEU-1..4, METEOR, ROUGE-L, CIDEr-D (COCO) and sacreBLEU")
     captions.add_argument("--pred", required=True, type=Path, help="predictions: JSON {id: caption} or JSONL")
     captions.add_argument("--refs", required=True, type=Path, help="references: JSON {id: [captions]} or JSONL")
-    captions.add_argument("--tokenizer", default="ptb-python", choices=["ptb-python", "ptb-java"])
+    captions.add_argument("--tokenizer", default=DEFAULT_CAPTION_TOKENIZER, choices=["ptb-python", "ptb-java"])
     _common(captions)
     captions.set_defaults(func=_score_captions)
 
