@@ -22,6 +22,8 @@ from nextgpt.errors import MediaError
 SET_METRICS = {"t2i": {"fid", "kid", "clip_score"}, "edit-image": {"fid", "kid", "clip_t", "clip_i"},
                "t2v": {"fid", "kid", "clipsim"}, "edit-video": {"clip_t", "clip_i"}, "t2a": {"fad"},
                "edit-audio": {"fad", "mel_distance"}}
+#: text-image CLIP metrics: random with the toy CLIP, checked with the aligned stand-in
+TEXT_CLIP = {"clip_score", "clip_t", "clipsim"}
 
 
 @pytest.fixture(scope="module")
@@ -56,18 +58,34 @@ def test_table_covers_every_set_metric_and_degradation(table: list[s.Trend]) -> 
 @pytest.mark.slow
 def test_each_metric_moves_as_the_table_says(table: list[s.Trend]) -> None:
     assert not s.unexpected(table), _describe(s.unexpected(table))
-    asserted = [t for t in table if t.expected.verdict == "monotonic"]
-    assert len(asserted) >= 30  # the table's claim is broad, not a few cherry-picked rows
-    assert all(t.best_at_zero for t in asserted)
+    assert all(t.best_at_zero for t in table if t.expected.verdict == "monotonic")
 
 
 @pytest.mark.slow
-def test_a_metric_of_every_kind_responds_to_every_degradation(table: list[s.Trend]) -> None:
-    """The invariances are by definition; each degradation still moves at least one metric of its task."""
+def test_every_set_metric_responds_to_some_degradation(table: list[s.Trend]) -> None:
+    """The claim of the check, per task and metric.  The text-image CLIP metrics cannot respond with the random
+    toy CLIP: the aligned stand-in covers them (test below)."""
+    for task, metrics in SET_METRICS.items():
+        for metric in metrics - TEXT_CLIP:
+            asserted = {t.degradation for t in table if (t.task, t.metric) == (task, metric)
+                        and t.expected.verdict == "monotonic"}
+            assert asserted, (task, metric)
+
+
+@pytest.mark.slow
+def test_every_degradation_moves_some_metric_of_its_task(table: list[s.Trend]) -> None:
+    """Except where no toy metric can see the degradation: swapping outputs between prompts of a text -> X task
+    (only CLIP score / CLIPSIM could, FID and KID cannot by definition, and the toy CLIP is not aligned: the
+    stand-in CLIP covers them), and shuffling the frames of t2v (FID over frames and CLIPSIM are blind to frame
+    order by definition: t2v has no temporal metric; edit-video's frame-paired CLIP-I sees it) -- and freezing
+    edit-video's frames, hidden by the store's frame merging (s.APNG_MERGES_FRAMES; fixing it fails this test,
+    so that the table is updated)."""
+    blind = {("t2i", "swap"), ("t2v", "swap"), ("t2v", "shuffle"), ("edit-video", "freeze")}
     for probe in s.PROBES:
         for degradation in probe.degradations:
             verdicts = {t.verdict for t in table if (t.task, t.degradation) == (probe.task, degradation)}
-            assert "monotonic" in verdicts, (probe.task, degradation, verdicts)
+            assert ("monotonic" in verdicts) != ((probe.task, degradation) in blind), (
+                probe.task, degradation, verdicts)
 
 
 @pytest.mark.slow
@@ -222,8 +240,7 @@ def test_canonical_networks_respond_as_the_toy_table_says(world: Path) -> None:
     if missing:
         pytest.skip("canonical sensitivity needs the weights file(s) " + "; ".join(missing))
     trends = s.measure(extractors="canonical", cache_dir=world, threads=None)
-    text_clip = {"clip_score", "clip_t", "clipsim"}  # unasserted with the toy CLIP: asserted below for swaps
-    others = [t for t in trends if t.metric not in text_clip]
+    others = [t for t in trends if t.metric not in TEXT_CLIP]  # unasserted with the toy CLIP; swaps below
     assert not s.unexpected(others), _describe(s.unexpected(others))
-    swaps = [t for t in trends if t.degradation == "swap" and t.metric in text_clip]
+    swaps = [t for t in trends if t.degradation == "swap" and t.metric in TEXT_CLIP]
     assert all(t.verdict == "monotonic" for t in swaps), _describe(swaps)
