@@ -3,16 +3,23 @@ not even contain their own estimate). Simulation in interval_coverage.py; README
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
-from interval_coverage import KID_SETTINGS, PAIRED_SETTINGS, SINGLE_SETTINGS, Coverage, coverage_table
+from interval_coverage import KID_SETTINGS, PAIRED_SETTINGS, SINGLE_SETTINGS, Coverage, coverage_table, markdown
 
 from metrics.frechet_metrics import frechet_from_features
 
 
 @pytest.fixture(scope="module")
 def coverages() -> dict[str, Coverage]:
-    return {row.setting.label: row for row in coverage_table(SINGLE_SETTINGS + PAIRED_SETTINGS + KID_SETTINGS, repetitions=200)}
+    """All settings, 200 repetitions each; COVERAGE_TABLE_OUT=FILE also writes the README table there."""
+    rows = coverage_table(SINGLE_SETTINGS + PAIRED_SETTINGS + KID_SETTINGS, repetitions=200)
+    if os.environ.get("COVERAGE_TABLE_OUT"):
+        Path(os.environ["COVERAGE_TABLE_OUT"]).write_text(markdown(rows) + "\n", encoding="utf-8")
+    return {row.setting.label: row for row in rows}
 
 
 @pytest.mark.parametrize("label", [s.label for s in SINGLE_SETTINGS + PAIRED_SETTINGS + KID_SETTINGS])
