@@ -15,9 +15,12 @@ Verdicts (``verdict``), on the values ordered by strength, turned so that "large
 * ``not monotonic``: anything else.
 
 ``EXPECTED`` says, per (task, metric, degradation), which verdict the toy networks give and why when it is not
-``monotonic``; the test suite asserts the ``monotonic`` and ``invariant`` entries.  KID is not a task metric (no
-task declares it): it is computed here with the metric library on the same stored outputs and targets, with the
-task's image extractor, so that its sensitivity is measured on exactly the media the task's FID sees.
+``monotonic``: ``monotonic`` and ``invariant`` entries are asserted by the test suite, entries without a verdict
+(metrics that cannot respond with toy networks, and one wiring bug outside the scorer) are measured and
+reported.  KID is not a task metric (no task declares it): it is computed here with the metric library on the
+same stored outputs and targets, with the task's image extractor, so that its sensitivity is measured on exactly
+the media the task's FID sees.  ``OracleClipContext`` swaps in an aligned stand-in CLIP to tell a CLIP metric
+that is wired wrong from a toy CLIP that cannot align text and images at all.
 
 Regenerate the table of metrics/README.md with ``.venv/bin/python -m benchmarks.sensitivity --markdown``.
 """
@@ -65,7 +68,7 @@ NOT_QUALITY = frozenset({"signal_rate", "signal_exact"})
 #: KID here is one "subset" of all samples: the unbiased MMD^2 of the full sets.  torch-fidelity's 100 random
 #: subsets of 1000 reduce variance at large n; at this check's n they add subset noise larger than a mild
 #: degradation's effect, and a permuted set gets other subsets (measured: 100 subsets of n/2 made KID "move" under
-#: a pure permutation and fall with frozen frames).
+#: a pure permutation).
 KID_SUBSETS = 1
 
 
@@ -475,17 +478,17 @@ def sweep(probe: Probe, store: ResultsStore, *, extractors: str = "toy", seed: i
           samples: int | None = None, metrics: frozenset[str] | None = None,
           expected: dict[tuple[str, str, str], Expectation] | None = None, world: int | None = None
           ) -> list[Trend]:
-    """Every degradation of ``probe`` at every strength -> one Trend per (metric, degradation).  ``expected``
-    defaults to ``EXPECTED`` (absent entries: ``monotonic``); ``world`` is the synthetic world's size."""
+    """Every degradation of ``probe`` at every strength -> one Trend per (metric, degradation).  ``seed`` drives
+    the degradations' randomness and the scorer; ``expected`` defaults to ``EXPECTED`` (absent entries:
+    ``monotonic``); ``world`` is the synthetic world's size."""
     expected = EXPECTED if expected is None else expected
     task = get_task(probe.task)
     modality = task.produced_modality
     assert modality in ("image", "video", "audio"), f"{task.name} does not produce a medium"
     count = samples or probe.samples
-    # The runner resolves the family with --limit; one world of ``world`` samples serves every probe (sample i is
-    # the same scene whatever the world's size).
-    dataset = resolve_dataset(task.family, None, limit=max(world or 0, count), seed=seed,
-                              cache_dir=cache_dir).limit(count)
+    # The runner resolves the family with --limit (world seed 0); one world of ``world`` samples serves every probe
+    # (sample i is the same scene whatever the world's size).
+    dataset = resolve_dataset(task.family, None, limit=max(world or 0, count), cache_dir=cache_dir).limit(count)
     references = [read_reference(s, modality) for s in dataset.samples]
     reference_cache: dict[str, np.ndarray] = {}
     trends: list[Trend] = []
@@ -497,6 +500,9 @@ def sweep(probe: Probe, store: ResultsStore, *, extractors: str = "toy", seed: i
                                   reference_cache)
                 for strength in degradation.strengths]
         for metric in rows[0]:
+            if any(metric not in row for row in rows):
+                raise RuntimeError(f"{task.name}: {metric} has no value at some strength of {name}: "
+                                   f"{[row.get(metric) for row in rows]}")
             values = tuple(row[metric] for row in rows)
             trends.append(Trend(task.name, metric, modality, name, degradation.strengths, values,
                                 verdict(values, metric),
@@ -620,7 +626,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     wanted = set(args.tasks.split(",")) if args.tasks else None
     started = time.perf_counter()
     trends = measure([p for p in PROBES if wanted is None or p.task in wanted], extractors=args.extractors,
-                     seed=args.seed, samples=args.samples)
+                     seed=args.seed, samples=args.samples, threads=1 if args.extractors == "toy" else None)
     oracle = [] if args.no_oracle else [t for t in measure_oracle_clip(seed=args.seed, samples=args.samples)
                                         if wanted is None or t.task in wanted]
     show = markdown_table if args.markdown else _plain_lines
