@@ -21,9 +21,10 @@ examples of one clip -- stay together). The statistic is recomputed without each
 * v is clamped to [v_J / 2, v_J]: up to second order, E[v_J] = V1 + 2 V2 lies between the true variance
   V1 + V2 and twice it, so the clamp only removes sampling noise of the correction.
 
-The interval is ``estimate +- t_{(G-1)/2, (1+confidence)/2} * sqrt(v)`` (see :func:`degrees_of_freedom`):
-symmetric, so it always contains its own estimate. Coverage of E[statistic at this n] is checked by simulation in
-tests/metrics/test_interval_coverage.py (table in metrics/README.md).
+The interval is ``estimate +- t_{df, (1+confidence)/2} * sqrt(v)``, df from Satterthwaite's approximation
+(:attr:`JackknifeVariance.degrees_of_freedom`): symmetric, so it always contains its own estimate. Coverage
+of E[statistic at this n] is checked by simulation in tests/metrics/test_interval_coverage.py (table in
+metrics/README.md).
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ from metrics.defaults import JACKKNIFE_GROUPS
 from metrics.errors import ConfigError
 from metrics.provenance import ConfidenceInterval
 
-__all__ = ["JACKKNIFE_GROUPS", "JackknifeVariance", "assign_groups", "check_groups", "degrees_of_freedom",
-           "jackknife_interval", "jackknife_variance", "second_order_coefficient"]
+__all__ = ["JACKKNIFE_GROUPS", "JackknifeVariance", "assign_groups", "check_groups", "jackknife_interval",
+           "jackknife_variance", "second_order_coefficient"]
 JACKKNIFE_METHOD = "grouped jackknife, second-order corrected"
 
 
@@ -68,11 +69,29 @@ class JackknifeVariance:
     full: float
     jackknife: float
     corrected: float
+    pairs: int
 
     @property
     def variance(self) -> float:
         """The corrected variance clamped to [v_J / 2, v_J] (see the module docstring)."""
         return min(max(self.corrected, self.jackknife / 2.0), self.jackknife)
+
+    @property
+    def degrees_of_freedom(self) -> float:
+        """Satterthwaite's degrees of freedom of v = v_J - correction, kept within [(G-1)/2, G-1].
+
+        v_J has G - 1 degrees of freedom and the correction about as many as the pairs it is estimated from;
+        their difference is noisier than either when the correction is material. With G - 1 df regardless,
+        coverage of a first-order dominated FID fell to 0.90 (d = 256, n = 2000); with (G - 1) / 2 regardless,
+        a paired difference was over-covered (0.995). The floor stops the degenerate case, where the clamp
+        removes half of v_J, from collapsing to ~2 df (measured: coverage 1.0).
+        """
+        low, high = (self.groups - 1) / 2.0, float(self.groups - 1)
+        removed = self.jackknife - self.variance
+        if self.variance <= 0.0:
+            return high
+        satterthwaite = self.variance**2 / (self.jackknife**2 / high + removed**2 / self.pairs)
+        return min(max(satterthwaite, low), high)
 
 
 def check_groups(groups: int, n_units: int, what: str) -> int:
@@ -115,7 +134,7 @@ def jackknife_variance(statistic: Callable[[np.ndarray], float], groups: int, *,
         residual_squares += residual**2
     residual_squares *= len(all_pairs) / len(chosen)
     corrected = jackknife - second_order_coefficient(groups) * residual_squares
-    return JackknifeVariance(groups, full, jackknife, corrected)
+    return JackknifeVariance(groups, full, jackknife, corrected, len(chosen))
 
 
 def jackknife_interval(estimate: float, variance: JackknifeVariance, confidence: float, seed: int, *,
@@ -127,22 +146,15 @@ def jackknife_interval(estimate: float, variance: JackknifeVariance, confidence:
     """
     if not 0.0 < confidence < 1.0:
         raise ConfigError(f"confidence must be in (0, 1), got {confidence}")
-    quantile = float(stats.t.ppf((1.0 + confidence) / 2.0, degrees_of_freedom(variance.groups)))
+    degrees = variance.degrees_of_freedom
+    quantile = float(stats.t.ppf((1.0 + confidence) / 2.0, degrees))
     half_width = quantile * math.sqrt(max(variance.variance + extra_variance, 0.0))
     low = estimate - half_width
     if lower_bound is not None:
         low = max(low, min(lower_bound, estimate))
     return ConfidenceInterval(low, estimate + half_width, confidence, variance.groups, seed,
                               method=f"{JACKKNIFE_METHOD} ({variance.groups} groups, t with "
-                                     f"{degrees_of_freedom(variance.groups):g} df)")
-
-
-def degrees_of_freedom(groups: int) -> float:
-    """(G - 1) / 2: the corrected variance is v_J (G - 1 df) minus a correction estimated from 2G pair residuals,
-    and Satterthwaite's approximation for that difference gives about half of v_J's degrees of freedom when the
-    correction is material (median 5.4-5.8 measured at G = 10). With G - 1 df, coverage of a first-order
-    dominated FID fell to 0.90 (d = 256, n = 2000); with (G - 1) / 2 it is 0.94-0.98 in every simulated setting."""
-    return (groups - 1) / 2.0
+                                     f"{degrees:.1f} df)")
 
 
 def assign_groups(clusters: np.ndarray, groups: int, seed: int) -> np.ndarray:

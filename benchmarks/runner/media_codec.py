@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageSequence
+from PIL import Image, ImageSequence, PngImagePlugin
 
 from nextgpt.errors import MediaError
 
@@ -22,11 +22,21 @@ def encode_image(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def encode_video(frames: np.ndarray, fps: int = 8) -> bytes:
+#: every stored video plays at this rate; :func:`read_video` relies on it to undo Pillow's frame merging
+VIDEO_FPS = 8
+FRAME_COUNT_KEY = "nextgpt-bench frames"
+_FRAME_MS = 1000 / VIDEO_FPS
+
+
+def encode_video(frames: np.ndarray) -> bytes:
+    """Animated PNG at VIDEO_FPS. Pillow writes a run of identical frames as one frame with the summed duration;
+    :func:`read_video` expands it again, so a frozen video keeps its frame count."""
     pictures = [Image.fromarray(np.asarray(frame, dtype=np.uint8)) for frame in frames]
+    count = PngImagePlugin.PngInfo()
+    count.add_text(FRAME_COUNT_KEY, str(len(pictures)))  # all frames identical: Pillow writes a still PNG
     buffer = io.BytesIO()
-    pictures[0].save(buffer, format="PNG", save_all=True, append_images=pictures[1:], duration=int(1000 / fps),
-                     loop=0)
+    pictures[0].save(buffer, format="PNG", save_all=True, append_images=pictures[1:], duration=int(_FRAME_MS),
+                     loop=0, pnginfo=count)
     return buffer.getvalue()
 
 
@@ -48,8 +58,17 @@ def read_video(path: Path) -> np.ndarray:
     """(F, H, W, 3) uint8 from an animated PNG, or any video FFmpeg reads."""
     if path.suffix == ".apng":
         with Image.open(path) as image:
-            return np.stack([np.asarray(frame.convert("RGB"), dtype=np.uint8)
-                             for frame in ImageSequence.Iterator(image)])
+            recorded = int(image.info.get(FRAME_COUNT_KEY, 0))
+            frames = []
+            for frame in ImageSequence.Iterator(image):
+                repeats = max(1, round(float(frame.info.get("duration", _FRAME_MS)) / _FRAME_MS))
+                frames += [np.asarray(frame.convert("RGB"), dtype=np.uint8)] * repeats
+        if recorded and len(frames) == 1:
+            frames *= recorded
+        if recorded and len(frames) != recorded:
+            raise MediaError(f"{path}: holds {len(frames)} frames at {VIDEO_FPS} fps but records {recorded}; the "
+                             "file was not written by this suite or is damaged")
+        return np.stack(frames)
     from nextgpt.encoder.media import read_video_frames
 
     return read_video_frames(path)[0]

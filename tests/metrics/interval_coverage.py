@@ -125,7 +125,7 @@ class Coverage:
     repetitions: int
 
 
-def coverage(setting: Setting, repetitions: int = 200, truth_draws: int = 400, seed: int = 0) -> Coverage:
+def coverage(setting: Setting, repetitions: int = 200, truth_draws: int = 300, seed: int = 0) -> Coverage:
     """Share of ``repetitions`` intervals that cover the Monte Carlo expectation."""
     truth = expected_value(setting, truth_draws, seed=10_000 + seed)
     rng = np.random.default_rng(seed)
