@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchmarks.datasets.json_files import DuplicateKeysError, reject_duplicate_keys
+from metrics.json_keys import DuplicateKeysError, reject_duplicate_keys
 from reports.errors import ReportInputError
 
 

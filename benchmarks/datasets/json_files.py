@@ -12,27 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.errors import DatasetError
+from metrics.json_keys import DuplicateKeysError, reject_duplicate_keys
 
-
-class DuplicateKeysError(ValueError):
-    """A JSON object repeats keys (raised by :func:`reject_duplicate_keys`; callers turn it into their error)."""
-
-    def __init__(self, keys: list[str]) -> None:
-        super().__init__(", ".join(repr(k) for k in keys))
-        self.keys = keys
-
-
-def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """``object_pairs_hook`` for ``json.loads``: the object as a dict, or DuplicateKeysError naming the keys."""
-    seen: dict[str, Any] = {}
-    repeated: list[str] = []
-    for key, value in pairs:
-        if key in seen and key not in repeated:
-            repeated.append(key)
-        seen[key] = value
-    if repeated:
-        raise DuplicateKeysError(repeated)
-    return seen
+__all__ = ["DuplicateKeysError", "parse_json", "read_json", "read_text", "reject_duplicate_keys"]
 
 
 def read_text(path: Path, *, expected: str) -> str:

@@ -15,34 +15,17 @@ import json
 from pathlib import Path
 
 from metrics.errors import CaptionInputError
+from metrics.json_keys import DuplicateKeysError, reject_duplicate_keys
 
 _ID_FIELDS = ("id", "image_id", "video_id", "audio_id")
 _CAPTION_FIELDS = ("caption", "captions", "prediction", "references", "text")
 
 
-class _RepeatedKeys(ValueError):
-    def __init__(self, keys: list[str]) -> None:
-        super().__init__(", ".join(repr(k) for k in keys))
-
-
-def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    """``object_pairs_hook``: the object, or _RepeatedKeys naming every key given more than once."""
-    table: dict[str, object] = {}
-    repeated: list[str] = []
-    for key, value in pairs:
-        if key in table and key not in repeated:
-            repeated.append(key)
-        table[key] = value
-    if repeated:
-        raise _RepeatedKeys(repeated)
-    return table
-
-
 def _parse(text: str, where: str) -> object:
     """``json.loads`` refusing repeated keys (CaptionInputError naming them); JSONDecodeError passes through."""
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
-    except _RepeatedKeys as error:
+        return json.loads(text, object_pairs_hook=reject_duplicate_keys)
+    except DuplicateKeysError as error:
         raise CaptionInputError(f"{where}: the id(s) or field(s) {error} appear more than once in one JSON object; "
                                 "JSON keeps only the last value -- give each once (several captions of one id go "
                                 "in a list)") from error
@@ -112,10 +95,10 @@ def load_captions(path: str | Path) -> dict[str, list[str]]:
 
 def _is_json(text: str) -> bool:
     try:
-        json.loads(text, object_pairs_hook=_unique_keys)
+        json.loads(text, object_pairs_hook=reject_duplicate_keys)
     except json.JSONDecodeError:
         return False
-    except _RepeatedKeys:
+    except DuplicateKeysError:
         return True  # one JSON document (with repeated keys, refused when it is read)
     return True
 
