@@ -164,3 +164,20 @@ def test_score_audio_clip_shorter_than_one_vggish_frame_names_the_file(tmp_path,
     code, _, err = _run(capsys, "score", "audio", "--gen", str(tmp_path / "gen"), "--ref", str(tmp_path / "ref"),
                         "--extractor", "toy-audio")
     assert code == 2 and "short_clip.wav" in err and "0.96 s" in err and "0.500 s" in err
+
+
+def test_score_images_bootstrap_gives_fid_and_kid_jackknife_intervals(image_folders, capsys) -> None:
+    """--bootstrap turns on the set metrics' intervals: FID and KID get the jackknife (never a bootstrap, whose
+    duplicated samples inflate a distance), each containing its own estimate."""
+    code, out, _ = _run(capsys, "score", "images", "--gen", str(image_folders / "gen"), "--ref",
+                        str(image_folders / "ref"), "--extractor", "toy", "--kid-subsets", "3", "--kid-subset-size",
+                        "6", "--bootstrap", "50", "--jackknife-groups", "4", "--json")
+    assert code == 0
+    for name in ("fid", "kid_mean"):
+        ci = out["provenance"][name]["ci"]
+        assert ci["method"].startswith("grouped jackknife") and ci["n_resamples"] == 4
+        assert ci["low"] <= out["metrics"][name] <= ci["high"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["score", "images", "--gen", str(image_folders / "gen"), "--ref", str(image_folders / "ref"),
+              "--extractor", "toy", "--jackknife-groups", "2"])
+    assert exit_info.value.code == 2 and "--jackknife-groups: expected an integer >= 3" in capsys.readouterr().err
