@@ -9,10 +9,10 @@ import pytest
 
 def load_bench_model(config: pytest.Config, dtype: Any = None) -> Any:
     """The model the options name: --checkpoint, else --preset, else the shipped tiny-trained checkpoint."""
-    from nextgpt.building import build_model
-    from nextgpt.checkpoint import load_checkpoint
-    from nextgpt.presets import get_preset
-    from nextgpt.pretrained import DEFAULT_CHECKPOINT, resolve_checkpoint
+    from nextgpt.model.building import build_model
+    from nextgpt.model.checkpoint import load_checkpoint
+    from nextgpt.model.presets import get_preset
+    from nextgpt.model.pretrained import DEFAULT_CHECKPOINT, resolve_checkpoint
 
     checkpoint = config.getoption("--checkpoint")
     preset = config.getoption("--preset")

@@ -1,6 +1,6 @@
 """Errors of the benchmark harness (all are NextGPTError: the CLI prints them and exits with status 2)."""
 
-from nextgpt.errors import NextGPTError
+from nextgpt.core.errors import NextGPTError
 
 
 class DatasetError(NextGPTError, ValueError):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import torch
 
-from nextgpt.generation import GenerationRequest
+from nextgpt.core.requests import GenerationRequest
 
 OUTPUTS = {"text": [], "image": ["image"], "video": ["video"], "audio": ["audio"]}
 

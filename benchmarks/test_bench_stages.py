@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import torch
 
-from nextgpt.config import MODALITIES
+from nextgpt.core.modalities import MODALITIES
 from nextgpt.profiling import END_TO_END, StageProfiler
 from nextgpt.profiling.options import SpeedOptions, applied
 from nextgpt.profiling.session import ProfileConfig, measure_overhead, profiling_requests, synchronise

@@ -1,12 +1,12 @@
 """Errors raised by the metric library; each message names the file, the field or value, and the fix.
 
-All of them derive from :class:`nextgpt.errors.NextGPTError`, so ``nextgpt-bench`` turns them into exit code 2
+All of them derive from :class:`nextgpt.core.errors.NextGPTError`, so ``nextgpt-bench`` turns them into exit code 2
 with the message instead of a traceback.
 """
 
 from __future__ import annotations
 
-from nextgpt.errors import ConfigError, MediaError, MissingWeightsError, NextGPTError
+from nextgpt.core.errors import ConfigError, MediaError, MissingWeightsError, NextGPTError
 
 __all__ = [
     "CaptionInputError",

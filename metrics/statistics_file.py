@@ -24,7 +24,7 @@ from metrics.defaults import METRICS_VERSION
 from metrics.errors import FeatureError, IncomparableResultsError
 from metrics.frechet import GaussianStatistics, frechet_distance
 from metrics.provenance import MetricResult, Provenance, warn
-from nextgpt.output_paths import check_output_file
+from nextgpt.core.output_paths import check_output_file
 
 # 1: provenance JSON with extractor, weights_sha256, resize (and the ``n`` array).
 # 2: adds format_version, extractor_canonical, input_convention, feature_dim, metric_version.

@@ -1,7 +1,7 @@
 """NExT-GPT, the any-to-any multimodal LLM, built from the field's libraries (imagebind, transformers, peft,
 diffusers) so it can be trained, saved and benchmarked by nextgpt-bench.
 
-The public names are imported lazily, so that ``nextgpt.cli`` and ``nextgpt.errors`` load without torch.
+The public names are imported lazily, so that ``benchmarks.cli`` and ``nextgpt.core.errors`` load without torch.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ import importlib
 from typing import Any
 
 _PUBLIC = {
-    "MODALITIES": "nextgpt.config", "Modality": "nextgpt.config", "NextGPTConfig": "nextgpt.config",
-    "GenerationRequest": "nextgpt.generation", "GenerationResult": "nextgpt.generation",
-    "MediaInput": "nextgpt.generation", "NextGPT": "nextgpt.model",
+    "MODALITIES": "nextgpt.core.modalities", "Modality": "nextgpt.core.modalities",
+    "NextGPTConfig": "nextgpt.model.config",
+    "GenerationRequest": "nextgpt.core.requests", "GenerationResult": "nextgpt.core.requests",
+    "MediaInput": "nextgpt.core.requests", "NextGPT": "nextgpt.model.nextgpt_model",
 }
 __all__ = sorted(_PUBLIC)
 

@@ -1,6 +1,6 @@
 """Errors of reports/compare/gate/leaderboard.  All are NextGPTError: the CLI prints them and exits with 2."""
 
-from nextgpt.errors import NextGPTError
+from nextgpt.core.errors import NextGPTError
 
 
 class ReportInputError(NextGPTError, ValueError):

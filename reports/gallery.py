@@ -92,7 +92,7 @@ def gallery_items(store: Any, run_id: str, task_name: str, sample_scores: dict[s
 def _dataset_samples(task_name: str, settings: dict[str, Any]) -> dict[str, Any]:
     from benchmarks.datasets.registry import resolve_dataset
     from benchmarks.tasks import get_task
-    from nextgpt.errors import NextGPTError
+    from nextgpt.core.errors import NextGPTError
 
     try:
         task = get_task(task_name)

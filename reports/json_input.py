@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from metrics.json_keys import DuplicateKeysError, reject_duplicate_keys
+from nextgpt.core.json_keys import DuplicateKeysError, reject_duplicate_keys
 from reports.errors import ReportInputError
 
 

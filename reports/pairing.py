@@ -105,7 +105,7 @@ def _is_mean_of(per_sample: dict[str, float | None], value: float | None) -> boo
 
 def _family(task: str) -> str | None:
     from benchmarks.tasks import get_task
-    from nextgpt.errors import NextGPTError
+    from nextgpt.core.errors import NextGPTError
 
     try:
         return get_task(task).family

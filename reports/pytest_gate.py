@@ -70,7 +70,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     baseline_spec = config.getoption("--gate-baseline")
     if not baseline_spec:
         return
-    from nextgpt.errors import NextGPTError
+    from nextgpt.core.errors import NextGPTError
     from reports.errors import ReportInputError
     from reports.gate import run_gate
     from reports.gate_rules import default_rules, load_rules

@@ -24,7 +24,7 @@ def paired_set_difference(a: RunData, b: RunData, task: str, metric: str, *, gro
     """-> (interval of B - A or None, number of paired samples, note saying how or why not)."""
     from metrics.frechet_interval import paired_frechet_interval
     from metrics.jackknife import check_groups
-    from nextgpt.errors import NextGPTError
+    from nextgpt.core.errors import NextGPTError
 
     if groups <= 0:
         return None, 0, f"no paired CI: {metric} is a set statistic and --set-groups is 0"

@@ -1,10 +1,10 @@
 """Every subcommand of ``nextgpt-bench``, every file or folder argument, a set of bad inputs: each must end in exit
 status 2 with a message that names the input -- never a traceback, never a silent success.
 
-The subcommands are listed from ``nextgpt.cli.build_parser`` and their path arguments from the parsers
+The subcommands are listed from ``benchmarks.cli.build_parser`` and their path arguments from the parsers
 themselves (``type=Path``, a FILE/DIR metavar, or FAMILY=SPEC): a new subcommand or path argument that this file
 does not cover (or explicitly excuse, with the reason) fails ``test_every_subcommand_and_path_argument_is_covered``.
-Everything runs in this process through ``nextgpt.cli.main``; loading a model or starting a training would be a
+Everything runs in this process through ``benchmarks.cli.main``; loading a model or starting a training would be a
 failure in itself (those steps are replaced by a sentinel that raises), so every case is fast.
 """
 
@@ -174,7 +174,7 @@ def _run_id(good: Good) -> str:
 
 
 TARGETS: tuple[Target, ...] = (
-    # ---- benchmarks/cli.py
+    # ---- benchmarks/cli/run_commands.py
     Target("run", "--store", "folder", lambda g, b, w: [*RUN, "--tasks", "t2i", "--store", str(b)],
            inner="results.sqlite", kinds=STORE_KINDS),
     Target("run", "--checkpoint", "folder", lambda g, b, w: [*RUN, "--tasks", "t2i", "--checkpoint", str(b),
@@ -195,7 +195,7 @@ TARGETS: tuple[Target, ...] = (
     Target("run", "--dataset", "file", lambda g, b, w: [
         *RUN, "--tasks", "t2i", "--dataset", f"image-captions=manifest:{b}", "--store", str(w / "store")],
            name="data.jsonl", variant="manifest"),
-    # ---- reports/cli.py
+    # ---- benchmarks/cli/report_commands.py
     Target("report", "--store", "folder", lambda g, b, w: ["report", "some-run", "--store", str(b)],
            inner="results.sqlite", kinds=("missing", "file", "empty-folder", *STORE_KINDS[1:])),
     Target("report", "--out", "output-folder", lambda g, b, w: ["report", _run_id(g), "--store", str(g.store),
@@ -223,7 +223,7 @@ TARGETS: tuple[Target, ...] = (
            name="run.json"),
     Target("leaderboard", "--out", "output-file", lambda g, b, w: ["leaderboard", "--store", str(g.store),
                                                                    "--out", str(b)], name="board.md"),
-    # ---- metrics/cli.py
+    # ---- benchmarks/cli/metric_commands.py
     Target("score captions", "--pred", "file", lambda g, b, w: ["score", "captions", "--pred", str(b), "--refs",
                                                                 str(g.refs)], name="pred.json"),
     Target("score captions", "--refs", "file", lambda g, b, w: ["score", "captions", "--pred", str(g.pred),
@@ -262,7 +262,7 @@ TARGETS: tuple[Target, ...] = (
     Target("score video", "--prompts", "file", lambda g, b, w: ["score", "video", "--gen", str(g.videos),
                                                                 "--prompts", str(b), "--clip-model", "toy-clip"],
            name="prompts.json"),
-    # ---- nextgpt/cli/model_commands.py, nextgpt/training/cli.py, nextgpt/profiling/cli.py: inputs that must fail
+    # ---- benchmarks/cli/{model,train,profile}_commands.py: inputs that must fail
     # before any model is loaded
     Target("generate", "--image", "file", lambda g, b, w: ["generate", "--text", "hi", "--image", str(b), "--out",
                                                            str(w / "answer")], name="in.png"),
@@ -313,9 +313,10 @@ EXCUSED: dict[tuple[str, str], str] = {
 }
 
 #: (command, flag, variant, kind) -> why it still fails: failures in code the harness does not own (nextgpt/,
-#: metrics/cli.py), reported to its owners; marked xfail(strict=True), so a fix (XPASS) fails until the entry is
-#: removed.  Empty now: the cases once listed here (--save-ref-stats as a folder, an unreadable generate --video,
-#: train --out/--dataset/--export and profile --html checked only after the model loads) were fixed by their owners.
+#: benchmarks/cli/metric_commands.py), reported to its owners; marked xfail(strict=True), so a fix (XPASS) fails
+#: until the entry is removed.  Empty now: the cases once listed here (--save-ref-stats as a folder, an unreadable
+#: generate --video, train --out/--dataset/--export and profile --html checked only after the model loads) were
+#: fixed by their owners.
 KNOWN_FAILURES: dict[tuple[str, str, str, str], str] = {}
 
 
@@ -343,7 +344,7 @@ def path_arguments(parser: argparse.ArgumentParser) -> set[str]:
 
 
 def test_every_subcommand_and_path_argument_is_covered() -> None:
-    from nextgpt.cli import build_parser
+    from benchmarks.cli import build_parser
 
     covered = {(t.command, t.flag) for t in TARGETS} | set(EXCUSED)
     missing_commands, missing_arguments = [], []
@@ -364,13 +365,13 @@ class ModelLoadReached(Exception):
 def no_model_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     """Building a model and running a training recipe are replaced; choosing the model and reading a
     checkpoint's config still run, since that is where a bad --checkpoint is refused."""
-    import nextgpt.building
+    import nextgpt.model.building
     import nextgpt.training.recipe
 
     def reached(*args: Any, **kwargs: Any) -> None:
         raise ModelLoadReached("a model load or a training started before the bad input was refused")
 
-    monkeypatch.setattr(nextgpt.building, "build_model", reached)
+    monkeypatch.setattr(nextgpt.model.building, "build_model", reached)
     monkeypatch.setattr(nextgpt.training.recipe, "run_recipe", reached)
 
 
@@ -387,7 +388,7 @@ def private_caches(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 
 def exit_status(argv: list[str]) -> int:
-    from nextgpt.cli import main
+    from benchmarks.cli import main
 
     try:
         return main(argv)

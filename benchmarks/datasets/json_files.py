@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.errors import DatasetError
-from metrics.json_keys import DuplicateKeysError, reject_duplicate_keys
+from nextgpt.core.json_keys import DuplicateKeysError, reject_duplicate_keys
 
 __all__ = ["DuplicateKeysError", "parse_json", "read_json", "read_text", "reject_duplicate_keys"]
 

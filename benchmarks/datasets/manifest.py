@@ -25,7 +25,7 @@ from benchmarks.datasets.json_files import parse_json, read_text
 from benchmarks.datasets.paths import require_files, resolve_inside
 from benchmarks.datasets.samples import Dataset, MediaFile, Sample, Turn
 from benchmarks.errors import DatasetError
-from nextgpt.config import MODALITIES
+from nextgpt.core.modalities import MODALITIES
 
 _SAMPLE_FIELDS = {"id", "inputs", "captions", "targets", "instruction", "turns", "metadata"}
 _TURN_FIELDS = {"text", "media", "expected_outputs", "reference_captions", "answer"}

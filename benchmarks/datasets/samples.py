@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nextgpt.config import Modality
+from nextgpt.core.modalities import Modality
 
 
 @dataclass(frozen=True)

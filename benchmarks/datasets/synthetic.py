@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw
 
 from benchmarks.datasets.manifest import load_manifest, write_manifest
 from benchmarks.datasets.samples import Dataset
-from nextgpt.media_writers import write_video, write_wav
+from nextgpt.model.media_writers import write_video, write_wav
 
 VERSION = 2
 IMAGE_SIZE = 64

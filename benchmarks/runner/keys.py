@@ -14,8 +14,8 @@ from typing import Any
 
 import torch
 
-from nextgpt.checkpoint import frozen_fingerprint, trainable_state
-from nextgpt.generation import GenerationRequest
+from nextgpt.core.requests import GenerationRequest
+from nextgpt.model.checkpoint import frozen_fingerprint, trainable_state
 
 
 def sample_seed(run_seed: int, task: str, sample_id: str) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageSequence, PngImagePlugin
 
-from nextgpt.errors import MediaError
+from nextgpt.core.errors import MediaError
 
 SUFFIX = {"image": ".png", "video": ".apng", "audio": ".wav"}
 
@@ -69,7 +69,7 @@ def read_video(path: Path) -> np.ndarray:
             raise MediaError(f"{path}: holds {len(frames)} frames at {VIDEO_FPS} fps but records {recorded}; the "
                              "file was not written by this suite or is damaged")
         return np.stack(frames)
-    from nextgpt.encoder.media import read_video_frames
+    from nextgpt.model.encoder.media import read_video_frames
 
     return read_video_frames(path)[0]
 

@@ -30,7 +30,7 @@ from benchmarks.runner.keys import cache_key, model_fingerprint, sample_seed
 from benchmarks.runner.store import Generation, ResultsStore, StoredMedia
 from benchmarks.tasks.scoring import ScoringContext, score_task
 from benchmarks.tasks.task import Task, get_task
-from nextgpt.generation import GenerationRequest, GenerationResult
+from nextgpt.core.requests import GenerationRequest, GenerationResult
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from benchmarks.datasets.samples import Dataset, Sample
 from benchmarks.runner.media_codec import read_audio, read_image, read_video
 from benchmarks.runner.store import Generation, MetricValue, ResultsStore
 from benchmarks.tasks.task import Task
-from nextgpt.errors import MediaError
+from nextgpt.core.errors import MediaError
 
 EXTRACTOR_SETS: dict[str, dict[str, str]] = {
     "canonical": {"image": "inception-2015-12-05", "audio": "vggish", "clip": "clip-vit-b-32"},

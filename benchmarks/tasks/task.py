@@ -14,8 +14,8 @@ from typing import Literal
 from benchmarks.datasets.samples import Sample
 from benchmarks.errors import TaskError
 from benchmarks.tasks.metric_catalogue import declaration_problems
-from nextgpt.config import MODALITIES, Modality
-from nextgpt.generation import GenerationRequest, MediaInput
+from nextgpt.core.modalities import MODALITIES, Modality
+from nextgpt.core.requests import GenerationRequest, MediaInput
 
 OutputKind = Literal["text", "image", "video", "audio", "dialogue"]
 

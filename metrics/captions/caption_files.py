@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from metrics.errors import CaptionInputError
-from metrics.json_keys import DuplicateKeysError, reject_duplicate_keys
+from nextgpt.core.json_keys import DuplicateKeysError, reject_duplicate_keys
 
 _ID_FIELDS = ("id", "image_id", "video_id", "audio_id")
 _CAPTION_FIELDS = ("caption", "captions", "prediction", "references", "text")

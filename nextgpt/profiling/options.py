@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from nextgpt.errors import ConfigError
+from nextgpt.core.errors import ConfigError
 
 
 class ProfilingOptionError(ConfigError):

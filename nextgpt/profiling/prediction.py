@@ -29,8 +29,8 @@ from typing import Any
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from nextgpt.config import MODALITIES, Modality
-from nextgpt.errors import ConfigError
+from nextgpt.core.errors import ConfigError
+from nextgpt.core.modalities import MODALITIES, Modality
 from nextgpt.profiling.live_bytes import LiveBytesMode
 
 
@@ -192,8 +192,8 @@ def _meta(*shape: int, dtype: torch.dtype) -> torch.Tensor:
 
 
 def media_shape(config: Any, modality: Modality) -> tuple[int, ...]:
-    """The preprocessed input ImageBind takes (``nextgpt.encoder.media``), without the batch axis."""
-    from nextgpt.encoder.media import AUDIO_MEL_BINS, AUDIO_TARGET_FRAMES, IMAGE_SIZE
+    """The preprocessed input ImageBind takes (``nextgpt.model.encoder.media``), without the batch axis."""
+    from nextgpt.model.encoder.media import AUDIO_MEL_BINS, AUDIO_TARGET_FRAMES, IMAGE_SIZE
 
     encoder = config.encoder
     return {"image": (3, IMAGE_SIZE, IMAGE_SIZE),
@@ -202,8 +202,8 @@ def media_shape(config: Any, modality: Modality) -> tuple[int, ...]:
 
 
 def build_meta_model(preset: str, dtype: torch.dtype) -> Any:
-    from nextgpt.building import build_model
-    from nextgpt.presets import get_preset
+    from nextgpt.model.building import build_model
+    from nextgpt.model.presets import get_preset
 
     return build_model(get_preset(preset), device="meta").to(dtype=dtype)
 

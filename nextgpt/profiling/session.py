@@ -4,7 +4,7 @@ The request is text plus one preprocessed (seeded random) input per modality in 
 ``outputs`` forced (``want``) and allowed, so every stage runs.  ``batch_size`` requests go into one
 ``generate`` call; ``NextGPT.generate`` answers a list one request at a time (each seeded on its own), so a batch
 changes throughput only through warm caches: batched LLM/decoder forwards would need padding-aware changes in
-``nextgpt/model.py`` (not done; see README).
+``nextgpt/model/nextgpt_model.py`` (not done; see README).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 
 import torch
 
-from nextgpt.config import MODALITIES, Modality
-from nextgpt.errors import ConfigError
-from nextgpt.generation import GenerationRequest, MediaInput
+from nextgpt.core.errors import ConfigError
+from nextgpt.core.modalities import MODALITIES, Modality
+from nextgpt.core.requests import GenerationRequest, MediaInput
 from nextgpt.profiling.options import SpeedOptions, applied
 from nextgpt.profiling.prediction import media_shape
 from nextgpt.profiling.records import StageRecord

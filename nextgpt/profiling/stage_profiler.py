@@ -1,7 +1,8 @@
 """Per-stage wall time, throughput and memory of ``NextGPT.generate``, measured from outside the model.
 
 ``StageProfiler(model)`` wraps a few methods and registers forward hooks (all removed by ``detach``), so
-``nextgpt/model.py`` stays as it reads.  Every ``generate`` call (one request or a batch) is one *root* whose
+``nextgpt/model/nextgpt_model.py`` stays as it reads.
+Every ``generate`` call (one request or a batch) is one *root* whose
 wall time is cut into stages:
 
 =============================  ===========================================================  ==============

@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nextgpt.config import Modality
-from nextgpt.errors import ConfigError
+from nextgpt.core.errors import ConfigError
+from nextgpt.core.modalities import Modality
 from nextgpt.training.schedule import PretrainingSchedule, freeze, log_step, optimiser_step
 
 

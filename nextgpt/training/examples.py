@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nextgpt.config import Modality
-from nextgpt.generation import GenerationRequest, MediaInput
+from nextgpt.core.modalities import Modality
+from nextgpt.core.requests import GenerationRequest, MediaInput
 
 DESCRIBE = {"image": "Describe this image in one sentence.", "video": "Describe this video in one sentence.",
             "audio": "Describe this sound in one sentence."}

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nextgpt.errors import ConfigError
+from nextgpt.core.errors import ConfigError
 from nextgpt.training.batch import TURN_END
 from nextgpt.training.examples import TrainingExample
 from nextgpt.training.schedule import PretrainingSchedule, freeze, log_step, optimiser_step
@@ -45,7 +45,7 @@ def chat_texts(examples: Iterable[TrainingExample]) -> list[str]:
     produce media ("Here is a picture of a blue circle." + [IMG0..3]) keeps its words but not the turn end:
     training on the text alone would teach the model to end the turn exactly where the signal tokens must come.
     Those answers repeat what the user asked for, which is what teaches the model to read its context."""
-    from nextgpt.model import ASSISTANT_PREFIX, HUMAN_PREFIX
+    from nextgpt.model.nextgpt_model import ASSISTANT_PREFIX, HUMAN_PREFIX
 
     examples = list(examples)
     texts = _described_media_texts(examples)
@@ -63,7 +63,7 @@ def _described_media_texts(examples: list[TrainingExample]) -> list[str]:
     """Captioning requests with the medium replaced by another reference caption of it ("alt text"): the model
     learns to read a description in the user turn and say it back, i.e. to take content from its context --
     what Vicuna does with any context and what the input projection will have to drive through media tokens."""
-    from nextgpt.model import ASSISTANT_PREFIX, HUMAN_PREFIX
+    from nextgpt.model.nextgpt_model import ASSISTANT_PREFIX, HUMAN_PREFIX
 
     captions: dict[tuple[str, str], list[str]] = {}
     for example in examples:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nextgpt.config import Modality
+from nextgpt.core.modalities import Modality
 
 IGNORE = -100
 

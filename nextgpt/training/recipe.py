@@ -1,6 +1,6 @@
 """Training recipes: the full sequence that turns a preset into a trained checkpoint, as one resumable command.
 
-``tiny-trained`` is how the checkpoint shipped in ``nextgpt/pretrained/tiny-trained`` was made (the default
+``tiny-trained`` is how the checkpoint shipped in ``nextgpt/model/pretrained/tiny-trained`` was made (the default
 model of ``nextgpt-bench run``):
 
 0. pre-train the tiny preset's ImageBind contrastively on training media and their captions
@@ -14,7 +14,7 @@ model of ``nextgpt-bench run``):
 All data is the synthetic world's *train* split; the benchmark suite scores the *test* split.  Each part writes
 its own folder under ``--out`` and a rerun of the same command skips finished parts and resumes the running one
 from its last checkpoint.  The result, ``OUT/final``, is a checkpoint folder that bundles the pre-trained encoder
-and LLM (relative paths, see ``nextgpt.checkpoint``).
+and LLM (relative paths, see ``nextgpt.model.checkpoint``).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from nextgpt.errors import ConfigError
+from nextgpt.core.errors import ConfigError
 from nextgpt.training.encoder_pretraining import EncoderPretrainingConfig
 from nextgpt.training.language_model import LanguageModelConfig
 
-#: where the bundled LLM and encoder sit inside a checkpoint folder (relative paths, see nextgpt.checkpoint)
+#: where the bundled LLM and encoder sit inside a checkpoint folder (relative paths, see nextgpt.model.checkpoint)
 BUNDLED_LLM = "llm"
 BUNDLED_ENCODER = "encoder"
 ENCODER_FILE = "imagebind.pth"
@@ -80,9 +80,14 @@ def run_recipe(recipe: Recipe, out_dir: str | Path, *, progress: TextIO | None =
     """Run (or resume) every part of ``recipe`` under ``out_dir``; returns the final checkpoint folder."""
     from safetensors.torch import load_file
 
-    from nextgpt.building import build_model
-    from nextgpt.checkpoint import frozen_fingerprint, load_trainable_state, trainable_state, write_checkpoint_folder
-    from nextgpt.presets import get_preset
+    from nextgpt.model.building import build_model
+    from nextgpt.model.checkpoint import (
+        frozen_fingerprint,
+        load_trainable_state,
+        trainable_state,
+        write_checkpoint_folder,
+    )
+    from nextgpt.model.presets import get_preset
     from nextgpt.training.stage_data import stage_examples
     from nextgpt.training.trainer import TrainConfig, Trainer
 
@@ -133,8 +138,8 @@ def _pretrained_encoder(recipe: Recipe, config: Any, out_dir: Path, progress: Te
     import torch
 
     from benchmarks.datasets.registry import resolve_dataset
-    from nextgpt.encoder import ImageBindEncoder
-    from nextgpt.encoder import media as media_io
+    from nextgpt.model.encoder import ImageBindEncoder
+    from nextgpt.model.encoder import media as media_io
     from nextgpt.training.encoder_pretraining import CaptionedMedium, pretrain_encoder
 
     assert recipe.encoder is not None
@@ -179,8 +184,8 @@ def _pretrained_llm(recipe: Recipe, config: object, out_dir: Path, progress: Tex
     """Part 0: the pre-trained base LLM (reused when a previous run of the recipe finished it)."""
     import torch
 
-    from nextgpt.building import build_llm_tokenizer
-    from nextgpt.llm import build_base_llm
+    from nextgpt.model.building import build_llm_tokenizer
+    from nextgpt.model.llm import build_base_llm
     from nextgpt.training.language_model import chat_texts, pretrain_language_model, save_language_model, texts_digest
     from nextgpt.training.stage_data import stage_examples
 

@@ -9,8 +9,8 @@ from typing import TextIO
 
 import torch
 
-from nextgpt.config import require_positive
-from nextgpt.errors import ConfigError
+from nextgpt.core.errors import ConfigError
+from nextgpt.model.config import require_positive
 
 
 @dataclass(frozen=True)

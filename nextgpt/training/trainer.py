@@ -18,10 +18,10 @@ from typing import Any, Literal, TextIO
 import numpy as np
 import torch
 
-from nextgpt.checkpoint import frozen_fingerprint, load_trainable_state, trainable_state, write_checkpoint_folder
-from nextgpt.config import MODALITIES
-from nextgpt.errors import ConfigError
-from nextgpt.parameters import set_trainable_stage
+from nextgpt.core.errors import ConfigError
+from nextgpt.core.modalities import MODALITIES
+from nextgpt.model.checkpoint import frozen_fingerprint, load_trainable_state, trainable_state, write_checkpoint_folder
+from nextgpt.model.parameters import set_trainable_stage
 from nextgpt.training.batch import TrainingBatch, build_batch
 from nextgpt.training.examples import TrainingExample
 from nextgpt.training.losses import alignment_loss, caption_targets, denoising_loss, language_loss

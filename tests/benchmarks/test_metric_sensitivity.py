@@ -16,7 +16,7 @@ from benchmarks.runner import media_codec
 from benchmarks.runner.store import ResultsStore
 from benchmarks.tasks.scoring import ScoringContext, score_task
 from benchmarks.tasks.task import get_task
-from nextgpt.errors import MediaError
+from nextgpt.core.errors import MediaError
 
 #: every quality metric the harness scores on a produced medium, per task (KID computed beside the FID)
 SET_METRICS = {"t2i": {"fid", "kid", "clip_score"}, "edit-image": {"fid", "kid", "clip_t", "clip_i"},

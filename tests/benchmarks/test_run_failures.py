@@ -28,7 +28,7 @@ class ModelLoaded(AssertionError):
 
 @pytest.fixture
 def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    from nextgpt.cli import model_commands
+    from benchmarks.cli import model_commands
 
     def refuse(args: Any) -> None:
         raise ModelLoaded("the model was loaded before the input was checked")
@@ -63,7 +63,7 @@ def _binary_file(path: Path) -> Path:
 def test_binary_annotation_file_exits_2_before_model_and_run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                               no_model: None, task: str, family: str, kind: str,
                                                               expected: str) -> None:
-    from nextgpt.cli import main
+    from benchmarks.cli import main
 
     image = _binary_file(tmp_path / "images" / "0.png")
     before = _existing_store(tmp_path / "store")
@@ -77,7 +77,7 @@ def test_binary_annotation_file_exits_2_before_model_and_run(tmp_path: Path, cap
 
 def test_dataset_errors_leave_no_store_behind(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                               no_model: None) -> None:
-    from nextgpt.cli import main
+    from benchmarks.cli import main
 
     code = main(["run", "--tasks", "t2i", "--dataset", f"image-captions=manifest:{tmp_path / 'missing.jsonl'}",
                  "--store", str(tmp_path / "store"), "--extractors", "toy"])
@@ -101,7 +101,7 @@ def test_dataset_errors_leave_no_store_behind(tmp_path: Path, capsys: pytest.Cap
 ])
 def test_numeric_options_are_checked_while_parsing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                    no_model: None, argv: list[str], message: str) -> None:
-    from nextgpt.cli import main
+    from benchmarks.cli import main
 
     with pytest.raises(SystemExit) as exited:
         main([*argv, "--store", str(tmp_path / "store")])
@@ -112,7 +112,7 @@ def test_numeric_options_are_checked_while_parsing(tmp_path: Path, capsys: pytes
 
 def _exit_code(argv: list[str]) -> int:
     """``main``'s status: returned (NextGPTError) or raised by argparse (a bad option value)."""
-    from nextgpt.cli import main
+    from benchmarks.cli import main
 
     try:
         return main(argv)
@@ -153,8 +153,8 @@ def test_run_settings_validate_themselves(settings: dict[str, Any], message: str
 # ------------------------------------------------------------------------------------------- failed runs
 @pytest.fixture(scope="module")
 def model() -> Any:
-    from nextgpt.building import build_model
-    from nextgpt.presets import tiny
+    from nextgpt.model.building import build_model
+    from nextgpt.model.presets import tiny
 
     return build_model(tiny())
 
@@ -174,7 +174,7 @@ class BrokenModel:
 
 def test_failed_run_is_stored_shown_and_resumed(model: Any, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    from nextgpt.cli import main
+    from benchmarks.cli import main
     from reports.run_report import render_run_report
 
     os.environ.setdefault("NEXTGPT_BENCH_CACHE", str(tmp_path / "cache"))

@@ -17,9 +17,9 @@ import pytest
 
 from benchmarks.runner.runner import BenchmarkRunner, RunSettings
 from benchmarks.runner.store import ResultsStore
-from nextgpt.building import build_model
-from nextgpt.model import NextGPT
-from nextgpt.presets import tiny
+from nextgpt.model.building import build_model
+from nextgpt.model.nextgpt_model import NextGPT
+from nextgpt.model.presets import tiny
 
 TASKS = ("caption-image", "t2i", "dialogue")
 
@@ -84,7 +84,7 @@ def test_batch_size_does_not_change_outputs_or_scores(model: NextGPT, tmp_path: 
 
 
 def _cli(store: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "nextgpt.cli", "run", "--tasks", "t2v,caption-audio", "--limit", "8",
+    return [sys.executable, "-m", "benchmarks.cli", "run", "--tasks", "t2v,caption-audio", "--limit", "8",
             "--store", str(store), "--bootstrap", "20", "--extractors", "toy", "--json", *extra]
 
 
@@ -128,19 +128,19 @@ def test_killed_run_resumes_without_loss_or_duplicates(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_two_processes_score_like_one(tmp_path: Path) -> None:
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "nextgpt.cli", "run", "--tasks", "caption-image,t2a,dialogue", "--limit", "4",
+    command = [sys.executable, "-m", "benchmarks.cli", "run", "--tasks", "caption-image,t2a,dialogue", "--limit", "4",
                "--bootstrap", "20", "--extractors", "toy", "--json"]
     single = subprocess.run([*command, "--store", str(tmp_path / "one")], env=environment, capture_output=True,
                             text=True, check=True)
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533"]
-    double = subprocess.run([*torchrun, "-m", "nextgpt.cli", *command[3:], "--store", str(tmp_path / "two")],
+    double = subprocess.run([*torchrun, "-m", "benchmarks.cli", *command[3:], "--store", str(tmp_path / "two")],
                             env=environment, capture_output=True, text=True, check=True)
     one, two = json.loads(single.stdout), json.loads(double.stdout.strip().splitlines()[-1])
     assert one["tasks"] == two["tasks"]
 
 
 def test_run_command_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from nextgpt.cli import main
+    from benchmarks.cli import main
 
     code = main(["run", "--tasks", "caption-audio,t2a", "--limit", "2", "--store", str(tmp_path / "s"),
                  "--extractors", "toy", "--bootstrap", "10", "--json"])
@@ -159,7 +159,7 @@ def test_run_command_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture
 ])
 def test_run_command_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
                                message: str) -> None:
-    from nextgpt.cli import main
+    from benchmarks.cli import main
 
     assert main(["run", "--store", str(tmp_path), "--extractors", "toy", *args]) == 2
     assert message in capsys.readouterr().err

@@ -100,7 +100,7 @@ def test_store_folder_that_is_a_file(tmp_path: Path) -> None:
                                      ["compare", "a", "b"]])
 def test_cli_on_an_empty_store_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                        command: list[str]) -> None:
-    from nextgpt.cli import main
+    from benchmarks.cli import main
 
     (tmp_path / "results.sqlite").write_bytes(b"")
     assert main([*command, "--store", str(tmp_path)]) == 2
@@ -127,7 +127,7 @@ def test_read_only_store_reads_but_refuses_writes(tmp_path: Path, monkeypatch: p
 
 def test_run_on_a_read_only_store_exits_2_before_the_model_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    from nextgpt.cli import main, model_commands
+    from benchmarks.cli import main, model_commands
 
     _real_store(tmp_path / "store")
     monkeypatch.setattr(store_module, "_connect", _read_only_connect)

@@ -18,8 +18,8 @@ import pytest
 from metric_test_helpers import needs_java
 
 import metrics.captions.ptb_tokenizer as ptb
+from benchmarks.cli import main
 from metrics.captions.ptb_tokenizer import JavaPTBTokenizer, PythonPTBTokenizer, coco_tokenize
-from nextgpt.cli import main
 
 DATA = Path(__file__).parent / "data"
 CORPUS = json.loads((DATA / "ptb_unicode_corpus.json").read_text(encoding="utf-8"))
@@ -129,7 +129,7 @@ def test_default_tokenizer_is_python_because_it_equals_java() -> None:
 def _cli_parser():  # type: ignore[no-untyped-def]
     import argparse
 
-    from metrics.cli import register
+    from benchmarks.cli.metric_commands import register
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())

@@ -10,7 +10,7 @@ import pytest
 import soundfile
 from PIL import Image
 
-from nextgpt.cli import main
+from benchmarks.cli import main
 
 
 def _run(capsys, *argv: str) -> tuple[int, dict | str, str]:

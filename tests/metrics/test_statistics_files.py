@@ -12,6 +12,7 @@ import pytest
 import scipy.linalg
 from PIL import Image
 
+from benchmarks.cli import main
 from metrics.errors import FeatureError, IncomparableResultsError
 from metrics.frechet import GaussianStatistics, frechet_distance
 from metrics.statistics_file import (
@@ -20,7 +21,6 @@ from metrics.statistics_file import (
     load_statistics,
     save_statistics,
 )
-from nextgpt.cli import main
 
 TOY_RECORD = {"extractor": "toy", "weights_sha256": "a" * 64, "resize": "tf-bilinear",
               "extractor_canonical": False, "input_convention": "uint8 RGB, tf-bilinear resize to 32"}
@@ -299,7 +299,7 @@ def test_save_ref_stats_replaces_an_existing_file_and_makes_missing_folders(tmp_
 
 
 def test_save_statistics_names_a_path_it_cannot_write(tmp_path) -> None:
-    from nextgpt.errors import ConfigError
+    from nextgpt.core.errors import ConfigError
 
     existing = tmp_path / "notes.txt"
     existing.write_text("keep me", encoding="utf-8")

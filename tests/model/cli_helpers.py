@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nextgpt.cli import main
+from benchmarks.cli import main
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from nextgpt.building import build_model
-from nextgpt.model import NextGPT
-from nextgpt.presets import tiny
+from nextgpt.model.building import build_model
+from nextgpt.model.nextgpt_model import NextGPT
+from nextgpt.model.presets import tiny
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -40,4 +40,4 @@ def model_never_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(args: Any) -> Any:
         raise AssertionError("the command loaded the model before checking its inputs")
 
-    monkeypatch.setattr("nextgpt.cli.model_commands.load_model_from_args", refuse)
+    monkeypatch.setattr("benchmarks.cli.model_commands.load_model_from_args", refuse)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import torch
 
-from nextgpt.checkpoint_files import describe_files
-from nextgpt.model import NextGPT
-from nextgpt.parameters import TRAINABLE_COMPONENTS, component_of
+from nextgpt.model.checkpoint_files import describe_files
+from nextgpt.model.nextgpt_model import NextGPT
+from nextgpt.model.parameters import TRAINABLE_COMPONENTS, component_of
 
 
 def perturb_trainable(model: NextGPT, seed: int = 3) -> None:

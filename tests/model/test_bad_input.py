@@ -11,12 +11,12 @@ import soundfile
 import torch
 from PIL import Image
 
-from nextgpt.config import NextGPTConfig
-from nextgpt.encoder import media
-from nextgpt.errors import ConfigError, MediaError
-from nextgpt.generation import GenerationRequest, MediaInput
-from nextgpt.model import NextGPT
-from nextgpt.presets import tiny
+from nextgpt.core.errors import ConfigError, MediaError
+from nextgpt.core.requests import GenerationRequest, MediaInput
+from nextgpt.model.config import NextGPTConfig
+from nextgpt.model.encoder import media
+from nextgpt.model.nextgpt_model import NextGPT
+from nextgpt.model.presets import tiny
 
 
 def test_unreadable_image_names_the_file(tmp_path: Path, tiny_model: NextGPT) -> None:

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from nextgpt.config import TextGenerationConfig
-from nextgpt.decoding import DecodingRow, decode_batch, left_padded
-from nextgpt.demo_inputs import write_demo_inputs
-from nextgpt.errors import ConfigError
-from nextgpt.generation import GenerationRequest
-from nextgpt.model import NextGPT
+from nextgpt.core.errors import ConfigError
+from nextgpt.core.requests import GenerationRequest
+from nextgpt.model.config import TextGenerationConfig
+from nextgpt.model.decoding import DecodingRow, decode_batch, left_padded
+from nextgpt.model.demo_inputs import write_demo_inputs
+from nextgpt.model.nextgpt_model import NextGPT
 
 
 @pytest.fixture(scope="module")

@@ -11,17 +11,17 @@ import torch
 from model_helpers import perturb_trainable, refresh_manifest
 from safetensors.torch import load_file, save_file
 
-from nextgpt.checkpoint import load_checkpoint, save_checkpoint
-from nextgpt.errors import CheckpointError
-from nextgpt.generation import GenerationRequest
-from nextgpt.model import NextGPT
-from nextgpt.parameters import TRAINABLE_COMPONENTS, component_of
+from nextgpt.core.errors import CheckpointError
+from nextgpt.core.requests import GenerationRequest
+from nextgpt.model.checkpoint import load_checkpoint, save_checkpoint
+from nextgpt.model.nextgpt_model import NextGPT
+from nextgpt.model.parameters import TRAINABLE_COMPONENTS, component_of
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[NextGPT, Path]:
-    from nextgpt.building import build_model
-    from nextgpt.presets import tiny
+    from nextgpt.model.building import build_model
+    from nextgpt.model.presets import tiny
 
     model = build_model(tiny())
     perturb_trainable(model)
@@ -53,7 +53,7 @@ def test_only_trainable_tensors_are_stored(saved: tuple[NextGPT, Path]) -> None:
 
 
 def test_manifest_lists_every_file_but_itself_and_the_config(saved: tuple[NextGPT, Path]) -> None:
-    from nextgpt.checkpoint_files import describe_files
+    from nextgpt.model.checkpoint_files import describe_files
 
     manifest = json.loads((saved[1] / "manifest.json").read_text(encoding="utf-8"))
     files = sorted(p.relative_to(saved[1]).as_posix() for p in saved[1].rglob("*") if p.is_file())

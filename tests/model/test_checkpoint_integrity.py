@@ -19,11 +19,11 @@ import pytest
 from cli_helpers import run_cli
 from model_helpers import copy_folder, flip_bytes
 
-from nextgpt import file_hashes
-from nextgpt.checkpoint import load_checkpoint
-from nextgpt.checkpoint_files import describe_files, read_manifest, verify_checkpoint_files
-from nextgpt.errors import CheckpointError
-from nextgpt.pretrained import SHIPPED_CHECKPOINTS
+from nextgpt.core import file_hashes
+from nextgpt.core.errors import CheckpointError
+from nextgpt.model.checkpoint import load_checkpoint
+from nextgpt.model.checkpoint_files import describe_files, read_manifest, verify_checkpoint_files
+from nextgpt.model.pretrained import SHIPPED_CHECKPOINTS
 
 SHIPPED = SHIPPED_CHECKPOINTS["tiny-trained"]
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import soundfile
 
-from nextgpt.checkpoint import save_checkpoint
-from nextgpt.cli import main
-from nextgpt.demo_inputs import write_demo_inputs
-from nextgpt.model import NextGPT
+from benchmarks.cli import main
+from nextgpt.model.checkpoint import save_checkpoint
+from nextgpt.model.demo_inputs import write_demo_inputs
+from nextgpt.model.nextgpt_model import NextGPT
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

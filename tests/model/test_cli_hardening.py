@@ -19,7 +19,7 @@ import torch
 from cli_helpers import run_cli
 from model_helpers import copy_folder
 
-from nextgpt.pretrained import SHIPPED_CHECKPOINTS
+from nextgpt.model.pretrained import SHIPPED_CHECKPOINTS
 
 SHIPPED = SHIPPED_CHECKPOINTS["tiny-trained"]
 
@@ -175,8 +175,8 @@ def test_a_readable_video_passes_the_check_and_reaches_the_model(tmp_path: Path,
                                                                  model_never_loaded: None) -> None:
     import numpy as np
 
-    from nextgpt.encoder.media import check_video_header
-    from nextgpt.media_writers import write_video
+    from nextgpt.model.encoder.media import check_video_header
+    from nextgpt.model.media_writers import write_video
 
     video = write_video(np.full((4, 16, 16, 3), 120, dtype=np.uint8), tmp_path / "in.mp4")
     check_video_header(video)
@@ -275,8 +275,8 @@ def test_profile_html_is_checked_before_the_model_loads(tmp_path: Path, capsys: 
 
 # ------------------------------------------------------------------------------------ output file paths
 def test_check_output_file_refuses_a_folder_a_path_under_a_file_and_accepts_the_rest(tmp_path: Path) -> None:
-    from nextgpt.errors import ConfigError
-    from nextgpt.output_paths import check_output_file
+    from nextgpt.core.errors import ConfigError
+    from nextgpt.core.output_paths import check_output_file
 
     existing = tmp_path / "stats.npz"
     existing.write_bytes(b"old")

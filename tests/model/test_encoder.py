@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from nextgpt.encoder import media
-from nextgpt.encoder.imagebind_import import import_imagebind
-from nextgpt.model import NextGPT
+from nextgpt.model.encoder import media
+from nextgpt.model.encoder.imagebind_import import import_imagebind
+from nextgpt.model.nextgpt_model import NextGPT
 
 
 @pytest.mark.parametrize("modality, key, shape", [

@@ -9,9 +9,9 @@ import pytest
 import torch
 from PIL import Image
 
-from nextgpt.demo_inputs import write_demo_inputs
-from nextgpt.generation import GenerationRequest
-from nextgpt.model import NextGPT
+from nextgpt.core.requests import GenerationRequest
+from nextgpt.model.demo_inputs import write_demo_inputs
+from nextgpt.model.nextgpt_model import NextGPT
 
 
 @pytest.fixture(scope="module")
@@ -130,8 +130,8 @@ def test_allowed_outputs_suppress_other_signal_tokens(fresh_tiny_model: NextGPT)
 
 
 def test_bfloat16_model_generates_every_output() -> None:
-    from nextgpt.building import build_model
-    from nextgpt.presets import tiny
+    from nextgpt.model.building import build_model
+    from nextgpt.model.presets import tiny
 
     model = build_model(tiny(), dtype=torch.bfloat16)
     assert {p.dtype for p in model.parameters()} == {torch.bfloat16}

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from cli_helpers import run_cli
 
-from nextgpt.config import TextGenerationConfig
-from nextgpt.errors import ConfigError
-from nextgpt.generation import GenerationRequest
-from nextgpt.model import NextGPT
+from nextgpt.core.errors import ConfigError
+from nextgpt.core.requests import GenerationRequest
+from nextgpt.model.config import TextGenerationConfig
+from nextgpt.model.nextgpt_model import NextGPT
 
 
 @pytest.mark.parametrize("field, value", [

@@ -13,12 +13,12 @@ import pytest
 import torch
 from model_helpers import perturb_trainable
 
-from nextgpt.building import build_model
-from nextgpt.checkpoint import load_checkpoint
-from nextgpt.errors import CheckpointError
-from nextgpt.legacy_checkpoint import convert_legacy_checkpoint, map_legacy_key
-from nextgpt.model import NextGPT
-from nextgpt.presets import get_preset
+from nextgpt.core.errors import CheckpointError
+from nextgpt.model.building import build_model
+from nextgpt.model.checkpoint import load_checkpoint
+from nextgpt.model.legacy_checkpoint import convert_legacy_checkpoint, map_legacy_key
+from nextgpt.model.nextgpt_model import NextGPT
+from nextgpt.model.presets import get_preset
 
 LEGACY_OUTPUT = {"image": "gen_text_hidden_fcs.0.", "video": "gen_text_hidden_fcs_video.0.",
                  "audio": "gen_text_hidden_fcs_audio.0."}

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from nextgpt.building import build_model
-from nextgpt.checkpoint import load_trainable_state, trainable_state
-from nextgpt.config import DecoderSetConfig, TokenizerConfig
-from nextgpt.errors import MissingWeightsError
-from nextgpt.generation import GenerationRequest
-from nextgpt.presets import get_preset, tiny, with_local_weights
-from nextgpt.tiny_tokenizers import build_llm_tokenizer
+from nextgpt.core.errors import MissingWeightsError
+from nextgpt.core.requests import GenerationRequest
+from nextgpt.model.building import build_model
+from nextgpt.model.checkpoint import load_trainable_state, trainable_state
+from nextgpt.model.config import DecoderSetConfig, TokenizerConfig
+from nextgpt.model.presets import get_preset, tiny, with_local_weights
+from nextgpt.model.tiny_tokenizers import build_llm_tokenizer
 
 
 def export_frozen_parts(folder: Path) -> dict[str, Path]:

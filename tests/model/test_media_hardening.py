@@ -17,9 +17,9 @@ import soundfile
 from cli_helpers import run_cli
 from PIL import Image
 
-from nextgpt.encoder import media
-from nextgpt.errors import MediaError
-from nextgpt.model import NextGPT
+from nextgpt.core.errors import MediaError
+from nextgpt.model.encoder import media
+from nextgpt.model.nextgpt_model import NextGPT
 
 
 def write_png_header(path: Path, width: int, height: int) -> Path:
@@ -62,7 +62,7 @@ def test_cd_rate_audio_says_what_the_cli_user_can_do(tmp_path: Path, capsys: pyt
 
 def test_resample_flag_generates_from_cd_rate_audio(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                     monkeypatch: pytest.MonkeyPatch, tiny_model: NextGPT) -> None:
-    monkeypatch.setattr("nextgpt.cli.model_commands.load_model_from_args", lambda args: tiny_model)
+    monkeypatch.setattr("benchmarks.cli.model_commands.load_model_from_args", lambda args: tiny_model)
     cd = tmp_path / "cd_quality.wav"
     soundfile.write(cd, np.sin(np.linspace(0, 2000, 44100)).astype(np.float32), 44100)
     out = tmp_path / "answer"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from nextgpt.building import build_model
-from nextgpt.model import NextGPT
-from nextgpt.parameters import STAGE_COMPONENTS, component_of, parameter_table, set_trainable_stage
-from nextgpt.presets import get_preset
+from nextgpt.model.building import build_model
+from nextgpt.model.nextgpt_model import NextGPT
+from nextgpt.model.parameters import STAGE_COMPONENTS, component_of, parameter_table, set_trainable_stage
+from nextgpt.model.presets import get_preset
 
 
 @pytest.fixture(scope="module")

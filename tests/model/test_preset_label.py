@@ -13,9 +13,9 @@ import pytest
 from cli_helpers import run_cli
 from model_helpers import copy_folder
 
-from nextgpt.checkpoint import read_checkpoint_config, write_checkpoint_folder
-from nextgpt.errors import CheckpointError, ConfigError
-from nextgpt.presets import (
+from nextgpt.core.errors import CheckpointError, ConfigError
+from nextgpt.model.checkpoint import read_checkpoint_config, write_checkpoint_folder
+from nextgpt.model.presets import (
     PRESETS,
     architecture_differences,
     get_preset,
@@ -23,7 +23,7 @@ from nextgpt.presets import (
     tiny,
     with_local_weights,
 )
-from nextgpt.pretrained import SHIPPED_CHECKPOINTS
+from nextgpt.model.pretrained import SHIPPED_CHECKPOINTS
 
 
 def relabelled_copy(tmp_path: Path, preset: str) -> Path:

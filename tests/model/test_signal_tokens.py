@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from nextgpt.config import SignalTokenConfig
-from nextgpt.signal_tokens import SignalVocabulary, all_added_tokens, normalise_answer, signal_token_names
+from nextgpt.model.config import SignalTokenConfig
+from nextgpt.model.signal_tokens import SignalVocabulary, all_added_tokens, normalise_answer, signal_token_names
 
 IMG = (100, 101, 102, 103)
 VID = tuple(range(200, 224))

@@ -16,14 +16,14 @@ import torch
 from cli_helpers import run_cli
 from model_helpers import copy_folder, refresh_manifest
 
-from nextgpt.checkpoint import load_checkpoint
-from nextgpt.decoders.build import build_decoder
-from nextgpt.encoder import ImageBindEncoder
-from nextgpt.errors import CheckpointError
-from nextgpt.legacy_checkpoint import read_legacy_file
-from nextgpt.llm import build_base_llm
-from nextgpt.presets import tiny
-from nextgpt.pretrained import SHIPPED_CHECKPOINTS
+from nextgpt.core.errors import CheckpointError
+from nextgpt.model.checkpoint import load_checkpoint
+from nextgpt.model.decoders.build import build_decoder
+from nextgpt.model.encoder import ImageBindEncoder
+from nextgpt.model.legacy_checkpoint import read_legacy_file
+from nextgpt.model.llm import build_base_llm
+from nextgpt.model.presets import tiny
+from nextgpt.model.pretrained import SHIPPED_CHECKPOINTS
 
 SHIPPED = SHIPPED_CHECKPOINTS["tiny-trained"]
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from nextgpt.building import build_model
-from nextgpt.model import NextGPT
-from nextgpt.presets import tiny
+from nextgpt.model.building import build_model
+from nextgpt.model.nextgpt_model import NextGPT
+from nextgpt.model.presets import tiny
 
 
 @pytest.fixture(scope="session")

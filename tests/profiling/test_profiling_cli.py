@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from nextgpt.cli import main
+from benchmarks.cli import main
 
 
 def test_profile_prints_every_stage_of_the_requested_outputs(capsys: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nextgpt.generation import GenerationRequest
+from nextgpt.core.requests import GenerationRequest
 from nextgpt.profiling import StageProfiler
 from nextgpt.profiling.options import ProfilingOptionError, SpeedOptions, applied
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nextgpt.errors import ConfigError
-from nextgpt.presets import tiny_legacy
+from nextgpt.core.errors import ConfigError
+from nextgpt.model.presets import tiny_legacy
 from nextgpt.profiling.live_bytes import LiveBytesMode
 from nextgpt.profiling.prediction import PredictionSettings, predict
 

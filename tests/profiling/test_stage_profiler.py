@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nextgpt.config import MODALITIES
+from nextgpt.core.modalities import MODALITIES
 from nextgpt.profiling import END_TO_END, OTHER, StageProfiler
 from nextgpt.profiling.session import ProfileConfig, profiling_requests
 

@@ -17,9 +17,9 @@ from report_helpers import TinyRuns, degrade, run_tasks
 @pytest.fixture(scope="session")
 def tiny_runs(tmp_path_factory: pytest.TempPathFactory) -> TinyRuns:
     from benchmarks.runner.store import ResultsStore
-    from nextgpt.building import build_model
-    from nextgpt.checkpoint import load_checkpoint
-    from nextgpt.presets import tiny
+    from nextgpt.model.building import build_model
+    from nextgpt.model.checkpoint import load_checkpoint
+    from nextgpt.model.presets import tiny
 
     root = tmp_path_factory.mktemp("report-runs")
     model = build_model(tiny())

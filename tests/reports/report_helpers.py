@@ -66,7 +66,7 @@ def run_tasks(model: Any, store: Any, checkpoint: Path) -> str:
 
 def cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """Run ``nextgpt-bench ARGV`` in this process -> (exit code, stdout, stderr)."""
-    from nextgpt.cli import main
+    from benchmarks.cli import main
 
     code = main(argv)
     captured = capsys.readouterr()

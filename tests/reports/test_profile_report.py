@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from nextgpt.cli import main
+from benchmarks.cli import main
 from reports.profile_report import profile_rows, render_profile_report
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from nextgpt.checkpoint import load_checkpoint, read_checkpoint_config
-from nextgpt.errors import CheckpointError, ConfigError
-from nextgpt.pretrained import DEFAULT_CHECKPOINT, SHIPPED_CHECKPOINTS, resolve_checkpoint
+from nextgpt.core.errors import CheckpointError, ConfigError
+from nextgpt.model.checkpoint import load_checkpoint, read_checkpoint_config
+from nextgpt.model.pretrained import DEFAULT_CHECKPOINT, SHIPPED_CHECKPOINTS, resolve_checkpoint
 from nextgpt.training.encoder_pretraining import EncoderPretrainingConfig
 from nextgpt.training.language_model import LanguageModelConfig, chat_texts
 from nextgpt.training.recipe import Recipe, StagePlan, run_recipe
@@ -67,7 +67,7 @@ def test_a_missing_bundled_folder_is_named(tmp_path: Path) -> None:
 
 
 def test_language_model_texts_do_not_end_turns_that_need_signal_tokens() -> None:
-    from nextgpt.generation import GenerationRequest
+    from nextgpt.core.requests import GenerationRequest
     from nextgpt.training.examples import TargetOutput, TrainingExample
 
     image = (TargetOutput("image", "a red circle"),)
@@ -83,7 +83,7 @@ def test_the_shipped_checkpoint_loads_by_name_and_describes_held_out_inputs() ->
     its input scores ~0.33 on images, ~0.29 on tones) and differ between inputs."""
     from benchmarks.datasets.registry import resolve_dataset
     from benchmarks.tasks.scoring import CAPTION_ATTRIBUTES
-    from nextgpt.generation import GenerationRequest, MediaInput
+    from nextgpt.core.requests import GenerationRequest, MediaInput
     from nextgpt.training.examples import DESCRIBE
 
     assert resolve_checkpoint(DEFAULT_CHECKPOINT) == SHIPPED_CHECKPOINTS[DEFAULT_CHECKPOINT]

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from benchmarks.datasets.synthetic import load_synthetic
-from nextgpt.building import build_model
-from nextgpt.model import NextGPT
-from nextgpt.parameters import STAGE_COMPONENTS, component_of
-from nextgpt.presets import tiny
+from nextgpt.model.building import build_model
+from nextgpt.model.nextgpt_model import NextGPT
+from nextgpt.model.parameters import STAGE_COMPONENTS, component_of
+from nextgpt.model.presets import tiny
 from nextgpt.training.examples import (
     TrainingExample,
     captioning_examples,

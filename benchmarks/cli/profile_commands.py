@@ -1,0 +1,112 @@
+"""``nextgpt-bench profile``: per-stage latency, throughput and memory (measured), or FLOPs and memory
+predicted on the meta device (``--predict``, no weights needed)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from nextgpt.core.modalities import MODALITIES
+
+
+def register(subparsers: Any) -> None:
+    from benchmarks.cli.model_commands import add_model_arguments
+
+    profile = subparsers.add_parser("profile", help="per-stage latency, throughput and memory of generation "
+                                                    "(--predict: FLOPs and memory on the meta device)")
+    add_model_arguments(profile)
+    profile.add_argument("--batch-size", type=int, default=1, help="requests per generate call")
+    profile.add_argument("--rounds", type=int, default=1, help="profiled generate calls (after --warmup)")
+    profile.add_argument("--warmup", type=int, default=1, help="unprofiled generate calls first")
+    profile.add_argument("--inputs", default="image", help="comma-separated input media (image,video,audio)")
+    profile.add_argument("--outputs", default=",".join(MODALITIES), help="comma-separated outputs to decode")
+    profile.add_argument("--no-kv-cache", action="store_true", help="decode without the LLM's KV cache")
+    profile.add_argument("--attention-slicing", action="store_true", help="sliced attention in the decoders' UNets")
+    profile.add_argument("--vae-slicing", action="store_true", help="decode latents one at a time")
+    profile.add_argument("--cpu-offload", action="store_true",
+                         help="model CPU offload of the decoders (needs --device cuda)")
+    profile.add_argument("--predict", action="store_true",
+                         help="predict per-stage FLOPs and memory on the meta device instead of measuring")
+    profile.add_argument("--compare", action="store_true",
+                         help="measure and show the prediction's FLOPs beside (default on CUDA)")
+    profile.add_argument("--new-tokens", type=int, default=64, help="--predict: generated tokens")
+    profile.add_argument("--prompt-text-tokens", type=int, default=32, help="--predict: prompt text tokens")
+    profile.add_argument("--height", type=int, help="--predict: image/video height (default: the preset's)")
+    profile.add_argument("--width", type=int, help="--predict: image/video width (default: the preset's)")
+    profile.add_argument("--json", action="store_true", help="print the records (or prediction) as JSON")
+    profile.add_argument("--html", type=Path, metavar="DIR",
+                         help="also write DIR/index.html: measured and predicted per stage, side by side")
+    profile.set_defaults(func=run_profile)
+
+
+def _modalities(text: str, flag: str) -> tuple[Any, ...]:
+    from nextgpt.core.modalities import check_modality
+
+    return tuple(check_modality(item.strip(), where=flag) for item in text.split(",") if item.strip())
+
+
+def _prediction(args: argparse.Namespace, steps: int | None) -> Any:
+    from nextgpt.profiling.prediction import PredictionSettings, predict
+
+    settings = PredictionSettings(
+        batch_size=args.batch_size, dtype=args.dtype, inputs=_modalities(args.inputs, "--inputs"),
+        outputs=_modalities(args.outputs, "--outputs"), prompt_text_tokens=args.prompt_text_tokens,
+        new_tokens=args.new_tokens, num_inference_steps=steps, height=args.height, width=args.width)
+    return predict(args.preset, settings)
+
+
+def run_profile(args: argparse.Namespace) -> int:
+    from nextgpt.profiling.options import SpeedOptions
+    from nextgpt.profiling.table import measured_table, prediction_table
+
+    if args.predict:
+        prediction = _prediction(args, args.steps)
+        print(json.dumps(prediction.to_dict(), indent=2) if args.json else prediction_table(prediction))
+        return 0
+
+    from benchmarks.cli.model_commands import load_model_from_args
+    from nextgpt.core.output_paths import check_output_folder
+    from nextgpt.profiling.options import ProfilingOptionError
+    from nextgpt.profiling.session import ProfileConfig, profile_model
+
+    if args.html is not None:  # written last: refuse a bad folder before the model loads and is profiled
+        check_output_folder(args.html, flag="--html")
+    if args.cpu_offload and not str(args.device).startswith("cuda"):
+        raise ProfilingOptionError(f"--cpu-offload needs --device cuda (got --device {args.device}): it keeps the "
+                                   "decoders in CPU memory and moves each one to the GPU only while it runs")
+
+    options = SpeedOptions(kv_cache=not args.no_kv_cache, attention_slicing=args.attention_slicing,
+                           vae_slicing=args.vae_slicing, cpu_offload=args.cpu_offload)
+    config = ProfileConfig(batch_size=args.batch_size, rounds=args.rounds, warmup=args.warmup,
+                           inputs=_modalities(args.inputs, "--inputs"), outputs=_modalities(args.outputs, "--outputs"),
+                           max_new_tokens=args.max_new_tokens, num_inference_steps=args.steps, seed=args.seed,
+                           options=options)
+    model = load_model_from_args(args)
+    run = profile_model(model, config)
+    prediction = None
+    if args.compare or args.html is not None or model.device.type == "cuda":
+        # predict the measured shapes: the prompt follows from the inputs, the new tokens from the decode count
+        decode = run.records.get("llm_decode")
+        new_tokens = max(1, (decode.throughput.units if decode and decode.throughput else 0)
+                         // (args.rounds * args.batch_size)) + 1
+        args.new_tokens = new_tokens
+        prediction = _prediction(args, args.steps)
+    document = {"preset": model.config.preset, "device": run.device, "dtype": run.dtype,
+                "batch_size": args.batch_size, "options": options.to_dict(), "coverage": run.coverage,
+                "wall_seconds": list(run.wall_seconds), "stages": run.to_store(),
+                "prediction": prediction.to_dict() if prediction else None}
+    if args.html is not None:
+        from reports.profile_report import render_profile_report
+
+        print(f"wrote {render_profile_report(document, args.html)}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(document, indent=2))
+        return 0
+    print(f"preset {model.config.preset}, device {run.device}, dtype {run.dtype}, batch {args.batch_size}, "
+          f"rounds {args.rounds}, options {options.label()}")
+    print(f"stages cover {100 * run.coverage:.1f}% of the wall time of the generate calls\n")
+    print(measured_table(run.records, prediction, generations=args.rounds))
+    return 0

@@ -1,5 +1,0 @@
-"""The frozen multimodal encoder (ImageBind) and the media preprocessing it expects."""
-
-from nextgpt.encoder.imagebind_encoder import EncodedMedia, ImageBindEncoder
-
-__all__ = ["EncodedMedia", "ImageBindEncoder"]
