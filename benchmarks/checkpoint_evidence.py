@@ -41,7 +41,7 @@ class EvidenceRow:
 
 def score_model(model: Any, store_dir: Path, tasks: tuple[str, ...], limit: int, label: str) -> Any:
     from benchmarks.runner.runner import BenchmarkRunner, RunSettings
-    from benchmarks.runner.store import ResultsStore
+    from benchmarks.store import ResultsStore
 
     settings = RunSettings(tasks=tasks, limit=limit, extractors="toy", bootstrap=1000, batch_size=8)
     return BenchmarkRunner(model, ResultsStore(store_dir), settings, progress=None,

@@ -47,8 +47,8 @@ from PIL import Image, ImageFilter
 from benchmarks.datasets.registry import resolve_dataset
 from benchmarks.datasets.samples import Dataset, Sample
 from benchmarks.runner import media_codec
-from benchmarks.runner.store import Generation, ResultsStore
-from benchmarks.tasks.scoring import ScoringContext, score_task
+from benchmarks.scoring.scorers import ScoringContext, score_task
+from benchmarks.store import Generation, ResultsStore
 from benchmarks.tasks.task import Task, get_task
 
 Modality = Literal["image", "video", "audio"]
@@ -552,7 +552,7 @@ def unexpected(trends: Sequence[Trend]) -> list[Trend]:
 def missing_canonical_weights() -> list[str]:
     """File names of the canonical networks' weights (the ``canonical`` extractor set the runner uses) that are
     in none of the folders metrics.weights searches; empty when ``extractors="canonical"`` can run."""
-    from benchmarks.tasks.scoring import EXTRACTOR_SETS
+    from benchmarks.scoring.scorers import EXTRACTOR_SETS
     from metrics.extractors.registry import extractor_spec
     from metrics.weights import candidate_paths
 

@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.runner.keys import sample_seed
 from benchmarks.runner.runner import BenchmarkRunner, RunSettings
-from benchmarks.runner.store import ResultsStore
+from benchmarks.store import ResultsStore
 from benchmarks.tasks import get_task
 
 TASK = "t2i"

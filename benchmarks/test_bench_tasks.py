@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.runner.runner import BenchmarkRunner, RunSettings
-from benchmarks.runner.store import ResultsStore
+from benchmarks.store import ResultsStore
 from benchmarks.tasks import get_task
 
 

@@ -51,7 +51,7 @@ def _store_folder(config: pytest.Config) -> Path | None:
 
 
 def _current_run(config: pytest.Config, folder: Path, started: float) -> Any:
-    from benchmarks.runner.store import ResultsStore
+    from benchmarks.store import ResultsStore
     from reports.errors import ReportInputError
     from reports.rundata import load_from_store, merge_runs
 

@@ -152,7 +152,7 @@ def resolve_run(spec: str, store_folder: Path | None) -> RunData:
     if store_folder is None or not (Path(store_folder) / "results.sqlite").is_file():
         raise ReportInputError(f"{spec!r} is not a JSON file and there is no results store at {store_folder} "
                                "(pass --store DIR, the folder holding results.sqlite)")
-    from benchmarks.runner.store import ResultsStore
+    from benchmarks.store import ResultsStore
 
     return load_from_store(ResultsStore(store_folder), spec)
 

@@ -4,7 +4,7 @@ FID/FAD have no per-sample scores, but each generated item still belongs to a sa
 *samples* (their generated media in both runs and their reference target together) and recomputing both
 distances gives a paired jackknife interval of the difference (metrics/frechet_interval.py; the bootstrap is
 not used because duplicated samples inflate a Frechet distance).  Features come from the extractor named in the scores'
-provenance, prepared as the harness's scoring prepares them (benchmarks.tasks.scoring), and the recomputed
+provenance, prepared as the harness's scoring prepares them (benchmarks.scoring.scorers), and the recomputed
 full-set values must reproduce the stored ones -- otherwise no interval is reported.
 """
 
@@ -74,8 +74,8 @@ def _distance(rows: list[np.ndarray], reference: Any, index: np.ndarray) -> floa
 def _features(a: RunData, b: RunData, task_name: str, metric: str) -> tuple[list[np.ndarray], ...]:
     """Per shared sample: feature rows of A's output, B's output and the reference target."""
     from benchmarks.datasets.registry import resolve_dataset
+    from benchmarks.scoring.scorers import _read_target
     from benchmarks.tasks import get_task
-    from benchmarks.tasks.scoring import _read_target
     from metrics.extractors.registry import build_extractor
 
     task = get_task(task_name)
@@ -109,7 +109,7 @@ def _extract(extractor: Any, items: list[np.ndarray], role: str) -> list[np.ndar
     """Features as the harness computes them for the whole set, split back per sample."""
     import torch
 
-    from benchmarks.tasks.scoring import _images_tensor, _uniform_size
+    from benchmarks.scoring.scorers import _images_tensor, _uniform_size
 
     if role == "audio":
         from metrics.extractors.vggish import waveform_to_examples

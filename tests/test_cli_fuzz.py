@@ -110,7 +110,7 @@ class Good:
 
 
 def build_good(root: Path) -> Good:
-    from benchmarks.runner.store import ResultsStore
+    from benchmarks.store import ResultsStore
 
     good = Good(root)
     good.images.mkdir()

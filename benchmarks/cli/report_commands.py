@@ -80,7 +80,7 @@ def output_folder(path: Path, flag: str) -> Path:
 
 def open_store(folder: Path) -> Any:
     """The results store in ``folder`` for reading; a missing store is an error (reports never create one)."""
-    from benchmarks.runner.store import ResultsStore
+    from benchmarks.store import ResultsStore
     from reports.errors import ReportInputError
 
     if not (folder / "results.sqlite").exists():

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.errors import TaskError
 from benchmarks.options import positive_int, resamples
+from nextgpt.core.errors import TaskError
 
 
 def register(subparsers: Any) -> None:
@@ -42,7 +42,7 @@ def choose_extractors(requested: str) -> tuple[str, str | None]:
     """-> (extractor set, why toy was chosen); ``auto`` tries to find every canonical weight file."""
     if requested != "auto":
         return requested, None
-    from benchmarks.tasks.scoring import EXTRACTOR_SETS
+    from benchmarks.scoring.scorers import EXTRACTOR_SETS
     from metrics.extractors.registry import build_extractor
     from nextgpt.core.errors import NextGPTError
 
@@ -109,7 +109,7 @@ def run_command(args: argparse.Namespace) -> int:
     then the model is loaded and run."""
     from benchmarks.cli.model_commands import check_device, load_model_from_args, resolve_model_choice
     from benchmarks.runner.runner import BenchmarkRunner, RunSettings, resolve_datasets
-    from benchmarks.runner.store import ResultsStore
+    from benchmarks.store import ResultsStore
 
     check_device(args.device)  # the numeric model flags are checked by their argparse types
     resolve_model_choice(args)  # a bad --checkpoint is named now, not after the datasets are drawn

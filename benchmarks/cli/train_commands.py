@@ -111,7 +111,7 @@ def check_export_target(export: Path, out: Path) -> None:
 def evaluate(model: Any, suite: str, limit: int, store: Path) -> None:
     """Run a benchmark suite on the test split and print each task's metrics."""
     from benchmarks.runner.runner import BenchmarkRunner, RunSettings
-    from benchmarks.runner.store import ResultsStore
+    from benchmarks.store import ResultsStore
     from benchmarks.tasks import suite_tasks
 
     settings = RunSettings(tasks=tuple(t.name for t in suite_tasks(suite)), limit=limit, extractors="toy",

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchmarks.errors import DatasetError
+from nextgpt.core.errors import DatasetError
 from nextgpt.core.json_keys import DuplicateKeysError, reject_duplicate_keys
 
 __all__ = ["DuplicateKeysError", "parse_json", "read_json", "read_text", "reject_duplicate_keys"]

@@ -24,7 +24,7 @@ from typing import Any
 from benchmarks.datasets.json_files import parse_json, read_text
 from benchmarks.datasets.paths import require_files, resolve_inside
 from benchmarks.datasets.samples import Dataset, MediaFile, Sample, Turn
-from benchmarks.errors import DatasetError
+from nextgpt.core.errors import DatasetError
 from nextgpt.core.modalities import MODALITIES
 
 _SAMPLE_FIELDS = {"id", "inputs", "captions", "targets", "instruction", "turns", "metadata"}

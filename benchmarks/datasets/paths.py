@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from benchmarks.errors import DatasetError
+from nextgpt.core.errors import DatasetError
 
 
 def resolve_inside(root: Path, relative: str, *, where: str) -> Path:

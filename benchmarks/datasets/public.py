@@ -22,7 +22,7 @@ from typing import Any
 from benchmarks.datasets.json_files import read_json, read_text
 from benchmarks.datasets.paths import require_files, resolve_inside
 from benchmarks.datasets.samples import Dataset, MediaFile, Sample
-from benchmarks.errors import DatasetError
+from nextgpt.core.errors import DatasetError
 
 COCO_EXPECTED = "a COCO captions JSON annotation file (e.g. annotations/captions_val2014.json)"
 MSRVTT_EXPECTED = "an MSR-VTT JSON annotation file (with \"videos\" and \"sentences\")"

@@ -18,7 +18,7 @@ from benchmarks.datasets.manifest import load_manifest
 from benchmarks.datasets.public import load_audiocaps, load_coco_captions, load_msrvtt
 from benchmarks.datasets.samples import Dataset
 from benchmarks.datasets.synthetic import load_synthetic
-from benchmarks.errors import DatasetError
+from nextgpt.core.errors import DatasetError
 
 #: dataset family -> the synthetic world's manifest of that kind
 FAMILIES = {

@@ -24,12 +24,12 @@ import torch
 
 from benchmarks.datasets.registry import resolve_dataset
 from benchmarks.datasets.samples import Dataset, Sample
-from benchmarks.errors import StoreError, TaskError
 from benchmarks.runner import media_codec
 from benchmarks.runner.keys import cache_key, model_fingerprint, sample_seed
-from benchmarks.runner.store import Generation, ResultsStore, StoredMedia
-from benchmarks.tasks.scoring import ScoringContext, score_task
+from benchmarks.scoring.scorers import ScoringContext, score_task
+from benchmarks.store import Generation, ResultsStore, StoredMedia
 from benchmarks.tasks.task import Task, get_task
+from nextgpt.core.errors import StoreError, TaskError
 from nextgpt.core.requests import GenerationRequest, GenerationResult
 
 
@@ -60,7 +60,7 @@ class RunSettings:
 def settings_problems(settings: RunSettings) -> list[str]:
     """What is wrong with ``settings`` (each message names the setting, the value and what is expected)."""
     from benchmarks.datasets.registry import FAMILIES
-    from benchmarks.tasks.scoring import EXTRACTOR_SETS
+    from benchmarks.scoring.scorers import EXTRACTOR_SETS
 
     problems = []
     if not settings.tasks:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from benchmarks.tasks.task import PaperReference, Task, register_suite, register_task
 
 #: COCO caption metrics, plus attribute_accuracy (synthetic world only: does the caption name the input's colour,
-#: shape, pitch... -- what template-shaped n-gram scores cannot tell; see benchmarks/tasks/scoring.py)
+#: shape, pitch... -- what template-shaped n-gram scores cannot tell; see benchmarks/scoring/scorers.py)
 CAPTION_METRICS = ("bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rouge_l", "cider", "attribute_accuracy")
 PAPER = "NExT-GPT paper v3"
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from benchmarks.datasets.samples import Sample
-from benchmarks.errors import TaskError
-from benchmarks.tasks.metric_catalogue import declaration_problems
+from benchmarks.scoring.catalogue import declaration_problems
+from nextgpt.core.errors import TaskError
 from nextgpt.core.modalities import MODALITIES, Modality
 from nextgpt.core.requests import GenerationRequest, MediaInput
 

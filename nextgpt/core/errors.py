@@ -20,3 +20,15 @@ class CheckpointError(NextGPTError, ValueError):
 
 class MissingWeightsError(NextGPTError, FileNotFoundError):
     """Frozen weights that must come from a local folder are not there."""
+
+
+class DatasetError(NextGPTError, ValueError):
+    """A dataset file, field or path is invalid or missing."""
+
+
+class TaskError(NextGPTError, ValueError):
+    """A task declaration or selection is invalid."""
+
+
+class StoreError(NextGPTError, RuntimeError):
+    """The results store cannot be used (wrong schema, unknown run...)."""

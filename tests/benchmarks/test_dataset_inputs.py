@@ -11,7 +11,7 @@ import pytest
 from benchmarks.datasets.manifest import load_manifest
 from benchmarks.datasets.public import load_audiocaps, load_coco_captions, load_msrvtt
 from benchmarks.datasets.registry import resolve_dataset
-from benchmarks.errors import DatasetError
+from nextgpt.core.errors import DatasetError
 
 
 def _coco(tmp_path: Path, text: str) -> tuple[Path, Path]:

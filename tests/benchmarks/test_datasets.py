@@ -14,7 +14,7 @@ from PIL import Image
 from benchmarks.datasets.manifest import load_manifest
 from benchmarks.datasets.public import load_audiocaps, load_coco_captions, load_msrvtt
 from benchmarks.datasets.synthetic import KINDS, SyntheticWorld, load_synthetic, synthetic_world_folder
-from benchmarks.errors import DatasetError
+from nextgpt.core.errors import DatasetError
 
 
 def test_synthetic_world_is_deterministic_and_complete(tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ from benchmarks import sensitivity as s
 from benchmarks.datasets.registry import resolve_dataset
 from benchmarks.datasets.samples import Sample
 from benchmarks.runner import media_codec
-from benchmarks.runner.store import ResultsStore
-from benchmarks.tasks.scoring import ScoringContext, score_task
+from benchmarks.scoring.scorers import ScoringContext, score_task
+from benchmarks.store import ResultsStore
 from benchmarks.tasks.task import get_task
 from nextgpt.core.errors import MediaError
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from benchmarks.errors import TaskError
 from benchmarks.runner.runner import BenchmarkRunner, RunSettings
-from benchmarks.runner.store import ResultsStore
+from benchmarks.store import ResultsStore
+from nextgpt.core.errors import TaskError
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from benchmarks.runner.runner import BenchmarkRunner, RunSettings
-from benchmarks.runner.store import ResultsStore
+from benchmarks.store import ResultsStore
 from nextgpt.model.building import build_model
 from nextgpt.model.nextgpt_model import NextGPT
 from nextgpt.model.presets import tiny

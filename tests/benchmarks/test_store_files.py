@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.errors import StoreError
-from benchmarks.runner import store as store_module
-from benchmarks.runner.store import ResultsStore
+from benchmarks import store as store_module
+from benchmarks.store import ResultsStore
+from nextgpt.core.errors import StoreError
 
 
 def _digest(path: Path) -> str:

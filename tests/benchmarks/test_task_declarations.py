@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.errors import TaskError
+from benchmarks.scoring.catalogue import CAPTION_METRICS, SCORER_METRICS
 from benchmarks.tasks import registered_tasks
-from benchmarks.tasks.metric_catalogue import CAPTION_METRICS, SCORER_METRICS
 from benchmarks.tasks.task import Task
+from nextgpt.core.errors import TaskError
 
 
 def _task(output: str, metrics: tuple[str, ...]) -> Task:

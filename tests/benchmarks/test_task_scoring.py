@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from benchmarks.datasets.samples import MediaFile, Sample
-from benchmarks.tasks.scoring import _attribute_accuracy
+from benchmarks.scoring.scorers import _attribute_accuracy
 
 
 def _sample(sample_id: str, modality: str, **metadata: str) -> Sample:

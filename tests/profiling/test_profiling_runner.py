@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from benchmarks.runner.runner import BenchmarkRunner, RunSettings
-from benchmarks.runner.store import ResultsStore
+from benchmarks.store import ResultsStore
 from nextgpt.profiling import END_TO_END, StageRecord
 
 

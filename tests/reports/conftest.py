@@ -16,7 +16,7 @@ from report_helpers import TinyRuns, degrade, run_tasks
 
 @pytest.fixture(scope="session")
 def tiny_runs(tmp_path_factory: pytest.TempPathFactory) -> TinyRuns:
-    from benchmarks.runner.store import ResultsStore
+    from benchmarks.store import ResultsStore
     from nextgpt.model.building import build_model
     from nextgpt.model.checkpoint import load_checkpoint
     from nextgpt.model.presets import tiny

@@ -24,13 +24,13 @@ class TinyRuns:
     degraded_checkpoint: Path
 
     def store(self) -> Any:
-        from benchmarks.runner.store import ResultsStore
+        from benchmarks.store import ResultsStore
 
         return ResultsStore(self.store_dir)
 
     def copy_store(self, target: Path) -> Any:
         """A private copy (for tests that tamper with the store)."""
-        from benchmarks.runner.store import ResultsStore
+        from benchmarks.store import ResultsStore
 
         shutil.copytree(self.store_dir, target)
         return ResultsStore(target)

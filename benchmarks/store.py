@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.errors import StoreError
+from nextgpt.core.errors import StoreError
 
 SCHEMA_VERSION = 2
 #: statements that bring a store of schema version N to N + 1 (old stores stay readable: opening migrates them)

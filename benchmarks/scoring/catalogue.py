@@ -1,4 +1,4 @@
-"""Which metrics each scorer of benchmarks/tasks/scoring.py can produce, by the task's output kind.
+"""Which metrics each scorer of benchmarks/scoring/scorers.py can produce, by the task's output kind.
 
 A task declaration is checked against this table when it is made (``Task.__post_init__``): a metric no scorer
 produces would otherwise be missing from every run without a word, and a gate rule naming it would gate nothing.

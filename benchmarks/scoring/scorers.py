@@ -17,7 +17,7 @@ import torch
 
 from benchmarks.datasets.samples import Dataset, Sample
 from benchmarks.runner.media_codec import read_audio, read_image, read_video
-from benchmarks.runner.store import Generation, MetricValue, ResultsStore
+from benchmarks.store import Generation, MetricValue, ResultsStore
 from benchmarks.tasks.task import Task
 from nextgpt.core.errors import MediaError
 

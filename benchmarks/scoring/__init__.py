@@ -1,0 +1,1 @@
+"""Scoring a task's stored outputs: the harness's metric registry and the scorers that run the metric library."""
