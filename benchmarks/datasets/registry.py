@@ -1,7 +1,7 @@
 """Which dataset feeds a task: each task names a dataset *family*; a family resolves to the synthetic world
 (default) or to a user's local copy given as a spec string.
 
-Specs (``--data FAMILY=SPEC``):
+Specs (``--dataset FAMILY=SPEC``; a new layout is one loader function plus one ``register_dataset_kind`` line):
 
 * ``synthetic`` -- the built-in world (default for every family);
 * ``manifest:PATH.jsonl`` -- any generic JSONL manifest;
@@ -12,6 +12,8 @@ Specs (``--data FAMILY=SPEC``):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.datasets.manifest import load_manifest
@@ -30,15 +32,58 @@ FAMILIES = {
 DEFAULT_SYNTHETIC_COUNT = 16
 
 
-#: spec kind -> (paths it takes: required, at most; the family it is the layout of, None: any family)
-SPEC_KINDS: dict[str, tuple[int, int, str | None]] = {
-    "manifest": (1, 1, None), "coco": (2, 2, "image-captions"), "msrvtt": (2, 2, "video-captions"),
-    "audiocaps": (2, 3, "audio-captions"),
-}
-#: what each spec kind's paths are (for the messages)
-_SPEC_USAGE = {"manifest": "manifest:PATH.jsonl", "coco": "coco:ANNOTATIONS.json:IMAGE_DIR",
-               "msrvtt": "msrvtt:ANNOTATIONS.json:VIDEO_DIR",
-               "audiocaps": "audiocaps:SPLIT.csv:AUDIO_DIR[:NAME_PATTERN]"}
+@dataclass(frozen=True)
+class DatasetKind:
+    """A layout of local data that ``--dataset FAMILY=KIND:PATH[:PATH...]`` can name.
+
+    ``load`` receives the spec's paths (between ``min_paths`` and ``max_paths`` of them, already checked to be
+    non-empty) and returns the whole dataset; ``--limit`` is applied afterwards.  ``family`` is the dataset
+    family this kind is a layout of (``None``: any family, like a generic manifest)."""
+
+    name: str
+    load: Callable[[Sequence[str]], Dataset]
+    #: how the spec is written, for messages: ``coco:ANNOTATIONS.json:IMAGE_DIR``
+    usage: str
+    min_paths: int = 1
+    max_paths: int = 1
+    family: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier() or self.name == "synthetic":
+            raise DatasetError(f"dataset kind {self.name!r}: expected an identifier other than 'synthetic'")
+        if not 0 <= self.min_paths <= self.max_paths:
+            raise DatasetError(f"dataset kind {self.name}: expected 0 <= min_paths <= max_paths, got "
+                               f"{self.min_paths} and {self.max_paths}")
+        if self.family is not None and self.family not in FAMILIES:
+            raise DatasetError(f"dataset kind {self.name}: unknown family {self.family!r}; expected one of "
+                               f"{', '.join(FAMILIES)}")
+        if not self.usage.startswith(f"{self.name}:"):
+            raise DatasetError(f"dataset kind {self.name}: usage {self.usage!r} must start with '{self.name}:'")
+
+
+_KINDS: dict[str, DatasetKind] = {}
+
+
+def register_dataset_kind(kind: DatasetKind) -> DatasetKind:
+    """Make ``kind`` available to ``--dataset`` and ``resolve_dataset``; a name is registered once."""
+    if kind.name in _KINDS:
+        raise DatasetError(f"dataset kind {kind.name!r} is registered twice")
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def dataset_kinds() -> dict[str, DatasetKind]:
+    """Every registered kind by name (the built-in ones first)."""
+    return dict(_KINDS)
+
+
+register_dataset_kind(DatasetKind("manifest", lambda p: load_manifest(p[0]), "manifest:PATH.jsonl"))
+register_dataset_kind(DatasetKind("coco", lambda p: load_coco_captions(p[0], p[1]),
+                                  "coco:ANNOTATIONS.json:IMAGE_DIR", 2, 2, "image-captions"))
+register_dataset_kind(DatasetKind("msrvtt", lambda p: load_msrvtt(p[0], p[1]), "msrvtt:ANNOTATIONS.json:VIDEO_DIR",
+                                  2, 2, "video-captions"))
+register_dataset_kind(DatasetKind("audiocaps", lambda p: load_audiocaps(p[0], p[1], *(p[2:3])),
+                                  "audiocaps:SPLIT.csv:AUDIO_DIR[:NAME_PATTERN]", 2, 3, "audio-captions"))
 
 
 def resolve_dataset(family: str, spec: str | None = None, *, limit: int | None = None, seed: int = 0,
@@ -55,28 +100,23 @@ def resolve_dataset(family: str, spec: str | None = None, *, limit: int | None =
         count = limit or DEFAULT_SYNTHETIC_COUNT
         return load_synthetic(FAMILIES[family], count, seed=seed, split=split, cache_dir=cache_dir)
     parts = check_spec(family, spec)
-    loaders = {
-        "manifest": lambda p: load_manifest(p[0]),
-        "coco": lambda p: load_coco_captions(p[0], p[1]),
-        "msrvtt": lambda p: load_msrvtt(p[0], p[1]),
-        "audiocaps": lambda p: load_audiocaps(p[0], p[1], *(p[2:3])),
-    }
-    return loaders[kind](parts).limit(limit)
+    return _KINDS[kind].load(parts).limit(limit)
 
 
 def check_spec(family: str, spec: str) -> list[str]:
     """The paths of a local dataset spec, after checking the kind, the number of paths, that the kind is a
     layout of ``family``."""
-    kind, _, rest = spec.partition(":")
-    if kind not in SPEC_KINDS:
-        raise DatasetError(f"dataset spec {spec!r}: unknown kind {kind!r}; expected synthetic, "
-                           f"{', '.join(SPEC_KINDS)}")
-    least, most, layout_of = SPEC_KINDS[kind]
+    name, _, rest = spec.partition(":")
+    if name not in _KINDS:
+        raise DatasetError(f"dataset spec {spec!r}: unknown kind {name!r}; expected synthetic, "
+                           f"{', '.join(_KINDS)}")
+    kind = _KINDS[name]
+    least, most, layout_of = kind.min_paths, kind.max_paths, kind.family
     parts = rest.split(":") if rest else []
     if not least <= len(parts) <= most or not all(part.strip() for part in parts[:least]):
-        raise DatasetError(f"dataset spec {spec!r}: expected {_SPEC_USAGE[kind]} ({least} path(s) separated by "
+        raise DatasetError(f"dataset spec {spec!r}: expected {kind.usage} ({least} path(s) separated by "
                            "':')")
     if layout_of is not None and layout_of != family:
-        raise DatasetError(f"dataset spec {spec!r}: {kind} is a layout of {layout_of}, not of {family}; use "
+        raise DatasetError(f"dataset spec {spec!r}: {name} is a layout of {layout_of}, not of {family}; use "
                            f"--dataset {layout_of}={spec} or a manifest: spec for {family}")
     return parts
