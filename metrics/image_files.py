@@ -1,8 +1,10 @@
 """Reading image folders for FID/KID/CLIP: every file is either used or an error naming it.
 
-Conversions are explicit and logged: grayscale is replicated to RGB and RGBA/palette images lose alpha
-(composited on nothing: the alpha channel is dropped, as PIL's ``convert("RGB")`` does, which is what
-torch-fidelity and clean-fid do); each conversion is returned as a provenance warning.
+Files are read by ``nextgpt.core.media.read_image`` (the one reader and the one set of checks: unreadable,
+truncated, oversized and empty files are errors naming the file, never scored as zeros). Conversions are
+explicit and logged: grayscale is replicated to RGB and RGBA/palette images lose alpha (composited on nothing:
+the alpha channel is dropped, as PIL's ``convert("RGB")`` does, which is what torch-fidelity and clean-fid do);
+each conversion is returned as a provenance warning.
 """
 
 from __future__ import annotations
@@ -11,11 +13,10 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from metrics.errors import MediaError
 from metrics.media_folders import list_media
+from nextgpt.core.media import read_image
 
 logger = logging.getLogger("metrics")
 
@@ -27,25 +28,14 @@ def list_images(folder: str | Path) -> list[Path]:
 
 
 def load_image(path: Path, warnings: list[str] | None = None) -> torch.Tensor:
-    """uint8 (3, H, W) RGB; truncated or unreadable files raise :class:`MediaError` with the path."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            image.load()
-            mode = image.mode
-            if mode != "RGB":
-                message = f"{path}: converted {mode} image to RGB" + (
-                    " (alpha dropped)" if "A" in mode or mode == "P" else " (channels replicated)")
-                logger.warning(message)
-                if warnings is not None:
-                    warnings.append(message)
-                image = image.convert("RGB")
-            array = np.asarray(image, dtype=np.uint8).copy()
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise MediaError(f"cannot read image {path}: {error}; fix or remove the file (it is never scored "
-                         "as zeros)") from error
-    return torch.from_numpy(array).permute(2, 0, 1)
+    """uint8 (3, H, W) RGB; each conversion to RGB is logged and appended to ``warnings`` (provenance)."""
+    notes: list[str] = []
+    pixels = read_image(path, notes=notes)
+    for note in notes:
+        logger.warning(note)
+        if warnings is not None:
+            warnings.append(note)
+    return torch.from_numpy(pixels).permute(2, 0, 1)
 
 
 def iter_image_batches(files: list[Path], batch_size: int, warnings: list[str] | None = None

@@ -403,18 +403,12 @@ def _read_video_frames(path: Path, max_frames: int) -> Any:
 
     from metrics.errors import MediaError
     from metrics.image_files import list_images, load_image
+    from nextgpt.core.media import read_video
 
     if path.is_dir():
         frames = [load_image(p) for p in list_images(path)]
     else:
-        try:
-            import av
-
-            with av.open(str(path)) as container:
-                frames = [torch.from_numpy(f.to_ndarray(format="rgb24")).permute(2, 0, 1)
-                          for f in container.decode(video=0)]
-        except Exception as error:  # PyAV raises many error types for broken files
-            raise MediaError(f"cannot read video {path}: {error}") from error
+        frames = list(torch.from_numpy(read_video(path)).permute(0, 3, 1, 2))
     if not frames:
         raise MediaError(f"video {path} has no frames")
     picks = np.linspace(0, len(frames) - 1, min(max_frames, len(frames))).round().astype(int)

@@ -62,8 +62,8 @@ def register(subparsers: Any) -> None:
                           help="comma-separated outputs to force (image,video,audio) by appending their signal "
                                "tokens when the model emits none")
     generate.add_argument("--resample", action="store_true",
-                          help=f"resample --audio files that are not {AUDIO_RATE} Hz on reading (torchaudio's "
-                               "band-limited sinc; without it such files are refused)")
+                          help=f"resample --audio files that are not {AUDIO_RATE} Hz on reading (scipy's "
+                               "polyphase resample_poly; without it such files are refused)")
     add_guidance_argument(generate)
     generate.add_argument("--out", required=True, type=Path, help="folder for the answer and generated media")
     generate.add_argument("--json", action="store_true", help='print {"text": ..., "files": [...]}')
@@ -167,7 +167,7 @@ def check_device(device: str) -> None:
 
 def check_media_files(args: argparse.Namespace) -> None:
     """What can be checked of ``--image/--video/--audio`` files without the model (see the module docstring)."""
-    from nextgpt.model.encoder import media
+    from nextgpt.core import media
 
     for image in args.image:
         media.check_image_header(image)
@@ -198,7 +198,7 @@ def parse_want(text: str) -> list[str]:
 
 
 def write_result(result: Any, out: Path) -> list[str]:
-    from nextgpt.model.media_writers import write_png, write_video, write_wav
+    from nextgpt.core.media import write_png, write_video, write_wav
 
     out.mkdir(parents=True, exist_ok=True)
     files = [out / "answer.txt"]

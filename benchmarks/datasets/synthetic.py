@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw
 
 from benchmarks.datasets.manifest import load_manifest, write_manifest
 from benchmarks.datasets.samples import Dataset
-from nextgpt.model.media_writers import write_video, write_wav
+from nextgpt.core.media import write_png, write_video, write_wav
 
 VERSION = 2
 IMAGE_SIZE = 64
@@ -176,7 +176,7 @@ def _write_world(folder: Path, world: SyntheticWorld, count: int) -> None:
     records: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
     for i in range(count):
         scene = world.scene("images", i)
-        draw_scene(scene).save(folder / f"images/scene-{i:04d}.png")
+        write_png(draw_scene(scene), folder / f"images/scene-{i:04d}.png")
         records["images"].append({"id": f"image-{i:04d}", "inputs": [_media("image", f"images/scene-{i:04d}.png")],
                                   "targets": [_media("image", f"images/scene-{i:04d}.png")],
                                   "captions": image_captions(scene), "metadata": scene.__dict__})
@@ -194,7 +194,7 @@ def _write_world(folder: Path, world: SyntheticWorld, count: int) -> None:
                                  "captions": audio_captions(tone), "metadata": tone.__dict__})
 
         edited = scene.with_colour(world.other_colour(scene, i))
-        draw_scene(edited).save(folder / f"images/edited-{i:04d}.png")
+        write_png(draw_scene(edited), folder / f"images/edited-{i:04d}.png")
         records["image_edits"].append({
             "id": f"image-edit-{i:04d}", "inputs": [_media("image", f"images/scene-{i:04d}.png")],
             "instruction": f"make the {scene.shape} {edited.colour}",

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from nextgpt.model.media_writers import write_video, write_wav
+from nextgpt.core.media import write_video, write_wav
 
 
 def red_circle_image(size: int = 96) -> Image.Image:

@@ -264,13 +264,9 @@ class Trainer:
 
 
 def _read_medium(modality: str, path: Path) -> Any:
-    from benchmarks.runner.media_codec import read_audio, read_image, read_video
+    from nextgpt.core.media import read_media
 
-    if modality == "image":
-        return read_image(path)
-    if modality == "video":
-        return read_video(path)
-    return read_audio(path)[0]
+    return read_media(modality, path)
 
 
 def clear_training_folder(out_dir: Path) -> None:

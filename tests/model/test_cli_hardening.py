@@ -175,8 +175,7 @@ def test_a_readable_video_passes_the_check_and_reaches_the_model(tmp_path: Path,
                                                                  model_never_loaded: None) -> None:
     import numpy as np
 
-    from nextgpt.model.encoder.media import check_video_header
-    from nextgpt.model.media_writers import write_video
+    from nextgpt.core.media import check_video_header, write_video
 
     video = write_video(np.full((4, 16, 16, 3), 120, dtype=np.uint8), tmp_path / "in.mp4")
     check_video_header(video)

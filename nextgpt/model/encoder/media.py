@@ -1,4 +1,4 @@
-"""Read images, videos and audio files into the tensors ImageBind expects.
+"""ImageBind's preprocessing: images, videos and audio files -> the tensors ImageBind expects.
 
 The conventions are ImageBind's own (``imagebind/data.py``), re-implemented because its loaders depend on
 torchaudio.load (which needs torchcodec here) and on pytorchvideo's decoders:
@@ -9,27 +9,27 @@ torchaudio.load (which needs torchcodec here) and on pytorchvideo's decoders:
 * audio: 16 kHz mono, ``clips`` clips of 2 s, Kaldi log-mel (128 bins, 204 frames), mean -4.268 std 9.138
   -> ``(clips, 1, 128, 204)``.
 
-Nothing here converts silently: a file that cannot be read, a sample rate other than 16 kHz (unless
-``resample=True``), an empty video and the like raise ``MediaError`` naming the file.  Stereo audio is averaged
-to mono and greyscale/RGBA images are converted to RGB; both are documented conversions, not errors.
+Files are read by ``nextgpt.core.media`` (one set of checks: a file that cannot be read, an empty video and the
+like raise ``MediaError`` naming the file). Audio at a rate other than 16 kHz is refused unless
+``resample=True``, which converts it with the project's one resampler (``scipy.signal.resample_poly``, not
+ImageBind's torchaudio sinc: see ``nextgpt/core/media/resample.py``). Stereo audio is averaged to mono and
+greyscale/RGBA images are converted to RGB; both are documented conversions, not errors.
 """
 
 from __future__ import annotations
 
-import contextlib
-import warnings
-from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import torch
 import torch.nn.functional as F
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torchvision import transforms
 
 from nextgpt.core.errors import MediaError
+from nextgpt.core.media import decode_video, read_audio, read_image
 
 IMAGE_SIZE = 224
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -64,87 +64,13 @@ def image_to_tensor(image: Image.Image) -> torch.Tensor:
 
 
 def load_image(path: str | Path) -> torch.Tensor:
-    with _opened_image(require_file(path, "image")) as image:
-        image.load()
-        if image.width == 0 or image.height == 0:
-            raise MediaError(f"image {path} is empty ({image.width}x{image.height})")
-        return image_to_tensor(image)
-
-
-def check_image_header(path: str | Path) -> None:
-    """Check an image file from its header alone (nothing decoded): readable, and not a decompression bomb."""
-    with _opened_image(require_file(path, "image")):
-        pass
-
-
-@contextlib.contextmanager
-def _opened_image(path: Path) -> Iterator[Image.Image]:
-    """Open an image (header read, pixels not yet decoded), refusing decompression bombs; what Pillow raises
-    here or in the ``with`` body becomes a MediaError naming the file."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below, with the file's name
-            image_file = Image.open(path)
-        with image_file as image:
-            check_pixel_count(path, image.width, image.height)
-            yield image
-    except Image.DecompressionBombError as error:  # Pillow's own guard, raised by open for > 2x its limit
-        raise MediaError(_too_many_pixels(path, str(error))) from error
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise MediaError(f"image {path} cannot be read as an image ({error}); expected PNG, JPEG or "
-                         "another format Pillow reads") from error
-
-
-def check_pixel_count(path: Path, width: int, height: int) -> None:
-    """Refuse, from the header alone, an image above Pillow's decompression-bomb limit (``MAX_IMAGE_PIXELS``,
-    89.5 megapixels; Pillow itself only warns up to twice that): decoding it would take gigabytes of memory,
-    and ImageBind resizes every image to 224 x 224 anyway."""
-    limit = Image.MAX_IMAGE_PIXELS
-    if limit is not None and width * height > limit:
-        raise MediaError(_too_many_pixels(path, f"{width} x {height} = {width * height} pixels"))
-
-
-def _too_many_pixels(path: Path, detail: str) -> str:
-    return (f"image {path} is too large to decode safely ({detail}; the limit is {Image.MAX_IMAGE_PIXELS} pixels, "
-            "Pillow's decompression-bomb guard). If you trust the file, downscale it first (ImageBind reads "
-            "224 x 224), e.g. `convert in.png -resize 4096x4096 out.png`; from Python you may raise "
-            "PIL.Image.MAX_IMAGE_PIXELS")
+    return image_to_tensor(Image.fromarray(read_image(path)))
 
 
 # ----------------------------------------------------------------------------------------------- audio
-def audio_sample_rate(path: str | Path) -> int:
-    """A sound file's sample rate, from its header (cheap: nothing is decoded)."""
-    import soundfile
-
-    path = require_file(path, "audio")
-    try:
-        return int(soundfile.info(str(path)).samplerate)
-    except (RuntimeError, soundfile.LibsndfileError) as error:
-        raise MediaError(f"audio {path} cannot be read ({error}); expected a WAV/FLAC/OGG file") from error
-
-
-def read_wav_mono(path: str | Path, *, resample: bool = False) -> np.ndarray:
-    """Read a sound file as float32 mono at 16 kHz (stereo is averaged; other rates fail unless resample)."""
-    import soundfile
-
-    path = require_file(path, "audio")
-    try:
-        samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except (RuntimeError, soundfile.LibsndfileError) as error:
-        raise MediaError(f"audio {path} cannot be read ({error}); expected a WAV/FLAC/OGG file") from error
-    if samples.shape[0] == 0:
-        raise MediaError(f"audio {path} holds no samples")
-    mono = samples.mean(axis=1)
-    if rate != AUDIO_SAMPLE_RATE:
-        if not resample:
-            raise MediaError(f"audio {path} is sampled at {rate} Hz; expected {AUDIO_SAMPLE_RATE} Hz "
-                             "(resample it, e.g. `sox in.wav -r 16000 out.wav`, or pass resample=True)")
-        import torchaudio.functional
-
-        mono = torchaudio.functional.resample(torch.from_numpy(mono), rate, AUDIO_SAMPLE_RATE).numpy()
-    if not np.isfinite(mono).all():
-        raise MediaError(f"audio {path} contains NaN or infinite samples")
-    return mono.astype(np.float32)
+def read_wav_mono(path: str | Path, *, resample: bool = False) -> npt.NDArray[np.float32]:
+    """A sound file as float32 mono at 16 kHz (stereo is averaged; other rates fail unless resample)."""
+    return read_audio(path, AUDIO_SAMPLE_RATE, resample=resample)[0]
 
 
 def clip_windows(duration_s: float, clips: int, clip_seconds: float = CLIP_SECONDS) -> list[tuple[Fraction, Fraction]]:
@@ -184,43 +110,6 @@ def load_audio(path: str | Path, clips: int = 3, *, resample: bool = False) -> t
 
 
 # ----------------------------------------------------------------------------------------------- video
-def read_video_frames(path: str | Path) -> tuple[np.ndarray, float]:
-    """Decode every frame of a video as ``(frames, H, W, 3)`` uint8 plus its frame rate."""
-    with _opened_video(path) as (path, container, stream):
-        fps = float(stream.average_rate or stream.guessed_rate or 0) or 8.0
-        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
-    if not frames:
-        raise MediaError(f"video {path} holds no frames")
-    return np.stack(frames), fps
-
-
-def check_video_header(path: str | Path) -> None:
-    """Check a video file cheaply, before any model loads: FFmpeg opens it, finds a video stream and decodes its
-    first frame (a file FFmpeg merely probes -- garbage after a PNG signature, a text file taken for subtitles
-    -- is refused here, not after the model has loaded)."""
-    with _opened_video(path) as (path, container, stream):
-        if next(container.decode(stream), None) is None:
-            raise MediaError(f"video {path} holds no frames")
-
-
-@contextlib.contextmanager
-def _opened_video(path: str | Path) -> Iterator[tuple[Path, Any, Any]]:
-    """(path, container, first video stream) of an opened video; what FFmpeg raises here or in the ``with``
-    body becomes a MediaError naming the file."""
-    import av
-
-    path = require_file(path, "video")
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise MediaError(f"video {path} has no video stream; expected MP4, GIF, WebM or another video "
-                                 "format FFmpeg reads")
-            yield path, container, container.streams.video[0]
-    except av.error.FFmpegError as error:
-        raise MediaError(f"video {path} cannot be decoded ({error}); expected MP4, GIF, WebM or "
-                         "another format FFmpeg reads") from error
-
-
 def frames_to_clips(frames: np.ndarray, fps: float, clips: int, spatial_crops: int) -> torch.Tensor:
     """``(T, H, W, 3)`` uint8 frames -> ``(clips * crops, 3, 2, 224, 224)`` ImageBind video clips."""
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.shape[0] == 0:
@@ -259,7 +148,7 @@ def _spatial_crops(clip: torch.Tensor, count: int) -> list[torch.Tensor]:
 
 
 def load_video(path: str | Path, clips: int = 5, spatial_crops: int = 3) -> torch.Tensor:
-    frames, fps = read_video_frames(path)
+    frames, fps = decode_video(path)
     return frames_to_clips(frames, fps, clips, spatial_crops)
 
 
