@@ -68,7 +68,9 @@ def _distance(first: np.ndarray, second: np.ndarray) -> float:
 
 
 def _kid(generated: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
-    return kernel_inception_distance(generated, reference, subsets=KID_SUBSETS, subset_size=len(generated) // 2)
+    """(kid_mean, kid_std) values."""
+    result = kernel_inception_distance(generated, reference, subsets=KID_SUBSETS, subset_size=len(generated) // 2)
+    return result.kid_mean.value, result.kid_std.value
 
 
 def statistic(setting: Setting, sets: tuple[np.ndarray, ...]) -> float:

@@ -139,9 +139,10 @@ def _torch_fidelity_kid(f1, f2, subsets, subset_size, degree=3, coef0=1, seed=20
 def test_kid_equals_torch_fidelity_formula() -> None:
     rng = np.random.default_rng(4)
     gen, ref = rng.normal(size=(120, 32)), rng.normal(size=(150, 32)) + 0.2
-    mean, std = kernel_inception_distance(gen, ref, subsets=10, subset_size=50)
+    result = kernel_inception_distance(gen, ref, subsets=10, subset_size=50)
     ref_mean, ref_std = _torch_fidelity_kid(gen, ref, 10, 50)
-    assert mean == pytest.approx(ref_mean, rel=1e-10) and std == pytest.approx(ref_std, rel=1e-10)
+    assert result.kid_mean.value == pytest.approx(ref_mean, rel=1e-10)
+    assert result.kid_std.value == pytest.approx(ref_std, rel=1e-10)
     with pytest.raises(ConfigError, match="subset_size"):
         kernel_inception_distance(gen, ref, subset_size=1000)
 
@@ -155,8 +156,9 @@ def test_kid_class_clamps_subset_size_to_the_smaller_set_and_records_it(caplog) 
     kid = KernelInceptionDistance(extractor=ToyImageExtractor(), subsets=5)  # default subset_size 1000
     kid.update_features(gen, real=False)
     kid.update_features(ref, real=True)
-    mean, std = kid.compute()
-    assert std.provenance == mean.provenance
+    result = kid.compute()
+    mean, std = result.kid_mean, result.kid_std
+    assert std.provenance == mean.provenance and list(result) == [mean, std]
     assert mean.value == pytest.approx(_torch_fidelity_kid(gen, ref, 5, 20)[0], rel=1e-10)
     assert dict(mean.provenance.settings)["subset_size"] == 20
     assert any("clamped to 20" in w and "1000" in w for w in mean.provenance.warnings)
@@ -166,3 +168,55 @@ def test_kid_class_clamps_subset_size_to_the_smaller_set_and_records_it(caplog) 
     strict.update_features(ref, real=True)
     with pytest.raises(ConfigError, match="subset_size"):
         strict.compute()
+
+
+def test_kid_class_is_a_torchmetrics_metric_whose_results_equal_the_functional_form() -> None:
+    """Feature states are torchmetrics list states reduced by "cat"; streamed in batches, the class gives
+    exactly the functional KID (same subsets), with and without the jackknife interval."""
+    import torch
+    from torchmetrics import Metric
+    from torchmetrics.utilities.data import dim_zero_cat
+
+    from metrics.extractors.toy import ToyImageExtractor
+    from metrics.kid import KernelInceptionDistance, KIDResult
+
+    rng = np.random.default_rng(6)
+    gen, ref = rng.normal(size=(60, 64)), rng.normal(size=(50, 64)) + 0.2
+    kid = KernelInceptionDistance(extractor=ToyImageExtractor(), subsets=4, subset_size=25, seed=11)
+    assert isinstance(kid, Metric)
+    assert kid._reductions == {"fake_features": dim_zero_cat, "real_features": dim_zero_cat}
+    for part in np.array_split(gen, 3):
+        kid.update_features(part, real=False)
+    kid.update_features(torch.from_numpy(ref), real=True)
+    plain = kid.compute()
+    with_interval = kid.compute(interval_groups=5, confidence=0.9)
+    assert isinstance(plain, KIDResult) and plain.kid_mean.ci is None  # an interval is not served from the cache
+    assert kid.compute() is plain  # the argument-free result is cached until the next update
+    functional = kernel_inception_distance(gen, ref, subsets=4, subset_size=25, seed=11, extractor="toy",
+                                           extractor_canonical=False, interval_groups=5, confidence=0.9)
+    assert with_interval.kid_mean.value == functional.kid_mean.value  # bit for bit
+    assert with_interval.kid_std.value == functional.kid_std.value
+    assert with_interval.kid_mean.ci == functional.kid_mean.ci is not None
+    assert with_interval.kid_mean.ci.low < with_interval.kid_mean.value < with_interval.kid_mean.ci.high
+    assert with_interval.kid_std.ci is None
+    assert with_interval.kid_mean.provenance.settings == (("degree", 3), ("subset_size", 25), ("subsets", 4))
+    assert functional.kid_mean.provenance.settings == with_interval.kid_mean.provenance.settings
+    kid.reset()
+    assert kid.fake_features == [] and kid.real_features == []
+    with pytest.raises(FeatureError, match="generated set has 0 samples"):
+        kid.compute()
+    with pytest.raises(FeatureError, match="dim 8"):
+        kid.update_features(np.zeros((3, 8)), real=True)
+
+
+def test_kid_interval_needs_enough_samples_and_functional_settings_name_non_default_kernels() -> None:
+    rng = np.random.default_rng(8)
+    gen, ref = rng.normal(size=(12, 16)), rng.normal(size=(12, 16))
+    result = kernel_inception_distance(gen, ref, subsets=3, subset_size=6, interval_groups=20)
+    assert result.kid_mean.ci is None
+    assert result.kid_mean.provenance.warnings == ("kid: no interval -- 12 samples cannot fill 20 jackknife groups",)
+    custom = kernel_inception_distance(gen, ref, subsets=3, subset_size=6, gamma=0.5, coef0=2.0)
+    assert dict(custom.kid_mean.provenance.settings) == {"coef0": 2.0, "degree": 3, "gamma": 0.5, "subset_size": 6,
+                                                         "subsets": 3}
+    with pytest.raises(IncomparableResultsError, match="settings"):
+        custom.kid_mean.check_comparable(result.kid_mean)
