@@ -3,6 +3,8 @@
 BLEU is a corpus statistic, but its sufficient statistics are per-image sums (clipped n-gram matches, n-gram
 guesses, hypothesis length, closest reference length). They are computed once per image, so streaming and
 multi-process sync are sums and the bootstrap re-aggregates them without re-counting n-grams.
+
+:func:`coco_bleu` (functional) and ``CocoBLEU.compute`` return :class:`BleuScores`: BLEU-1..4 as typed results.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from metrics.captions.corpus import caption_provenance, check_aligned
 from metrics.captions.ngrams import count_ngrams, lookup
 from metrics.defaults import BLEU_MAX_ORDER
+from metrics.provenance import MetricResult, Provenance, ResultGroup
 
 # pycocoevalcap's smoothing constants ("so that if guess is 0 still return 0").
 _TINY = 1e-15
@@ -106,9 +110,35 @@ def sentence_bleu_from_statistics(stats: BleuStatistics) -> np.ndarray:
     return scores * penalty[:, None]
 
 
+@dataclass(frozen=True)
+class BleuScores(ResultGroup):
+    """COCO corpus BLEU-1..4, one typed result each (``bleu1`` .. ``bleu4``)."""
+
+    bleu1: MetricResult
+    bleu2: MetricResult
+    bleu3: MetricResult
+    bleu4: MetricResult
+
+
+def bleu_provenance(order: int, references: Sequence[Sequence[str]], tokenizer: str | None) -> Provenance:
+    """Provenance of BLEU-``order`` over ``references`` (the same for every form: suite, class, functional)."""
+    return caption_provenance("coco-bleu", references, tokenizer, order=order, reflen="closest")
+
+
+def bleu_scores(scores: Sequence[float], references: Sequence[Sequence[str]], tokenizer: str | None) -> BleuScores:
+    """Corpus BLEU-1..4 values (:func:`corpus_bleu_from_statistics`) as :class:`BleuScores`."""
+    return BleuScores(*(MetricResult(f"bleu{k + 1}", scores[k], bleu_provenance(k + 1, references, tokenizer))
+                        for k in range(BLEU_MAX_ORDER)))
+
+
 def coco_bleu(
-    predictions: Sequence[str], references: Sequence[Sequence[str]], max_order: int = BLEU_MAX_ORDER
-) -> tuple[list[float], np.ndarray]:
-    """Functional COCO BLEU on tokenised text: (corpus BLEU-1..n, per-image scores (N, n))."""
-    stats = bleu_statistics(predictions, references, max_order)
-    return corpus_bleu_from_statistics(stats), sentence_bleu_from_statistics(stats)
+    predictions: Sequence[str], references: Sequence[Sequence[str]], *, tokenizer: str | None = None
+) -> BleuScores:
+    """Functional COCO BLEU-1..4 on tokenised text (``tokenizer`` names what tokenised it, for the provenance).
+
+    Per-image BLEU: ``sentence_bleu_from_statistics(bleu_statistics(predictions, references))``, or
+    ``score_captions(...).per_sample``.
+    """
+    check_aligned(predictions, references, "coco_bleu")
+    stats = bleu_statistics(predictions, references, BLEU_MAX_ORDER)
+    return bleu_scores(corpus_bleu_from_statistics(stats), references, tokenizer)

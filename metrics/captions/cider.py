@@ -4,6 +4,9 @@ CIDEr-D needs the whole corpus: its idf comes from document frequencies over *al
 cannot stream. Two pycocoevalcap details are reproduced on purpose because they change values:
 the Gaussian length penalty uses the number of *bigrams* (its ``length`` counter only counts n == 2), and
 n-grams of a prediction that never occur in the references get idf ``log(N)``.
+
+:func:`cider_d_scores` is the kernel (corpus value and per-image scores); :func:`coco_cider_d` the functional
+metric (a :class:`metrics.provenance.MetricResult`).
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from metrics.captions.corpus import CorpusScores, caption_provenance, check_aligned
 from metrics.captions.ngrams import count_ngrams, lookup
 from metrics.defaults import CIDER_MAX_ORDER, CIDER_SIGMA
+from metrics.provenance import MetricResult, Provenance
 
 #: Fewest images (reference sets) whose CIDEr-D is reported without a warning.  The idf of an n-gram is
 #: log(N / df) over the N reference sets: with N = 1 it is 0 for every n-gram, so every caption -- a perfect match
@@ -37,13 +42,33 @@ def corpus_size_warnings(n_images: int) -> tuple[str, ...]:
             f"7.9 at N = 2, 8.4 at N >= 10); not comparable with a corpus-level CIDEr",)
 
 
+def cider_provenance(references: Sequence[Sequence[str]], tokenizer: str | None,
+                     sigma: float = CIDER_SIGMA) -> Provenance:
+    """Provenance of CIDEr-D over ``references``, with the small-corpus warning when it applies."""
+    prov = caption_provenance("coco-cider-d", references, tokenizer, sigma=sigma, scale=10.0, idf="reference corpus")
+    return prov.with_warnings(corpus_size_warnings(len(references)))
+
+
 def coco_cider_d(
+    predictions: Sequence[str],
+    references: Sequence[Sequence[str]],
+    *,
+    tokenizer: str | None = None,
+    sigma: float = CIDER_SIGMA,
+) -> MetricResult:
+    """Functional CIDEr-D on tokenised text (``tokenizer`` names what tokenised it, for the provenance)."""
+    check_aligned(predictions, references, "coco_cider_d")
+    scores = cider_d_scores(predictions, references, sigma)
+    return MetricResult("cider", scores.value, cider_provenance(references, tokenizer, sigma))
+
+
+def cider_d_scores(
     predictions: Sequence[str],
     references: Sequence[Sequence[str]],
     sigma: float = CIDER_SIGMA,
     max_order: int = CIDER_MAX_ORDER,
-) -> tuple[float, np.ndarray]:
-    """(corpus CIDEr-D, per-image scores) for tokenised text."""
+) -> CorpusScores:
+    """Corpus CIDEr-D (the mean) and per-image scores for tokenised text."""
     n_images = len(predictions)
     ref_counts = np.array([len(refs) for refs in references], dtype=np.int64)
     sentences = [p.split() for p in predictions] + [r.split() for refs in references for r in refs]
@@ -86,4 +111,4 @@ def coco_cider_d(
     per_image_sum = np.zeros((n_images, max_order))
     np.add.at(per_image_sum, image_of_ref, values)
     scores = per_image_sum.mean(axis=1) / ref_counts * 10.0
-    return float(np.mean(scores)), scores
+    return CorpusScores(float(np.mean(scores)), scores)

@@ -1,4 +1,6 @@
-"""A tokenised caption corpus: one prediction and >= 1 references per id, aligned and validated."""
+"""A tokenised caption corpus: one prediction and >= 1 references per id, aligned and validated; and what the
+caption metrics share: :class:`CorpusScores` (a corpus value and its per-image scores) and the provenance of a
+caption metric (:func:`caption_provenance`)."""
 
 from __future__ import annotations
 
@@ -6,9 +8,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from metrics.captions.ptb_tokenizer import CaptionTokenizer, get_tokenizer
 from metrics.defaults import DEFAULT_CAPTION_TOKENIZER
 from metrics.errors import CaptionInputError
+from metrics.provenance import Provenance, Scalar
 
 logger = logging.getLogger("metrics")
 
@@ -38,6 +43,36 @@ class CaptionCorpus:
             raw_references=tuple(self.raw_references[i] for i in pick),
             tokenizer=self.tokenizer,
         )
+
+
+@dataclass(frozen=True)
+class CorpusScores:
+    """What a caption metric's kernel computes: the corpus value and the per-image scores (N,) beside it
+    (the corpus value is their mean for ROUGE-L and CIDEr-D, METEOR's own corpus statistic for METEOR)."""
+
+    value: float
+    per_sample: np.ndarray
+
+
+def caption_provenance(metric: str, references: Sequence[Sequence[str]], tokenizer: str | None,
+                       **settings: Scalar) -> Provenance:
+    """Provenance of a caption metric over ``references`` (one list per image); settings sorted by name."""
+    return Provenance(
+        metric=metric,
+        n_samples=len(references),
+        n_reference=sum(len(r) for r in references),
+        tokenizer=tokenizer,
+        settings=tuple(sorted(settings.items())),
+    )
+
+
+def check_aligned(predictions: Sequence[str], references: Sequence[Sequence[str]], metric: str) -> None:
+    """One prediction per reference list, at least one image: else a CaptionInputError naming ``metric``."""
+    if len(predictions) != len(references):
+        raise CaptionInputError(f"{metric}: {len(predictions)} predictions but {len(references)} reference lists; "
+                                "pass one prediction per image")
+    if not predictions:
+        raise CaptionInputError(f"{metric}: no captions to score")
 
 
 def _as_reference_list(value: object, key: str, source: str) -> list[str]:

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from metrics.captions.corpus import CorpusScores, caption_provenance, check_aligned
 from metrics.errors import MetricUnavailableError
+from metrics.provenance import MetricResult, Provenance
 
 
 def meteor_jar() -> Path:
@@ -25,8 +27,26 @@ def meteor_jar() -> Path:
     return jar
 
 
-def coco_meteor(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> tuple[float, np.ndarray]:
-    """(corpus METEOR, per-image METEOR) with pycocoevalcap's protocol (``-l en -norm``, EVAL over all)."""
+def meteor_provenance(references: Sequence[Sequence[str]], tokenizer: str | None) -> Provenance:
+    return caption_provenance("coco-meteor-1.5", references, tokenizer, language="en", norm=True)
+
+
+def coco_meteor(
+    predictions: Sequence[str], references: Sequence[Sequence[str]], *, tokenizer: str | None = None
+) -> MetricResult:
+    """Functional METEOR 1.5 on tokenised text; without Java (or the jar) an *unavailable* result saying why."""
+    check_aligned(predictions, references, "coco_meteor")
+    provenance = meteor_provenance(references, tokenizer)
+    try:
+        scores = meteor_scores(predictions, references)
+    except MetricUnavailableError as error:
+        return MetricResult.unavailable("meteor", str(error), provenance)
+    return MetricResult("meteor", scores.value, provenance)
+
+
+def meteor_scores(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> CorpusScores:
+    """Corpus METEOR and per-image METEOR with pycocoevalcap's protocol (``-l en -norm``, EVAL over all);
+    raises MetricUnavailableError without Java."""
     jar = meteor_jar()
     command = ["java", "-jar", "-Xmx2G", jar.name, "-", "-", "-stdio", "-l", "en", "-norm"]
     process = subprocess.Popen(command, cwd=jar.parent, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -50,4 +70,4 @@ def coco_meteor(predictions: Sequence[str], references: Sequence[Sequence[str]])
         process.stdin.close()
         process.kill()
         process.wait()
-    return corpus, scores
+    return CorpusScores(corpus, scores)

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from metrics.captions.corpus import CorpusScores, caption_provenance, check_aligned
 from metrics.defaults import ROUGE_BETA
+from metrics.provenance import MetricResult, Provenance
 
 
 def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
@@ -37,9 +39,27 @@ def rouge_l_sentence(prediction: str, references: Sequence[str], beta: float = R
     return 0.0
 
 
-def coco_rouge_l(
+def rouge_l_scores(
     predictions: Sequence[str], references: Sequence[Sequence[str]], beta: float = ROUGE_BETA
-) -> tuple[float, np.ndarray]:
-    """(mean ROUGE-L, per-image scores) for tokenised text."""
+) -> CorpusScores:
+    """Mean ROUGE-L and per-image scores for tokenised text."""
     scores = np.array([rouge_l_sentence(p, refs, beta) for p, refs in zip(predictions, references)])
-    return float(np.mean(scores)), scores
+    return CorpusScores(float(np.mean(scores)), scores)
+
+
+def rouge_provenance(references: Sequence[Sequence[str]], tokenizer: str | None,
+                     beta: float = ROUGE_BETA) -> Provenance:
+    return caption_provenance("coco-rouge-l", references, tokenizer, beta=beta)
+
+
+def coco_rouge_l(
+    predictions: Sequence[str],
+    references: Sequence[Sequence[str]],
+    *,
+    tokenizer: str | None = None,
+    beta: float = ROUGE_BETA,
+) -> MetricResult:
+    """Functional ROUGE-L on tokenised text (``tokenizer`` names what tokenised it, for the provenance)."""
+    check_aligned(predictions, references, "coco_rouge_l")
+    scores = rouge_l_scores(predictions, references, beta)
+    return MetricResult("rouge_l", scores.value, rouge_provenance(references, tokenizer, beta))

@@ -7,28 +7,38 @@ corpus, so it keeps the captions and gathers them from all processes (``all_gath
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+import numpy as np
 import torch
 import torch.distributed as dist
 
-from metrics.captions.bleu import BleuStatistics, bleu_statistics, corpus_bleu_from_statistics
+from metrics.captions.bleu import (
+    BleuScores,
+    BleuStatistics,
+    bleu_provenance,
+    bleu_statistics,
+    corpus_bleu_from_statistics,
+)
 from metrics.captions.ptb_tokenizer import get_tokenizer
 from metrics.captions.suite import CAPTION_METRICS, CaptionScores, score_captions
 from metrics.defaults import BLEU_MAX_ORDER, DEFAULT_CAPTION_TOKENIZER
 from metrics.errors import CaptionInputError
 from metrics.metric_base import ResultMetric
-from metrics.provenance import MetricResult, Provenance
+from metrics.provenance import MetricResult
 
 
 class CocoBLEU(ResultMetric):
-    """COCO corpus BLEU-1..4 from streamed (prediction, references) pairs."""
+    """COCO corpus BLEU-1..4 from streamed (prediction, references) pairs; ``compute`` gives :class:`BleuScores`
+    with the provenance :func:`metrics.captions.score_captions` gives (so the two are comparable)."""
 
     higher_is_better = True
     is_differentiable = False
     full_state_update = False
 
-    def __init__(self, tokenizer: str = DEFAULT_CAPTION_TOKENIZER, **kwargs: object) -> None:
+    def __init__(self, tokenizer: str = DEFAULT_CAPTION_TOKENIZER, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.tokenizer = get_tokenizer(tokenizer)
         zeros = torch.zeros(BLEU_MAX_ORDER, dtype=torch.float64)
@@ -37,6 +47,7 @@ class CocoBLEU(ResultMetric):
         self.add_state("testlen", default=torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("reflen", default=torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("n_samples", default=torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("n_references", default=torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
 
     def update(self, predictions: Sequence[str], references: Sequence[Sequence[str]]) -> None:
         if len(predictions) != len(references):
@@ -58,10 +69,9 @@ class CocoBLEU(ResultMetric):
         self.testlen += float(stats.testlen.sum())
         self.reflen += float(stats.reflen.sum())
         self.n_samples += len(preds)
+        self.n_references += len(flat)
 
-    def compute(self) -> list[MetricResult]:
-        import numpy as np
-
+    def compute(self) -> BleuScores:
         stats = BleuStatistics(
             correct=self.correct.numpy()[None, :].astype(np.int64),
             guess=self.guess.numpy()[None, :].astype(np.int64),
@@ -69,8 +79,11 @@ class CocoBLEU(ResultMetric):
             reflen=np.array([int(self.reflen)]),
         )
         scores = corpus_bleu_from_statistics(stats)
-        prov = Provenance(metric="coco-bleu", n_samples=int(self.n_samples), tokenizer=self.tokenizer.name)
-        return [MetricResult(f"bleu{k + 1}", scores[k], prov) for k in range(BLEU_MAX_ORDER)]
+        # score_captions' provenance, with the streamed counts of images and references
+        provenances = [dataclasses.replace(bleu_provenance(k + 1, (), self.tokenizer.name),
+                                           n_samples=int(self.n_samples), n_reference=int(self.n_references))
+                       for k in range(BLEU_MAX_ORDER)]
+        return BleuScores(*(MetricResult(f"bleu{k + 1}", scores[k], provenances[k]) for k in range(BLEU_MAX_ORDER)))
 
 
 class CocoCaptionMetrics:

@@ -2,36 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from metrics.bootstrap import bootstrap_mean, bootstrap_statistic
 from metrics.captions.bleu import (
     BleuStatistics,
+    bleu_provenance,
     bleu_statistics,
     corpus_bleu_from_statistics,
     sentence_bleu_from_statistics,
 )
-from metrics.captions.cider import coco_cider_d, corpus_size_warnings
+from metrics.captions.cider import cider_d_scores, cider_provenance
 from metrics.captions.corpus import CaptionCorpus, build_corpus
-from metrics.captions.meteor import coco_meteor
+from metrics.captions.meteor import meteor_provenance, meteor_scores
 from metrics.captions.ptb_tokenizer import CaptionTokenizer
-from metrics.captions.rouge import coco_rouge_l
+from metrics.captions.rouge import rouge_l_scores, rouge_provenance
 from metrics.captions.sacrebleu_metric import sacrebleu_corpus
 from metrics.defaults import (
     BOOTSTRAP_CONFIDENCE,
     BOOTSTRAP_SEED,
-    CIDER_SIGMA,
     DEFAULT_CAPTION_TOKENIZER,
-    ROUGE_BETA,
     SACREBLEU_TOKENIZE,
 )
 from metrics.errors import MetricUnavailableError
-from metrics.provenance import MetricResult, Provenance
+from metrics.provenance import ConfidenceInterval, JSONDict, MetricResult
 
 logger = logging.getLogger("metrics")
 
@@ -48,19 +47,10 @@ class CaptionScores:
     def values(self) -> dict[str, float | None]:
         return {name: (r.value if r.available else None) for name, r in self.results.items()}
 
-    def to_json(self) -> dict[str, Any]:
-        provenance = {name: r.to_dict() for name, r in self.results.items()}
-        return {"metrics": self.values(), "provenance": provenance}
-
-
-def _provenance(metric: str, corpus: CaptionCorpus, tokenizer: str | None, **settings: Any) -> Provenance:
-    return Provenance(
-        metric=metric,
-        n_samples=len(corpus),
-        n_reference=sum(len(r) for r in corpus.references),
-        tokenizer=tokenizer,
-        settings=tuple(sorted(settings.items())),
-    )
+    def to_json(self) -> JSONDict:
+        """``{"metrics": {name: value or null}, "provenance": {name: MetricResult.to_dict()}}``."""
+        provenance: JSONDict = {name: r.to_dict() for name, r in self.results.items()}
+        return {"metrics": self.values(), "provenance": provenance}  # type: ignore[dict-item]
 
 
 def score_captions(
@@ -110,47 +100,42 @@ def score_corpus(
                     return corpus_bleu_from_statistics(stats.subset(idx))[k]
 
                 ci = bootstrap_statistic(statistic, (len(corpus),), **ci_args)
-            prov = _provenance("coco-bleu", corpus, tok, order=k + 1, reflen="closest")
+            prov = bleu_provenance(k + 1, refs, tok)
             results[name] = MetricResult(name, corpus_scores[k], prov, ci)
             per_sample[name] = sentence_scores[:, k]
 
     if "meteor" in metrics:
-        prov = _provenance("coco-meteor-1.5", corpus, tok, language="en", norm=True)
+        prov = meteor_provenance(refs, tok)
         try:
-            value, scores = coco_meteor(preds, refs)
+            meteor = meteor_scores(preds, refs)
         except MetricUnavailableError as error:
             results["meteor"] = MetricResult.unavailable("meteor", str(error), prov)
         else:
-            ci = bootstrap_mean(scores, **ci_args) if bootstrap else None
-            results["meteor"] = MetricResult("meteor", value, prov, ci)
-            per_sample["meteor"] = scores
+            ci = bootstrap_mean(meteor.per_sample, **ci_args) if bootstrap else None
+            results["meteor"] = MetricResult("meteor", meteor.value, prov, ci)
+            per_sample["meteor"] = meteor.per_sample
 
     if "rouge_l" in metrics:
-        value, scores = coco_rouge_l(preds, refs)
-        ci = bootstrap_mean(scores, **ci_args) if bootstrap else None
-        results["rouge_l"] = MetricResult("rouge_l", value, _provenance("coco-rouge-l", corpus, tok,
-                                                                          beta=ROUGE_BETA), ci)
-        per_sample["rouge_l"] = scores
+        rouge = rouge_l_scores(preds, refs)
+        ci = bootstrap_mean(rouge.per_sample, **ci_args) if bootstrap else None
+        results["rouge_l"] = MetricResult("rouge_l", rouge.value, rouge_provenance(refs, tok), ci)
+        per_sample["rouge_l"] = rouge.per_sample
 
     if "cider" in metrics:
-        value, scores = coco_cider_d(preds, refs)
-        ci = bootstrap_mean(scores, **ci_args) if bootstrap else None  # idf from the full corpus
-        prov = _provenance("coco-cider-d", corpus, tok, sigma=CIDER_SIGMA, scale=10.0, idf="reference corpus")
-        prov = prov.with_warnings(corpus_size_warnings(len(corpus)))
-        results["cider"] = MetricResult("cider", value, prov, ci)
-        per_sample["cider"] = scores
+        cider = cider_d_scores(preds, refs)
+        ci = bootstrap_mean(cider.per_sample, **ci_args) if bootstrap else None  # idf from the full corpus
+        results["cider"] = MetricResult("cider", cider.value, cider_provenance(refs, tok), ci)
+        per_sample["cider"] = cider.per_sample
 
     if "sacrebleu" in metrics:
-        value, signature = sacrebleu_corpus(corpus.raw_predictions, corpus.raw_references)
-        ci = None
+        result = sacrebleu_corpus(corpus.raw_predictions, corpus.raw_references)
         if bootstrap:
-            ci = _sacrebleu_ci(corpus, **ci_args)
-        prov = _provenance("sacrebleu", corpus, f"sacrebleu-{SACREBLEU_TOKENIZE}", signature=signature)
-        results["sacrebleu"] = MetricResult("sacrebleu", value, prov, ci)
+            result = dataclasses.replace(result, ci=_sacrebleu_ci(corpus, **ci_args))
+        results["sacrebleu"] = result
     return CaptionScores(results, per_sample)
 
 
-def _sacrebleu_ci(corpus: CaptionCorpus, n_resamples: int, confidence: float, seed: int):
+def _sacrebleu_ci(corpus: CaptionCorpus, n_resamples: int, confidence: float, seed: int) -> ConfidenceInterval:
     """Resample segments' sufficient statistics (sacrebleu's own per-segment stats)."""
     from sacrebleu.metrics import BLEU
 

@@ -37,6 +37,11 @@ def score(rank: int, world: int) -> dict:
         part = np.array_split(d[key], world)[rank]
         fid.update_features(part, real=real)
         kid.update_features(part, real=real)
+    # all reference features on rank 0: the other ranks hold none of that set (an empty list state)
+    kid_one_sided = KernelInceptionDistance(extractor=ToyImageExtractor(), subsets=5, subset_size=30)
+    kid_one_sided.update_features(np.array_split(d["gen"], world)[rank], real=False)
+    if rank == 0:
+        kid_one_sided.update_features(d["ref"], real=True)
     clip = CLIPScore(model="toy-clip")
     idx = np.array_split(np.arange(10), world)[rank]
     clip.update(d["images"][idx], [d["prompts"][i] for i in idx])
@@ -46,11 +51,14 @@ def score(rank: int, world: int) -> dict:
     bleu.update([d["predictions"][ids[i]] for i in mine], [d["references"][ids[i]] for i in mine])
     captions = CocoCaptionMetrics(metrics=("cider", "rouge_l"))
     captions.update({ids[i]: d["predictions"][ids[i]] for i in mine}, {ids[i]: d["references"][ids[i]] for i in mine})
-    kid_mean, _ = kid.compute()
+    kid_result = kid.compute(interval_groups=5)
     clip_result = clip.compute()
     return {
-        "fid": fid.compute().value, "kid_mean": kid_mean.value, "clip_score": clip_result.value,
-        "clip_truncated": clip_result.details["n_truncated"], "bleu4": bleu.compute()[3].value,
+        "fid": fid.compute().value, "kid_mean": kid_result.kid_mean.value, "kid_std": kid_result.kid_std.value,
+        "kid_ci": [kid_result.kid_mean.ci.low, kid_result.kid_mean.ci.high],
+        "kid_one_sided": kid_one_sided.compute().kid_mean.value,
+        "clip_score": clip_result.value,
+        "clip_truncated": clip_result.details["n_truncated"], "bleu4": bleu.compute().bleu4.value,
         "cider": captions.compute().results["cider"].value,
     }
 

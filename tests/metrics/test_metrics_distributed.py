@@ -23,5 +23,6 @@ def test_two_gloo_processes_equal_one_process(tmp_path) -> None:
     mp.spawn(worker, args=(2, _free_port(), str(out)), nprocs=2, join=True)
     double = json.loads(out.read_text())
     assert double["clip_truncated"] == single["clip_truncated"]
-    for key in ("fid", "kid_mean", "clip_score", "bleu4", "cider"):
+    for key in ("fid", "kid_mean", "kid_std", "kid_one_sided", "clip_score", "bleu4", "cider"):
         assert double[key] == pytest.approx(single[key], rel=1e-9, abs=1e-12), key
+    assert double["kid_ci"] == pytest.approx(single["kid_ci"], rel=1e-9, abs=1e-12)
