@@ -24,9 +24,12 @@ import torch.nn.functional as F
 from metrics.bootstrap import bootstrap_mean
 from metrics.defaults import CLIP_LOGIT_SCALE
 from metrics.errors import FeatureError, MediaError
-from metrics.extractors.clip import FLOAT_QUANTISATION, ClipImages, rgb_uint8_images
+from metrics.extractors.clip import FLOAT_QUANTISATION, ClipImages, TextImageModel, rgb_uint8_images
 from metrics.metric_base import ResultMetric
-from metrics.provenance import MetricResult, Provenance, warn
+from metrics.provenance import MetricResult, Provenance, Scalar, warn
+
+#: CLIP score's clamp, as recorded in the provenance of the class and of the functional form
+PER_SAMPLE_CLAMP = "per-sample max(100*cos, 0)"
 
 
 def clip_score_per_sample(image_embeddings: torch.Tensor, text_embeddings: torch.Tensor) -> tuple[torch.Tensor, int]:
@@ -41,7 +44,7 @@ def clip_score_per_sample(image_embeddings: torch.Tensor, text_embeddings: torch
     return raw.clamp(min=0.0), int((raw < 0).sum())
 
 
-def _resolve_model(model: Any) -> Any:
+def _resolve_model(model: TextImageModel | str) -> TextImageModel:
     if isinstance(model, str):
         from metrics.extractors.registry import build_extractor
 
@@ -49,7 +52,7 @@ def _resolve_model(model: Any) -> Any:
     return model
 
 
-def _model_identity(model: Any) -> tuple[str, bool, str | None]:
+def _model_identity(model: TextImageModel) -> tuple[str, bool, str | None]:
     name = model.name
     from metrics.extractors.registry import extractor_spec
 
@@ -66,7 +69,8 @@ class _ClipMetricBase(ResultMetric):
     full_state_update = False
     metric_name = "clip"
 
-    def __init__(self, model: Any = "clip-vit-b-32", keep_per_sample: bool = False, **kwargs: Any) -> None:
+    def __init__(self, model: TextImageModel | str = "clip-vit-b-32", keep_per_sample: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.model = _resolve_model(model)
         self.keep_per_sample = keep_per_sample
@@ -140,8 +144,8 @@ class _ClipMetricBase(ResultMetric):
         return MetricResult(self.metric_name, value, prov, ci,
                             details={"n_clamped": int(self.n_clamped), "n_truncated": int(self.n_truncated)})
 
-    def _settings(self) -> tuple[tuple[str, Any], ...]:
-        return (("clamp", "per-sample max(100*cos, 0)"),)
+    def _settings(self) -> tuple[tuple[str, Scalar], ...]:
+        return (("clamp", PER_SAMPLE_CLAMP),)
 
 
 class CLIPScore(_ClipMetricBase):
@@ -174,7 +178,7 @@ class CLIPImageSimilarity(_ClipMetricBase):
             raise FeatureError("clip_i: embeddings contain NaN or inf")
         self._add(F.cosine_similarity(a.double(), b.double(), dim=-1))
 
-    def _settings(self) -> tuple[tuple[str, Any], ...]:
+    def _settings(self) -> tuple[tuple[str, Scalar], ...]:
         return (("scale", "cosine, no x100, no clamp"),)
 
 
@@ -199,14 +203,31 @@ class CLIPSIM(_ClipMetricBase):
             frames_total += frames.shape[0]
         self._add(torch.stack(per_video), clamped_total, truncated, frames_total)
 
-    def _settings(self) -> tuple[tuple[str, Any], ...]:
+    def _settings(self) -> tuple[tuple[str, Scalar], ...]:
         return (("clamp", "per-frame max(100*cos, 0)"), ("aggregate", "mean over frames, then over videos"))
 
 
-def clip_score(image_embeddings: torch.Tensor, text_embeddings: torch.Tensor) -> float:
-    """Functional CLIP score on given embeddings (per-sample clamp)."""
-    scores, _ = clip_score_per_sample(image_embeddings, text_embeddings)
-    return float(scores.mean())
+def clip_score(
+    image_embeddings: torch.Tensor,
+    text_embeddings: torch.Tensor,
+    *,
+    extractor: str | None = None,
+    extractor_canonical: bool | None = None,
+    weights_sha256: str | None = None,
+) -> MetricResult:
+    """Functional CLIP score on given embeddings (per-sample clamp); name the model they came from.
+
+    ``details["n_clamped"]`` counts the samples whose cosine was negative (also a provenance warning).
+    """
+    scores, clamped = clip_score_per_sample(image_embeddings, text_embeddings)
+    n = int(scores.numel())
+    warnings: list[str] = []
+    if clamped:
+        warn(warnings, f"{clamped} of {n} samples had a negative cosine, clamped to 0 per sample")
+    prov = Provenance(metric="clip_score", extractor=extractor, extractor_canonical=extractor_canonical,
+                      weights_sha256=weights_sha256, dtype="float64 cosine", n_samples=n,
+                      settings=(("clamp", PER_SAMPLE_CLAMP),), warnings=tuple(warnings))
+    return MetricResult("clip_score", float(scores.mean()), prov, details={"n_clamped": clamped})
 
 
 def per_sample_array(values: torch.Tensor) -> np.ndarray:

@@ -6,6 +6,7 @@ reduced with ``dist_reduce_fx="sum"``, so memory is flat and multi-process runs 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,8 @@ from metrics.metric_base import ResultMetric
 from metrics.provenance import MetricResult, Provenance, warn
 
 
-def _resolve(extractor: FeatureExtractor | str, weights: Any, options: dict[str, Any]) -> FeatureExtractor:
+def _resolve(extractor: FeatureExtractor | str, weights: str | Path | None,
+             options: dict[str, str]) -> FeatureExtractor:
     if isinstance(extractor, str):
         from metrics.extractors.registry import build_extractor
 
@@ -113,7 +115,7 @@ class FrechetInceptionDistance(FrechetFeatureDistance):
 
     metric_name = "fid"
 
-    def __init__(self, extractor: FeatureExtractor | str = "inception-2015-12-05", weights: Any = None,
+    def __init__(self, extractor: FeatureExtractor | str = "inception-2015-12-05", weights: str | Path | None = None,
                  resize: str | None = None, **kwargs: Any) -> None:
         options = {"resize": resize} if resize else {}
         super().__init__(_resolve(extractor, weights, options), **kwargs)
@@ -124,7 +126,8 @@ class FrechetAudioDistance(FrechetFeatureDistance):
 
     metric_name = "fad"
 
-    def __init__(self, extractor: FeatureExtractor | str = "vggish", weights: Any = None, **kwargs: Any) -> None:
+    def __init__(self, extractor: FeatureExtractor | str = "vggish", weights: str | Path | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(_resolve(extractor, weights, {}), **kwargs)
 
     def update(self, waveforms: list[torch.Tensor] | torch.Tensor, real: bool, sample_rate: int = 16000) -> None:

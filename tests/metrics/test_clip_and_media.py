@@ -19,9 +19,12 @@ def test_clip_score_clamps_per_sample_not_the_mean() -> None:
     texts = torch.tensor([[1.0, 1.0], [-1.0, 0.2]])  # cosines 0.707 and -0.98
     per_sample = max(100 * 0.7071067811865476, 0) + max(100 * float(torch.cosine_similarity(
         images[1:], texts[1:]).item()), 0)
-    assert clip_score(images, texts) == pytest.approx(per_sample / 2)
+    result = clip_score(images, texts, extractor="toy-clip")
+    assert result.value == pytest.approx(per_sample / 2)
     batch_mean_clamp = max(100 * float(torch.cosine_similarity(images, texts).mean()), 0)  # torchmetrics' way
-    assert clip_score(images, texts) != pytest.approx(batch_mean_clamp)
+    assert result.value != pytest.approx(batch_mean_clamp)
+    assert result.qualified_name == "clip_score[toy-clip]" and result.details == {"n_clamped": 1}
+    assert result.provenance.warnings == ("1 of 2 samples had a negative cosine, clamped to 0 per sample",)
     with pytest.raises(FeatureError, match="NaN"):
         clip_score(torch.full((1, 2), float("nan")), texts[:1])
 
