@@ -1,7 +1,9 @@
 """Metrics for any-to-any models: FID, KID, CLIP score, CLIP-I, CLIPSIM, FAD and the COCO caption metrics.
 
-Every metric returns a :class:`metrics.provenance.MetricResult` (value + provenance + optional bootstrap
-interval). Names are exported lazily so ``import metrics`` (and ``nextgpt-bench --help``) stays cheap.
+Every metric returns a :class:`metrics.provenance.MetricResult` (value + provenance + optional interval), or a
+small frozen dataclass of them where it gives several numbers (:class:`KIDResult`, :class:`BleuScores`,
+:class:`CaptionScores`); ``MetricResult.from_dict(result.to_dict()) == result``. Names are exported lazily
+so ``import metrics`` (and ``nextgpt-bench --help``) stays cheap.
 See metrics/README.md for formats, conventions and which numbers are comparable with papers.
 """
 
@@ -14,9 +16,11 @@ _EXPORTS = {
     "MetricResult": "metrics.provenance",
     "Provenance": "metrics.provenance",
     "ConfidenceInterval": "metrics.provenance",
+    "ResultGroup": "metrics.provenance",
     "score_captions": "metrics.captions.suite",
     "CaptionScores": "metrics.captions.suite",
     "CocoBLEU": "metrics.captions.streaming",
+    "BleuScores": "metrics.captions.bleu",
     "CocoCaptionMetrics": "metrics.captions.streaming",
     "coco_bleu": "metrics.captions.bleu",
     "coco_cider_d": "metrics.captions.cider",
@@ -30,6 +34,7 @@ _EXPORTS = {
     "frechet_from_features": "metrics.frechet_metrics",
     "KernelInceptionDistance": "metrics.kid",
     "kernel_inception_distance": "metrics.kid",
+    "KIDResult": "metrics.kid",
     "CLIPScore": "metrics.clip_metrics",
     "CLIPImageSimilarity": "metrics.clip_metrics",
     "CLIPSIM": "metrics.clip_metrics",
