@@ -46,9 +46,9 @@ def clip_score_per_sample(image_embeddings: torch.Tensor, text_embeddings: torch
 
 def _resolve_model(model: TextImageModel | str) -> TextImageModel:
     if isinstance(model, str):
-        from metrics.extractors.registry import build_extractor
+        from metrics.extractors.registry import build_text_image_model
 
-        return build_extractor(model)
+        return build_text_image_model(model)
     return model
 
 

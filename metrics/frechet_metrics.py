@@ -25,9 +25,9 @@ from metrics.provenance import MetricResult, Provenance, warn
 def _resolve(extractor: FeatureExtractor | str, weights: str | Path | None,
              options: dict[str, str]) -> FeatureExtractor:
     if isinstance(extractor, str):
-        from metrics.extractors.registry import build_extractor
+        from metrics.extractors.registry import build_feature_extractor
 
-        return build_extractor(extractor, weights, **options)
+        return build_feature_extractor(extractor, weights, **options)
     return extractor
 
 

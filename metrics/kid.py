@@ -186,9 +186,9 @@ class KernelInceptionDistance(ResultMetric):
         ``kwargs`` go to ``torchmetrics.Metric`` (e.g. ``process_group``)."""
         super().__init__(**kwargs)
         if isinstance(extractor, str):
-            from metrics.extractors.registry import build_extractor
+            from metrics.extractors.registry import build_feature_extractor
 
-            extractor = build_extractor(extractor, weights)
+            extractor = build_feature_extractor(extractor, weights)
         self.extractor = extractor
         self.subsets, self.subset_size, self.seed = subsets, subset_size, seed
         self.clamp_subset_size = clamp_subset_size

@@ -1,7 +1,9 @@
 """The registry of feature extractors: one entry per network, canonical ones with their weights facts.
 
 ``build_extractor("inception-2015-12-05")`` needs the weights file (see metrics.weights for the lookup order);
-``build_extractor("toy")`` needs nothing and says so in every result's name.
+``build_extractor("toy")`` needs nothing and says so in every result's name. :func:`build_feature_extractor`
+(FID, FAD, KID) and :func:`build_text_image_model` (the CLIP metrics) also check that the named network is of the
+kind the metric needs.
 """
 
 from __future__ import annotations
@@ -9,12 +11,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 import torch
 
 from metrics.errors import ConfigError, MissingWeightsError
 from metrics.weights import WeightsSpec, resolve_weights
+
+if TYPE_CHECKING:
+    from metrics.extractors.base import FeatureExtractor
+    from metrics.extractors.clip import TextImageModel
+
+#: what a registered builder returns: a feature extractor (image, audio) or a text-image model (CLIP)
+Extractor: TypeAlias = "FeatureExtractor | TextImageModel"
+#: builder options (today only ``resize``, a string)
+Options: TypeAlias = dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -23,7 +34,7 @@ class ExtractorSpec:
     modality: str  # "image", "audio" or "text-image"
     canonical: bool
     description: str
-    build: Callable[[Path | None, dict[str, Any]], Any]
+    build: Callable[[Path | None, Options], Extractor]
     weights: WeightsSpec | None = None
 
 
@@ -55,11 +66,33 @@ def registered_extractors() -> list[ExtractorSpec]:
     return [_REGISTRY[name] for name in sorted(_REGISTRY)]
 
 
-def build_extractor(name: str, weights: str | Path | None = None, **options: Any) -> Any:
+def build_extractor(name: str, weights: str | Path | None = None, **options: str) -> Extractor:
     """Instantiate a registered extractor; canonical weights are located and sha256-verified first."""
     spec = extractor_spec(name)
     path = resolve_weights(name, spec.weights, weights) if spec.weights is not None else None
     return spec.build(path, options)
+
+
+def build_feature_extractor(name: str, weights: str | Path | None = None, **options: str) -> FeatureExtractor:
+    """A registered image or audio feature extractor (FID, FAD, KID); a text-image model is a ConfigError."""
+    spec = extractor_spec(name)
+    if spec.modality not in ("image", "audio"):
+        raise ConfigError(f"{name!r} is a {spec.modality} model, not an image or audio feature extractor; "
+                          f"image/audio extractors: {', '.join(_names('image', 'audio'))}")
+    return build_extractor(name, weights, **options)  # type: ignore[return-value]
+
+
+def build_text_image_model(name: str, weights: str | Path | None = None) -> TextImageModel:
+    """A registered text-image model (CLIP score, CLIP-I, CLIPSIM); a feature extractor is a ConfigError."""
+    spec = extractor_spec(name)
+    if spec.modality != "text-image":
+        raise ConfigError(f"{name!r} is an {spec.modality} feature extractor, not a text-image model; "
+                          f"text-image models: {', '.join(_names('text-image'))}")
+    return build_extractor(name, weights)  # type: ignore[return-value]
+
+
+def _names(*modalities: str) -> list[str]:
+    return [spec.name for spec in registered_extractors() if spec.modality in modalities]
 
 
 def _load_state_dict(module: torch.nn.Module, path: Path, name: str) -> None:
@@ -103,7 +136,7 @@ CLIP_L14_WEIGHTS = WeightsSpec(
 )
 
 
-def _build_inception(path: Path | None, options: dict[str, Any]) -> Any:
+def _build_inception(path: Path | None, options: Options) -> Extractor:
     from metrics.extractors.base import ExtractorIdentity
     from metrics.extractors.inception import FIDInceptionV3
 
@@ -116,7 +149,7 @@ def _build_inception(path: Path | None, options: dict[str, Any]) -> Any:
     return model.eval()
 
 
-def _build_vggish(path: Path | None, options: dict[str, Any]) -> Any:
+def _build_vggish(path: Path | None, options: Options) -> Extractor:
     from metrics.extractors.base import ExtractorIdentity
     from metrics.extractors.vggish import VGGish
 
@@ -128,8 +161,8 @@ def _build_vggish(path: Path | None, options: dict[str, Any]) -> Any:
     return model.eval()
 
 
-def _clip_builder(name: str, architecture: str, weights: WeightsSpec) -> Callable[[Path | None, dict], Any]:
-    def build(path: Path | None, options: dict[str, Any]) -> Any:
+def _clip_builder(name: str, architecture: str, weights: WeightsSpec) -> Callable[[Path | None, Options], Extractor]:
+    def build(path: Path | None, options: Options) -> Extractor:
         from metrics.extractors.clip import OpenClipModel
 
         assert path is not None
@@ -138,19 +171,19 @@ def _clip_builder(name: str, architecture: str, weights: WeightsSpec) -> Callabl
     return build
 
 
-def _build_toy_image(path: Path | None, options: dict[str, Any]) -> Any:
+def _build_toy_image(path: Path | None, options: Options) -> Extractor:
     from metrics.extractors.toy import ToyImageExtractor
 
     return ToyImageExtractor(resize=options.get("resize", "torch-bilinear")).eval()
 
 
-def _build_toy_audio(path: Path | None, options: dict[str, Any]) -> Any:
+def _build_toy_audio(path: Path | None, options: Options) -> Extractor:
     from metrics.extractors.toy import ToyAudioExtractor
 
     return ToyAudioExtractor().eval()
 
 
-def _build_toy_clip(path: Path | None, options: dict[str, Any]) -> Any:
+def _build_toy_clip(path: Path | None, options: Options) -> Extractor:
     from metrics.extractors.toy import ToyTextImageModel
 
     return ToyTextImageModel().eval()

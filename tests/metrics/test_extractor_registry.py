@@ -103,3 +103,19 @@ def test_fetch_verifies_sha256(served_file, tmp_path) -> None:
     with pytest.raises(WeightsHashError, match="deleted"):
         fetch_weights("w", bad, tmp_path / "dest2")
     assert not any((tmp_path / "dest2").iterdir())
+
+
+def test_metrics_refuse_an_extractor_of_the_wrong_kind_by_name() -> None:
+    """FID/FAD/KID need a feature extractor and the CLIP metrics a text-image model: the wrong kind is a
+    ConfigError listing the right ones (it used to fail later with an AttributeError)."""
+    from metrics.clip_metrics import CLIPScore
+    from metrics.errors import ConfigError
+    from metrics.frechet_metrics import FrechetInceptionDistance
+    from metrics.kid import KernelInceptionDistance
+
+    with pytest.raises(ConfigError, match="'toy-clip' is a text-image model, not an image or audio feature"):
+        FrechetInceptionDistance(extractor="toy-clip")
+    with pytest.raises(ConfigError, match=r"image/audio extractors: .*toy"):
+        KernelInceptionDistance(extractor="toy-clip")
+    with pytest.raises(ConfigError, match="'toy' is an image feature extractor, not a text-image model"):
+        CLIPScore(model="toy")
