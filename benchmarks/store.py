@@ -3,10 +3,11 @@
 Tables: ``runs`` (model fingerprint, settings, status, the error of a failed run), ``generations`` (the
 generation cache, shared by all runs: one row per model output, keyed by a hash of everything that determines it),
 ``run_samples`` (which generations a run used), ``sample_scores`` (per-sample metric values) and
-``metric_values`` (task metrics with confidence intervals and provenance).  Every write is one transaction; media
-files are written (atomically) before the row that names them, so a crash at any point leaves either a complete
-record or none, never half of one.  ``run_samples`` has a primary key per (run, task, sample, turn): a resumed run
-cannot count a sample twice.
+``metric_values`` (one row per task metric: ``result`` holds the metric library's ``MetricResult.to_dict()``,
+value/CI/n beside it for SQL queries; read back as typed :class:`StoredMetric`; stores of schema 2 are migrated
+by :func:`legacy_result`).  Every write is one transaction; media files are written (atomically) before the row
+that names them, so a crash at any point leaves either a complete record or none, never half of one.
+``run_samples`` has a primary key per (run, task, sample, turn): a resumed run cannot count a sample twice.
 
 A run is ``running`` while it runs, ``complete`` when every task was scored, ``failed`` (with the error text)
 when an exception stopped it; a crashed run stays ``running``.  Rerunning the same command resumes a running or
@@ -16,25 +17,28 @@ before writing anything into it, and says how to recover; such a file is never o
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
+import math
 import os
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nextgpt.core.errors import StoreError
+from metrics.defaults import BOOTSTRAP_CONFIDENCE
+from metrics.provenance import ConfidenceInterval, MetricResult, Provenance
+from nextgpt.core.errors import NextGPTError, StoreError
 
-SCHEMA_VERSION = 2
-#: statements that bring a store of schema version N to N + 1 (old stores stay readable: opening migrates them)
-_MIGRATIONS: dict[int, tuple[str, ...]] = {
-    1: ("ALTER TABLE runs ADD COLUMN error TEXT",),  # v2: failed runs keep their error text
-}
+SCHEMA_VERSION = 3
+#: an SQL statement, or a function of the open transaction (for rewrites SQL cannot express)
+Migration = str | Callable[[sqlite3.Connection], None]
 RUN_STATUSES = ("running", "complete", "failed")
 #: longest error text kept with a failed run (a traceback-sized message is cut, its end kept)
 MAX_ERROR_CHARS = 4000
@@ -57,7 +61,7 @@ CREATE TABLE IF NOT EXISTS sample_scores (
     PRIMARY KEY (run_id, task, sample_id, metric));
 CREATE TABLE IF NOT EXISTS metric_values (
     run_id TEXT NOT NULL, task TEXT NOT NULL, metric TEXT NOT NULL, value REAL, ci_low REAL, ci_high REAL,
-    n INTEGER NOT NULL, provenance TEXT NOT NULL, PRIMARY KEY (run_id, task, metric));
+    n INTEGER NOT NULL, result TEXT NOT NULL, PRIMARY KEY (run_id, task, metric));
 CREATE TABLE IF NOT EXISTS stage_timings (
     run_id TEXT NOT NULL, task TEXT NOT NULL, stage TEXT NOT NULL, record TEXT NOT NULL,
     PRIMARY KEY (run_id, task, stage));
@@ -177,13 +181,104 @@ class Generation:
 
 
 @dataclass(frozen=True)
-class MetricValue:
+class StoredMetric:
+    """One task metric as the store keeps it: the metric library's typed result, named by the task's metric key
+    (``clip_t`` even when the CLIP score metric computed it), and ``n``, the count the value is over (samples;
+    frames for FID over videos; clips for FAD), as ``save_scores`` was given it."""
+
     task: str
-    metric: str
-    value: float | None
-    ci: tuple[float, float] | None
+    result: MetricResult
     n: int
-    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def metric(self) -> str:
+        return self.result.name
+
+    @property
+    def value(self) -> float | None:
+        """None when the metric could not be computed (never the NaN an unavailable result carries)."""
+        return self.result.value if self.result.available else None
+
+    @property
+    def ci(self) -> tuple[float, float] | None:
+        interval = self.result.ci
+        return None if interval is None else (interval.low, interval.high)
+
+
+#: the fields of the harness's own mean-metric provenance record before results were typed
+_MEAN_METRIC_FIELDS = ("metric", "n_samples", "definition", "seed")
+
+
+def legacy_result(metric: str, value: float | None, ci: tuple[float, float] | None, record: Mapping[str, Any],
+                  *, resamples: int | None, where: str) -> MetricResult:
+    """The typed result of a metric stored before results were typed (schema-2 stores, snapshot-1 files,
+    pytest-benchmark JSON).  Its provenance record came in two shapes: a metric library result
+    (``MetricResult.to_dict()``, the provenance nested under ``"provenance"``) or the harness's own mean metrics
+    (``signal_rate``, ``mel_distance``...: ``{"metric", "n_samples", "definition", "seed"}``, fields may be
+    missing).  This is the one place that tells them apart.  A mean metric's ``definition`` becomes the
+    provenance setting ``definition``; its interval's resample count is ``resamples`` (the run's bootstrap
+    setting; 0 when the source does not record it).  The result is named ``metric`` (the task's key).  A record
+    that fits neither raises a NextGPTError (StoreError, or the metric library's FeatureError) naming ``where``."""
+    nested = record.get("provenance")
+    if isinstance(nested, Mapping):
+        return dataclasses.replace(MetricResult.from_dict(dict(record), where), name=metric)
+    unknown = sorted(set(record) - set(_MEAN_METRIC_FIELDS))
+    if unknown:
+        raise StoreError(f"{where}: neither a metric library result (no \"provenance\" object) nor a mean-metric "
+                         f"record (unknown field(s) {', '.join(unknown)}; expected {', '.join(_MEAN_METRIC_FIELDS)})")
+    seed = record.get("seed")
+    definition = record.get("definition")
+    n_samples = record.get("n_samples")
+    provenance = Provenance(metric=str(record.get("metric") or metric),
+                            n_samples=n_samples if isinstance(n_samples, int) else None,
+                            seed=seed if isinstance(seed, int) else None,
+                            settings=(("definition", str(definition)),) if definition is not None else ())
+    if value is None:
+        return MetricResult(metric, math.nan, provenance, available=False,
+                            unavailable_reason="stored without a value")
+    interval = None if ci is None else ConfidenceInterval(
+        float(ci[0]), float(ci[1]), BOOTSTRAP_CONFIDENCE, resamples or 0, provenance.seed or 0)
+    return MetricResult(metric, float(value), provenance, interval)
+
+
+def _type_metric_rows(db: sqlite3.Connection) -> None:
+    """Schema 2 -> 3: ``metric_values.provenance`` (two shapes) becomes ``result``, a MetricResult.to_dict()."""
+    columns = {str(row[1]) for row in db.execute("PRAGMA table_info(metric_values)")}
+    if "provenance" not in columns:  # the table was created by this version (a schema-1 store had none)
+        return
+    db.execute("ALTER TABLE metric_values RENAME COLUMN provenance TO result")
+    resamples: dict[str, int | None] = {}
+    for run_id, settings in db.execute("SELECT run_id, settings FROM runs").fetchall():
+        with contextlib.suppress(ValueError, AttributeError):  # unreadable settings: the count is not recorded
+            bootstrap = json.loads(settings).get("bootstrap")
+            resamples[str(run_id)] = bootstrap if isinstance(bootstrap, int) else None
+    rows = db.execute("SELECT run_id, task, metric, value, ci_low, ci_high, result FROM metric_values").fetchall()
+    for run_id, task, metric, value, low, high, record in rows:
+        where = f"metric_values row {run_id}/{task}/{metric}"
+        try:
+            stored = json.loads(record)
+            if not isinstance(stored, dict):
+                raise TypeError(f"expected a JSON object, got {type(stored).__name__}")
+            result = legacy_result(metric, value, None if low is None else (low, high), stored,
+                                   resamples=resamples.get(run_id), where=where)
+        except (NextGPTError, ValueError, TypeError) as error:
+            raise StoreError(f"cannot migrate {where} to schema {SCHEMA_VERSION}: its provenance {record[:200]!r} "
+                             f"is not a stored metric record ({error}); the store is left unchanged") from error
+        db.execute("UPDATE metric_values SET result=? WHERE run_id=? AND task=? AND metric=?",
+                   (_result_json(result), run_id, task, metric))
+
+
+def _result_json(result: MetricResult) -> str:
+    """Keys in ``to_dict`` order: a provenance's settings are ordered, and ``from_dict`` must read them back
+    exactly."""
+    return json.dumps(result.to_dict(), allow_nan=False)
+
+
+#: what brings a store of schema version N to N + 1 (old stores stay readable: opening migrates them)
+_MIGRATIONS: dict[int, tuple[Migration, ...]] = {
+    1: ("ALTER TABLE runs ADD COLUMN error TEXT",),  # v2: failed runs keep their error text
+    2: (_type_metric_rows,),  # v3: typed metric results
+}
 
 
 class ResultsStore:
@@ -236,8 +331,11 @@ class ResultsStore:
         if version == SCHEMA_VERSION:
             return  # no write: a read-only store of this version stays readable
         while version < SCHEMA_VERSION:
-            for statement in _MIGRATIONS[version]:
-                db.execute(statement)
+            for step in _MIGRATIONS[version]:
+                if isinstance(step, str):
+                    db.execute(step)
+                else:
+                    step(db)
             version += 1
         db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
 
@@ -390,25 +488,43 @@ class ResultsStore:
         return self.folder / media.path
 
     # -------------------------------------------------------------------------------------------- scores
-    def save_scores(self, run_id: str, task: str, values: list[MetricValue],
-                    per_sample: dict[str, dict[str, float | None]]) -> None:
+    def save_scores(self, run_id: str, task: str, results: Sequence[MetricResult],
+                    per_sample: Mapping[str, Mapping[str, float | None]], *,
+                    counts: Mapping[str, int] | None = None) -> None:
+        """Replace the task's metrics and per-sample scores.  Each result is named by the task's metric key.
+        ``counts``: metric key -> the n its value is over, where that is not the result's
+        ``provenance.n_samples`` (FAD is over clips, its n_samples counts 0.96 s examples); else n_samples,
+        or 0 when the result has none."""
+        counts = counts or {}
+        unknown = sorted(set(counts) - {result.name for result in results})
+        if unknown:
+            raise StoreError(f"save_scores({task!r}): counts for {', '.join(unknown)}, which are not among the "
+                             "results; expected counts only for the metrics being saved")
         with self.transaction() as db:
             db.execute("DELETE FROM metric_values WHERE run_id=? AND task=?", (run_id, task))
             db.execute("DELETE FROM sample_scores WHERE run_id=? AND task=?", (run_id, task))
-            for value in values:
-                low, high = value.ci if value.ci else (None, None)
+            for result in results:
+                stored = StoredMetric(task, result, counts.get(result.name, result.provenance.n_samples or 0))
+                low, high = stored.ci or (None, None)
                 db.execute("INSERT INTO metric_values VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           (run_id, task, value.metric, value.value, low, high, value.n,
-                            json.dumps(value.provenance, sort_keys=True, default=str)))
+                           (run_id, task, stored.metric, stored.value, low, high, stored.n, _result_json(result)))
             for metric, scores in per_sample.items():
                 db.executemany("INSERT INTO sample_scores VALUES (?, ?, ?, ?, ?)",
                                [(run_id, task, sample, metric, score) for sample, score in scores.items()])
 
-    def metric_values(self, run_id: str) -> list[MetricValue]:
-        rows = self._rows("SELECT * FROM metric_values WHERE run_id=? ORDER BY task, metric", (run_id,))
-        return [MetricValue(r["task"], r["metric"], r["value"],
-                            None if r["ci_low"] is None else (r["ci_low"], r["ci_high"]), r["n"],
-                            json.loads(r["provenance"])) for r in rows]
+    def metric_values(self, run_id: str) -> list[StoredMetric]:
+        """The run's task metrics, by task and metric key."""
+        rows = self._rows("SELECT task, metric, n, result FROM metric_values WHERE run_id=? ORDER BY task, metric",
+                          (run_id,))
+        out = []
+        for row in rows:
+            try:
+                result = MetricResult.from_dict(json.loads(row["result"]), f"{row['task']}/{row['metric']}")
+            except (NextGPTError, ValueError) as error:
+                raise StoreError(f"metric {row['task']}/{row['metric']} of run {run_id!r} in {self.path} has an "
+                                 f"unreadable result record (damaged store?): {error}") from error
+            out.append(StoredMetric(row["task"], result, int(row["n"])))
+        return out
 
     # ------------------------------------------------------------------------------------- stage timings
     def save_stage_timings(self, run_id: str, task: str, records: dict[str, dict[str, Any]]) -> None:

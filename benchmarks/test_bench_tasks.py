@@ -13,6 +13,7 @@ from typing import Any
 from benchmarks.runner.runner import BenchmarkRunner, RunSettings
 from benchmarks.store import ResultsStore
 from benchmarks.tasks import get_task
+from benchmarks.tasks.paper import load_reference
 
 
 def test_task(benchmark: Any, bench_model: Any, bench_store_dir: Path, task_name: str, request: Any) -> None:
@@ -45,7 +46,8 @@ def test_task(benchmark: Any, bench_model: Any, bench_store_dir: Path, task_name
         "task": task.name, "run_id": run_id, "n": summary.n, "unit": "seconds per sample",
         "preset": bench_model.config.preset, "dataset": dataset.source,
         "metrics": summary.metrics, "ci": summary.ci,
-        "provenance": {name: value.provenance for name, value in values.items()},
-        "paper": [{"metric": p.metric, "value": p.value, "source": p.source} for p in task.paper],
+        "provenance": {name: value.result.to_dict() for name, value in values.items()},
+        "paper": [{"model": p.model, "metric": p.metric, "value": p.value, "source": p.source}
+                  for p in load_reference().for_task(task.name) if p.model.startswith("NExT-GPT")],
     })
     assert summary.n == len(dataset.samples)

@@ -1,5 +1,5 @@
 """Leaderboards: runs from a results store beside the NExT-GPT paper's reference rows (see reports/README.md).
 
-``paper_reference.json`` holds the paper's numbers as data with their source; ``reference.py`` loads them in this
-suite's units; ``board.py`` builds the pandas tables (Markdown, CSV, HTML).
+``board.py`` builds the pandas tables (Markdown, CSV, HTML).  The paper's numbers are the task layer's
+(``benchmarks/tasks/paper_reference.json``, loaded by ``benchmarks.tasks.paper.load_reference``).
 """

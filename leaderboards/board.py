@@ -1,4 +1,5 @@
-"""Leaderboard: runs from a results store beside the paper's reference rows, one column per task metric.
+"""Leaderboard: runs from a results store beside the paper's reference rows, one column per task metric (its
+direction from the metric registry; the paper's rows from benchmarks/tasks/paper_reference.json, nowhere else).
 
 Each column has a *reference provenance*: the paper's (canonical networks on the public dataset) when the paper
 reports the column, else the first run's.  A cell computed differently is kept but **marked** (and its reason
@@ -12,10 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from leaderboards.reference import ReferenceData, load_reference, paper_comparability
-from reports.directions import higher_is_better
+from benchmarks.tasks.paper import ReferenceData, load_reference
 from reports.pairing import comparability_problem
+from reports.paper_comparison import paper_comparability
 from reports.rundata import RunData
+from reports.text_table import DOWN, UP, metric_label
 
 LONG_COLUMNS = ["model", "kind", "run_id", "task", "metric", "value", "ci_low", "ci_high", "n", "source",
                 "comparable", "note"]
@@ -32,7 +34,7 @@ class Leaderboard:
         if self.long.empty:
             return pd.DataFrame()
         frame = self.long.copy()
-        frame["column"] = [f"{t} {m} {'↑' if higher_is_better(m) else '↓'}" for t, m in zip(
+        frame["column"] = [f"{t} {metric_label(m)}" for t, m in zip(
             frame["task"], frame["metric"], strict=True)]
         frame["cell"] = [_cell(v, c) for v, c in zip(frame["value"], frame["comparable"], strict=True)]
         order = list(dict.fromkeys(frame["column"]))
@@ -68,8 +70,9 @@ def _cell(value: Any, comparable: Any) -> str:
 
 
 def _legend() -> str:
-    return (f"↑ higher is better, ↓ lower is better. {MARK}: computed differently from the column's reference "
-            "(see the notes): shown, not comparable. Paper rows: NExT-GPT paper v3, converted to this suite's units.")
+    return (f"{UP} higher is better, {DOWN} lower is better. {MARK}: computed differently from the column's "
+            "reference (see the notes): shown, not comparable. Paper rows: NExT-GPT paper v3 "
+            "(benchmarks/tasks/paper_reference.json), converted to this suite's units.")
 
 
 def build_leaderboard(runs: list[RunData], *, include_paper: bool = True, tasks: list[str] | None = None,
@@ -93,7 +96,7 @@ def build_leaderboard(runs: list[RunData], *, include_paper: bool = True, tasks:
             if record is None:
                 continue
             if papers:
-                problem = paper_comparability(papers[0], record.inner_provenance, run.settings, reference)
+                problem = paper_comparability(papers[0], record.result.provenance, run.settings, reference)
                 problem = problem and f"not comparable with the paper rows: {problem}"
             else:
                 problem = None if run is first or first is None else comparability_problem(first, run, task, metric)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from benchmarks.store import ResultsStore
 
 
-def render_run_report(store: Any, run_id: str, out_dir: Path) -> Path:
+def render_run_report(store: ResultsStore, run_id: str, out_dir: Path) -> Path:
     """Write the HTML report of ``run_id`` (a run in ``store``, a ``ResultsStore``) into ``out_dir``;
     returns the path of its index.html."""
     from reports.run_report import render_run_report as render

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reports.directions import higher_is_better
+from benchmarks.scoring.registry import higher_is_better
 from reports.errors import IncomparableRunsError
 from reports.pairing import SET_GROUPS, PairedDifference, comparability_problem, paired_difference
 from reports.rundata import RunData
-from reports.text_table import format_table, interval, number
+from reports.text_table import format_table, interval, metric_label, number
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Comparison:
 
     def to_text(self) -> str:
         header = ["task", "metric", "A", "B", "B - A", "paired 95% CI", "verdict"]
-        rows = [[r.task, r.metric, number(r.a), number(r.b),
+        rows = [[r.task, metric_label(r.metric), number(r.a), number(r.b),
                  number(r.paired.difference) if r.paired else "-", interval(r.paired.ci) if r.paired else "-",
                  r.verdict + (f": {r.refused}" if r.refused else "")] for r in self.rows]
         lines = [f"A = {self.a.run_id} ({self.a.source})", f"B = {self.b.run_id} ({self.b.source})",

@@ -7,6 +7,7 @@ from pathlib import Path
 from reports.compare import Comparison
 from reports.gallery import gallery_items, item_html
 from reports.html_page import esc, fmt, page, table
+from reports.text_table import metric_label
 
 
 def render_comparison(comparison: Comparison, out_dir: Path, *, max_samples: int = 6) -> Path:
@@ -19,7 +20,7 @@ def render_comparison(comparison: Comparison, out_dir: Path, *, max_samples: int
         ci = "-" if paired is None or paired.ci is None else f"[{fmt(paired.ci[0])}, {fmt(paired.ci[1])}]"
         css = {"B better": "good", "B worse": "bad", "refused": "warn"}.get(row.verdict, "")
         note = row.refused or (paired.note if paired else "")
-        rows.append([esc(row.task), esc(row.metric), fmt(row.a), fmt(row.b),
+        rows.append([esc(row.task), esc(metric_label(row.metric)), fmt(row.a), fmt(row.b),
                      fmt(paired.difference) if paired else "-", ci,
                      f"<span class=\"{css}\">{esc(row.verdict)}</span>", f"<span class=\"small\">{esc(note)}</span>"])
     body = [f"<h1>Compare</h1><p>A = <b>{esc(a.run_id)}</b> ({esc(a.source)})<br>B = <b>{esc(b.run_id)}</b> "

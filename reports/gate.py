@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reports.directions import higher_is_better
+from benchmarks.scoring.registry import higher_is_better
 from reports.errors import IncomparableRunsError
 from reports.gate_rules import GateRules, MetricRule
 from reports.pairing import SET_GROUPS, comparability_problem, paired_difference
 from reports.rundata import RunData
 from reports.stage_records import peak_memory, seconds_per_call
-from reports.text_table import format_table, interval, number
+from reports.text_table import format_table, interval, metric_label, number
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,8 @@ class GateResult:
         header = ["", "kind", "task", "name", "baseline", "current", "worsening", "allowed", "why"]
 
         def line(row: GateRow) -> list[str]:
-            return ["ok" if row.passed else "FAIL", row.kind, row.task, row.name, number(row.baseline),
+            name = metric_label(row.name) if row.kind == "metric" else row.name
+            return ["ok" if row.passed else "FAIL", row.kind, row.task, name, number(row.baseline),
                     number(row.current), number(row.worsening), row.allowed, row.reason]
 
         verdict = "PASS" if self.passed else f"FAIL: {len(self.failures)} regression(s)"

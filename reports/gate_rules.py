@@ -9,11 +9,12 @@ A rules file is JSON::
      "stages":  {"*": {"seconds_rel": 1.0, "memory_rel": 0.10},
                  "t2i/decode.image": {"seconds_abs": 0.05}}}
 
-Keys are ``TASK/NAME``, ``NAME`` or ``*``, looked up in that order.  Direction comes from the metric (lower is
-better for FID, FAD, KID, mel_distance); *worsening* is the change in the bad direction.
+Keys are ``TASK/NAME``, ``NAME`` or ``*``, looked up in that order.  Direction comes from the metric registry
+(benchmarks/scoring/registry.py: lower is better for FID, FAD, KID, mel_distance); *worsening* is the change in
+the bad direction.
 
-Every key must name something the gate judges: a metric key a metric of the baseline run (a registered task and
-a metric its scorer produces -- a typo would otherwise switch the rule off without a word), a stage key a
+Every key must name something the gate judges: a metric key a metric of the baseline run (a registered metric
+that a registered task declares -- a typo would otherwise switch the rule off without a word), a stage key a
 registered task and, when the baseline was profiled, one of its stages.  Anything else is refused (exit 2) with
 the unknown names and the valid ones (``GateRules.check_names``).
 """
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from benchmarks.scoring.registry import metric_spec, registered_metrics
 from reports.errors import ReportInputError
 from reports.json_input import read_json_file
 
@@ -121,7 +123,8 @@ class GateRules:
 
 def _metric_key_problem(key: str, gated: set[tuple[str, str]], declared: Mapping[str, tuple[str, ...]]
                         ) -> str | None:
-    """Why the metrics key ``key`` (TASK/METRIC, METRIC or *) matches no gated metric; None if it matches."""
+    """Why the metrics key ``key`` (TASK/METRIC, METRIC or *) matches no gated metric; None if it matches.
+    A metric the registry does not know is named with the registered ones."""
     if key == "*":
         return None
     task, slash, metric = key.rpartition("/")
@@ -130,16 +133,39 @@ def _metric_key_problem(key: str, gated: set[tuple[str, str]], declared: Mapping
             return None
         if task not in declared and task not in {t for t, _ in gated}:
             return f"metrics.{key}: unknown task {task!r} (registered tasks: {', '.join(sorted(declared))})"
-        if metric not in declared.get(task, ()) and (task, metric) not in gated:
+        if not _registered(metric):
+            return f"metrics.{key}: {_unknown_metric(metric)}"
+        if not _declares(declared.get(task, ()), metric):
             known = ", ".join(declared.get(task, ())) or "none registered"
             return f"metrics.{key}: task {task} has no metric {metric!r} (its metrics: {known})"
         return (f"metrics.{key}: task {task} declares {metric}, but the baseline run has no {task}/{metric} "
                 "to gate")
     if any(m == metric for _, m in gated):
         return None
-    if not any(metric in metrics for metrics in declared.values()):
-        return f"metrics.{key}: unknown metric {metric!r} (no registered task declares it)"
+    if not _registered(metric):
+        return f"metrics.{key}: {_unknown_metric(metric)}"
+    if not any(_declares(metrics, metric) for metrics in declared.values()):
+        return f"metrics.{key}: metric {metric!r} is registered, but no registered task declares it"
     return f"metrics.{key}: the baseline run has no {metric} in any task to gate"
+
+
+def _stored_names() -> list[str]:
+    """Every name a stored metric can have (``kid_mean``, not ``kid``), from the metric registry."""
+    return sorted({name for spec in registered_metrics() for name in spec.stored_names})
+
+
+def _registered(metric: str) -> bool:
+    return metric in _stored_names()
+
+
+def _unknown_metric(metric: str) -> str:
+    return f"unknown metric {metric!r} (registered metrics: {', '.join(_stored_names())})"
+
+
+def _declares(task_metrics: tuple[str, ...], metric: str) -> bool:
+    """Whether a task declaring ``task_metrics`` stores ``metric`` (a task declaring ``kid`` stores
+    ``kid_mean``)."""
+    return metric in task_metrics or metric_spec(metric).name in task_metrics
 
 
 def _stage_key_problem(key: str, profiled: set[tuple[str, str]], declared: Mapping[str, tuple[str, ...]]

@@ -3,11 +3,16 @@
 Refusals reuse the metric library's comparability fields (metrics.provenance.COMPARABILITY_FIELDS) and add the
 two things the store knows beyond one score: the dataset a task read and the set of samples it scored.
 
-A paired bootstrap interval exists only when the task's value is the mean of its per-sample scores (CLIP score,
-CLIPSIM, CLIP-I/T, ROUGE-L, CIDEr-D, signal_rate, mel_distance, turn accuracies): then the difference of the
-means is the mean of per-sample differences on the shared samples, resampled together.  Set statistics (FID,
-FAD, KID) and corpus statistics (COCO BLEU, METEOR) have no per-sample decomposition; for them no paired
-interval is reported -- never one made up from the two independent intervals.
+How a metric is paired is its registry entry's ``pairing`` (benchmarks/scoring/registry.py):
+
+* ``per-sample``: the task's value is the mean of its per-sample scores (CLIP score, CLIPSIM, CLIP-I/T, ROUGE-L,
+  CIDEr-D, signal_rate, mel_distance, turn accuracies), so the difference of the means is the mean of per-sample
+  differences on the shared samples, resampled together (checked: a stored value that is not that mean gets no
+  interval);
+* ``set-jackknife``: a set statistic (FID, FAD) recomputed with whole samples deleted from both runs
+  (reports/set_pairing.py);
+* ``none``: no per-sample decomposition (corpus BLEU, METEOR, KID): no paired interval is reported -- never one
+  made up from the two independent intervals.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchmarks.scoring.registry import metric_spec
+from benchmarks.store import StoredMetric
 from metrics.defaults import JACKKNIFE_GROUPS
+from metrics.provenance import COMPARABILITY_FIELDS, Scalar
 from reports.rundata import RunData
 
-SET_METRICS = ("fid", "fad", "kid_mean", "kid_std")
-#: default jackknife groups of the recomputed FID/FAD interval (see reports.set_pairing)
+#: default jackknife groups of the recomputed set-statistic interval (see reports.set_pairing)
 SET_GROUPS = JACKKNIFE_GROUPS
 
 
@@ -36,10 +43,20 @@ class PairedDifference:
     note: str = ""
 
 
+def comparability(record: StoredMetric) -> dict[str, Scalar]:
+    """The provenance fields that change this metric's value for the same outputs; each setting is its own
+    field (``settings.definition``), so a refusal names the setting."""
+    provenance = record.result.provenance
+    fields: dict[str, Scalar] = {name: getattr(provenance, name) for name in COMPARABILITY_FIELDS
+                                 if name != "settings"}
+    fields.update({f"settings.{name}": value for name, value in provenance.settings})
+    return fields
+
+
 def comparability_problem(a: RunData, b: RunData, task: str, metric: str) -> str | None:
     """Why ``task/metric`` of A and B must not be compared, naming the field; None when they may."""
     ra, rb = a.metrics[(task, metric)], b.metrics[(task, metric)]
-    fa, fb = ra.comparability(), rb.comparability()
+    fa, fb = comparability(ra), comparability(rb)
     for name in dict.fromkeys([*fa, *fb]):
         if fa.get(name) != fb.get(name):
             return f"provenance field {name!r} differs ({fa.get(name)!r} vs {fb.get(name)!r})"
@@ -61,13 +78,15 @@ def comparability_problem(a: RunData, b: RunData, task: str, metric: str) -> str
 
 def paired_difference(a: RunData, b: RunData, task: str, metric: str, *, bootstrap: int = 1000,
                       seed: int = 0, confidence: float = 0.95, set_groups: int = SET_GROUPS) -> PairedDifference:
-    """B - A with its paired interval.  ``set_groups``: jackknife groups for FID/FAD (1 + 3G pairs of Frechet
-    distances, slow at 2048-d); 0 reports no interval for them."""
+    """B - A with its paired interval, as the metric's registered ``pairing`` says.  ``set_groups``: jackknife
+    groups for set statistics (1 + 3G pairs of Frechet distances, slow at 2048-d); 0 reports no interval for
+    them."""
     from metrics.bootstrap import bootstrap_mean
 
     va, vb = a.metrics[(task, metric)].value, b.metrics[(task, metric)].value
     difference = None if va is None or vb is None else vb - va
-    if metric in SET_METRICS:
+    pairing = metric_spec(metric).pairing
+    if pairing == "set-jackknife":
         from reports.set_pairing import paired_set_difference
 
         if difference is None:
@@ -77,6 +96,9 @@ def paired_difference(a: RunData, b: RunData, task: str, metric: str, *, bootstr
         if set_ci is None:
             return PairedDifference(difference, None, None, pairs, note + "; compare the two runs' own intervals")
         return PairedDifference(difference, set_ci, not (set_ci[0] <= 0.0 <= set_ci[1]), pairs, note)
+    if pairing == "none":
+        return PairedDifference(difference, None, None, 0, f"no paired CI: {metric} is a set statistic, not the "
+                                "mean of per-sample scores")
     per_a = a.sample_scores.get(task, {}).get(metric)
     per_b = b.sample_scores.get(task, {}).get(metric)
     if not per_a or not per_b:

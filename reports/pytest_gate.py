@@ -13,14 +13,37 @@ with pytest's usage-error status (4) and the reason.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from metrics.defaults import JACKKNIFE_GROUPS
 
-_STATE = pytest.StashKey[dict[str, Any]]()
+if TYPE_CHECKING:
+    from reports.gate import GateResult
+    from reports.rundata import RunData
+
+
+@dataclass
+class _GateState:
+    """What the session's gate found, kept between sessionfinish and the terminal summary."""
+
+    started: float
+    result: GateResult | None = None
+    #: why the inputs could not be gated (usage error)
+    error: str | None = None
+
+
+_STATE = pytest.StashKey[_GateState]()
+
+
+def _set_metrics() -> str:
+    """The metrics whose paired interval is a jackknife recomputed from stored features, by the registry."""
+    from benchmarks.scoring.registry import registered_metrics
+
+    return "/".join(spec.name.upper() for spec in registered_metrics() if spec.pairing == "set-jackknife")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -33,11 +56,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gate-rules", default=None, help="gate rules JSON (see reports/README.md)")
     group.addoption("--gate-bootstrap", type=int, default=1000, help="paired bootstrap resamples")
     group.addoption("--gate-set-groups", type=int, default=JACKKNIFE_GROUPS,
-                    help="jackknife groups of the FID/FAD paired interval recomputed from stored media (0: none)")
+                    help=f"jackknife groups of the {_set_metrics()} paired interval recomputed from stored "
+                         "features (0: none)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_STATE] = {"started": time.time(), "result": None, "error": None}
+    config.stash[_STATE] = _GateState(started=time.time())
 
 
 def _store_folder(config: pytest.Config) -> Path | None:
@@ -50,7 +74,7 @@ def _store_folder(config: pytest.Config) -> Path | None:
     return Path(chosen) if chosen else None
 
 
-def _current_run(config: pytest.Config, folder: Path, started: float) -> Any:
+def _current_run(config: pytest.Config, folder: Path, started: float) -> RunData:
     from benchmarks.store import ResultsStore
     from reports.errors import ReportInputError
     from reports.rundata import load_from_store, merge_runs
@@ -74,7 +98,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from reports.errors import ReportInputError
     from reports.gate import run_gate
     from reports.gate_rules import default_rules, load_rules
-    from reports.rundata import resolve_run
+    from reports.run_files import resolve_run
 
     state = config.stash[_STATE]
     try:
@@ -84,25 +108,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                                    "DIR so the store outlives the session)")
         rules_file = config.getoption("--gate-rules")
         rules = load_rules(Path(rules_file)) if rules_file else default_rules()
-        current = _current_run(config, folder, state["started"])
+        current = _current_run(config, folder, state.started)
         baseline = resolve_run(baseline_spec, folder)
-        state["result"] = run_gate(current, baseline, rules, bootstrap=config.getoption("--gate-bootstrap"),
-                                   set_groups=config.getoption("--gate-set-groups"))
+        result = run_gate(current, baseline, rules, bootstrap=config.getoption("--gate-bootstrap"),
+                          set_groups=config.getoption("--gate-set-groups"))
     except NextGPTError as error:
-        state["error"] = str(error)
+        state.error = str(error)
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
         return
-    if not state["result"].passed and session.exitstatus == pytest.ExitCode.OK:
+    state.result = result
+    if not result.passed and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int,
+                            config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
-    if not state or not config.getoption("--gate-baseline"):
+    if state is None or not config.getoption("--gate-baseline"):
         return
     terminalreporter.section("nextgpt-bench gate")
-    if state["error"]:
-        terminalreporter.write_line(f"gate: unusable input: {state['error']}", red=True)
-    elif state["result"] is not None:
-        result = state["result"]
+    if state.error:
+        terminalreporter.write_line(f"gate: unusable input: {state.error}", red=True)
+    elif state.result is not None:
+        result = state.result
         terminalreporter.write_line(result.to_text(), red=not result.passed, green=result.passed)

@@ -1,7 +1,8 @@
 """``nextgpt-bench report RUN``: one folder (index.html + copied media) that opens from disk, offline.
 
-Sections: run settings and model, a metrics table per task family (value, CI, n, the paper's number beside it
-and whether it is comparable), plots (metric vs the paper's NExT-GPT number; latency per stage), per-stage
+Sections: run settings and model, a metrics table per task family (direction from the metric registry, value,
+CI, n, the paper's number beside it -- from benchmarks/tasks/paper_reference.json -- and whether it is
+comparable), plots (metric vs the paper's NExT-GPT number; latency per stage), per-stage
 timing and memory when the run was profiled, provenance, and a sample gallery.
 """
 
@@ -12,17 +13,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from leaderboards.reference import load_reference, paper_comparability
+from benchmarks.store import ResultsStore, StoredMetric
+from benchmarks.tasks.paper import load_reference
 from reports.gallery import gallery_items, item_html
 from reports.html_page import esc, fmt, page, table
-from reports.rundata import MetricRecord, RunData, load_from_store
+from reports.paper_comparison import paper_comparability
+from reports.rundata import RunData, load_from_store
 from reports.stage_records import latency_summary, number, other_fields, peak_memory, seconds_per_call, throughput
 from reports.svg_plots import bar_chart
+from reports.text_table import direction
 
 FAMILIES = (("Captioning", "text"), ("Text to X", "generation"), ("Editing", "editing"), ("Dialogue", "dialogue"))
 
 
-def render_run_report(store: Any, run_id: str, out_dir: Path, *, max_samples: int = 8) -> Path:
+def render_run_report(store: ResultsStore, run_id: str, out_dir: Path, *, max_samples: int = 8) -> Path:
     """Write the report of ``run_id`` into ``out_dir`` -> path of index.html."""
     run = load_from_store(store, run_id)
     out_dir = Path(out_dir)
@@ -71,13 +75,13 @@ def _key_values(values: dict[str, Any]) -> str:
                        for key, value in sorted(values.items()))
 
 
-def _paper_cell(run: RunData, record: MetricRecord) -> tuple[str, str]:
+def _paper_cell(run: RunData, record: StoredMetric) -> tuple[str, str]:
     reference = load_reference()
     rows = reference.for_task(record.task, record.metric)
     if not rows:
         return "-", ""
     ours = next((r for r in rows if r.model == "NExT-GPT"), rows[0])
-    problem = paper_comparability(ours, record.inner_provenance, run.settings, reference)
+    problem = paper_comparability(ours, record.result.provenance, run.settings, reference)
     verdict = "<span class=\"good\">comparable</span>" if problem is None else \
         f"<span class=\"warn\">not comparable: {esc(problem)}</span>"
     return (f"{fmt(ours.value)} <span class=\"small\">({esc(ours.model)}; printed {esc(f'{ours.printed:g}')}; "
@@ -94,30 +98,30 @@ def _metric_tables(run: RunData) -> str:
         for record in records:
             paper, verdict = _paper_cell(run, record)
             ci = "-" if record.ci is None else f"[{fmt(record.ci[0])}, {fmt(record.ci[1])}]"
-            warnings = record.warnings()
-            rows.append([esc(record.task), esc(record.qualified_name) + _tokenizer_note(record), fmt(record.value), ci,
-                         esc(record.n), paper,
-                         verdict, f"<span class=\"small\">{len(warnings)} warning(s)</span>" if warnings else ""])
+            warnings = record.result.provenance.warnings
+            rows.append([esc(record.task), esc(record.result.qualified_name) + _tokenizer_note(record),
+                         direction(record.metric), fmt(record.value), ci, esc(record.n), paper, verdict,
+                         f"<span class=\"small\">{len(warnings)} warning(s)</span>" if warnings else ""])
         parts.append(f"<h3>{esc(title)}</h3>" + table(
-            ["task", "metric", "value", "95% CI", "n", "paper (this suite's units)", "comparable with paper",
-             "warnings"], rows, numeric={2, 4}))
+            ["task", "metric", "better", "value", "95% CI", "n", "paper (this suite's units)",
+             "comparable with paper", "warnings"], rows, numeric={3, 5}))
     return "".join(parts)
 
 
-def _tokenizer_note(record: MetricRecord) -> str:
+def _tokenizer_note(record: StoredMetric) -> str:
     """Caption metrics depend on the tokenizer (ptb-python, ptb-java, sacreBLEU's 13a): shown beside the name."""
-    tokenizer = record.inner_provenance.get("tokenizer")
+    tokenizer = record.result.provenance.tokenizer
     return f" <span class=\"small\">tokenizer: {esc(tokenizer)}</span>" if tokenizer else ""
 
 
-def _plots(run: RunData, store: Any) -> str:
+def _plots(run: RunData, store: ResultsStore) -> str:
     """One small chart per metric the paper reports (each on its own scale), then latency."""
     reference = load_reference()
     charts = []
     for (task, metric), record in sorted(run.metrics.items()):
         rows = reference.for_task(task, metric, "NExT-GPT") or reference.for_task(task, metric)
         if rows and record.value is not None:
-            charts.append(bar_chart(f"{task} {record.qualified_name}", [
+            charts.append(bar_chart(f"{task} {record.result.qualified_name} {direction(metric)}", [
                 ("this run", float(record.value), "#2563eb"), (f"paper: {rows[0].model}", rows[0].value, "#9ca3af")]))
     latency = _latency_bars(run, store)
     parts = ["<h2>Plots</h2>"]
@@ -130,7 +134,7 @@ def _plots(run: RunData, store: Any) -> str:
     return "".join(parts) if len(parts) > 1 else ""
 
 
-def _latency_bars(run: RunData, store: Any) -> tuple[str, list[tuple[str, float, str]]] | None:
+def _latency_bars(run: RunData, store: ResultsStore) -> tuple[str, list[tuple[str, float, str]]] | None:
     if run.stage_timings:
         bars = []
         for task, stages in sorted(run.stage_timings.items()):
@@ -163,14 +167,14 @@ def _timings(run: RunData) -> str:
 def _provenance(run: RunData) -> str:
     items = []
     for (task, _), record in sorted(run.metrics.items()):
-        warnings = "".join(f"<li class=\"warn\">{esc(w)}</li>" for w in record.warnings())
-        items.append(f"<details><summary>{esc(task)} / {esc(record.qualified_name)}</summary>"
-                     f"<ul>{warnings}</ul><pre>{esc(json.dumps(record.provenance, indent=1, sort_keys=True))}"
+        warnings = "".join(f"<li class=\"warn\">{esc(w)}</li>" for w in record.result.provenance.warnings)
+        items.append(f"<details><summary>{esc(task)} / {esc(record.result.qualified_name)}</summary>"
+                     f"<ul>{warnings}</ul><pre>{esc(json.dumps(record.result.to_dict(), indent=1))}"
                      "</pre></details>")
     return "<h2>Provenance</h2>" + "".join(items)
 
 
-def _gallery(run: RunData, store: Any, out_dir: Path, max_samples: int) -> str:
+def _gallery(run: RunData, store: ResultsStore, out_dir: Path, max_samples: int) -> str:
     parts = ["<h2>Samples</h2>"]
     for task in sorted({t for t, _ in run.metrics} | set(run.sample_ids)):
         items = gallery_items(store, run.run_id, task, run.sample_scores.get(task, {}), run.settings, max_samples)

@@ -52,7 +52,7 @@ def paired_set_difference(a: RunData, b: RunData, task: str, metric: str, *, gro
     difference = float(b.metrics[(task, metric)].value) - float(a.metrics[(task, metric)].value)  # type: ignore[arg-type]
     interval = paired_frechet_interval(difference, rows_a, rows_b, rows_ref, groups=groups, confidence=confidence,
                                        seed=seed)
-    extractor = a.metrics[(task, metric)].inner_provenance.get("extractor")
+    extractor = a.metrics[(task, metric)].result.provenance.extractor
     return (interval.low, interval.high), n, (
         f"{interval.method} over {n} shared samples (whole samples deleted from both runs and the reference "
         f"together), {metric} recomputed from the stored media with {extractor}, seed {seed}")
@@ -87,7 +87,7 @@ def _features(a: RunData, b: RunData, task_name: str, metric: str) -> tuple[list
     outputs_a = _outputs(a, task_name, modality)
     outputs_b = _outputs(b, task_name, modality)
     samples = [s for s in dataset.samples if s.id in outputs_a and s.id in outputs_b]
-    extractor = build_extractor(str(a.metrics[(task_name, metric)].inner_provenance["extractor"]))
+    extractor = build_extractor(str(a.metrics[(task_name, metric)].result.provenance.extractor))
     media = [[outputs_a[s.id] for s in samples], [outputs_b[s.id] for s in samples],
              [_read_target(s, modality) for s in samples]]
     return tuple(_extract(extractor, items, ROLES[metric]) for items in media)

@@ -1,8 +1,12 @@
-"""Plain fixed-width tables for the terminal (compare, gate)."""
+"""Plain fixed-width tables for the terminal (compare, gate), and the cell texts the HTML pages share."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from benchmarks.scoring.registry import higher_is_better
+
+UP, DOWN = "↑", "↓"
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -18,3 +22,14 @@ def number(value: float | None, digits: int = 4) -> str:
 
 def interval(ci: tuple[float, float] | None, digits: int = 4) -> str:
     return "-" if ci is None else f"[{ci[0]:.{digits}g}, {ci[1]:.{digits}g}]"
+
+
+def direction(metric: str) -> str:
+    """↑ when a higher value of ``metric`` (plain or qualified, ``fid[toy]``) is better, ↓ when lower is; from
+    the metric registry."""
+    return UP if higher_is_better(metric) else DOWN
+
+
+def metric_label(metric: str) -> str:
+    """``fid ↓``, ``clip_score[toy-clip] ↑``: a metric's name with its direction."""
+    return f"{metric} {direction(metric)}"

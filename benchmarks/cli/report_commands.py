@@ -102,7 +102,7 @@ def report_command(args: argparse.Namespace) -> int:
 
 def compare_command(args: argparse.Namespace) -> int:
     from reports.compare import compare_runs
-    from reports.rundata import resolve_run
+    from reports.run_files import resolve_run
 
     a, b = resolve_run(args.run_a, args.store), resolve_run(args.run_b, args.store)
     comparison = compare_runs(a, b, bootstrap=args.bootstrap, seed=args.seed,
@@ -120,7 +120,7 @@ def gate_command(args: argparse.Namespace) -> int:
     from reports.errors import ReportInputError
     from reports.gate import run_gate
     from reports.gate_rules import default_rules, load_rules
-    from reports.rundata import resolve_run, write_snapshot
+    from reports.run_files import resolve_run, write_snapshot
 
     current = resolve_run(args.run, args.store)
     if args.write_baseline:
@@ -173,7 +173,8 @@ def _leaderboard_tasks(spec: str | None, runs: list[Any]) -> list[str] | None:
 
 def leaderboard_command(args: argparse.Namespace) -> int:
     from leaderboards.board import build_leaderboard
-    from reports.rundata import RunData, resolve_run, write_text_atomically
+    from reports.run_files import resolve_run, write_text_atomically
+    from reports.rundata import RunData
 
     runs: list[RunData]
     if args.runs is not None:

@@ -1,7 +1,7 @@
-"""Task declarations and their registry (``register_task``) and suites (``register_suite``)."""
+"""Task declarations and their registry (``register_task``) and suites (``register_suite``); the NExT-GPT paper's
+numbers for them are in ``paper_reference.json`` (``benchmarks.tasks.paper``)."""
 
 from benchmarks.tasks.task import (
-    PaperReference,
     Task,
     get_task,
     register_suite,
@@ -10,5 +10,5 @@ from benchmarks.tasks.task import (
     suite_tasks,
 )
 
-__all__ = ["PaperReference", "Task", "get_task", "register_suite", "register_task", "registered_tasks",
+__all__ = ["Task", "get_task", "register_suite", "register_task", "registered_tasks",
            "suite_tasks"]

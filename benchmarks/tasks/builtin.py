@@ -1,64 +1,47 @@
-"""The shipped tasks and suites.  Paper numbers: NExT-GPT paper v3 (ICML 2024), see NEXTGPT.md, converted to this
-suite's units (caption metrics on pycocoevalcap's 0-1 scale, CLIP scores x100, CLIP-I a plain cosine; the printed
-number is in the source).  They are only comparable when the task runs on the same public dataset with the
-canonical feature networks."""
+"""The shipped tasks and suites.  The NExT-GPT paper's numbers for them are data, in one place:
+``paper_reference.json`` beside this module (loaded and checked against these declarations by
+``benchmarks.tasks.paper``)."""
 
 from __future__ import annotations
 
-from benchmarks.tasks.task import PaperReference, Task, register_suite, register_task
+from benchmarks.tasks.task import Task, register_suite, register_task
 
 #: COCO caption metrics, plus attribute_accuracy (synthetic world only: does the caption name the input's colour,
 #: shape, pitch... -- what template-shaped n-gram scores cannot tell; see benchmarks/scoring/scorers.py)
 CAPTION_METRICS = ("bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rouge_l", "cider", "attribute_accuracy")
-PAPER = "NExT-GPT paper v3"
 
 register_task(Task(
     name="caption-image", family="image-captions", output="text", metrics=CAPTION_METRICS, uses_inputs=True,
-    prompt="Describe this image in one sentence.", description="image -> caption (COCO captions)",
-    paper=(PaperReference("bleu4", 0.451, f"{PAPER}, appendix, COCO (printed 45.1)"),
-           PaperReference("meteor", 0.341, f"{PAPER}, appendix, COCO (printed 34.1)"),
-           PaperReference("cider", 1.583, f"{PAPER}, appendix, COCO (printed 158.3)"))))
+    prompt="Describe this image in one sentence.", description="image -> caption (COCO captions)"))
 register_task(Task(
     name="caption-video", family="video-captions", output="text", metrics=CAPTION_METRICS, uses_inputs=True,
-    prompt="Describe this video in one sentence.", description="video -> caption (MSR-VTT)",
-    paper=(PaperReference("bleu4", 0.588, f"{PAPER}, appendix, MSR-VTT (printed 58.8)"),
-           PaperReference("meteor", 0.396, f"{PAPER}, appendix, MSR-VTT (printed 39.6)"),
-           PaperReference("cider", 0.762, f"{PAPER}, Table 3, MSR-VTT (printed 76.2)"))))
+    prompt="Describe this video in one sentence.", description="video -> caption (MSR-VTT)"))
 register_task(Task(
     name="caption-audio", family="audio-captions", output="text", metrics=CAPTION_METRICS, uses_inputs=True,
-    prompt="Describe this sound in one sentence.", description="audio -> caption (AudioCaps)",
-    paper=(PaperReference("cider", 0.813, f"{PAPER}, Table 3, AudioCaps (printed 81.3)"),)))
+    prompt="Describe this sound in one sentence.", description="audio -> caption (AudioCaps)"))
 
 #: did the model ask for the output: with any of its signal tokens / with exactly its canonical run
 SIGNAL = ("signal_rate", "signal_exact")
 
 register_task(Task(
     name="t2i", family="image-captions", output="image", metrics=("fid", "clip_score", *SIGNAL),
-    uses_inputs=False, prompt="Generate an image of {caption}.", description="caption -> image (COCO captions)",
-    paper=(PaperReference("fid", 10.07, f"{PAPER}, Table 4, COCO captions"),)))
+    uses_inputs=False, prompt="Generate an image of {caption}.", description="caption -> image (COCO captions)"))
 register_task(Task(
     name="t2v", family="video-captions", output="video", metrics=("fid", "clipsim", *SIGNAL),
     uses_inputs=False, prompt="Generate a video of {caption}.",
-    description="caption -> video (MSR-VTT); FID over frames",
-    paper=(PaperReference("clipsim", 31.97, f"{PAPER}, Table 4, MSR-VTT"),
-           PaperReference("fid", 12.69, f"{PAPER}, appendix, MSR-VTT zero-shot"))))
+    description="caption -> video (MSR-VTT); FID over frames"))
 register_task(Task(
     name="t2a", family="audio-captions", output="audio", metrics=("fad", *SIGNAL), uses_inputs=False,
-    prompt="Generate the sound of {caption}.", description="caption -> audio (AudioCaps)",
-    paper=(PaperReference("fad", 1.68, f"{PAPER}, Table 4, AudioCaps"),)))
+    prompt="Generate the sound of {caption}.", description="caption -> audio (AudioCaps)"))
 
 register_task(Task(
     name="edit-image", family="image-edits", output="image", metrics=("clip_t", "clip_i", "fid", *SIGNAL),
     uses_inputs=True, prompt="{instruction}",
-    description="text + image -> edited image; CLIP-T: output vs target caption, CLIP-I: output vs target image",
-    paper=(PaperReference("clip_t", 29.32, f"{PAPER}, appendix, COCO object editing"),
-           PaperReference("fid", 6.62, f"{PAPER}, appendix, COCO object editing"))))
+    description="text + image -> edited image; CLIP-T: output vs target caption, CLIP-I: output vs target image"))
 register_task(Task(
     name="edit-video", family="video-edits", output="video", metrics=("clip_t", "clip_i", *SIGNAL),
     uses_inputs=True, prompt="{instruction}",
-    description="text + video -> edited video; CLIP metrics averaged over frames",
-    paper=(PaperReference("clip_t", 26.84, f"{PAPER}, appendix, DAVIS (0.2684 x 100)"),
-           PaperReference("clip_i", 0.9647, f"{PAPER}, appendix, DAVIS"))))
+    description="text + video -> edited video; CLIP metrics averaged over frames"))
 register_task(Task(
     name="edit-audio", family="audio-edits", output="audio", metrics=("fad", "mel_distance", *SIGNAL),
     uses_inputs=True, prompt="{instruction}",

@@ -21,15 +21,6 @@ OutputKind = Literal["text", "image", "video", "audio", "dialogue"]
 
 
 @dataclass(frozen=True)
-class PaperReference:
-    """A number the NExT-GPT paper reports for this task (comparable only on the same data and networks)."""
-
-    metric: str
-    value: float
-    source: str
-
-
-@dataclass(frozen=True)
 class Task:
     name: str
     #: dataset family (see benchmarks.datasets.registry.FAMILIES)
@@ -43,7 +34,6 @@ class Task:
     uses_inputs: bool
     max_new_tokens: int = 32
     description: str = ""
-    paper: tuple[PaperReference, ...] = ()
     #: free-form generation settings recorded with every cached output (part of the cache key)
     settings: dict[str, object] = field(default_factory=dict)
 

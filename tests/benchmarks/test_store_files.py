@@ -1,6 +1,7 @@
 """The results store refuses files that are not a results store (empty, garbage, truncated, another database)
 with the file named and the way out, never writes into them; a read-only store is a named error, not an
-``sqlite3.OperationalError``; schema-1 stores stay readable; failed runs keep their error and resume."""
+``sqlite3.OperationalError``; schema-1 stores stay readable (schema 2: test_store_results.py); failed runs keep
+their error and resume."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import store as store_module
-from benchmarks.store import ResultsStore
+from benchmarks.store import SCHEMA_VERSION, ResultsStore
 from nextgpt.core.errors import StoreError
 
 
@@ -174,13 +175,14 @@ def test_schema_1_store_is_migrated_and_readable(tmp_path: Path) -> None:
     run = store.run("old-run")
     assert (run["status"], run["error"], run["settings"]) == ("complete", None, {"tasks": ["t2i"]})
     with sqlite3.connect(tmp_path / "results.sqlite") as db:
-        assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("2",)
+        assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (str(SCHEMA_VERSION),)
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "results.sqlite") as db:
         db.executescript(_SCHEMA_1.replace("'1'", "'99'"))
-    with pytest.raises(StoreError, match="schema version 99; this version of nextgpt-bench reads versions up to 2"):
+    with pytest.raises(StoreError, match="schema version 99; this version of nextgpt-bench reads versions up to "
+                                         f"{SCHEMA_VERSION}"):
         ResultsStore(tmp_path)
 
 

@@ -200,14 +200,14 @@ def test_run_report_shows_the_tokenizer_of_caption_metrics() -> None:
     """The HTML report's metric table names the tokenizer beside each caption metric (a BLEU from another
     tokenizer is a different number), not only in the collapsed provenance JSON."""
     import benchmarks.tasks.builtin  # noqa: F401  (registers caption-image)
+    from benchmarks.store import StoredMetric
     from metrics.captions.suite import score_captions
     from reports.run_report import _metric_tables
-    from reports.rundata import MetricRecord, RunData
+    from reports.rundata import RunData
 
     results = score_captions(CURLY["predictions"], CURLY["references"], metrics=("bleu4", "sacrebleu")).results
     n = len(CURLY["predictions"])
-    records = {("caption-image", name): MetricRecord("caption-image", name, result.value, None, n, result.to_dict())
-               for name, result in results.items()}
+    records = {("caption-image", name): StoredMetric("caption-image", result, n) for name, result in results.items()}
     html = _metric_tables(RunData("run", {"settings": {}}, records, {}, {}, {}, "test"))
     assert "bleu4 <span class=\"small\">tokenizer: ptb-python</span>" in html
     assert "sacrebleu <span class=\"small\">tokenizer: sacrebleu-13a</span>" in html

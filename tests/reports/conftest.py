@@ -18,14 +18,14 @@ from report_helpers import TinyRuns, degrade, run_tasks
 def tiny_runs(tmp_path_factory: pytest.TempPathFactory) -> TinyRuns:
     from benchmarks.store import ResultsStore
     from nextgpt.model.building import build_model
-    from nextgpt.model.checkpoint import load_checkpoint
+    from nextgpt.model.checkpoint import load_checkpoint, save_checkpoint
     from nextgpt.model.presets import tiny
 
     root = tmp_path_factory.mktemp("report-runs")
     model = build_model(tiny())
     checkpoint, damaged_checkpoint = root / "checkpoint", root / "degraded-checkpoint"
-    model.save_checkpoint(checkpoint)
-    degrade(model).save_checkpoint(damaged_checkpoint)
+    save_checkpoint(model, checkpoint)
+    save_checkpoint(degrade(model), damaged_checkpoint)
     store = ResultsStore(root / "store")
     base = run_tasks(model, store, checkpoint)  # the model the checkpoint was saved from
     del model

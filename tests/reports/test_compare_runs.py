@@ -92,8 +92,9 @@ def test_compare_refuses_mismatched_provenance(tiny_runs: TinyRuns, tmp_path: Pa
                                               capsys: pytest.CaptureFixture[str]) -> None:
     path = _snapshot(tiny_runs, tmp_path, capsys)
     data = json.loads(path.read_text())
-    fid = next(m for m in data["metrics"] if m["metric"] == "fid")
-    fid["provenance"]["provenance"]["extractor"] = "inception-2015-12-05"
+    fid = next(m["result"] for m in data["metrics"] if m["result"]["name"] == "fid")
+    fid["provenance"]["extractor"] = "inception-2015-12-05"
+    fid["qualified_name"] = "fid[inception-2015-12-05]"
     tampered = tmp_path / "other-extractor.json"
     tampered.write_text(json.dumps(data))
     code, _, err = cli(["compare", tiny_runs.base, str(tampered), "--store", str(tiny_runs.store_dir)], capsys)

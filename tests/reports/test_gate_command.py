@@ -106,7 +106,7 @@ def test_pytest_benchmark_json_as_baseline(tiny_runs: TinyRuns, tmp_path: Path,
     metrics = {m: r.value for (_, m), r in run.metrics.items()}
     extra = {"task": "t2v", "run_id": run.run_id, "n": 4, "metrics": metrics,
              "ci": {m: list(r.ci) if r.ci else None for (_, m), r in run.metrics.items()},
-             "provenance": {m: r.provenance for (_, m), r in run.metrics.items()}}
+             "provenance": {m: r.result.to_dict() for (_, m), r in run.metrics.items()}}
     path = tmp_path / "bench.json"
     path.write_text(json.dumps({"machine_info": {"node": "ci"}, "benchmarks": [
         {"name": "test_task[t2v]", "extra_info": extra, "stats": {"mean": 0.5, "rounds": 4}},

@@ -1,5 +1,6 @@
 """Gate rules naming tasks, metrics or stages the gate never judges are refused (exit 2) with the unknown and the
-valid names: a typo used to switch the rule off and the gate passed.  Runs are snapshot files (no model)."""
+valid names (metrics: the registry's): a typo used to switch the rule off and the gate passed.  Runs are snapshot
+files in the untyped format /1 (no model), which keeps reading through the store's legacy conversion."""
 
 from __future__ import annotations
 
@@ -44,14 +45,30 @@ def test_unknown_metric_of_a_task_is_refused(tmp_path: Path, capsys: pytest.Capt
     code, out, err = _gate(tmp_path, capsys, {"metrics": {"t2i/nonexistent_metric": {"tolerance_abs": 0.0}}})
     assert code == 2 and not out
     assert f"rules file {tmp_path / 'rules.json'} names what the gate would never judge" in err
-    assert ("metrics.t2i/nonexistent_metric: task t2i has no metric 'nonexistent_metric' (its metrics: fid, "
-            "clip_score, signal_rate, signal_exact)") in err
+    assert "metrics.t2i/nonexistent_metric: unknown metric 'nonexistent_metric' (registered metrics: " in err
+    assert _registered_names() in err, "every registered metric is named, from the registry"
     assert "valid metric keys: t2i/signal_rate, signal_rate, *" in err
+
+
+def _registered_names() -> str:
+    from benchmarks.scoring.registry import registered_metrics
+
+    return ", ".join(sorted({name for spec in registered_metrics() for name in spec.stored_names}))
+
+
+def test_registered_metric_a_task_does_not_declare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _gate(tmp_path, capsys, {"metrics": {"t2i/clipsim": {"ignore": True}, "kid_mean": {"ignore": True},
+                                                        "signal_rate": {"ignore": True}}})
+    assert code == 2
+    assert ("metrics.t2i/clipsim: task t2i has no metric 'clipsim' (its metrics: fid, clip_score, signal_rate, "
+            "signal_exact)") in err
+    assert "metrics.kid_mean: metric 'kid_mean' is registered, but no registered task declares it" in err
 
 
 @pytest.mark.parametrize("key, message", [
     ("t2x/fid", "metrics.t2x/fid: unknown task 't2x' (registered tasks: caption-audio, caption-image"),
-    ("fidd", "metrics.fidd: unknown metric 'fidd' (no registered task declares it)"),
+    ("fidd", "metrics.fidd: unknown metric 'fidd' (registered metrics: attribute_accuracy, audio_turn_accuracy, "
+             "bleu1"),
     ("t2i/fid", "metrics.t2i/fid: task t2i declares fid, but the baseline run has no t2i/fid to gate"),
     ("clipsim", "metrics.clipsim: the baseline run has no clipsim in any task to gate"),
 ])

@@ -10,21 +10,6 @@ import pytest
 from report_helpers import TinyRuns, cli
 
 
-def test_reference_rows_are_data_with_their_source() -> None:
-    from leaderboards.reference import load_reference
-
-    reference = load_reference()
-    assert all(row.source.startswith("NExT-GPT paper v3, ") for row in reference.rows)
-    by_key = {(r.model, r.task, r.metric): r for r in reference.rows}
-    assert by_key[("NExT-GPT", "t2i", "fid")].value == 10.07
-    assert by_key[("SD-1.5", "t2i", "fid")].value == 11.21
-    assert by_key[("NExT-GPT", "t2a", "fad")].value == 1.68
-    assert by_key[("NExT-GPT", "caption-image", "cider")].value == pytest.approx(1.583)  # printed 158.3
-    assert by_key[("NExT-GPT", "edit-video", "clip_t")].value == pytest.approx(26.84)  # printed 0.2684
-    assert {"SD-1.5", "CoDi", "AudioLDM-L", "GILL-8B", "Emu-13B", "UIO-2XXL", "NExT-GPT"} <= {
-        r.model for r in reference.rows}
-
-
 def test_markdown_csv_html(tiny_runs: TinyRuns, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = str(tiny_runs.store_dir)
     code, markdown, _ = cli(["leaderboard", "--store", store, "--tasks", "t2v"], capsys)
@@ -59,28 +44,23 @@ def test_run_labels_are_escaped_in_html(tiny_runs: TinyRuns) -> None:
 
 
 def test_incomparable_runs_in_a_column_without_paper_rows(tiny_runs: TinyRuns) -> None:
+    from dataclasses import replace
+
     from leaderboards.board import build_leaderboard
-    from reports.rundata import MetricRecord, load_from_store
+    from reports.rundata import load_from_store
 
     store = tiny_runs.store()
     first, second = load_from_store(store, tiny_runs.base), load_from_store(store, tiny_runs.same)
     record = second.metrics[("t2v", "signal_rate")]
-    second.metrics[("t2v", "signal_rate")] = MetricRecord(record.task, record.metric, record.value, record.ci,
-                                                          record.n, {**record.provenance, "definition": "other"})
+    provenance = replace(record.result.provenance, settings=(("definition", "other"),))
+    second.metrics[("t2v", "signal_rate")] = replace(record, result=replace(record.result, provenance=provenance))
     board = build_leaderboard([first, second], include_paper=False)
     long = board.long.set_index(["run_id", "metric"])
     assert bool(long.loc[(first.run_id, "signal_rate"), "comparable"])
     assert not bool(long.loc[(second.run_id, "signal_rate"), "comparable"])
-    assert "provenance field 'definition' differs" in long.loc[(second.run_id, "signal_rate"), "note"]
+    assert "provenance field 'settings.definition' differs" in long.loc[(second.run_id, "signal_rate"), "note"]
 
 
 def test_paper_only_without_a_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, markdown, err = cli(["leaderboard", "--store", str(tmp_path / "none"), "--tasks", "t2i"], capsys)
     assert code == 0 and "paper's rows only" in err and "SD-1.5" in markdown and "11.21" in markdown
-
-
-def test_directions() -> None:
-    from reports.directions import higher_is_better
-
-    assert not any(map(higher_is_better, ["fid", "fid[toy]", "fad", "kid_mean", "kid_std", "mel_distance"]))
-    assert all(map(higher_is_better, ["clip_score", "bleu4", "cider", "signal_rate", "clipsim", "clip_i"]))
