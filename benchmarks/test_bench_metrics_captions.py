@@ -44,13 +44,13 @@ def corpus() -> tuple[dict, dict]:
 def _ours_bleu(gts: dict, res: dict) -> list[float]:
     from metrics.captions.bleu import coco_bleu
 
-    return coco_bleu([res[k][0] for k in gts], [gts[k] for k in gts])[0]
+    return [result.value for result in coco_bleu([res[k][0] for k in gts], [gts[k] for k in gts])]
 
 
 def _ours_cider(gts: dict, res: dict) -> float:
     from metrics.captions.cider import coco_cider_d
 
-    return coco_cider_d([res[k][0] for k in gts], [gts[k] for k in gts])[0]
+    return coco_cider_d([res[k][0] for k in gts], [gts[k] for k in gts]).value
 
 
 def _reference_bleu(gts: dict, res: dict) -> list[float]:
