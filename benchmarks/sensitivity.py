@@ -47,7 +47,7 @@ from PIL import Image, ImageFilter
 from benchmarks.datasets.registry import resolve_dataset
 from benchmarks.datasets.samples import Dataset, Sample
 from benchmarks.runner import media_codec
-from benchmarks.scoring.scorers import ScoringContext, score_task
+from benchmarks.scoring.scorers import ScoredTask, ScoringContext, score_task
 from benchmarks.store import Generation, ResultsStore
 from benchmarks.tasks.task import Task, get_task
 
@@ -383,7 +383,7 @@ def verdict(values: Sequence[float], metric: str, tolerance: float = TOLERANCE) 
     return "not monotonic"
 
 
-ContextFactory = Callable[[Task, Dataset, dict[tuple[str, int], Generation], ResultsStore, str, int, int],
+ContextFactory = Callable[[ScoredTask, Dataset, dict[tuple[str, int], Generation], ResultsStore, str, int, int],
                           ScoringContext]
 
 
@@ -457,8 +457,8 @@ def score_sweep_point(store: ResultsStore, task: Task, dataset: Dataset, media: 
     """Quality metrics (``metrics``, default all) of one degraded output set, scored through the task path (no
     bootstrap), plus KID beside a task's FID."""
     outputs = record_outputs(store, task, dataset.samples, media, label)
-    context = context_factory(task, dataset, outputs, store, extractors, 0, seed)
-    values, _ = score_task(context)
+    context = context_factory(task.scoring(), dataset, outputs, store, extractors, 0, seed)
+    values = score_task(context).metrics
     scores = {v.metric: float(v.value) for v in values if v.metric not in NOT_QUALITY and v.value is not None}
     if "fid" in scores and (metrics is None or "kid" in metrics):
         kid = kid_of_outputs(context, {} if reference_cache is None else reference_cache)

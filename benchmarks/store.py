@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import io
 import json
 import math
 import os
@@ -30,7 +31,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+import numpy as np
 
 from metrics.defaults import BOOTSTRAP_CONFIDENCE
 from metrics.provenance import ConfidenceInterval, MetricResult, Provenance
@@ -62,6 +65,9 @@ CREATE TABLE IF NOT EXISTS sample_scores (
 CREATE TABLE IF NOT EXISTS metric_values (
     run_id TEXT NOT NULL, task TEXT NOT NULL, metric TEXT NOT NULL, value REAL, ci_low REAL, ci_high REAL,
     n INTEGER NOT NULL, result TEXT NOT NULL, PRIMARY KEY (run_id, task, metric));
+CREATE TABLE IF NOT EXISTS feature_sets (
+    run_id TEXT NOT NULL, task TEXT NOT NULL, extractor TEXT NOT NULL, side TEXT NOT NULL, path TEXT NOT NULL,
+    sha256 TEXT NOT NULL, weights_sha256 TEXT, PRIMARY KEY (run_id, task, extractor, side));
 CREATE TABLE IF NOT EXISTS stage_timings (
     run_id TEXT NOT NULL, task TEXT NOT NULL, stage TEXT NOT NULL, record TEXT NOT NULL,
     PRIMARY KEY (run_id, task, stage));
@@ -279,6 +285,36 @@ _MIGRATIONS: dict[int, tuple[Migration, ...]] = {
     1: ("ALTER TABLE runs ADD COLUMN error TEXT",),  # v2: failed runs keep their error text
     2: (_type_metric_rows,),  # v3: typed metric results
 }
+
+
+FeatureSide = Literal["generated", "reference"]
+FEATURE_SIDES: tuple[FeatureSide, ...] = ("generated", "reference")
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureRows:
+    """The feature rows one side of a set metric (FID, FAD) was computed from, grouped by sample: sample
+    ``sample_ids[i]`` owns the next ``counts[i]`` rows (one per image, per video frame, per 0.96 s audio
+    example), in the order the extractor saw them."""
+
+    extractor: str
+    #: sha256 of the extractor's weights (None for seeded toy networks)
+    weights_sha256: str | None
+    sample_ids: tuple[str, ...]
+    counts: tuple[int, ...]
+    #: (sum(counts), feature dimension), as the extractor returned them
+    rows: np.ndarray
+
+    def __post_init__(self) -> None:
+        if len(self.sample_ids) != len(self.counts) or sum(self.counts) != len(self.rows):
+            raise StoreError(f"feature rows of {self.extractor}: {len(self.sample_ids)} sample ids, "
+                             f"{len(self.counts)} counts summing to {sum(self.counts)} and {len(self.rows)} rows; "
+                             "expected one count per sample id and one row per counted item")
+
+    def by_sample(self) -> dict[str, np.ndarray]:
+        """sample id -> its rows"""
+        parts = np.split(self.rows, np.cumsum(self.counts)[:-1]) if self.counts else []
+        return dict(zip(self.sample_ids, parts, strict=True))
 
 
 class ResultsStore:
@@ -543,11 +579,65 @@ class ResultsStore:
             out.setdefault(row["task"], {})[row["stage"]] = json.loads(row["record"])
         return out
 
+    # ------------------------------------------------------------------------------------------- features
+    def save_features(self, run_id: str, task: str, side: FeatureSide, features: FeatureRows) -> None:
+        """Write ``features`` to ``features/<run>/<task>/<extractor>-<side>.npz`` (atomically) and register it;
+        a rescoring replaces the task's earlier file."""
+        if side not in FEATURE_SIDES:
+            raise StoreError(f"feature side {side!r}; expected one of {', '.join(FEATURE_SIDES)}")
+        relative = _feature_path(run_id, task, features.extractor, side)
+        buffer = io.BytesIO()
+        np.savez(buffer, rows=features.rows, counts=np.asarray(features.counts, dtype=np.int64),
+                 sample_ids=np.asarray(features.sample_ids, dtype=np.str_))
+        data = buffer.getvalue()
+        try:
+            _write_atomically(self.folder / relative, data)
+        except OSError as error:
+            raise StoreError(f"cannot write {self.folder / relative} into the results store {self.folder}: "
+                             f"{error.strerror or error}; make the folder writable or free space, then rerun "
+                             "(the run resumes)") from error
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO feature_sets VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (run_id, task, features.extractor, side, relative.as_posix(),
+                        hashlib.sha256(data).hexdigest(), features.weights_sha256))
+
+    def features(self, run_id: str, task: str, extractor: str, side: FeatureSide) -> FeatureRows:
+        """The feature rows saved by :meth:`save_features`; StoreError naming the run, task and what is stored
+        when there are none, or when the file is missing or changed since it was written."""
+        rows = self._rows("SELECT * FROM feature_sets WHERE run_id=? AND task=? AND extractor=? AND side=?",
+                          (run_id, task, extractor, side))
+        if not rows:
+            stored = [f"{r['extractor']}/{r['side']}" for r in self._rows(
+                "SELECT extractor, side FROM feature_sets WHERE run_id=? AND task=?", (run_id, task))]
+            raise StoreError(f"run {run_id!r} task {task!r} has no stored {side} features of {extractor} in "
+                             f"{self.path} (stored: {', '.join(stored) or 'none'}; runs scored before features "
+                             "were stored have none: rescore the run)")
+        path = self.folder / rows[0]["path"]
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise StoreError(f"cannot read the feature file {path} of run {run_id!r} task {task!r}: "
+                             f"{error.strerror or error}") from error
+        if hashlib.sha256(data).hexdigest() != rows[0]["sha256"]:
+            raise StoreError(f"feature file {path} of run {run_id!r} task {task!r} changed since it was written "
+                             "(its sha256 differs from the store's record); rescore the run")
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            return FeatureRows(extractor, rows[0]["weights_sha256"], tuple(str(s) for s in archive["sample_ids"]),
+                               tuple(int(c) for c in archive["counts"]), archive["rows"])
+
     def sample_scores(self, run_id: str, task: str) -> dict[str, dict[str, float | None]]:
         out: dict[str, dict[str, float | None]] = {}
         for row in self._rows("SELECT * FROM sample_scores WHERE run_id=? AND task=?", (run_id, task)):
             out.setdefault(row["metric"], {})[row["sample_id"]] = row["value"]
         return out
+
+
+def _feature_path(run_id: str, task: str, extractor: str, side: str) -> Path:
+    for what, name in (("run id", run_id), ("task", task), ("extractor", extractor)):
+        if not name or "/" in name or "\\" in name or name.startswith("."):
+            raise StoreError(f"cannot name a feature file after {what} {name!r}: expected a non-empty name "
+                             "without path separators or a leading dot")
+    return Path("features") / run_id / task / f"{extractor}-{side}.npz"
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

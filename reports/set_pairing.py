@@ -1,22 +1,26 @@
-"""Paired intervals for set statistics (FID, FAD): recomputed from the media both runs stored.
+"""Paired intervals for set statistics (FID, FAD): recomputed from the feature rows both runs stored.
 
 FID/FAD have no per-sample scores, but each generated item still belongs to a sample: deleting groups of
 *samples* (their generated media in both runs and their reference target together) and recomputing both
 distances gives a paired jackknife interval of the difference (metrics/frechet_interval.py; the bootstrap is
-not used because duplicated samples inflate a Frechet distance).  Features come from the extractor named in the scores'
-provenance, prepared as the harness's scoring prepares them (benchmarks.scoring.scorers), and the recomputed
-full-set values must reproduce the stored ones -- otherwise no interval is reported.
+not used because duplicated samples inflate a Frechet distance).  The feature rows are the ones the runs were
+scored from (the scorers store them per sample with the extractor's name and weights sha256:
+``ResultsStore.features``), so no feature network is built here; the recomputed full-set values must still
+reproduce the stored ones -- otherwise no interval is reported.  Which metrics get this pairing is the metric
+registry's ``pairing`` (``set-jackknife``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from reports.rundata import RunData
 
-ROLES = {"fid": "image", "fad": "audio"}
+if TYPE_CHECKING:
+    from benchmarks.store import ResultsStore
+    from metrics.frechet import GaussianStatistics
 
 
 def paired_set_difference(a: RunData, b: RunData, task: str, metric: str, *, groups: int, seed: int,
@@ -28,14 +32,14 @@ def paired_set_difference(a: RunData, b: RunData, task: str, metric: str, *, gro
 
     if groups <= 0:
         return None, 0, f"no paired CI: {metric} is a set statistic and --set-groups is 0"
-    if metric not in ROLES:
+    if not _set_jackknife(metric):
         return None, 0, f"no paired CI: {metric} is a set statistic"
     if a.store is None or b.store is None:
         return None, 0, f"no paired CI: {metric} is a set statistic and a run comes from a file (no stored media)"
     try:
         features = _features(a, b, task, metric)
-    except (NextGPTError, OSError, KeyError, ValueError, StopIteration) as error:
-        return None, 0, f"no paired CI: {metric} could not be recomputed from the stored media ({error})"
+    except NextGPTError as error:
+        return None, 0, f"no paired CI: {metric} could not be recomputed from the stored features ({error})"
     rows_a, rows_b, rows_ref = features
     n = len(rows_ref)
     try:
@@ -47,7 +51,7 @@ def paired_set_difference(a: RunData, b: RunData, task: str, metric: str, *, gro
         stored = run.metrics[(task, metric)].value
         recomputed = _distance(rows, _statistics(rows_ref, full), full)
         if stored is None or not np.isclose(recomputed, stored, rtol=1e-5, atol=1e-8):
-            return None, n, (f"no paired CI: recomputing {metric} of {run.run_id} from its media gave "
+            return None, n, (f"no paired CI: recomputing {metric} of {run.run_id} from its features gave "
                              f"{recomputed:.6g}, not the stored {stored}")
     difference = float(b.metrics[(task, metric)].value) - float(a.metrics[(task, metric)].value)  # type: ignore[arg-type]
     interval = paired_frechet_interval(difference, rows_a, rows_b, rows_ref, groups=groups, confidence=confidence,
@@ -55,70 +59,55 @@ def paired_set_difference(a: RunData, b: RunData, task: str, metric: str, *, gro
     extractor = a.metrics[(task, metric)].result.provenance.extractor
     return (interval.low, interval.high), n, (
         f"{interval.method} over {n} shared samples (whole samples deleted from both runs and the reference "
-        f"together), {metric} recomputed from the stored media with {extractor}, seed {seed}")
+        f"together), {metric} recomputed from the stored media with {extractor} (the feature rows stored when "
+        f"the runs were scored), seed {seed}")
 
 
-def _statistics(rows: list[np.ndarray], index: np.ndarray) -> Any:
+def _store(run: RunData) -> ResultsStore:
+    from nextgpt.core.errors import StoreError
+
+    if run.store is None:
+        raise StoreError(f"run {run.run_id} comes from {run.source}, not from a results store: no stored features")
+    return run.store
+
+
+def _set_jackknife(metric: str) -> bool:
+    from benchmarks.scoring.registry import metric_spec
+    from nextgpt.core.errors import TaskError
+
+    try:
+        return metric_spec(metric).pairing == "set-jackknife"
+    except TaskError:
+        return False
+
+
+def _statistics(rows: list[np.ndarray], index: np.ndarray) -> GaussianStatistics:
     from metrics.frechet import GaussianStatistics
 
     return GaussianStatistics.from_features(np.concatenate([rows[i] for i in index]))
 
 
-def _distance(rows: list[np.ndarray], reference: Any, index: np.ndarray) -> float:
+def _distance(rows: list[np.ndarray], reference: GaussianStatistics, index: np.ndarray) -> float:
     from metrics.frechet import frechet_distance
 
     generated = _statistics(rows, index)
     return frechet_distance(generated.mu, generated.sigma, reference.mu, reference.sigma)
 
 
-def _features(a: RunData, b: RunData, task_name: str, metric: str) -> tuple[list[np.ndarray], ...]:
-    """Per shared sample: feature rows of A's output, B's output and the reference target."""
-    from benchmarks.datasets.registry import resolve_dataset
-    from benchmarks.scoring.scorers import _read_target
-    from benchmarks.tasks import get_task
-    from metrics.extractors.registry import build_extractor
+def _features(a: RunData, b: RunData, task: str, metric: str) -> tuple[list[np.ndarray], ...]:
+    """Per shared sample (in A's scoring order): feature rows of A's output, B's output and the reference
+    target, as the runs' scoring stored them (ResultsStore.features)."""
+    from nextgpt.core.errors import StoreError
 
-    task = get_task(task_name)
-    modality = task.produced_modality
-    if modality is None:
-        raise ValueError(f"task {task_name} produces no medium")
-    dataset = resolve_dataset(task.family, (a.settings.get("data") or {}).get(task.family),
-                              limit=a.settings.get("limit"))
-    outputs_a = _outputs(a, task_name, modality)
-    outputs_b = _outputs(b, task_name, modality)
-    samples = [s for s in dataset.samples if s.id in outputs_a and s.id in outputs_b]
-    extractor = build_extractor(str(a.metrics[(task_name, metric)].result.provenance.extractor))
-    media = [[outputs_a[s.id] for s in samples], [outputs_b[s.id] for s in samples],
-             [_read_target(s, modality) for s in samples]]
-    return tuple(_extract(extractor, items, ROLES[metric]) for items in media)
-
-
-def _outputs(run: RunData, task: str, modality: str) -> dict[str, Any]:
-    from benchmarks.runner.media_codec import read_audio, read_image, read_video
-
-    reader = {"image": read_image, "video": read_video, "audio": lambda p: read_audio(p)[0]}[modality]
-    out = {}
-    for (sample_id, turn), generation in run.store.recorded(run.run_id, task).items():
-        stored = next((m for m in generation.media if m.modality == modality), None)
-        if turn == 0 and stored is not None:
-            out[sample_id] = reader(run.store.media_path(stored))
-    return out
-
-
-def _extract(extractor: Any, items: list[np.ndarray], role: str) -> list[np.ndarray]:
-    """Features as the harness computes them for the whole set, split back per sample."""
-    import torch
-
-    from benchmarks.scoring.scorers import _images_tensor, _uniform_size
-
-    if role == "audio":
-        from metrics.extractors.vggish import waveform_to_examples
-
-        parts = [waveform_to_examples(torch.from_numpy(w.astype(np.float64)), 16000) for w in items]
-        features = extractor.extract(torch.cat(parts)).numpy()
-        counts = [len(p) for p in parts]
-    else:
-        frames = [frame for item in items for frame in (item if item.ndim == 4 else [item])]
-        features = extractor.extract(_images_tensor(_uniform_size(frames))).numpy()
-        counts = [len(item) if item.ndim == 4 else 1 for item in items]
-    return list(np.split(features.astype(np.float64), np.cumsum(counts)[:-1]))
+    extractor = a.metrics[(task, metric)].result.provenance.extractor
+    if not extractor:
+        raise StoreError(f"the stored {metric} of run {a.run_id} task {task} names no feature extractor")
+    generated_a = _store(a).features(a.run_id, task, extractor, "generated")
+    generated_b = _store(b).features(b.run_id, task, extractor, "generated")
+    reference = _store(a).features(a.run_id, task, extractor, "reference")
+    if generated_a.weights_sha256 != generated_b.weights_sha256:
+        raise StoreError(f"{extractor} features of runs {a.run_id} and {b.run_id} come from different weights "
+                         f"({generated_a.weights_sha256} vs {generated_b.weights_sha256})")
+    rows_a, rows_b, rows_ref = generated_a.by_sample(), generated_b.by_sample(), reference.by_sample()
+    shared = [sid for sid in reference.sample_ids if sid in rows_a and sid in rows_b]
+    return tuple([rows[sid].astype(np.float64) for sid in shared] for rows in (rows_a, rows_b, rows_ref))

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from benchmarks.scoring.computation import MetricComputation
+
 #: what a task produces (benchmarks.tasks.Task.output): text (captioning), one medium, or a dialogue
 OutputKind = Literal["text", "image", "video", "audio", "dialogue"]
 OUTPUT_KINDS: tuple[OutputKind, ...] = ("text", "image", "video", "audio", "dialogue")
@@ -18,7 +20,7 @@ PAIRINGS: tuple[Pairing, ...] = ("per-sample", "set-jackknife", "none")
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """One harness metric.  Every field but the last three is required: a metric whose direction nobody
+    """One harness metric.  Every field but the last two is required: a metric whose direction nobody
     declared would be drawn the wrong way round in every report without an error."""
 
     #: e.g. ``"fid"``; a stored result may carry it qualified (``"fid[toy]"``)
@@ -33,6 +35,8 @@ class MetricSpec:
     #: the stored feature rows (set statistics), or no paired interval at all
     pairing: Pairing
     description: str
+    #: a per-sample function or a set scorer (benchmarks/scoring/computation.py)
+    compute: MetricComputation
     #: metrics sharing a group are computed in one slot (CLIP text similarity: clip_score, clip_t, clipsim);
     #: a task declares at most one of a group
     exclusive_group: str | None = None

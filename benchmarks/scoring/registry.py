@@ -1,6 +1,7 @@
 """The one registry of harness metrics: which way is better, which task outputs each applies to, how two runs
-are paired on it and how it is computed.  Tasks, scorers, reports and leaderboards all read it, so a new metric
-is declared once (a file in benchmarks/scoring/ and a line in benchmarks/scoring/builtin_metrics.py).
+are paired on it and how it is computed.  Tasks (validated against it when declared), scorers (which dispatch on
+it), reports and leaderboards all read it, so a new metric is declared once: a file in benchmarks/scoring/ with
+its :class:`MetricSpec`, and a line in benchmarks/scoring/builtin_metrics.py.
 
 The builtin metrics are registered when the registry is first read.
 """
@@ -9,10 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 
+from benchmarks.scoring.computation import PerSampleMetric, SetMetric
 from benchmarks.scoring.metric_spec import GRANULARITIES, OUTPUT_KINDS, PAIRINGS, MetricSpec
 from nextgpt.core.errors import TaskError
 
-__all__ = ["MetricSpec", "higher_is_better", "metric_spec", "register_metric", "registered_metrics"]
+__all__ = ["MetricSpec", "declaration_problems", "higher_is_better", "metric_spec", "metrics_for",
+           "register_metric", "registered_metrics"]
 
 _METRICS: dict[str, MetricSpec] = {}
 #: stored result name (``kid_mean``) -> registered metric name (``kid``)
@@ -23,8 +26,9 @@ _loaded = False
 def register_metric(spec: MetricSpec) -> MetricSpec:
     """Add ``spec``; refuses a duplicate name, an unknown output kind, granularity or pairing, and a missing or
     empty field, naming the metric and what was expected."""
+    _load_builtin()  # a name clash with a builtin is refused here, not when the builtins load later
     _check(spec)
-    taken = [n for n in (spec.name, *spec.stored_names) if n in _METRICS or n in _RESULT_NAMES]
+    taken = [n for n in dict.fromkeys((spec.name, *spec.stored_names)) if n in _METRICS or n in _RESULT_NAMES]
     if taken:
         raise TaskError(f"metric {spec.name!r}: name(s) {', '.join(taken)} already registered")
     _METRICS[spec.name] = spec
@@ -47,6 +51,44 @@ def metric_spec(name: str) -> MetricSpec:
 def registered_metrics() -> list[MetricSpec]:
     _load_builtin()
     return list(_METRICS.values())
+
+
+def metrics_for(output: str) -> list[MetricSpec]:
+    """The registered metrics a task of this output kind may declare."""
+    return [spec for spec in registered_metrics() if output in spec.outputs]
+
+
+def declaration_problems(output: str, metrics: tuple[str, ...]) -> list[str]:
+    """What is wrong with a task of output kind ``output`` declaring ``metrics`` (empty: nothing): an unknown
+    name, a metric that does not apply to the output, a repeated name, two metrics of one exclusive group.  A
+    declared metric that could not be computed would be missing from every run without a word, and a gate rule
+    naming it would gate nothing."""
+    applicable = ", ".join(spec.name for spec in metrics_for(output))
+    problems = []
+    known = {spec.name: spec for spec in registered_metrics()}
+    unknown = [m for m in metrics if m not in known]
+    if unknown:
+        problems.append(f"unknown metric(s) {', '.join(unknown)}; metrics for {output} output: {applicable}")
+    for name in metrics:
+        spec = known.get(name)
+        if spec is not None and output not in spec.outputs:
+            problems.append(f"metric {name} does not apply to {output} output (it applies to "
+                            f"{', '.join(k for k in OUTPUT_KINDS if k in spec.outputs)}); metrics for {output} "
+                            f"output: {applicable}")
+    repeated = sorted({m for m in metrics if metrics.count(m) > 1})
+    if repeated:
+        problems.append(f"metric(s) {', '.join(repeated)} declared more than once")
+    groups: dict[str, list[str]] = {}
+    for name in dict.fromkeys(metrics):
+        group = known[name].exclusive_group if name in known else None
+        if group is not None:
+            groups.setdefault(group, []).append(name)
+    for group, names in groups.items():
+        if len(names) > 1:
+            members = ", ".join(spec.name for spec in registered_metrics() if spec.exclusive_group == group)
+            problems.append(f"declare only one of {', '.join(names)} (the {group} group: {members} are computed "
+                            "in the same slot)")
+    return problems
 
 
 def higher_is_better(name: str) -> bool:
@@ -72,6 +114,9 @@ def _check(spec: MetricSpec) -> None:
                         f"{', '.join(OUTPUT_KINDS)}")
     if spec.granularity not in GRANULARITIES:
         raise TaskError(f"{where}: granularity {spec.granularity!r}; expected one of {', '.join(GRANULARITIES)}")
+    if not isinstance(spec.compute, PerSampleMetric | SetMetric):
+        raise TaskError(f"{where}: compute must be a PerSampleMetric or a SetMetric "
+                        f"(benchmarks/scoring/computation.py), got {type(spec.compute).__name__}")
     if spec.pairing not in PAIRINGS:
         raise TaskError(f"{where}: pairing {spec.pairing!r}; expected one of {', '.join(PAIRINGS)}")
 

@@ -1,6 +1,11 @@
 """Task declarations and their registry (``register_task``) and suites (``register_suite``); the NExT-GPT paper's
-numbers for them are in ``paper_reference.json`` (``benchmarks.tasks.paper``)."""
+numbers for them are in ``paper_reference.json`` (``benchmarks.tasks.paper``).
 
+The shipped tasks are registered here, when the package is first imported (Python runs this file before any of
+its modules): ``benchmarks.tasks.builtin`` imports the registry, never the other way round.
+"""
+
+from benchmarks.tasks import builtin  # noqa: F401  (registers the shipped tasks and suites)
 from benchmarks.tasks.task import (
     Task,
     get_task,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from benchmarks.tasks.task import Task, register_suite, register_task
 
 #: COCO caption metrics, plus attribute_accuracy (synthetic world only: does the caption name the input's colour,
-#: shape, pitch... -- what template-shaped n-gram scores cannot tell; see benchmarks/scoring/scorers.py)
+#: shape, pitch... -- what template-shaped n-gram scores cannot tell; see benchmarks/scoring/attribute_accuracy.py)
 CAPTION_METRICS = ("bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rouge_l", "cider", "attribute_accuracy")
 
 register_task(Task(

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import cast
 
 from benchmarks.datasets.samples import Sample
-from benchmarks.scoring.catalogue import declaration_problems
+from benchmarks.scoring.context import ScoredTask
+from benchmarks.scoring.metric_spec import OUTPUT_KINDS, OutputKind
+from benchmarks.scoring.registry import declaration_problems
 from nextgpt.core.errors import TaskError
 from nextgpt.core.modalities import MODALITIES, Modality
 from nextgpt.core.requests import GenerationRequest, MediaInput
 
-OutputKind = Literal["text", "image", "video", "audio", "dialogue"]
+__all__ = ["OutputKind", "Task", "get_task", "register_suite", "register_task", "registered_tasks", "suite_tasks"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Task:
     family: str
     #: what the model must produce: text (captioning), one medium (text->X, editing), or a dialogue
     output: OutputKind
+    #: names of registered metrics (benchmarks.scoring.registry) that apply to ``output``
     metrics: tuple[str, ...]
     #: the user's message; ``{caption}`` and ``{instruction}`` are filled from the sample
     prompt: str
@@ -38,8 +41,9 @@ class Task:
     settings: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.output not in ("text", "dialogue", *MODALITIES):
-            raise TaskError(f"task {self.name}: unknown output {self.output!r}")
+        if self.output not in OUTPUT_KINDS:
+            raise TaskError(f"task {self.name}: unknown output {self.output!r}; expected one of "
+                            f"{', '.join(OUTPUT_KINDS)}")
         if not self.metrics:
             raise TaskError(f"task {self.name}: declares no metric")
         problems = declaration_problems(self.output, tuple(self.metrics))
@@ -48,7 +52,11 @@ class Task:
 
     @property
     def produced_modality(self) -> Modality | None:
-        return self.output if self.output in MODALITIES else None  # type: ignore[return-value]
+        return cast(Modality, self.output) if self.output in MODALITIES else None
+
+    def scoring(self) -> ScoredTask:
+        """What the scorers need of this task (they sit below the task layer and never see a Task)."""
+        return ScoredTask(self.name, self.output, tuple(self.metrics))
 
     def requests(self, sample: Sample, seed: int) -> list[GenerationRequest]:
         """The model request of ``sample`` (dialogues go turn by turn through ``dialogue_request``)."""
@@ -64,7 +72,7 @@ class Task:
             allowed: frozenset[Modality] = frozenset()
             want: frozenset[Modality] = frozenset()
         else:
-            allowed = want = frozenset({self.output})  # type: ignore[arg-type]
+            allowed = want = frozenset({cast(Modality, self.output)})
         return [GenerationRequest(text=text, media=media, want=want, allowed_outputs=allowed, seed=seed,
                                   max_new_tokens=self.max_new_tokens)]
 
@@ -89,14 +97,12 @@ def register_task(task: Task) -> Task:
 
 
 def get_task(name: str) -> Task:
-    _load_builtin()
     if name not in _TASKS:
         raise TaskError(f"unknown task {name!r}; registered tasks: {', '.join(sorted(_TASKS))}")
     return _TASKS[name]
 
 
 def registered_tasks() -> list[Task]:
-    _load_builtin()
     return list(_TASKS.values())
 
 
@@ -108,11 +114,6 @@ def register_suite(name: str, tasks: Callable[[], list[str]]) -> None:
 
 
 def suite_tasks(name: str) -> list[Task]:
-    _load_builtin()
     if name not in _SUITES:
         raise TaskError(f"unknown suite {name!r}; expected one of {', '.join(sorted(_SUITES))}")
     return [get_task(task) for task in _SUITES[name]()]
-
-
-def _load_builtin() -> None:
-    import benchmarks.tasks.builtin  # noqa: F401  (registers the shipped tasks on import)

@@ -218,7 +218,7 @@ def test_audio_that_is_not_16_khz_is_refused_not_scored_as_16_khz(world: Path, t
     store = ResultsStore(tmp_path)
     outputs = s.record_outputs(store, task, dataset.samples, media, "32 kHz", audio_rate=32000)
     with pytest.raises(MediaError, match="32000 Hz"):
-        score_task(ScoringContext(task, dataset, outputs, store, "toy", 0, 0))
+        score_task(ScoringContext(task.scoring(), dataset, outputs, store, "toy", 0, 0))
     store.close()
 
 

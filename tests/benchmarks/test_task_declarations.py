@@ -1,12 +1,13 @@
-"""A task declaration naming a metric no scorer produces is refused when it is made (it would be missing from
-every run without a word, and a gate rule naming it would gate nothing)."""
+"""A task declaration naming a metric the registry does not know, or one that does not apply to the task's output,
+is refused when it is made (it would be missing from every run without a word, and a gate rule naming it would
+gate nothing)."""
 
 from __future__ import annotations
 
 import pytest
 
-from benchmarks.scoring.catalogue import CAPTION_METRICS, SCORER_METRICS
-from benchmarks.tasks import registered_tasks
+from benchmarks.scoring.registry import metric_spec
+from benchmarks.tasks import registered_tasks, suite_tasks
 from benchmarks.tasks.task import Task
 from nextgpt.core.errors import TaskError
 
@@ -19,30 +20,47 @@ def _task(output: str, metrics: tuple[str, ...]) -> Task:
 def test_unknown_metric_is_refused_naming_it_and_the_valid_ones() -> None:
     with pytest.raises(TaskError) as caught:
         _task("image", ("fid", "nonexistent_metric"))
-    message = str(caught.value)
-    assert "task my-task: no scorer produces the metric(s) nonexistent_metric for image output" in message
-    assert "fid, clip_score, clip_t, clip_i, signal_rate, signal_exact" in message
+    assert str(caught.value) == ("task my-task: unknown metric(s) nonexistent_metric; metrics for image output: "
+                                 "signal_rate, signal_exact, fid, kid, clip_score, clip_t, clip_i")
 
 
 @pytest.mark.parametrize("output, metrics, message", [
-    ("text", ("bleu4", "fid"), "no scorer produces the metric(s) fid for text output"),
+    ("text", ("bleu4", "fid"), "metric fid does not apply to text output (it applies to image, video)"),
     ("image", ("clip_score", "clip_t"), "declare only one of clip_score, clip_t"),
+    ("video", ("clipsim", "clip_t"), "declare only one of clipsim, clip_t"),
     ("audio", ("fad", "fad"), "metric(s) fad declared more than once"),
-    ("dialogue", ("cider",), "no scorer produces the metric(s) cider for dialogue output"),
+    ("dialogue", ("cider",), "metric cider does not apply to dialogue output (it applies to text)"),
+    ("speech", ("cider",), "unknown output 'speech'; expected one of text, image, video, audio, dialogue"),
+    ("text", (), "declares no metric"),
 ])
 def test_other_bad_declarations(output: str, metrics: tuple[str, ...], message: str) -> None:
     with pytest.raises(TaskError, match=message.replace("(", r"\(").replace(")", r"\)")):
         _task(output, metrics)
 
 
-def test_shipped_tasks_declare_only_produced_metrics() -> None:
+def test_shipped_tasks_declare_only_registered_metrics_of_their_output() -> None:
     tasks = registered_tasks()
     assert len(tasks) == 10
     for task in tasks:
-        assert set(task.metrics) <= set(SCORER_METRICS[task.output]), task.name
+        assert all(task.output in metric_spec(m).outputs for m in task.metrics), task.name
 
 
-def test_caption_catalogue_matches_the_caption_suite() -> None:
+def test_the_shipped_tasks_are_registered_by_importing_the_package() -> None:
+    """No lazy loader: benchmarks/tasks/__init__.py registers them (the task module never imports them back)."""
+    assert [t.name for t in suite_tasks("default")] == [
+        "caption-image", "caption-video", "caption-audio", "t2i", "t2v", "t2a", "edit-image", "edit-video",
+        "edit-audio", "dialogue"]
+
+
+def test_scoring_sees_the_declaration_not_the_task() -> None:
+    task = registered_tasks()[3]
+    scored = task.scoring()
+    assert (scored.name, scored.output, scored.metrics, scored.produced_modality) == (
+        "t2i", "image", ("fid", "clip_score", "signal_rate", "signal_exact"), "image")
+
+
+def test_caption_metrics_match_the_caption_suite() -> None:
+    from benchmarks.scoring.caption_metrics import CAPTION_METRICS
     from metrics.captions.suite import CAPTION_METRICS as SUITE_METRICS
 
-    assert CAPTION_METRICS == SUITE_METRICS
+    assert tuple(spec.name for spec in CAPTION_METRICS) == SUITE_METRICS

@@ -82,7 +82,7 @@ def test_the_shipped_checkpoint_loads_by_name_and_describes_held_out_inputs() ->
     """Its captions of held-out images and tones name their attributes well above chance (a caption that ignores
     its input scores ~0.33 on images, ~0.29 on tones) and differ between inputs."""
     from benchmarks.datasets.registry import resolve_dataset
-    from benchmarks.scoring.scorers import CAPTION_ATTRIBUTES
+    from benchmarks.scoring.attribute_accuracy import CAPTION_ATTRIBUTES
     from nextgpt.core.requests import GenerationRequest, MediaInput
     from nextgpt.training.examples import DESCRIBE
 

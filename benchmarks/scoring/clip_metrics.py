@@ -1,0 +1,110 @@
+"""CLIP similarities of generated images and videos, through the metric library's CLIP metric classes (one
+batched pass of the CLIP network per metric):
+
+* the text slot (one of ``clip_score``/``clipsim``/``clip_t`` per task): the output against the sample's first
+  caption -- CLIP score per image, CLIPSIM (frame-averaged) per video; ``clip_t`` is the editing papers' name;
+* ``clip_i``: the output against the target (videos frame by frame after sampling both to the shorter).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from benchmarks.datasets.samples import Sample
+from benchmarks.scoring.computation import ScoredMetric, SetMetric, SetOutcome
+from benchmarks.scoring.context import ScoringContext
+from benchmarks.scoring.frechet_metrics import images_tensor
+from benchmarks.scoring.metric_spec import MetricSpec
+from metrics.provenance import MetricResult
+from nextgpt.core.errors import TaskError
+from nextgpt.core.modalities import Modality
+
+if TYPE_CHECKING:
+    import torch
+
+    from metrics.clip_metrics import CLIPSIM, CLIPImageSimilarity, CLIPScore
+
+
+def _with_output(context: ScoringContext, names: tuple[str, ...]) -> tuple[Modality, dict[str, np.ndarray],
+                                                                           list[Sample]]:
+    """The produced modality, the samples' outputs (id -> medium) and those samples, in dataset order."""
+    modality = context.task.produced_modality
+    if modality not in ("image", "video"):
+        raise TaskError(f"task {context.task.name}: {', '.join(names)} need image or video output, the task "
+                        f"produces {context.task.output}")
+    outputs = {s.id: medium for s in context.samples() if (medium := context.media(s, modality)) is not None}
+    return modality, outputs, [s for s in context.samples() if s.id in outputs]
+
+
+def _per_item(scorer: CLIPScore | CLIPSIM | CLIPImageSimilarity) -> torch.Tensor:
+    """The per-item scores the metric kept (a list of batches before it is synchronised, then one tensor)."""
+    import torch
+
+    per = scorer.per_sample
+    return torch.cat(per) if isinstance(per, list) else per
+
+
+def _named(result: MetricResult, name: str) -> MetricResult:
+    return dataclasses.replace(result, name=name)
+
+
+def score_clip_text(context: ScoringContext, names: tuple[str, ...]) -> SetOutcome:
+    """The text slot (the registry's exclusive group lets a task declare one of its names)."""
+    from metrics import clip_metrics as library
+
+    modality, outputs, samples = _with_output(context, names)
+    prompts = [s.captions[0] for s in samples]
+    scorer: CLIPScore | CLIPSIM
+    if modality == "image":
+        scorer = library.CLIPScore(model=context.clip_model(), keep_per_sample=True)
+        scorer.update(list(outputs.values()), prompts)  # any sizes: CLIP resizes and crops each image itself
+    else:
+        scorer = library.CLIPSIM(model=context.clip_model(), keep_per_sample=True)
+        scorer.update([images_tensor(list(outputs[s.id])) for s in samples], prompts)
+    result = scorer.compute(bootstrap=context.bootstrap, seed=context.seed)
+    per = {s.id: float(v) for s, v in zip(samples, _per_item(scorer), strict=True)}
+    return SetOutcome(tuple(ScoredMetric(_named(result, name), len(samples), per) for name in names))
+
+
+def score_clip_image(context: ScoringContext, names: tuple[str, ...]) -> SetOutcome:
+    """CLIP-I of each output with its target; a video's value is the mean over its paired frames."""
+    from metrics import clip_metrics as library
+
+    modality, outputs, samples = _with_output(context, names)
+    scorer = library.CLIPImageSimilarity(model=context.clip_model(), keep_per_sample=True)
+    firsts, seconds = [], []
+    for sample in samples:
+        out, target = outputs[sample.id], context.target(sample, modality)
+        if out.ndim == 4:  # video: pair frames evenly
+            count = min(len(out), len(target))
+            firsts.append(out[np.linspace(0, len(out) - 1, count).round().astype(int)])
+            seconds.append(target[np.linspace(0, len(target) - 1, count).round().astype(int)])
+        else:
+            firsts.append(out[None])
+            seconds.append(target[None])
+    scorer.update([frame for group in firsts for frame in group], [frame for group in seconds for frame in group])
+    result = scorer.compute(bootstrap=context.bootstrap, seed=context.seed)
+    per = _per_item(scorer)
+    offsets = np.cumsum([0] + [len(g) for g in firsts])
+    per_sample = {s.id: float(per[offsets[i]:offsets[i + 1]].mean()) for i, s in enumerate(samples)}
+    return SetOutcome(tuple(ScoredMetric(_named(result, name), len(samples), per_sample) for name in names))
+
+
+_TEXT = SetMetric(score_clip_text)
+
+CLIP_SCORE_SPEC = MetricSpec(
+    "clip_score", True, frozenset({"image"}), "per-sample", "per-sample",
+    "CLIP score (x100) of each image with its caption", _TEXT, exclusive_group="clip-text")
+CLIPSIM_SPEC = MetricSpec(
+    "clipsim", True, frozenset({"video"}), "per-sample", "per-sample",
+    "CLIPSIM: frame-averaged CLIP score (x100) of each video with its caption", _TEXT, exclusive_group="clip-text")
+CLIP_T_SPEC = MetricSpec(
+    "clip_t", True, frozenset({"image", "video"}), "per-sample", "per-sample",
+    "CLIP text similarity (x100) of the output with the target caption (the editing papers' name)", _TEXT,
+    exclusive_group="clip-text")
+CLIP_I_SPEC = MetricSpec(
+    "clip_i", True, frozenset({"image", "video"}), "per-sample", "per-sample",
+    "CLIP image cosine of the output with the target (videos frame by frame)", SetMetric(score_clip_image))

@@ -1,0 +1,150 @@
+"""What a scorer sees: the task's scoring declaration, the dataset, the stored outputs, the feature networks.
+
+Scores are always computed from the stored (lossless) media, so a fresh run, a resumed run and a rescoring of an
+old run give the same numbers.  Feature networks come in two sets: ``canonical`` (Inception 2015-12-05, VGGish,
+CLIP ViT-B/32: comparable with papers, weights from local files) and ``toy`` (seeded random networks: run
+anywhere, labelled ``fid[toy]`` etc., never comparable with published numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, cast
+
+import numpy as np
+
+from benchmarks.datasets.samples import Dataset, Sample
+from benchmarks.scoring.media_inputs import read_scored_media, read_target
+from benchmarks.scoring.metric_spec import OutputKind
+from benchmarks.store import Generation, ResultsStore
+from nextgpt.core.errors import ConfigError, TaskError
+from nextgpt.core.modalities import MODALITIES, Modality
+
+if TYPE_CHECKING:
+    from metrics.extractors.base import FeatureExtractor
+    from metrics.extractors.clip import TextImageModel
+    from metrics.extractors.registry import Extractor
+
+ExtractorRole = Literal["image", "audio", "clip"]
+EXTRACTOR_SETS: dict[str, dict[ExtractorRole, str]] = {
+    "canonical": {"image": "inception-2015-12-05", "audio": "vggish", "clip": "clip-vit-b-32"},
+    "toy": {"image": "toy", "audio": "toy-audio", "clip": "toy-clip"},
+}
+
+
+@dataclass(frozen=True)
+class ScoredTask:
+    """What scoring needs to know of a task (``benchmarks.tasks.Task.scoring()`` builds it): scoring sits below
+    the task declarations and never imports them."""
+
+    name: str
+    output: OutputKind
+    #: the declared metric names (validated against the registry when the task was registered)
+    metrics: tuple[str, ...]
+
+    @property
+    def produced_modality(self) -> Modality | None:
+        return cast(Modality, self.output) if self.output in MODALITIES else None
+
+
+@dataclass
+class ScoringContext:
+    task: ScoredTask
+    dataset: Dataset
+    #: (sample id, turn) -> stored generation
+    outputs: dict[tuple[str, int], Generation]
+    store: ResultsStore
+    #: a key of EXTRACTOR_SETS
+    extractors: str
+    bootstrap: int
+    seed: int
+    _built: dict[str, Extractor] = field(default_factory=dict, init=False, repr=False)
+    _media: dict[tuple[str, str, str], np.ndarray | None] = field(default_factory=dict, init=False, repr=False)
+
+    def extractor(self, role: ExtractorRole) -> Extractor:
+        """The network of ``role`` in this context's set, built once (override to swap one in)."""
+        from metrics.extractors.registry import build_extractor
+
+        name = EXTRACTOR_SETS[self.extractors][role]
+        if name not in self._built:
+            self._built[name] = build_extractor(name)
+        return self._built[name]
+
+    def feature_extractor(self, role: Literal["image", "audio"]) -> FeatureExtractor:
+        """The image or audio network (FID, FAD, KID)."""
+        from metrics.extractors.base import FeatureExtractor
+
+        network = self.extractor(role)
+        if not isinstance(network, FeatureExtractor):
+            raise ConfigError(f"extractor set {self.extractors!r}: the {role} network is a "
+                              f"{type(network).__name__}, expected a FeatureExtractor")
+        return network
+
+    def clip_model(self) -> TextImageModel:
+        """The text-image network (CLIP score, CLIPSIM, CLIP-I)."""
+        from metrics.extractors.base import FeatureExtractor
+
+        network = self.extractor("clip")
+        if isinstance(network, FeatureExtractor):
+            raise ConfigError(f"extractor set {self.extractors!r}: the clip network {network.name} is a feature "
+                              "extractor, expected a text-image model")
+        return network
+
+    def samples(self) -> list[Sample]:
+        """The samples with a stored (first-turn) output, in dataset order."""
+        return [s for s in self.dataset.samples if (s.id, 0) in self.outputs]
+
+    def output(self, sample: Sample) -> Generation:
+        return self.outputs[(sample.id, 0)]
+
+    def media(self, sample: Sample, modality: Modality) -> np.ndarray | None:
+        """The sample's stored output medium (None when the model produced none), read once."""
+        key = (sample.id, modality, "output")
+        if key not in self._media:
+            stored = next((m for m in self.output(sample).media if m.modality == modality), None)
+            self._media[key] = None if stored is None else read_scored_media(self.store.media_path(stored),
+                                                                             modality)
+        return self._media[key]
+
+    def target(self, sample: Sample, modality: Modality) -> np.ndarray:
+        """The sample's reference medium, read once."""
+        key = (sample.id, modality, "target")
+        if key not in self._media:
+            self._media[key] = read_target(sample, modality)
+        return cast(np.ndarray, self._media[key])
+
+    def items(self) -> Iterator[ScoredItem]:
+        """What per-sample metrics score: each turn of a dialogue (keyed ``<sample>#<turn>``), else each sample
+        with a stored output."""
+        if self.task.output == "dialogue":
+            for sample in self.dataset.samples:
+                for turn in range(len(sample.turns)):
+                    generation = self.outputs.get((sample.id, turn))
+                    if generation is not None:
+                        yield ScoredItem(f"{sample.id}#{turn}", sample, turn, generation, self)
+        else:
+            for sample in self.samples():
+                yield ScoredItem(sample.id, sample, 0, self.output(sample), self)
+
+
+@dataclass(frozen=True)
+class ScoredItem:
+    """One item a per-sample metric scores: a sample's output, or one turn of a dialogue."""
+
+    key: str
+    sample: Sample
+    turn: int
+    generation: Generation
+    context: ScoringContext
+
+    def output_media(self) -> np.ndarray | None:
+        """The produced medium of a text -> X or editing task (None when the model produced none)."""
+        modality = self.context.task.produced_modality
+        return None if modality is None else self.context.media(self.sample, modality)
+
+    def target_media(self) -> np.ndarray:
+        modality = self.context.task.produced_modality
+        if modality is None:
+            raise TaskError(f"task {self.context.task.name} produces no medium, so it has no target medium")
+        return self.context.target(self.sample, modality)
