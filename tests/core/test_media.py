@@ -268,7 +268,8 @@ def test_video_writers_take_exact_integer_frames() -> None:
     (np.zeros(0, np.float32), r"holds no samples"),
     (np.zeros((100, 2), np.float32), r"expected a 1-D mono waveform \(samples,\), got shape \(100, 2\)"),
     (np.array([0.1, np.inf], np.float32), r"contains NaN or infinite samples"),
-    (np.array(["a", "b"]), r"expected a float mono waveform, got a <U1 array"),
+    (np.array(["a", "b"]), r"expected a float mono waveform in \[-1, 1\], got a <U1 array"),
+    (np.zeros(4, np.int16), r"expected a float mono waveform in \[-1, 1\], got a int16 array"),
 ])
 def test_audio_writers_refuse_what_is_not_a_mono_waveform(tmp_path: Path, samples: np.ndarray, message: str) -> None:
     with pytest.raises(MediaError, match="audio to encode" + r":? " + message):

@@ -88,7 +88,10 @@ def read_audio(path: str | Path, sample_rate: int | None = None, *, resample: bo
 
 
 def encode_audio(samples: npt.ArrayLike, sample_rate: int) -> bytes:
-    """32-bit float WAV bytes of a mono waveform (how the results store keeps generated audio: lossless)."""
+    """32-bit float WAV bytes of a mono waveform (how the results store keeps generated audio: lossless).
+
+    libsndfile adds a PEAK chunk to float WAVs whose timestamp is the time of writing, so the same samples give
+    the same bytes except those four (the samples, and so every score, are identical)."""
     waveform = check_waveform(samples, "audio to encode")
     rate = check_sample_rate(sample_rate, "audio to encode")
     import soundfile

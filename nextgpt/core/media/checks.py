@@ -80,10 +80,11 @@ def check_video_array(array: npt.NDArray[np.uint8], what: str) -> VideoArray:
 
 
 def check_waveform(array: npt.ArrayLike, what: str) -> npt.NDArray[np.float32]:
-    """A 1-D, non-empty, finite mono waveform, as float32 (what every writer stores)."""
+    """A 1-D, non-empty, finite float mono waveform, as float32 (what every writer stores). Integer samples are
+    refused: their scale (int16 full scale 32767?) is a guess this module does not make."""
     values = np.asarray(array)
-    if values.dtype.kind not in "fiu":
-        raise MediaError(f"{what}: expected a float mono waveform, got a {values.dtype} array")
+    if values.dtype.kind != "f":
+        raise MediaError(f"{what}: expected a float mono waveform in [-1, 1], got a {values.dtype} array")
     if values.ndim != 1:
         raise MediaError(f"{what}: expected a 1-D mono waveform (samples,), got shape {tuple(values.shape)}; "
                          "average the channels first")
