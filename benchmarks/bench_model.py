@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
+if TYPE_CHECKING:
+    from nextgpt.model.model_spec import DType, ModelSpec
+    from nextgpt.model.nextgpt_model import NextGPT
 
-def load_bench_model(config: pytest.Config, dtype: Any = None) -> Any:
-    """The model the options name: --checkpoint, else --preset, else the shipped tiny-trained checkpoint."""
-    from nextgpt.model.building import build_model
-    from nextgpt.model.checkpoint import load_checkpoint
-    from nextgpt.model.presets import get_preset
-    from nextgpt.model.pretrained import DEFAULT_CHECKPOINT, resolve_checkpoint
+
+def bench_model_spec(config: pytest.Config, dtype: DType = "float32") -> ModelSpec:
+    """The options' model: --checkpoint, else --preset, else the shipped tiny-trained checkpoint."""
+    from nextgpt.model.model_spec import ModelSpec
+    from nextgpt.model.pretrained import DEFAULT_CHECKPOINT
 
     checkpoint = config.getoption("--checkpoint")
     preset = config.getoption("--preset")
-    device = config.getoption("--device")
     if checkpoint is None and preset is None:
         checkpoint = DEFAULT_CHECKPOINT
-    if checkpoint:
-        return load_checkpoint(resolve_checkpoint(checkpoint), preset=preset, device=device, dtype=dtype)
-    return build_model(get_preset(preset), device=device, dtype=dtype)
+    return ModelSpec(preset=preset, checkpoint=checkpoint, device=config.getoption("--device"), dtype=dtype)
+
+
+def load_bench_model(config: pytest.Config, dtype: DType = "float32") -> NextGPT:
+    from nextgpt.model.loading import load_model
+
+    return load_model(bench_model_spec(config, dtype))

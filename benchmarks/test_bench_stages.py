@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import torch
 
 from nextgpt.core.modalities import MODALITIES
 from nextgpt.profiling import END_TO_END, StageProfiler
@@ -137,7 +136,7 @@ def test_option(benchmark: Any, bench_model: Any, option: str) -> None:
 def test_dtype(benchmark: Any, request: pytest.FixtureRequest, dtype: str) -> None:
     from benchmarks.bench_model import load_bench_model
 
-    model = load_bench_model(request.config, getattr(torch, dtype))
+    model = load_bench_model(request.config, dtype)
     benchmark.group = "stage-options"
     try:
         _profiled_option_round(benchmark, model, SpeedOptions())

@@ -27,18 +27,19 @@ TASKS = tuple(dict.fromkeys(task for task, _ in EVIDENCE_METRICS))
 
 @pytest.fixture(scope="module")
 def untrained_summary(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from nextgpt.model.building import build_model
-    from nextgpt.model.presets import get_preset
+    from nextgpt.model.loading import load_model
+    from nextgpt.model.model_spec import ModelSpec
 
-    return score_model(build_model(get_preset("tiny")), tmp_path_factory.mktemp("untrained"), TASKS, LIMIT,
+    return score_model(load_model(ModelSpec(preset="tiny")), tmp_path_factory.mktemp("untrained"), TASKS, LIMIT,
                        "tiny (untrained)")
 
 
 def test_trained_checkpoint_beats_untrained(benchmark: Any, untrained_summary: Any, tmp_path: Path) -> None:
-    from nextgpt.model.checkpoint import load_checkpoint
-    from nextgpt.model.pretrained import DEFAULT_CHECKPOINT, resolve_checkpoint
+    from nextgpt.model.loading import load_model
+    from nextgpt.model.model_spec import ModelSpec
+    from nextgpt.model.pretrained import DEFAULT_CHECKPOINT
 
-    model = load_checkpoint(resolve_checkpoint(DEFAULT_CHECKPOINT))
+    model = load_model(ModelSpec(checkpoint=DEFAULT_CHECKPOINT))
     benchmark.group = "trained-checkpoint"
     stores = iter(range(1000))
 

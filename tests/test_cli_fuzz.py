@@ -293,6 +293,19 @@ TARGETS: tuple[Target, ...] = (
     Target("profile", "--html", "output-folder", lambda g, b, w: ["profile", "--preset", "tiny", "--html", str(b)]),
     Target("profile", "--checkpoint", "folder", lambda g, b, w: ["profile", "--checkpoint", str(b)],
            inner="config.json", kinds=CHECKPOINT_KINDS),
+    # ---- the model config file of every command that loads a model (nextgpt/model/model_spec.py)
+    Target("run", "--model-config", "file", lambda g, b, w: [*RUN, "--tasks", "t2i", "--model-config", str(b),
+                                                             "--store", str(w / "store")], name="model.json"),
+    Target("generate", "--model-config", "file", lambda g, b, w: ["generate", "--text", "hi", "--model-config",
+                                                                  str(b), "--out", str(w / "answer")],
+           name="model.json"),
+    Target("demo", "--model-config", "file", lambda g, b, w: ["demo", "--model-config", str(b), "--out",
+                                                              str(w / "demo")], name="model.json"),
+    Target("train", "--model-config", "file", lambda g, b, w: ["train", "--stage", "1", "--model-config", str(b),
+                                                               "--train-steps", "1", "--out", str(w / "train")],
+           name="model.json"),
+    Target("profile", "--model-config", "file", lambda g, b, w: ["profile", "--model-config", str(b)],
+           name="model.json"),
 )
 
 #: subcommands without a file or folder argument: one bad value each, so they are walked too

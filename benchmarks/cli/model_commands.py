@@ -9,21 +9,33 @@ for ``--out``, after generating).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nextgpt.core import validation
-from nextgpt.core.errors import ConfigError, MissingWeightsError
+from nextgpt.core.errors import ConfigError, NextGPTError
 from nextgpt.core.modalities import MODALITIES, check_modality
 from nextgpt.core.output_paths import check_output_folder
+from nextgpt.model.model_spec import DTYPES, LocalWeights, ModelSpec
+from nextgpt.model.presets import WeightSlot
 from nextgpt.model.pretrained import DEFAULT_CHECKPOINT
 
-_DTYPES = {"float32", "bfloat16", "float16"}
-_WEIGHT_FLAGS = {"imagebind": "--imagebind", "llm": "--llm-path", "image_decoder": "--image-decoder",
-                 "video_decoder": "--video-decoder", "audio_decoder": "--audio-decoder"}
+if TYPE_CHECKING:
+    from nextgpt.core.requests import GenerationResult
+    from nextgpt.model.loading import ModelChoice
+    from nextgpt.model.nextgpt_model import NextGPT
+
+#: The command-line flag of each local weight path (``nextgpt.model.model_spec.LocalWeights``).
+WEIGHT_FLAGS: dict[WeightSlot, str] = {"imagebind": "--imagebind", "llm": "--llm-path",
+                                       "image_decoder": "--image-decoder", "video_decoder": "--video-decoder",
+                                       "audio_decoder": "--audio-decoder"}
+#: How the loader's messages name a ModelSpec field on the command line.
+_FIELD_FLAGS = {"preset": "--preset", "checkpoint": "--checkpoint", "device": "--device", "dtype": "--dtype",
+                **{f"weights.{slot}": flag for slot, flag in WEIGHT_FLAGS.items()}}
 AUDIO_RATE = 16000
 
 
@@ -86,26 +98,30 @@ def register(subparsers: Any) -> None:
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, *, default_checkpoint: str | None = None) -> None:
-    """Model choice flags.  With ``default_checkpoint`` (a shipped checkpoint's name), a command given neither
-    --preset nor --checkpoint runs that checkpoint; ``--preset tiny`` alone is the untrained tiny model."""
+    """Model choice flags (see ``nextgpt.model.loading``).  With ``default_checkpoint`` (a shipped checkpoint's
+    name), a command given neither --preset nor --checkpoint runs that checkpoint; ``--preset tiny`` alone is the
+    untrained tiny model.  ``--model-config FILE`` gives the same choice as a JSON file instead of flags."""
     if default_checkpoint is None:
-        parser.add_argument("--preset", default="tiny", help="tiny, tiny-legacy, paper-7b, paper-7b-legacy")
+        parser.add_argument("--preset", help="tiny, tiny-legacy, paper-7b, paper-7b-legacy (default: tiny)")
     else:
         parser.add_argument("--preset", help=f"tiny, tiny-legacy, paper-7b, paper-7b-legacy (default: the "
                                               f"checkpoint {default_checkpoint!r} shipped with nextgpt-bench)")
     parser.set_defaults(default_checkpoint=default_checkpoint)
     parser.add_argument("--checkpoint", help="checkpoint folder saved by nextgpt-bench, or the name of a shipped "
                                              "one (tiny-trained)")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--dtype", choices=sorted(_DTYPES), default="float32",
-                        help="weights and activations (bfloat16/float16 for paper-scale models on a GPU)")
+    parser.add_argument("--model-config", type=Path, metavar="FILE",
+                        help="JSON model config: preset, checkpoint, device, dtype, weights (instead of those flags)")
+    parser.add_argument("--device", help="cpu, cuda or cuda:N (default: cpu)")
+    parser.add_argument("--dtype", choices=DTYPES,
+                        help="weights and activations (bfloat16/float16 for paper-scale models on a GPU; "
+                             "default: float32)")
     parser.add_argument("--seed", type=seed_int, default=0)
     parser.add_argument("--max-new-tokens", type=positive_int,
                         help="longest answer in tokens (default: the model's)")
     parser.add_argument("--steps", type=positive_int, help="diffusion steps (default: the preset's)")
-    for field_name, flag in _WEIGHT_FLAGS.items():
-        parser.add_argument(flag, dest=field_name, type=Path,
-                            help=f"paper presets: local {field_name.replace('_', ' ')} weights")
+    for slot, flag in WEIGHT_FLAGS.items():
+        parser.add_argument(flag, dest=slot, type=Path,
+                            help=f"paper presets: local {slot.replace('_', ' ')} weights")
 
 
 def add_guidance_argument(parser: argparse.ArgumentParser) -> None:
@@ -113,56 +129,52 @@ def add_guidance_argument(parser: argparse.ArgumentParser) -> None:
                         help="classifier-free guidance of the decoders (default: each decoder's; <= 1: none)")
 
 
-def resolve_model_choice(args: argparse.Namespace) -> None:
-    """Fill in ``args.preset`` and ``args.checkpoint`` (a Path or None) from the flags and the default."""
-    from nextgpt.model.checkpoint import read_checkpoint_config
-    from nextgpt.model.pretrained import resolve_checkpoint
-
-    if args.checkpoint is None and args.preset is None and getattr(args, "default_checkpoint", None):
-        args.checkpoint = args.default_checkpoint
-    if args.checkpoint is not None:
-        args.checkpoint = resolve_checkpoint(args.checkpoint)
-    if args.preset is None:
-        args.preset = read_checkpoint_config(args.checkpoint).preset if args.checkpoint is not None else "tiny"
-
-
-def load_model_from_args(args: argparse.Namespace) -> Any:
-    import torch
-
-    from nextgpt.model.building import build_model
-    from nextgpt.model.checkpoint import load_checkpoint
-    from nextgpt.model.presets import get_preset, with_local_weights
-
-    check_device(args.device)
-    resolve_model_choice(args)
-    dtype = getattr(torch, args.dtype)
-    paper = args.preset.startswith("paper-")
-    if args.checkpoint is not None and not paper:
-        return load_checkpoint(args.checkpoint, preset=args.preset, device=args.device, dtype=dtype)
-    config = get_preset(args.preset)
-    if paper:
-        paths = {name: getattr(args, name) for name in _WEIGHT_FLAGS}
-        absent = [_WEIGHT_FLAGS[name] for name, value in paths.items() if value is None]
-        if absent:
-            raise MissingWeightsError(f"preset {args.preset} runs on local weights; pass {', '.join(absent)} "
-                                      "(see README: 'Real weights')")
-        config = with_local_weights(config, **paths)
-    if args.checkpoint is not None:
-        return load_checkpoint(args.checkpoint, preset=args.preset, device=args.device, dtype=dtype,
-                               config_override=config)
-    return build_model(config, device=args.device, dtype=dtype)
+def model_spec_from_args(args: argparse.Namespace) -> ModelSpec:
+    """The model the flags (or ``--model-config``) name; neither --preset nor --checkpoint: the command's default
+    checkpoint, if it has one."""
+    flags = {"--preset": args.preset, "--checkpoint": args.checkpoint, "--device": args.device,
+             "--dtype": args.dtype, **{flag: getattr(args, slot) for slot, flag in WEIGHT_FLAGS.items()}}
+    if args.model_config is not None:
+        given = [flag for flag, value in flags.items() if value is not None]
+        if given:
+            raise ConfigError(f"--model-config {args.model_config} names the whole model; drop {', '.join(given)} "
+                              "(or put them in the file)")
+        spec = ModelSpec.from_file(args.model_config)
+    else:
+        spec = ModelSpec(preset=args.preset, checkpoint=args.checkpoint, device=args.device or "cpu",
+                         dtype=args.dtype or "float32",
+                         weights=LocalWeights(**{slot: getattr(args, slot) for slot in WEIGHT_FLAGS}))
+    if spec.preset is None and spec.checkpoint is None and getattr(args, "default_checkpoint", None):
+        spec = dataclasses.replace(spec, checkpoint=args.default_checkpoint)
+    return spec
 
 
-def check_device(device: str) -> None:
-    """``--device``: a device string torch understands, and present on this machine."""
-    import torch
+def resolve_model_choice(args: argparse.Namespace) -> ModelChoice:
+    """Check the model choice without building anything (a bad --checkpoint or missing weights are named now,
+    before a command reads its data) and fill in ``args.preset``, ``args.checkpoint``, ``args.device`` and
+    ``args.dtype`` from it.  Idempotent: the choice is kept on ``args``."""
+    from nextgpt.model.loading import choose_model, spec_labels
 
-    try:
-        parsed = torch.device(device)
-    except RuntimeError as error:
-        raise ConfigError(f"--device {device!r} is not a device ({error}); expected cpu, cuda or cuda:N") from error
-    if parsed.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"--device {device!r}: this machine has no CUDA device; use --device cpu")
+    choice: ModelChoice | None = getattr(args, "model_choice", None)
+    if choice is None:
+        spec = model_spec_from_args(args)
+        if args.model_config is None:
+            choice = choose_model(spec, label=spec_labels(_FIELD_FLAGS))
+        else:
+            try:
+                choice = choose_model(spec)
+            except NextGPTError as error:  # the same error, naming the file the fields come from
+                raise type(error)(f"--model-config {args.model_config}: {error}") from error
+        args.model_choice = choice
+        args.preset, args.checkpoint, args.device, args.dtype = (choice.preset, choice.checkpoint, choice.device,
+                                                                 choice.dtype)
+    return choice
+
+
+def load_model_from_args(args: argparse.Namespace) -> NextGPT:
+    from nextgpt.model.loading import load_model
+
+    return load_model(resolve_model_choice(args))
 
 
 def check_media_files(args: argparse.Namespace) -> None:
@@ -181,7 +193,7 @@ def check_media_files(args: argparse.Namespace) -> None:
                               f"`sox in.wav -r {AUDIO_RATE} out.wav`)")
 
 
-def audio_sources(args: argparse.Namespace, model: Any) -> list[Any]:
+def audio_sources(args: argparse.Namespace, model: NextGPT) -> list[Any]:
     """``--audio`` files as given, or with ``--resample`` read, resampled and preprocessed here."""
     if not args.resample:
         return list(args.audio)
@@ -197,7 +209,7 @@ def parse_want(text: str) -> list[str]:
     return wanted
 
 
-def write_result(result: Any, out: Path) -> list[str]:
+def write_result(result: GenerationResult, out: Path) -> list[str]:
     from nextgpt.core.media import write_png, write_video, write_wav
 
     out.mkdir(parents=True, exist_ok=True)
@@ -228,6 +240,7 @@ def run_generate(args: argparse.Namespace) -> int:
     want = parse_want(args.want)
     check_output_folder(args.out, flag="--out")
     check_media_files(args)
+    resolve_model_choice(args)  # a bad --checkpoint or missing local weights, before anything is built
     model = load_model_from_args(args)
     request = GenerationRequest.build(args.text, images=args.image, videos=args.video,
                                       audios=audio_sources(args, model), want=want, seed=args.seed,
@@ -250,9 +263,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from nextgpt.model.demo_inputs import write_demo_inputs
 
     check_output_folder(args.out, flag="--out")
-    resolve_model_choice(args)
-    if args.preset.startswith("paper-") and args.checkpoint is None and args.imagebind is None:
-        raise ConfigError("the demo runs on the tiny preset; paper presets need local weights (see README)")
+    resolve_model_choice(args)  # a paper preset without its local weights is refused here
     inputs = write_demo_inputs(args.out / "inputs")
     print(f"inputs: {', '.join(str(p) for p in inputs.values())}", file=sys.stderr)
     model = load_model_from_args(args)

@@ -52,10 +52,10 @@ def _prediction(args: argparse.Namespace, steps: int | None) -> Any:
     from nextgpt.profiling.prediction import PredictionSettings, predict
 
     settings = PredictionSettings(
-        batch_size=args.batch_size, dtype=args.dtype, inputs=_modalities(args.inputs, "--inputs"),
+        batch_size=args.batch_size, dtype=args.dtype or "float32", inputs=_modalities(args.inputs, "--inputs"),
         outputs=_modalities(args.outputs, "--outputs"), prompt_text_tokens=args.prompt_text_tokens,
         new_tokens=args.new_tokens, num_inference_steps=steps, height=args.height, width=args.width)
-    return predict(args.preset, settings)
+    return predict(args.preset or "tiny", settings)
 
 
 def run_profile(args: argparse.Namespace) -> int:
@@ -67,13 +67,14 @@ def run_profile(args: argparse.Namespace) -> int:
         print(json.dumps(prediction.to_dict(), indent=2) if args.json else prediction_table(prediction))
         return 0
 
-    from benchmarks.cli.model_commands import load_model_from_args
+    from benchmarks.cli.model_commands import load_model_from_args, resolve_model_choice
     from nextgpt.core.output_paths import check_output_folder
     from nextgpt.profiling.options import ProfilingOptionError
     from nextgpt.profiling.session import ProfileConfig, profile_model
 
     if args.html is not None:  # written last: refuse a bad folder before the model loads and is profiled
         check_output_folder(args.html, flag="--html")
+    resolve_model_choice(args)  # the device, a bad --checkpoint or missing local weights, before profiling
     if args.cpu_offload and not str(args.device).startswith("cuda"):
         raise ProfilingOptionError(f"--cpu-offload needs --device cuda (got --device {args.device}): it keeps the "
                                    "decoders in CPU memory and moves each one to the GPU only while it runs")

@@ -6,10 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.options import positive_int, resamples
 from nextgpt.core.errors import TaskError
+
+if TYPE_CHECKING:
+    from nextgpt.core.interface import StageProfilerFactory
 
 
 def register(subparsers: Any) -> None:
@@ -103,32 +106,40 @@ def selected_tasks(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(t.name for t in suite_tasks(args.suite))
 
 
+def stage_profiler() -> StageProfilerFactory:
+    """``--profile``: NExT-GPT's stage instrumentation, injected into the runner from here (the runner may not
+    import nextgpt.profiling; see nextgpt.core.interface)."""
+    from nextgpt.profiling import StageProfiler
+
+    return StageProfiler
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Everything that can be wrong with the input is found before the model loads and before a run row is
     written: settings, the device, the checkpoint's config, every dataset, the store (readable and writable);
     then the model is loaded and run."""
-    from benchmarks.cli.model_commands import check_device, load_model_from_args, resolve_model_choice
+    from benchmarks.cli.model_commands import load_model_from_args, resolve_model_choice
     from benchmarks.runner.runner import BenchmarkRunner, RunSettings, resolve_datasets
     from benchmarks.store import ResultsStore
 
-    check_device(args.device)  # the numeric model flags are checked by their argparse types
-    resolve_model_choice(args)  # a bad --checkpoint is named now, not after the datasets are drawn
+    # the numeric model flags are checked by their argparse types; the device, a bad --checkpoint or missing
+    # local weights are named now, not after the datasets are drawn
+    choice = resolve_model_choice(args)
     tasks = selected_tasks(args)
     data = parse_datasets(args.dataset)
     extractors, why_toy = choose_extractors(args.extractors)
     settings = RunSettings(tasks=tasks, seed=args.seed, limit=args.limit, data=data, extractors=extractors,
-                           bootstrap=args.bootstrap, batch_size=args.batch_size, profile=args.profile)
+                           bootstrap=args.bootstrap, batch_size=args.batch_size)
     datasets = resolve_datasets(settings)
     store = ResultsStore(args.store)
     store.require_writable()
     if why_toy:
         print(f"note: scoring with toy feature networks (fid[toy], clip_score[toy-clip], fad[toy-audio]); "
               f"these numbers are NOT comparable with published ones. Missing: {why_toy}", file=sys.stderr)
-    distributed = init_distributed(args.device)
+    distributed = init_distributed(choice.device)
     model = load_model_from_args(args)
-    description = {"preset": args.preset, "checkpoint": str(args.checkpoint) if args.checkpoint else None,
-                   "device": args.device, "dtype": args.dtype}
-    summary = BenchmarkRunner(model, store, settings, model_description=description, datasets=datasets).run()
+    summary = BenchmarkRunner(model, store, settings, datasets=datasets,
+                              stage_profiler=stage_profiler() if args.profile else None).run()
     if distributed:
         import torch.distributed
 

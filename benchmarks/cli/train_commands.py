@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nextgpt.core.errors import ConfigError
 from nextgpt.core.output_paths import check_output_folder
+
+if TYPE_CHECKING:
+    from nextgpt.core.interface import AnyToAnyModel
 
 
 def register(subparsers: Any) -> None:
@@ -44,9 +47,8 @@ def register(subparsers: Any) -> None:
 def run_train(args: argparse.Namespace) -> int:
     """Every input is checked before the model is built or loaded -- the settings, --out, the model choice (a
     bad --checkpoint), every --dataset (the examples are drawn first) -- so a bad one fails in seconds."""
-    from benchmarks.cli.model_commands import check_device, load_model_from_args, resolve_model_choice
+    from benchmarks.cli.model_commands import load_model_from_args, resolve_model_choice
     from benchmarks.cli.run_commands import parse_datasets
-    from nextgpt.model.checkpoint import read_checkpoint_config
     from nextgpt.training.stage_data import stage_examples
     from nextgpt.training.trainer import TrainConfig, Trainer
 
@@ -61,10 +63,7 @@ def run_train(args: argparse.Namespace) -> int:
                          grad_accumulation=args.grad_accumulation, learning_rate=args.lr, seed=args.seed,
                          autocast=args.autocast, checkpoint_every=args.checkpoint_every)
     check_output_folder(args.out, flag="--out")
-    check_device(args.device)
-    resolve_model_choice(args)
-    if args.checkpoint is not None:  # a bad --checkpoint is named now, not after the datasets are read
-        read_checkpoint_config(args.checkpoint)
+    resolve_model_choice(args)  # a bad --device or --checkpoint is named now, not after the datasets are read
     examples = stage_examples(args.stage, dict(parse_datasets(args.dataset)), args.train_samples, args.seed)
     model = load_model_from_args(args)
     print(f"stage {args.stage}: {len(examples)} examples, {config.steps} steps of {config.batch_size} "
@@ -77,7 +76,9 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_recipe_command(args: argparse.Namespace) -> int:
-    from nextgpt.model.checkpoint import copy_checkpoint_folder, load_checkpoint
+    from nextgpt.model.checkpoint import copy_checkpoint_folder
+    from nextgpt.model.loading import load_model
+    from nextgpt.model.model_spec import ModelSpec
     from nextgpt.training.recipe import get_recipe, run_recipe
 
     recipe = get_recipe(args.recipe)
@@ -90,7 +91,7 @@ def run_recipe_command(args: argparse.Namespace) -> int:
         print(f"exported {final} -> {args.export}")
     print(f"wrote {final} (use: nextgpt-bench run --checkpoint {final})")
     if args.eval_suite:
-        evaluate(load_checkpoint(final), args.eval_suite, args.eval_limit, args.out / "results")
+        evaluate(load_model(ModelSpec(checkpoint=final)), args.eval_suite, args.eval_limit, args.out / "results")
     return 0
 
 
@@ -108,7 +109,7 @@ def check_export_target(export: Path, out: Path) -> None:
     check_checkpoint_target(export)
 
 
-def evaluate(model: Any, suite: str, limit: int, store: Path) -> None:
+def evaluate(model: AnyToAnyModel, suite: str, limit: int, store: Path) -> None:
     """Run a benchmark suite on the test split and print each task's metrics."""
     from benchmarks.runner.runner import BenchmarkRunner, RunSettings
     from benchmarks.store import ResultsStore

@@ -1,8 +1,8 @@
-"""Seeds, model fingerprints and generation-cache keys.
+"""Seeds and generation-cache keys.
 
 A sample's seed depends only on (run seed, task, sample id), never on batch size, order or process rank; the cache
-key adds the model's content hash and everything else that determines the output, so a cached output is reused
-exactly when regenerating it would give the same result.
+key adds the model's content hash (``AnyToAnyModel.fingerprint``) and everything else that determines the output,
+so a cached output is reused exactly when regenerating it would give the same result.
 """
 
 from __future__ import annotations
@@ -12,26 +12,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from nextgpt.core.requests import GenerationRequest
-from nextgpt.model.checkpoint import frozen_fingerprint, trainable_state
 
 
 def sample_seed(run_seed: int, task: str, sample_id: str) -> int:
     digest = hashlib.sha256(f"{run_seed}\x00{task}\x00{sample_id}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
-
-
-def model_fingerprint(model: Any) -> str:
-    """sha256 over the model's config, its trainable tensors and (small models) its frozen weights; paper-scale
-    frozen parts are identified by their configured local paths, which are part of the config."""
-    digest = hashlib.sha256(json.dumps(model.config.to_dict(), sort_keys=True).encode())
-    for name, tensor in sorted(trainable_state(model).items()):
-        digest.update(name.encode())
-        digest.update(tensor.to(torch.float32).numpy().tobytes())
-    digest.update(str(frozen_fingerprint(model)).encode())
-    return digest.hexdigest()
 
 
 def _file_digest(path: Path, cache: dict[Path, str]) -> str:

@@ -16,7 +16,7 @@ import contextlib
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -25,11 +25,13 @@ import torch
 from benchmarks.datasets.registry import resolve_dataset
 from benchmarks.datasets.samples import Dataset, Sample
 from benchmarks.runner import media_codec
-from benchmarks.runner.keys import cache_key, model_fingerprint, sample_seed
-from benchmarks.scoring.scorers import ScoringContext, save_task_scores, score_task
+from benchmarks.runner.keys import cache_key, sample_seed
+from benchmarks.scoring.scorers import ScoringContext, score_task
 from benchmarks.store import Generation, ResultsStore, StoredMedia
 from benchmarks.tasks.task import Task, get_task
-from nextgpt.core.errors import StoreError, TaskError
+from nextgpt.core.errors import ConfigError, StoreError, TaskError
+from nextgpt.core.interface import AnyToAnyModel, Capabilities, JSONValue, StageProfilerFactory, StageProfiling
+from nextgpt.core.modalities import Modality
 from nextgpt.core.requests import GenerationRequest, GenerationResult
 
 
@@ -43,8 +45,6 @@ class RunSettings:
     extractors: str = "toy"
     bootstrap: int = 200
     batch_size: int = 1
-    #: record per-stage timings of every generated sample (nextgpt.profiling) into the store's stage_timings
-    profile: bool = False
 
     def __post_init__(self) -> None:
         problems = settings_problems(self)
@@ -52,7 +52,7 @@ class RunSettings:
             raise TaskError("run settings: " + "; ".join(problems))
 
     def identity(self) -> dict[str, Any]:
-        """The settings that change results (batch size and profiling do not)."""
+        """The settings that change results (batch size does not)."""
         return {"tasks": list(self.tasks), "seed": self.seed, "limit": self.limit, "data": dict(self.data),
                 "extractors": self.extractors, "bootstrap": self.bootstrap}
 
@@ -91,6 +91,30 @@ def settings_problems(settings: RunSettings) -> list[str]:
 
 
 DatasetLoader = Callable[[str, str | None, int | None], Dataset]
+
+
+def capability_problems(task: Task, dataset: Dataset, capabilities: Capabilities) -> list[str]:
+    """Why a model with ``capabilities`` cannot do ``task`` on ``dataset`` (empty: it can): an output the task
+    forces that the model does not write, or an input medium of the samples that it does not read.  A dialogue
+    lets the model choose its outputs, so only its inputs are checked."""
+    problems = []
+    output = task.produced_modality
+    if output is not None and output not in capabilities.outputs:
+        problems.append(f"task {task.name} asks for {output} output; the model writes "
+                        f"{_modalities(capabilities.outputs)}")
+    if task.output == "dialogue":
+        read = {m.modality for sample in dataset.samples for turn in sample.turns for m in turn.media}
+    else:
+        read = {f.modality for sample in dataset.samples for f in sample.inputs} if task.uses_inputs else set()
+    unread = sorted(read - capabilities.inputs)
+    if unread:
+        problems.append(f"task {task.name} gives the model {', '.join(unread)} input; it reads "
+                        f"{_modalities(capabilities.inputs)}")
+    return problems
+
+
+def _modalities(modalities: frozenset[Modality]) -> str:
+    return "text and " + ", ".join(sorted(modalities)) if modalities else "text only"
 
 
 def resolve_datasets(settings: RunSettings, loader: DatasetLoader | None = None, *,
@@ -150,15 +174,25 @@ def _batches(items: Sequence[Sample], size: int) -> Iterator[list[Sample]]:
 
 
 class BenchmarkRunner:
-    def __init__(self, model: Any, store: ResultsStore, settings: RunSettings, *,
-                 model_description: dict[str, Any] | None = None, progress: TextIO | None = sys.stderr,
-                 dataset_loader: DatasetLoader | None = None, datasets: dict[str, Dataset] | None = None) -> None:
-        """``datasets``: the tasks' datasets when already resolved (``resolve_datasets``), else resolved by
-        ``run`` before the run is started."""
+    def __init__(self, model: AnyToAnyModel, store: ResultsStore, settings: RunSettings, *,
+                 model_description: Mapping[str, JSONValue] | None = None, progress: TextIO | None = sys.stderr,
+                 dataset_loader: DatasetLoader | None = None, datasets: dict[str, Dataset] | None = None,
+                 stage_profiler: StageProfilerFactory | None = None) -> None:
+        """``model_description``: stored with the run instead of ``model.describe()`` (a caller's own label).
+        ``datasets``: the tasks' datasets when already resolved (``resolve_datasets``), else resolved by ``run``
+        before the run is started.  ``stage_profiler``: record per-stage timings of every generated sample into
+        the store's stage_timings (``nextgpt-bench run --profile`` injects ``nextgpt.profiling.StageProfiler``);
+        profiling changes no output, so it is not part of the run's identity."""
+        if not isinstance(model, AnyToAnyModel):
+            missing = [name for name in ("capabilities", "device", "generate", "fingerprint", "describe")
+                       if not hasattr(model, name)]
+            raise ConfigError(f"BenchmarkRunner: {type(model).__name__} is not an AnyToAnyModel (see "
+                              f"nextgpt.core.interface); it lacks {', '.join(missing)}")
         self.model, self.store, self.settings = model, store, settings
-        self.model_description = model_description or {"preset": model.config.preset}
+        self.model_description = dict(model_description) if model_description is not None else model.describe()
         self.progress = progress
-        self.fingerprint = model_fingerprint(model)
+        self.fingerprint = model.fingerprint()
+        self._stage_profiler = stage_profiler
         self._load_dataset = dataset_loader or _default_loader
         self._datasets = dict(datasets or {})
         self._file_digests: dict[Any, str] = {}
@@ -206,6 +240,10 @@ class BenchmarkRunner:
     def run(self) -> RunSummary:
         rank, world = _distributed()
         datasets = self.datasets()
+        problems = [p for name in self.settings.tasks
+                    for p in capability_problems(get_task(name), datasets[name], self.model.capabilities)]
+        if problems:
+            raise TaskError(f"the model cannot do every selected task: {'; '.join(problems)}")
         run_id, resumed = self._start(rank, world)
         self._say(f"run {run_id} ({'resumed' if resumed else 'new'}), store {self.store.folder}")
         try:
@@ -233,11 +271,11 @@ class BenchmarkRunner:
             task = get_task(name)
             dataset = datasets[name]
             started = time.perf_counter()
-            with _stage_profiler(self.model, self.settings.profile) as profiler:
+            with self._profiled() as profiler:
                 generated, cached = self._generate_task(run_id, task, dataset.samples[rank::world])
             stages = profiler.records() if profiler is not None else {}
             if stages and rank == 0:
-                self.store.save_stage_timings(run_id, task.name, {k: v.to_dict() for k, v in stages.items()})
+                self.store.save_stage_timings(run_id, task.name, {k: dict(v.to_dict()) for k, v in stages.items()})
             _barrier()
             task_summary = TaskSummary({}, {}, 0, generated, cached, time.perf_counter() - started)
             if rank == 0:
@@ -250,11 +288,10 @@ class BenchmarkRunner:
 
     def _score(self, run_id: str, task: Task, dataset: Dataset, summary: TaskSummary) -> TaskSummary:
         outputs = self.store.recorded(run_id, task.name)
-        context = ScoringContext(task.scoring(), dataset, outputs, self.store, self.settings.extractors,
+        context = ScoringContext(task, dataset, outputs, self.store, self.settings.extractors,
                                  self.settings.bootstrap, self.settings.seed)
-        scores = score_task(context)
-        save_task_scores(self.store, run_id, scores)
-        values = scores.metrics
+        values, per_sample = score_task(context)
+        self.store.save_scores(run_id, task.name, values, per_sample)
         summary.metrics = {v.metric: v.value for v in values}
         summary.ci = {v.metric: list(v.ci) if v.ci else None for v in values}
         summary.n = len({sample for sample, _ in outputs})
@@ -311,7 +348,7 @@ class BenchmarkRunner:
             generation = self.store.cached(key)
             if generation is None:
                 started = time.perf_counter()
-                result = self.model.generate(request)
+                result, = self.model.generate([request])
                 self._synchronise()
                 generation = self._to_generation(key, task.name, sample.id, turn, request, result,
                                                  time.perf_counter() - started)
@@ -326,9 +363,15 @@ class BenchmarkRunner:
         return cache_key(self.fingerprint, task.name, sample_id, turn, request, task.settings, self._file_digests)
 
     def _synchronise(self) -> None:
-        device = getattr(self.model, "device", torch.device("cpu"))
+        device = self.model.device
         if device.type == "cuda":
             torch.cuda.synchronize(device)
+
+    def _profiled(self) -> contextlib.AbstractContextManager[StageProfiling | None]:
+        """The injected stage profiler attached for the block, or nothing (records only generated samples)."""
+        if self._stage_profiler is None:
+            return contextlib.nullcontext()
+        return self._stage_profiler(self.model)
 
     def _to_generation(self, key: str, task: str, sample_id: str, turn: int, request: GenerationRequest,
                        result: GenerationResult, seconds: float) -> Generation:
@@ -344,21 +387,12 @@ class BenchmarkRunner:
         return Generation(key, task, sample_id, turn, request.seed, result.text, tuple(media), runs, seconds)
 
 
-def _stage_profiler(model: Any, enabled: bool) -> Any:
-    """A StageProfiler attached for the block (None when profiling is off); records only generated samples."""
-    if not enabled:
-        return contextlib.nullcontext()
-    from nextgpt.profiling import StageProfiler
-
-    return StageProfiler(model)
-
-
 def _retarget(generation: Generation, task: str, sample_id: str, turn: int) -> Generation:
     """A cached generation recorded under this run's task and sample (the key already pins them)."""
     return Generation(generation.cache_key, task, sample_id, turn, generation.seed, generation.text,
                       generation.media, generation.signal_runs, generation.seconds)
 
 
-def run_tasks(model: Any, store: ResultsStore, tasks: Sequence[str], **settings: Any) -> RunSummary:
+def run_tasks(model: AnyToAnyModel, store: ResultsStore, tasks: Sequence[str], **settings: Any) -> RunSummary:
     """Convenience wrapper: ``run_tasks(model, store, ["caption-image"], limit=8)``."""
     return BenchmarkRunner(model, store, RunSettings(tasks=tuple(tasks), **settings)).run()

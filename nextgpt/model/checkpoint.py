@@ -20,13 +20,12 @@ Folders are written to a temporary sibling and renamed into place, so a crash ne
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from safetensors.torch import save_file
@@ -45,29 +44,16 @@ from nextgpt.model.checkpoint_files import (
     verify_checkpoint_files,
 )
 from nextgpt.model.config import NextGPTConfig
+from nextgpt.model.fingerprint import frozen_fingerprint, trainable_state
 from nextgpt.model.parameters import TRAINABLE_COMPONENTS, component_of
+from nextgpt.model.presets import check_preset_label
+from nextgpt.model.pretrained import SHIPPED_CHECKPOINTS
 from nextgpt.model.weights_io import describe_key_problems, load_safetensors
 
+if TYPE_CHECKING:
+    from nextgpt.model.nextgpt_model import NextGPT
+
 FORMAT_VERSION = 1
-#: Frozen weights are fingerprinted when they hold fewer values than this (the tiny preset: ~8M).
-FINGERPRINT_LIMIT = 50_000_000
-
-
-def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {name: param.detach().cpu().contiguous() for name, param in model.named_parameters()
-            if component_of(name) in TRAINABLE_COMPONENTS}
-
-
-def frozen_fingerprint(model: torch.nn.Module) -> str | None:
-    """sha256 over the frozen parameters (names, shapes, float32 bytes), or None for large models."""
-    frozen = [(n, p) for n, p in model.named_parameters() if component_of(n) not in TRAINABLE_COMPONENTS]
-    if sum(p.numel() for _, p in frozen) > FINGERPRINT_LIMIT or any(p.is_meta for _, p in frozen):
-        return None
-    digest = hashlib.sha256()
-    for name, param in frozen:
-        digest.update(f"{name}:{tuple(param.shape)}".encode())
-        digest.update(param.detach().float().cpu().numpy().tobytes())
-    return digest.hexdigest()
 
 
 def write_checkpoint_folder(out_dir: str | Path, config: NextGPTConfig, state: dict[str, torch.Tensor], *,
@@ -76,8 +62,6 @@ def write_checkpoint_folder(out_dir: str | Path, config: NextGPTConfig, state: d
                             bundle: dict[str, Path] | None = None) -> Path:
     """Write a checkpoint folder atomically (temporary sibling, then rename).  ``bundle``: folders copied in
     under the given names (frozen parts small enough to ship with the checkpoint)."""
-    from nextgpt.model.presets import check_preset_label
-
     out_dir = Path(out_dir)
     check_preset_label(config, where="NextGPTConfig.preset")
     check_checkpoint_target(out_dir)
@@ -138,7 +122,7 @@ def _install(staging: Path, out_dir: Path) -> None:
         os.replace(staging, out_dir)
 
 
-def save_checkpoint(model: Any, out_dir: str | Path) -> Path:
+def save_checkpoint(model: NextGPT, out_dir: str | Path) -> Path:
     """Save ``model``'s trainable part (see module docstring)."""
     return write_checkpoint_folder(out_dir, model.config, trainable_state(model),
                                    fingerprint=frozen_fingerprint(model), tokenizer=model.tokenizer)
@@ -147,8 +131,6 @@ def save_checkpoint(model: Any, out_dir: str | Path) -> Path:
 def read_checkpoint_config(path: str | Path) -> NextGPTConfig:
     """The config a checkpoint folder was saved with: schema-checked, its preset label checked against the
     architecture, and bundled relative paths resolved."""
-    from nextgpt.model.presets import check_preset_label
-
     path = Path(path)
     _require_checkpoint_folder(path)
     config_file = path / CONFIG_FILE
@@ -173,8 +155,6 @@ def read_checkpoint_config(path: str | Path) -> NextGPTConfig:
 
 def _require_checkpoint_folder(path: Path) -> None:
     """A missing folder is named as such (not as a missing config.json), with the shipped names it could be."""
-    from nextgpt.model.pretrained import SHIPPED_CHECKPOINTS
-
     shipped = ", ".join(SHIPPED_CHECKPOINTS)
     if not path.exists():
         raise CheckpointError(f"checkpoint folder {path} does not exist; give a folder saved by nextgpt-bench "
@@ -203,13 +183,13 @@ def _bundled_paths_resolved(config: NextGPTConfig, folder: Path) -> NextGPTConfi
 
 
 def load_checkpoint(path: str | Path, *, preset: str | None = None, device: str | torch.device = "cpu",
-                    dtype: torch.dtype | None = None, config_override: NextGPTConfig | None = None) -> Any:
+                    dtype: torch.dtype | None = None, config_override: NextGPTConfig | None = None) -> NextGPT:
     """Build the model a checkpoint was saved from and load its trainable tensors.
 
     ``preset``: refuse a checkpoint saved from another preset.  ``config_override``: build from this config
     instead (e.g. the same preset pointed at local weight folders); its architecture must match.
     """
-    from nextgpt.model.building import build_model
+    from nextgpt.model import building  # transformers and diffusers load only when a model is built
 
     path = Path(path)
     saved = read_checkpoint_config(path)
@@ -219,7 +199,7 @@ def load_checkpoint(path: str | Path, *, preset: str | None = None, device: str 
     manifest = read_manifest(path)
     verify_checkpoint_files(path, manifest, rewrite_hint=rewrite_hint(path, manifest, saved.preset))
     config = config_override or saved
-    model = build_model(config, device=device, dtype=dtype)
+    model = building.build_model(config, device=device, dtype=dtype)
     if config.tokenizer.kind == "built-in-tiny" and (path / TOKENIZER_DIR).is_dir():
         _check_same_tokenizer(model.tokenizer, path / TOKENIZER_DIR)
     load_trainable_state(model, _read_tensors(path), source=str(path / TENSORS_FILE),
@@ -231,6 +211,7 @@ def load_checkpoint(path: str | Path, *, preset: str | None = None, device: str 
             raise CheckpointError(f"checkpoint {path} was trained on different frozen weights than this build "
                                   "produces (frozen fingerprint mismatch): the preset's init_seed or component "
                                   "versions changed")
+    model.loaded_from = path
     return model
 
 

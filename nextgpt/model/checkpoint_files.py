@@ -160,4 +160,4 @@ def rewrite_hint(folder: Path, manifest: dict[str, Any], preset: str) -> str:
     if isinstance(manifest.get("trained_stage"), int):
         return (f"rerun the `nextgpt-bench train --stage {manifest['trained_stage']} ...` command that wrote it "
                 "(its final/ folder is written with a fresh manifest)")
-    return f"save the model again with NextGPT.save_checkpoint({str(folder)!r}) from Python"
+    return f"save the model again with nextgpt.model.checkpoint.save_checkpoint(model, {str(folder)!r}) from Python"

@@ -90,13 +90,14 @@ class ModelCard:
 
 def model_card(preset: str) -> ModelCard:
     from nextgpt.model.building import build_model
-    from nextgpt.model.presets import get_preset
+    from nextgpt.model.presets import preset_info
 
-    config = get_preset(preset)
+    info = preset_info(preset)
+    config = info.config()
     model = build_model(config, device="meta")
     kind = config.input_projection.kind
     notes = {}
-    if preset.startswith("paper-"):
+    if info.paper_scale:
         notes = {name: note for name, note in _NOTES.items() if not name.startswith("input_projection")}
         notes = {"input_projection": _NOTES[f"input_projection.{kind}"], **notes}
     return ModelCard(preset=preset, input_projection=kind, rows=parameter_table(model), notes=notes)

@@ -8,7 +8,7 @@ conditioning space and run the decoders.  A text-only answer calls no decoder.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, overload
 
@@ -17,6 +17,7 @@ from PIL import Image
 from torch import nn
 
 from nextgpt.core.errors import MediaError
+from nextgpt.core.interface import Capabilities, JSONValue
 from nextgpt.core.modalities import MODALITIES, Modality
 from nextgpt.core.requests import GenerationRequest, GenerationResult, MediaInput
 from nextgpt.model.config import NextGPTConfig
@@ -24,6 +25,7 @@ from nextgpt.model.decoders import DiffusionDecoder
 from nextgpt.model.decoding import DecodingRow, decode_batch
 from nextgpt.model.encoder import ImageBindEncoder
 from nextgpt.model.encoder import media as media_io
+from nextgpt.model.fingerprint import content_fingerprint
 from nextgpt.model.parameters import ComponentCount, Stage, parameter_table, set_trainable_stage, trainable_parameters
 from nextgpt.model.signal_tokens import INPUT_MARKERS, NormalisedAnswer, SignalVocabulary, normalise_answer
 
@@ -36,6 +38,11 @@ _RESULT_FIELD: dict[Modality, str] = {"image": "images", "video": "videos", "aud
 
 
 class NextGPT(nn.Module):
+    """NExT-GPT as an ``nextgpt.core.interface.AnyToAnyModel``: any mix of image, video and audio in and out.
+    Build it with ``nextgpt.model.loading.load_model`` (presets, checkpoints, local weights)."""
+
+    capabilities = Capabilities.any_to_any()
+
     def __init__(self, config: NextGPTConfig, *, tokenizer: Any, signal_vocab: SignalVocabulary,
                  encoder: ImageBindEncoder, input_projection: nn.Module, llm: nn.Module,
                  output_projections: nn.ModuleDict, decoders: nn.ModuleDict) -> None:
@@ -48,30 +55,21 @@ class NextGPT(nn.Module):
         self.llm = llm
         self.output_projections = output_projections
         self.decoders = decoders
+        #: The checkpoint folder the trainable weights were loaded from (set by ``load_checkpoint``); None when
+        #: the model was built from its config alone.
+        self.loaded_from: Path | None = None
 
-    # ------------------------------------------------------------------------------------ construction
-    @classmethod
-    def from_preset(cls, name: str, *, device: str | torch.device = "cpu", dtype: torch.dtype | None = None
-                    ) -> NextGPT:
-        from nextgpt.model.building import build_model
-        from nextgpt.model.presets import get_preset
+    # ----------------------------------------------------------------------------- the model interface
+    def fingerprint(self) -> str:
+        """The content hash that keys the generation cache (``nextgpt.model.fingerprint.content_fingerprint``)."""
+        return content_fingerprint(self.config, self)
 
-        return build_model(get_preset(name), device=device, dtype=dtype)
-
-    @classmethod
-    def from_checkpoint(cls, path: str | Path, *, device: str | torch.device = "cpu",
-                        dtype: torch.dtype | None = None) -> NextGPT:
-        """A checkpoint folder, or the name of one shipped with the package (``tiny-trained``)."""
-        from nextgpt.model.checkpoint import load_checkpoint
-        from nextgpt.model.pretrained import resolve_checkpoint
-
-        return load_checkpoint(resolve_checkpoint(path), device=device, dtype=dtype)
-
-    def save_checkpoint(self, path: str | Path) -> Path:
-        """Write the trainable part (see ``nextgpt.model.checkpoint``)."""
-        from nextgpt.model.checkpoint import save_checkpoint
-
-        return save_checkpoint(self, path)
+    def describe(self) -> dict[str, JSONValue]:
+        """Provenance stored with a benchmark run: preset, the checkpoint folder it was loaded from (None for a
+        preset built from its seed), device and dtype."""
+        return {"preset": self.config.preset,
+                "checkpoint": str(self.loaded_from) if self.loaded_from is not None else None,
+                "device": str(self.device), "dtype": str(self.dtype).removeprefix("torch.")}
 
     # -------------------------------------------------------------------------------------- parameters
     def set_trainable_stage(self, stage: Stage) -> None:
@@ -87,6 +85,10 @@ class NextGPT(nn.Module):
     @property
     def device(self) -> torch.device:
         return next(self.llm.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.llm.parameters()).dtype
 
     def decoder(self, modality: Modality) -> DiffusionDecoder:
         return self.decoders[modality]  # type: ignore[return-value]
@@ -140,20 +142,21 @@ class NextGPT(nn.Module):
 
     # ---------------------------------------------------------------------------------------- generate
     @overload
-    def generate(self, request: GenerationRequest) -> GenerationResult: ...
+    def generate(self, requests: GenerationRequest) -> GenerationResult: ...
 
     @overload
-    def generate(self, request: list[GenerationRequest]) -> list[GenerationResult]: ...
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]: ...
 
     @torch.no_grad()
-    def generate(self, request: GenerationRequest | list[GenerationRequest]
+    def generate(self, requests: GenerationRequest | Sequence[GenerationRequest]
                  ) -> GenerationResult | list[GenerationResult]:
-        """Answer one request, or a list of requests as one batch: the LLM decodes them together (left-padded)
-        and each decoder denoises all its outputs in one batch.  Every request keeps its own seeds, so results
-        do not depend on how requests are grouped (up to float rounding of batched matmuls)."""
-        if isinstance(request, list):
-            return self._generate_batch(request) if request else []
-        return self._generate_batch([request])[0]
+        """Answer a sequence of requests as one batch: the LLM decodes them together (left-padded) and each
+        decoder denoises all its outputs in one batch.  Every request keeps its own seeds, so results do not
+        depend on how requests are grouped (up to float rounding of batched matmuls).  A single request (not in a
+        sequence) gets its single result."""
+        if isinstance(requests, GenerationRequest):
+            return self._generate_batch([requests])[0]
+        return self._generate_batch(list(requests)) if requests else []
 
     def _generate_batch(self, requests: list[GenerationRequest]) -> list[GenerationResult]:
         prompts = [self.prompt_embeddings(r) for r in requests]
@@ -242,6 +245,3 @@ class NextGPT(nn.Module):
         run_ids = torch.tensor([self.signal_vocab.run_ids[modality]], device=states.device)
         embeddings = self.embed_ids(run_ids).expand(states.shape[0], -1, -1)
         return self.output_projections[modality](states, embeddings)
-
-    def output_modalities(self) -> tuple[Modality, ...]:
-        return MODALITIES

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from torch import nn
-
-if TYPE_CHECKING:
-    from nextgpt.model.nextgpt_model import NextGPT
 
 TRAINABLE_COMPONENTS = ("input_projection", "lora", "signal_embeddings", "output_projection.image",
                         "output_projection.video", "output_projection.audio")
@@ -59,7 +56,7 @@ def parameters_of(model: nn.Module, component: str) -> Iterator[tuple[str, nn.Pa
             yield name, param
 
 
-def set_trainable_stage(model: NextGPT, stage: Stage) -> None:
+def set_trainable_stage(model: nn.Module, stage: Stage) -> None:
     """Freeze everything except the components ``stage`` trains (see STAGE_COMPONENTS)."""
     if stage not in STAGE_COMPONENTS:
         raise ValueError(f"unknown training stage {stage!r}; expected 1, 2, 3, 'all' or 'none'")

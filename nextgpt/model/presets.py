@@ -8,9 +8,9 @@
 * ``paper-7b-legacy``: the same with the legacy linear input projection (the released 7b_tiva_v0 checkpoint);
   ``tiny-legacy`` is its toy-sized counterpart.
 
-A config's ``preset`` field is a label of provenance (reports print it; ``paper-*`` decides which local weights
-are needed), so a label naming a preset must match that preset's architecture (``check_preset_label``, applied
-when a checkpoint is written and read).
+A config's ``preset`` field is a label of provenance (reports print it; the labelled preset's ``local_weights``
+decide which local weights a checkpoint needs), so a label naming a preset must match that preset's architecture
+(``check_preset_label``, applied when a checkpoint is written and read).
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from nextgpt.core.errors import ConfigError
 from nextgpt.model.config import (
@@ -199,32 +200,59 @@ def tiny_legacy() -> NextGPTConfig:
     return tiny().replace(preset="tiny-legacy", input_projection=InputProjectionConfig(kind="linear"))
 
 
-PRESETS: dict[str, Callable[[], NextGPTConfig]] = {
-    "tiny": tiny,
-    "tiny-legacy": tiny_legacy,
-    "paper-7b": lambda: _paper_7b("grouping"),
-    "paper-7b-legacy": lambda: _paper_7b("linear"),
+#: The frozen components whose weights can come from local files, as the loader and the CLI name them.
+WeightSlot = Literal["imagebind", "llm", "image_decoder", "video_decoder", "audio_decoder"]
+WEIGHT_SLOTS: tuple[WeightSlot, ...] = ("imagebind", "llm", "image_decoder", "video_decoder", "audio_decoder")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named model: its config, and what using it takes beyond the config."""
+
+    config: Callable[[], NextGPTConfig]
+    #: Components whose seeded random weights are no usable model at this size: the loader refuses to build the
+    #: preset (with or without a checkpoint, which stores only the trainable part) until each has a local path.
+    local_weights: tuple[WeightSlot, ...] = ()
+    #: The paper's component sizes: the model card explains where its counts differ from the paper's figures.
+    paper_scale: bool = False
+
+
+PRESETS: dict[str, Preset] = {
+    "tiny": Preset(tiny),
+    "tiny-legacy": Preset(tiny_legacy),
+    "paper-7b": Preset(lambda: _paper_7b("grouping"), local_weights=WEIGHT_SLOTS, paper_scale=True),
+    "paper-7b-legacy": Preset(lambda: _paper_7b("linear"), local_weights=WEIGHT_SLOTS, paper_scale=True),
 }
 
 
-def get_preset(name: str) -> NextGPTConfig:
+def preset_info(name: str) -> Preset:
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}; expected one of {', '.join(PRESETS)}")
-    return PRESETS[name]()
+    return PRESETS[name]
 
 
-def with_local_weights(config: NextGPTConfig, *, imagebind: str | Path, llm: str | Path, image_decoder: str | Path,
-                       video_decoder: str | Path, audio_decoder: str | Path) -> NextGPTConfig:
-    """Point a paper preset at local weight folders (nothing is downloaded): imagebind_huge.pth, a transformers
-    Vicuna-7B v0 folder, and diffusers folders of SD-1.5, Zeroscope v2 576w and AudioLDM-l-full."""
+def get_preset(name: str) -> NextGPTConfig:
+    return preset_info(name).config()
+
+
+def with_local_weights(config: NextGPTConfig, *, imagebind: str | Path | None = None, llm: str | Path | None = None,
+                       image_decoder: str | Path | None = None, video_decoder: str | Path | None = None,
+                       audio_decoder: str | Path | None = None) -> NextGPTConfig:
+    """Point a config's frozen components at local files (nothing is downloaded): imagebind_huge.pth, a
+    transformers Vicuna-7B v0 folder, and diffusers folders of SD-1.5, Zeroscope v2 576w and AudioLDM-l-full.
+    Components given no path keep what the config says."""
     decoders = config.decoders
+
+    def decoder(current: DecoderConfig, path: str | Path | None) -> DecoderConfig:
+        return current if path is None else dataclasses.replace(current, path=str(path), architecture=None)
+
+    encoder = config.encoder if imagebind is None else dataclasses.replace(config.encoder, checkpoint=str(imagebind))
     return config.replace(
-        encoder=dataclasses.replace(config.encoder, checkpoint=str(imagebind)),
-        llm=dataclasses.replace(config.llm, path=str(llm)),
-        decoders=DecoderSetConfig(
-            image=dataclasses.replace(decoders.image, path=str(image_decoder), architecture=None),
-            video=dataclasses.replace(decoders.video, path=str(video_decoder), architecture=None),
-            audio=dataclasses.replace(decoders.audio, path=str(audio_decoder), architecture=None)))
+        encoder=encoder,
+        llm=config.llm if llm is None else dataclasses.replace(config.llm, path=str(llm)),
+        decoders=DecoderSetConfig(image=decoder(decoders.image, image_decoder),
+                                  video=decoder(decoders.video, video_decoder),
+                                  audio=decoder(decoders.audio, audio_decoder)))
 
 
 # ------------------------------------------------------------------------------------ preset labels
@@ -281,7 +309,7 @@ def preset_of_architecture(config: NextGPTConfig) -> str | None:
 
 def check_preset_label(config: NextGPTConfig, *, where: str) -> None:
     """Refuse a ``preset`` label naming a preset whose architecture ``config`` does not have (the label is
-    provenance: reports print it and ``paper-*`` labels decide which local weights are needed).  A label that
+    provenance: reports print it and the labelled preset decides which local weights are needed).  A label that
     is not a preset name claims nothing and passes."""
     if config.preset not in PRESETS:
         return
