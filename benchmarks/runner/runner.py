@@ -26,7 +26,7 @@ from benchmarks.datasets.registry import resolve_dataset
 from benchmarks.datasets.samples import Dataset, Sample
 from benchmarks.runner import media_codec
 from benchmarks.runner.keys import cache_key, sample_seed
-from benchmarks.scoring.scorers import ScoringContext, score_task
+from benchmarks.scoring.scorers import ScoringContext, save_task_scores, score_task
 from benchmarks.store import Generation, ResultsStore, StoredMedia
 from benchmarks.tasks.task import Task, get_task
 from nextgpt.core.errors import ConfigError, StoreError, TaskError
@@ -288,10 +288,11 @@ class BenchmarkRunner:
 
     def _score(self, run_id: str, task: Task, dataset: Dataset, summary: TaskSummary) -> TaskSummary:
         outputs = self.store.recorded(run_id, task.name)
-        context = ScoringContext(task, dataset, outputs, self.store, self.settings.extractors,
+        context = ScoringContext(task.scoring(), dataset, outputs, self.store, self.settings.extractors,
                                  self.settings.bootstrap, self.settings.seed)
-        values, per_sample = score_task(context)
-        self.store.save_scores(run_id, task.name, values, per_sample)
+        scores = score_task(context)
+        save_task_scores(self.store, run_id, scores)
+        values = scores.metrics
         summary.metrics = {v.metric: v.value for v in values}
         summary.ci = {v.metric: list(v.ci) if v.ci else None for v in values}
         summary.n = len({sample for sample, _ in outputs})
