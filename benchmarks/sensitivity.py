@@ -46,10 +46,10 @@ from PIL import Image, ImageFilter
 
 from benchmarks.datasets.registry import resolve_dataset
 from benchmarks.datasets.samples import Dataset, Sample
-from benchmarks.runner import media_codec
 from benchmarks.scoring.scorers import ScoredTask, ScoringContext, score_task
 from benchmarks.store import Generation, ResultsStore
 from benchmarks.tasks.task import Task, get_task
+from nextgpt.core.media import STORED_SUFFIX, encode_audio, encode_image, encode_video, read_media
 
 Modality = Literal["image", "video", "audio"]
 Verdict = Literal["monotonic", "invariant", "not monotonic"]
@@ -390,23 +390,16 @@ ContextFactory = Callable[[ScoredTask, Dataset, dict[tuple[str, int], Generation
 def read_reference(sample: Sample, modality: Modality) -> np.ndarray:
     """The sample's target as the scorer reads it (the undegraded "output")."""
     target = next(f for f in sample.targets if f.modality == modality)
-    if modality == "image":
-        return media_codec.read_image(target.path)
-    if modality == "video":
-        return media_codec.read_video(target.path)
-    wave, rate = media_codec.read_audio(target.path)
-    if rate != SAMPLE_RATE:
-        raise ValueError(f"{target.path}: {rate} Hz, the sensitivity check degrades 16 kHz references")
-    return wave
+    return read_media(modality, target.path, sample_rate=SAMPLE_RATE)  # the check degrades 16 kHz references
 
 
 def _encode(medium: np.ndarray, modality: Modality, audio_rate: int) -> bytes:
-    """The bytes the runner stores for a generated medium (benchmarks.runner.media_codec)."""
+    """The bytes the runner stores for a generated medium (nextgpt.core.media)."""
     if modality == "image":
-        return media_codec.encode_image(Image.fromarray(medium))
+        return encode_image(Image.fromarray(medium))
     if modality == "video":
-        return media_codec.encode_video(medium)
-    return media_codec.encode_audio(medium, audio_rate)
+        return encode_video(medium)
+    return encode_audio(medium, audio_rate)
 
 
 def record_outputs(store: ResultsStore, task: Task, samples: Sequence[Sample], media: Sequence[np.ndarray],
@@ -418,7 +411,7 @@ def record_outputs(store: ResultsStore, task: Task, samples: Sequence[Sample], m
     run_id, _ = store.start_or_resume(hashlib.sha256(label.encode()).hexdigest(), {"preset": "sensitivity"},
                                       {"tasks": [task.name], "sensitivity": label})
     for sample, medium in zip(samples, media, strict=True):
-        stored = store.write_media(_encode(medium, modality, audio_rate), media_codec.SUFFIX[modality], modality)
+        stored = store.write_media(_encode(medium, modality, audio_rate), STORED_SUFFIX[modality], modality)
         key = hashlib.sha256(f"{label}\x00{sample.id}".encode()).hexdigest()
         store.record(run_id, Generation(key, task.name, sample.id, 0, 0, "", (stored,),
                                         ({"modality": modality, "status": "complete", "dropped": 0},), 0.0))

@@ -24,13 +24,13 @@ import torch
 
 from benchmarks.datasets.registry import resolve_dataset
 from benchmarks.datasets.samples import Dataset, Sample
-from benchmarks.runner import media_codec
 from benchmarks.runner.keys import cache_key, sample_seed
 from benchmarks.scoring.scorers import ScoringContext, save_task_scores, score_task
 from benchmarks.store import Generation, ResultsStore, StoredMedia
 from benchmarks.tasks.task import Task, get_task
 from nextgpt.core.errors import ConfigError, StoreError, TaskError
 from nextgpt.core.interface import AnyToAnyModel, Capabilities, JSONValue, StageProfilerFactory, StageProfiling
+from nextgpt.core.media import encode_audio, encode_image, encode_video
 from nextgpt.core.modalities import Modality
 from nextgpt.core.requests import GenerationRequest, GenerationResult
 
@@ -378,11 +378,11 @@ class BenchmarkRunner:
                        result: GenerationResult, seconds: float) -> Generation:
         media: list[StoredMedia] = []
         for image in result.images:
-            media.append(self.store.write_media(media_codec.encode_image(image), ".png", "image"))
+            media.append(self.store.write_media(encode_image(image), ".png", "image"))
         for video in result.videos:
-            media.append(self.store.write_media(media_codec.encode_video(video), ".apng", "video"))
+            media.append(self.store.write_media(encode_video(video), ".apng", "video"))
         for audio in result.audios:
-            media.append(self.store.write_media(media_codec.encode_audio(audio, result.audio_sample_rate), ".wav",
+            media.append(self.store.write_media(encode_audio(audio, result.audio_sample_rate), ".wav",
                                                 "audio"))
         runs = tuple({"modality": r.modality, "status": r.status, "dropped": r.dropped} for r in result.signal_runs)
         return Generation(key, task, sample_id, turn, request.seed, result.text, tuple(media), runs, seconds)

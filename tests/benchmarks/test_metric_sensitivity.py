@@ -12,11 +12,11 @@ import pytest
 from benchmarks import sensitivity as s
 from benchmarks.datasets.registry import resolve_dataset
 from benchmarks.datasets.samples import Sample
-from benchmarks.runner import media_codec
 from benchmarks.scoring.scorers import ScoringContext, score_task
 from benchmarks.store import ResultsStore
 from benchmarks.tasks.task import get_task
 from nextgpt.core.errors import MediaError
+from nextgpt.core.media import encode_video, read_video
 
 #: every quality metric the harness scores on a produced medium, per task (KID computed beside the FID)
 SET_METRICS = {"t2i": {"fid", "kid", "clip_score"}, "edit-image": {"fid", "kid", "clip_t", "clip_i"},
@@ -228,8 +228,8 @@ def test_a_stored_video_keeps_every_frame(tmp_path: Path) -> None:
     frames = np.random.default_rng(0).integers(0, 256, (8, 8, 8, 3), dtype=np.uint8)
     for video in (s.freeze_frames(frames, 0.5, np.random.default_rng(0)), np.repeat(frames[:1], 8, axis=0)):
         path = tmp_path / "video.apng"
-        path.write_bytes(media_codec.encode_video(video))
-        assert np.array_equal(media_codec.read_video(path), video)
+        path.write_bytes(encode_video(video))
+        assert np.array_equal(read_video(path), video)
 
 
 # ------------------------------------------------------------------------------------- canonical networks
