@@ -15,6 +15,7 @@ from benchmarks.scoring.context import EXTRACTOR_SETS, ScoredTask, ScoringContex
 from benchmarks.scoring.mean_metric import mean_result
 from benchmarks.scoring.registry import metric_spec, registered_metrics
 from benchmarks.store import FeatureRows, FeatureSide, ResultsStore
+from nextgpt.core.errors import TaskError
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class TaskScores:
 
 
 def score_task(context: ScoringContext) -> TaskScores:
+    """Every metric the task declares, computed as the registry says; a set scorer that returns other metrics
+    than those asked of it is a TaskError naming it (a declared metric must never go missing silently)."""
     declared = context.task.metrics
     scored: dict[str, ScoredMetric] = {}
     features: list[tuple[FeatureSide, FeatureRows]] = []
@@ -45,6 +48,12 @@ def score_task(context: ScoringContext) -> TaskScores:
             set_scorers.setdefault(compute.scorer, []).append(name)
     for scorer, names in set_scorers.items():
         outcome = scorer(context, tuple(names))
+        expected = [stored for name in names for stored in metric_spec(name).stored_names]
+        returned = [m.metric for m in outcome.metrics]
+        if sorted(returned) != sorted(expected):
+            raise TaskError(f"task {context.task.name}: the scorer {scorer.__module__}.{scorer.__qualname__} "
+                            f"returned {', '.join(returned) or 'nothing'} for the declared {', '.join(names)}; "
+                            f"expected exactly {', '.join(expected)}")
         scored.update((m.metric, m) for m in outcome.metrics)
         features += outcome.features
     order = [stored for spec in registered_metrics() for stored in spec.stored_names]

@@ -5,15 +5,12 @@ validates, and every registered metric is really produced by scoring a task that
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
+from perfect_runs import FAMILY, record_perfect_run
 
 from benchmarks.datasets.registry import resolve_dataset
-from benchmarks.datasets.samples import Dataset
 from benchmarks.scoring import registry
 from benchmarks.scoring.computation import PerSampleMetric
 from benchmarks.scoring.context import ScoredItem
@@ -27,10 +24,9 @@ from benchmarks.scoring.registry import (
     registered_metrics,
 )
 from benchmarks.scoring.scorers import ScoredTask, ScoringContext, score_task
-from benchmarks.store import Generation, ResultsStore
+from benchmarks.store import ResultsStore
 from benchmarks.tasks import registered_tasks
 from nextgpt.core.errors import TaskError
-from nextgpt.core.media import STORED_SUFFIX, encode_audio, encode_image, encode_video, read_media
 
 
 def _answer_length(item: ScoredItem) -> float:
@@ -135,36 +131,6 @@ def _declarations(output: OutputKind) -> list[tuple[str, ...]]:
     return [plain + tuple(names[i] for names in grouped.values() if i < len(names)) for i in range(rounds)]
 
 
-FAMILY = {"text": "image-captions", "image": "image-edits", "video": "video-edits", "audio": "audio-edits",
-          "dialogue": "dialogues"}
-
-
-def _encode(medium: np.ndarray, output: str) -> bytes:
-    if output == "image":
-        return encode_image(Image.fromarray(medium))
-    return encode_video(medium) if output == "video" else encode_audio(medium, 16000)
-
-
-def _record(store: ResultsStore, task: str, output: OutputKind, dataset: Dataset
-            ) -> dict[tuple[str, int], Generation]:
-    """A perfect run: each output is the sample's first caption or its target, each turn's signal tokens are
-    the expected ones."""
-    run_id, _ = store.start_or_resume("registry-test", {"preset": "test"}, {"tasks": [task]})
-    for sample in dataset.samples:
-        turns = [(turn, "", tuple(sorted(t.expected_outputs))) for turn, t in enumerate(sample.turns)] or [
-            (0, sample.captions[0] if output == "text" else "", () if output == "text" else (output,))]
-        for turn, text, produced in turns:
-            media = ()
-            if output in ("image", "video", "audio"):
-                target = next(f for f in sample.targets if f.modality == output)
-                data = _encode(read_media(output, target.path), output)
-                media = (store.write_media(data, STORED_SUFFIX[output], output),)
-            runs = tuple({"modality": m, "status": "complete", "dropped": 0} for m in produced)
-            key = hashlib.sha256(f"{task}/{sample.id}/{turn}".encode()).hexdigest()
-            store.record(run_id, Generation(key, task, sample.id, turn, 0, text, media, runs, 0.0))
-    return store.recorded(run_id, task)
-
-
 @pytest.mark.parametrize("output", OUTPUT_KINDS)
 def test_every_registered_metric_is_produced_by_a_task_declaring_it(output: OutputKind, tmp_path: Path) -> None:
     """Scored with the toy networks on a perfect run of the synthetic world: each declared metric comes back
@@ -173,8 +139,8 @@ def test_every_registered_metric_is_produced_by_a_task_declaring_it(output: Outp
     store = ResultsStore(tmp_path)
     for index, metrics in enumerate(_declarations(output)):
         task = ScoredTask(f"{output}-{index}", output, metrics)
-        scores = score_task(ScoringContext(task, dataset, _record(store, task.name, output, dataset), store, "toy",
-                                           0, 0))
+        outputs = record_perfect_run(store, task.name, output, dataset)
+        scores = score_task(ScoringContext(task, dataset, outputs, store, "toy", 0, 0))
         produced = {m.metric: m for m in scores.metrics}
         expected = [name for metric in metrics for name in metric_spec(metric).stored_names]
         assert sorted(produced) == sorted(expected), (task, sorted(produced))
@@ -198,8 +164,8 @@ def test_perfect_outputs_score_perfectly_where_the_metric_says_so(tmp_path: Path
     for output in outputs:
         dataset = resolve_dataset(FAMILY[output], None, limit=4)
         task = ScoredTask(f"{output}-perfect", output, _declarations(output)[0])
-        scores = score_task(ScoringContext(task, dataset, _record(store, task.name, output, dataset), store, "toy",
-                                           0, 0))
+        outputs = record_perfect_run(store, task.name, output, dataset)
+        scores = score_task(ScoringContext(task, dataset, outputs, store, "toy", 0, 0))
         values = {m.metric: m.value for m in scores.metrics}
         for name, value in values.items():
             if name in ("fad", "mel_distance"):

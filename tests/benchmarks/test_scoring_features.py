@@ -1,0 +1,95 @@
+"""Set metrics keep the feature rows they were computed from (ResultsStore.save_features / features): compare and
+gate pair two runs' FID/FAD on them without rebuilding a feature network (reports/set_pairing.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from perfect_runs import FAMILY, record_perfect_run
+
+from benchmarks.datasets.registry import resolve_dataset
+from benchmarks.scoring import registry
+from benchmarks.scoring.computation import SetMetric, SetOutcome
+from benchmarks.scoring.context import ScoringContext
+from benchmarks.scoring.metric_spec import MetricSpec
+from benchmarks.scoring.registry import register_metric, registered_metrics
+from benchmarks.scoring.scorers import ScoredTask, save_task_scores, score_task
+from benchmarks.store import FeatureRows, ResultsStore
+from nextgpt.core.errors import StoreError, TaskError
+
+
+def _rows() -> FeatureRows:
+    rows = np.arange(12, dtype=np.float64).reshape(6, 2)
+    return FeatureRows("toy", None, ("a", "b", "c"), (1, 3, 2), rows)
+
+
+def test_feature_rows_round_trip_and_split_by_sample(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    store.save_features("run-1", "t2v", "generated", _rows())
+    back = store.features("run-1", "t2v", "toy", "generated")
+    assert (back.extractor, back.weights_sha256, back.sample_ids, back.counts) == ("toy", None, ("a", "b", "c"),
+                                                                                  (1, 3, 2))
+    assert np.array_equal(back.rows, _rows().rows) and back.rows.dtype == np.float64
+    assert {k: v.tolist() for k, v in back.by_sample().items()} == {
+        "a": [[0, 1]], "b": [[2, 3], [4, 5], [6, 7]], "c": [[8, 9], [10, 11]]}
+    assert (tmp_path / "features" / "run-1" / "t2v" / "toy-generated.npz").is_file()
+
+
+def test_missing_or_changed_features_are_named_errors(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    store.save_features("run-1", "t2v", "generated", _rows())
+    with pytest.raises(StoreError, match=r"run 'run-1' task 't2v' has no stored reference features of toy .*"
+                                         r"\(stored: toy/generated;"):
+        store.features("run-1", "t2v", "toy", "reference")
+    path = tmp_path / "features" / "run-1" / "t2v" / "toy-generated.npz"
+    path.write_bytes(path.read_bytes()[:-1] + b"x")
+    with pytest.raises(StoreError, match="changed since it was written"):
+        store.features("run-1", "t2v", "toy", "generated")
+    with pytest.raises(StoreError, match=r"cannot name a feature file after task '\.\./t2v'"):
+        store.save_features("run-1", "../t2v", "generated", _rows())
+    with pytest.raises(StoreError, match="3 sample ids, 3 counts summing to 7 and 6 rows"):
+        FeatureRows("toy", None, ("a", "b", "c"), (1, 3, 3), _rows().rows)
+
+
+def test_stored_features_reproduce_the_stored_distance(tmp_path: Path) -> None:
+    """What set_pairing relies on: the stored generated and reference rows give the stored FID exactly."""
+    from metrics.frechet import GaussianStatistics, frechet_distance
+
+    dataset = resolve_dataset(FAMILY["video"], None, limit=4)
+    store = ResultsStore(tmp_path)
+    task = ScoredTask("t2v-like", "video", ("fid", "clipsim"))
+    outputs = record_perfect_run(store, task.name, "video", dataset)
+    scores = score_task(ScoringContext(task, dataset, outputs, store, "toy", 0, 0))
+    run_id = store.runs()[0]["run_id"]
+    save_task_scores(store, run_id, scores)
+    fid = next(m for m in store.metric_values(run_id) if m.metric == "fid")
+    generated = store.features(run_id, task.name, "toy", "generated")
+    reference = store.features(run_id, task.name, "toy", "reference")
+    assert generated.sample_ids == reference.sample_ids == tuple(s.id for s in dataset.samples)
+    assert sum(generated.counts) == fid.n  # FID over video frames: n counts the frames
+    gen, ref = GaussianStatistics.from_features(generated.rows), GaussianStatistics.from_features(reference.rows)
+    assert frechet_distance(gen.mu, gen.sigma, ref.mu, ref.sigma) == fid.value
+    store.close()
+
+
+def test_a_set_scorer_that_drops_a_declared_metric_is_an_error(monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    registered_metrics()
+    monkeypatch.setattr(registry, "_METRICS", dict(registry._METRICS))
+    monkeypatch.setattr(registry, "_RESULT_NAMES", dict(registry._RESULT_NAMES))
+
+    def forgetful(context: ScoringContext, names: tuple[str, ...]) -> SetOutcome:
+        return SetOutcome(())
+
+    register_metric(MetricSpec("forgotten", True, frozenset({"dialogue"}), "per-set", "none", "never computed",
+                               SetMetric(forgetful)))
+    dataset = resolve_dataset(FAMILY["dialogue"], None, limit=2)
+    store = ResultsStore(tmp_path)
+    task = ScoredTask("talk", "dialogue", ("modality_accuracy", "forgotten"))
+    outputs = record_perfect_run(store, task.name, "dialogue", dataset)
+    with pytest.raises(TaskError, match=r"task talk: the scorer .*forgetful returned nothing for the declared "
+                                        r"forgotten; expected exactly forgotten"):
+        score_task(ScoringContext(task, dataset, outputs, store, "toy", 0, 0))
+    store.close()
