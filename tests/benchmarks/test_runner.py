@@ -170,5 +170,5 @@ def test_empty_answers_are_scored_not_fatal(model: NextGPT, tmp_path: Path, monk
     summary = run(model, tmp_path / "store", tasks=("caption-image",))
     assert summary.tasks["caption-image"].metrics["cider"] == 0.0
     values = {v.metric: v for v in ResultsStore(tmp_path / "store").metric_values(summary.run_id)}
-    assert any("3 of 3 answers were empty" in w for w in values["cider"].provenance["provenance"]["warnings"])
+    assert any("3 of 3 answers were empty" in w for w in values["cider"].result.provenance.warnings)
     assert values["attribute_accuracy"].value == 0.0  # an empty answer names nothing
