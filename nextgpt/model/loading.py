@@ -11,8 +11,9 @@ Which model a spec names:
 
 A preset whose seeded weights are no usable model lists the components that need local files
 (``Preset.local_weights``: the paper presets need all five). Each must be given, with or without a checkpoint (a
-checkpoint stores only the trainable part); weights given to a preset that builds every component itself are
-refused rather than silently ignored.
+checkpoint stores only the trainable part). Local weights given to any preset replace what its config (or the
+checkpoint's saved config) builds or points to for those components; a preset's own random init is used for the
+rest (the tiny-trained recipe builds the tiny preset on its own pre-trained encoder and LLM this way).
 
 ``choose_model`` reads only the checkpoint's config and the preset table, so a command can refuse a bad choice in
 a second, before it reads datasets or builds anything.
@@ -51,7 +52,7 @@ class ModelChoice:
 
     preset: str
     checkpoint: Path | None
-    #: The config to build; with a checkpoint, None means the checkpoint's own saved config.
+    #: The config to build; with a checkpoint, None means the checkpoint's own saved config as it is.
     config: NextGPTConfig | None
     device: str
     dtype: DType
@@ -82,21 +83,14 @@ def choose_model(spec: ModelSpec, *, label: FieldLabel = _plain_label) -> ModelC
     # a checkpoint labelled with a custom (non-preset) name runs on its own saved config
     required = preset_info(preset).local_weights if saved is None or preset in PRESETS else ()
     given = spec.weights.given()
-    if required:
-        absent = [label(f"weights.{slot}") for slot in required if slot not in given]
-        if absent:
-            raise MissingWeightsError(f"preset {preset} runs on local weights; give {', '.join(absent)} "
-                                      "(see README: 'Real weights')")
-    elif given:
-        flags = ", ".join(label(f"weights.{slot}") for slot in given)
-        raise ConfigError(f"preset {preset} builds every component itself; {flags} would be ignored. Drop "
-                          f"{'it' if len(given) == 1 else 'them'}, or choose a preset that runs on local weights "
-                          f"({', '.join(name for name, p in PRESETS.items() if p.local_weights)})")
-    config: NextGPTConfig | None = None
-    if required:
-        config = with_local_weights(preset_info(preset).config(), **{slot: given[slot] for slot in required})
-    elif checkpoint is None:
-        config = preset_info(preset).config()
+    absent = [label(f"weights.{slot}") for slot in required if slot not in given]
+    if absent:
+        raise MissingWeightsError(f"preset {preset} runs on local weights; give {', '.join(absent)} "
+                                  "(see README: 'Real weights')")
+    if saved is None:
+        config: NextGPTConfig | None = with_local_weights(preset_info(preset).config(), **given)
+    else:  # None: the checkpoint's saved config as it is
+        config = with_local_weights(saved, **given) if given else None
     return ModelChoice(preset, checkpoint, config, spec.device, spec.dtype)
 
 

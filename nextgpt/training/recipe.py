@@ -80,13 +80,14 @@ def run_recipe(recipe: Recipe, out_dir: str | Path, *, progress: TextIO | None =
     """Run (or resume) every part of ``recipe`` under ``out_dir``; returns the final checkpoint folder."""
     from safetensors.torch import load_file
 
-    from nextgpt.model.building import build_model
     from nextgpt.model.checkpoint import (
         frozen_fingerprint,
         load_trainable_state,
         trainable_state,
         write_checkpoint_folder,
     )
+    from nextgpt.model.loading import load_model
+    from nextgpt.model.model_spec import LocalWeights, ModelSpec
     from nextgpt.model.presets import get_preset
     from nextgpt.training.stage_data import stage_examples
     from nextgpt.training.trainer import TrainConfig, Trainer
@@ -95,13 +96,15 @@ def run_recipe(recipe: Recipe, out_dir: str | Path, *, progress: TextIO | None =
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     config = get_preset(recipe.preset)
+    weights = LocalWeights()
     if recipe.encoder is not None:
         encoder_file = _pretrained_encoder(recipe, config, out_dir, progress)
-        config = config.replace(encoder=dataclasses.replace(config.encoder, checkpoint=str(encoder_file.resolve())))
+        weights = dataclasses.replace(weights, imagebind=encoder_file.resolve())
     if recipe.language_model is not None:
         llm_folder = _pretrained_llm(recipe, config, out_dir, progress)
-        config = config.replace(llm=dataclasses.replace(config.llm, path=str(llm_folder.resolve())))
-    model = build_model(config)
+        weights = dataclasses.replace(weights, llm=llm_folder.resolve())
+    model = load_model(ModelSpec(preset=recipe.preset, weights=weights))  # the preset on its pre-trained parts
+    config = model.config
     for plan in recipe.stages:
         stage_dir = out_dir / f"stage-{plan.stage}"
         train_config = TrainConfig(stage=plan.stage, steps=plan.steps, batch_size=plan.batch_size,

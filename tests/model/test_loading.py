@@ -3,6 +3,7 @@ are required by the preset's own declaration, and the CLI loads through it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -29,9 +30,12 @@ def test_local_weights_come_from_the_preset_declaration() -> None:
                                                   r"weights\.image_decoder, weights\.video_decoder, "
                                                   r"weights\.audio_decoder"):
         choose_model(ModelSpec(preset="paper-7b", weights=LocalWeights(imagebind=Path("i.pth"))))
-    with pytest.raises(ConfigError, match=r"preset tiny builds every component itself; --llm-path would be ignored"):
-        choose_model(ModelSpec(preset="tiny", weights=LocalWeights(llm=Path("llm"))),
-                     label=spec_labels({"weights.llm": "--llm-path"}))
+    flags = spec_labels({"weights.imagebind": "--imagebind", "weights.llm": "--llm-path"})
+    with pytest.raises(MissingWeightsError, match=r"give --imagebind, --llm-path, weights\.image_decoder"):
+        choose_model(ModelSpec(preset="paper-7b-legacy"), label=flags)
+    tiny = get_preset("tiny")  # local weights given to any preset are applied, never ignored
+    on_a_local_llm = choose_model(ModelSpec(preset="tiny", weights=LocalWeights(llm=Path("llm")))).config
+    assert on_a_local_llm == tiny.replace(llm=dataclasses.replace(tiny.llm, path="llm"))
 
 
 def test_paper_preset_with_every_weight_builds_from_the_local_paths(tmp_path: Path) -> None:
