@@ -121,7 +121,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, default_checkpoint: 
     parser.add_argument("--steps", type=positive_int, help="diffusion steps (default: the preset's)")
     for slot, flag in WEIGHT_FLAGS.items():
         parser.add_argument(flag, dest=slot, type=Path,
-                            help=f"paper presets: local {slot.replace('_', ' ')} weights")
+                            help=f"local {slot.replace('_', ' ')} weights (the paper presets need all five)")
 
 
 def add_guidance_argument(parser: argparse.ArgumentParser) -> None:
