@@ -440,7 +440,7 @@ def kid_of_outputs(context: ScoringContext, reference_cache: dict[str, np.ndarra
         reference_cache[key] = features([read_reference(s, modality) for s in samples])
     generated, reference = features([context.media(s, modality) for s in samples]), reference_cache[key]
     size = min(len(generated), len(reference))
-    return kernel_inception_distance(generated, reference, subsets=KID_SUBSETS, subset_size=size)[0]
+    return kernel_inception_distance(generated, reference, subsets=KID_SUBSETS, subset_size=size).kid_mean.value
 
 
 def score_sweep_point(store: ResultsStore, task: Task, dataset: Dataset, media: Sequence[np.ndarray], label: str,
