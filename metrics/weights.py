@@ -17,6 +17,7 @@ from pathlib import Path
 
 from metrics.defaults import WEIGHTS_ENV_VAR, weights_cache_dir
 from metrics.errors import MissingWeightsError, WeightsHashError
+from nextgpt.core.file_hashes import sha256_file
 
 logger = logging.getLogger("metrics")
 
@@ -34,14 +35,6 @@ class WeightsSpec:
     def __post_init__(self) -> None:
         if len(self.sha256) != 64 or any(c not in "0123456789abcdef" for c in self.sha256):
             raise ValueError(f"WeightsSpec {self.file_name}: sha256 must be 64 lower-case hex digits")
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def candidate_paths(spec: WeightsSpec, explicit: str | Path | None = None) -> list[Path]:
@@ -65,7 +58,7 @@ def resolve_weights(name: str, spec: WeightsSpec, explicit: str | Path | None = 
     for path in paths:
         if path.is_file():
             if verify:
-                actual = sha256_of(path)
+                actual = sha256_file(path)
                 if actual != spec.sha256:
                     raise WeightsHashError(
                         f"{name}: {path} has sha256 {actual}, expected {spec.sha256} ({spec.file_name} from "
@@ -86,7 +79,7 @@ def fetch_weights(name: str, spec: WeightsSpec, dest_dir: str | Path | None = No
     folder = Path(dest_dir) if dest_dir is not None else weights_cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / spec.file_name
-    if target.is_file() and sha256_of(target) == spec.sha256:
+    if target.is_file() and sha256_file(target) == spec.sha256:
         logger.info("%s: %s already present and verified", name, target)
         return target
     source = url or spec.url
