@@ -9,6 +9,7 @@ The builtin metrics are registered when the registry is first read.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from benchmarks.scoring.computation import PerSampleMetric, SetMetric
 from benchmarks.scoring.metric_spec import GRANULARITIES, OUTPUT_KINDS, PAIRINGS, MetricSpec
@@ -106,8 +107,11 @@ def _check(spec: MetricSpec) -> None:
             raise TaskError(f"{where}: field {field.name!r} is missing (got {value!r})")
     if not isinstance(spec.higher_is_better, bool):
         raise TaskError(f"{where}: higher_is_better must be True or False, got {spec.higher_is_better!r}")
-    if "[" in spec.name or not spec.name.strip():
-        raise TaskError(f"{where}: a metric name is a plain word (the [extractor] qualifier is added when stored)")
+    _check_name(where, "name", spec.name)
+    if not isinstance(spec.result_names, tuple):
+        raise TaskError(f"{where}: field 'result_names' must be a tuple of names, got {spec.result_names!r}")
+    for name in spec.result_names:
+        _check_name(where, "result_names", name)
     unknown = sorted(set(spec.outputs) - set(OUTPUT_KINDS))
     if unknown:
         raise TaskError(f"{where}: unknown output kind(s) {', '.join(unknown)}; expected some of "
@@ -119,6 +123,26 @@ def _check(spec: MetricSpec) -> None:
                         f"(benchmarks/scoring/computation.py), got {type(spec.compute).__name__}")
     if spec.pairing not in PAIRINGS:
         raise TaskError(f"{where}: pairing {spec.pairing!r}; expected one of {', '.join(PAIRINGS)}")
+    if spec.pairing == "set-jackknife" and not (isinstance(spec.compute, SetMetric) and spec.granularity == "per-set"):
+        raise TaskError(f"{where}: field 'pairing' is 'set-jackknife', which only a per-set SetMetric may declare "
+                        "(compare recomputes a Frechet distance from the feature rows a set scorer stores, "
+                        f"reports/set_pairing.py); got granularity {spec.granularity!r} and compute "
+                        f"{type(spec.compute).__name__}; expected 'per-sample' or 'none'")
+    if spec.pairing == "per-sample" and spec.granularity != "per-sample":
+        raise TaskError(f"{where}: field 'pairing' is 'per-sample', but granularity is {spec.granularity!r}: only "
+                        "a metric whose value is the mean of the per-sample scores it keeps can be paired per "
+                        "sample; expected pairing 'none' (or 'set-jackknife' for a Frechet distance)")
+
+
+#: a metric or result name: an identifier (it is a key of TASK/METRIC gate rules and [extractor]-qualified names)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _check_name(where: str, field: str, name: object) -> None:
+    if not isinstance(name, str) or _NAME.fullmatch(name) is None:
+        raise TaskError(f"{where}: field {field!r} has the name {name!r}; a metric name is a plain word: ASCII "
+                        "letters, digits and underscores, not starting with a digit (a '/' would break TASK/METRIC "
+                        "gate keys; the [extractor] qualifier is added when stored)")
 
 
 def _load_builtin() -> None:

@@ -72,11 +72,30 @@ def test_an_undeclared_direction_is_refused() -> None:
     ({"name": "fid[toy]"}, "a metric name is a plain word"),
     ({"name": "fid"}, "metric 'fid': name(s) fid already registered"),
     ({"result_names": ("kid_mean",)}, "name(s) kid_mean already registered"),
+    ({"name": "image/fid"}, "metric 'image/fid': field 'name' has the name 'image/fid'; a metric name is a plain "
+                            "word"),
+    ({"name": "answer length"}, "field 'name' has the name 'answer length'"),
+    ({"result_names": ("length_mean", "length/std")}, "metric 'answer_length': field 'result_names' has the name "
+                                                      "'length/std'"),
+    ({"result_names": ("length_mean", "")}, "field 'result_names' has the name ''"),
+    ({"pairing": "set-jackknife"}, "metric 'answer_length': field 'pairing' is 'set-jackknife', which only a per-set "
+                                   "SetMetric may declare"),
+    ({"pairing": "set-jackknife", "granularity": "per-set"}, "got granularity 'per-set' and compute "
+                                                             "PerSampleMetric"),
+    ({"granularity": "per-set"}, "metric 'answer_length': field 'pairing' is 'per-sample', but granularity is "
+                                 "'per-set'"),
 ])
 def test_registration_refuses(scratch_registry: None, changes: dict[str, object], message: str) -> None:
     with pytest.raises(TaskError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
         register_metric(_spec(**changes))
     assert "answer_length" not in {spec.name for spec in registered_metrics()}
+
+
+def test_a_set_scorer_may_pair_by_jackknife(scratch_registry: None) -> None:
+    """The refusal above is of the pairing, not of the field: a per-set SetMetric may declare it (as FID does)."""
+    spec = register_metric(_spec(name="answer_distance", granularity="per-set", pairing="set-jackknife",
+                                 compute=metric_spec("fid").compute))
+    assert metric_spec("answer_distance").pairing == "set-jackknife" and spec in registered_metrics()
 
 
 def test_the_same_metric_twice_is_refused(scratch_registry: None) -> None:
