@@ -610,8 +610,10 @@ class ResultsStore:
             stored = [f"{r['extractor']}/{r['side']}" for r in self._rows(
                 "SELECT extractor, side FROM feature_sets WHERE run_id=? AND task=?", (run_id, task))]
             raise StoreError(f"run {run_id!r} task {task!r} has no stored {side} features of {extractor} in "
-                             f"{self.path} (stored: {', '.join(stored) or 'none'}; runs scored before features "
-                             "were stored have none: rescore the run)")
+                             f"{self.path} (stored: {', '.join(stored) or 'none'}; a run stored before features "
+                             "were (schema 3) has none: rerun the same `nextgpt-bench run` command, which makes a "
+                             "new run whose outputs come from the generation cache and whose features are stored, "
+                             "and compare or gate that run's id in its place)")
         path = self.folder / rows[0]["path"]
         try:
             data = path.read_bytes()
@@ -620,7 +622,9 @@ class ResultsStore:
                              f"{error.strerror or error}") from error
         if hashlib.sha256(data).hexdigest() != rows[0]["sha256"]:
             raise StoreError(f"feature file {path} of run {run_id!r} task {task!r} changed since it was written "
-                             "(its sha256 differs from the store's record); rescore the run")
+                             "(its sha256 differs from the store's record); rerun the same `nextgpt-bench run` "
+                             "command, which makes a new run whose outputs come from the generation cache and "
+                             "whose features are stored, and compare or gate that run's id in its place")
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             return FeatureRows(extractor, rows[0]["weights_sha256"], tuple(str(s) for s in archive["sample_ids"]),
                                tuple(int(c) for c in archive["counts"]), archive["rows"])

@@ -8,6 +8,10 @@ scored from (the scorers store them per sample with the extractor's name and wei
 ``ResultsStore.features``), so no feature network is built here; the recomputed full-set values must still
 reproduce the stored ones -- otherwise no interval is reported.  Which metrics get this pairing is the metric
 registry's ``pairing`` (``set-jackknife``).
+
+Runs stored before feature rows were (results-store schema 3) have none, so they get no paired interval; the
+note says why and what to do: rerun the same ``nextgpt-bench run`` command, which makes a new run whose
+outputs come from the generation cache and whose features are stored, and compare that run's id instead.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ def paired_set_difference(a: RunData, b: RunData, task: str, metric: str, *, gro
     if not _set_jackknife(metric):
         return None, 0, f"no paired CI: {metric} is a set statistic"
     if a.store is None or b.store is None:
-        return None, 0, f"no paired CI: {metric} is a set statistic and a run comes from a file (no stored media)"
+        return None, 0, (f"no paired CI: {metric} is a set statistic and a run comes from a file (no stored "
+                         "features)")
     try:
         features = _features(a, b, task, metric)
     except NextGPTError as error:
@@ -59,8 +64,8 @@ def paired_set_difference(a: RunData, b: RunData, task: str, metric: str, *, gro
     extractor = a.metrics[(task, metric)].result.provenance.extractor
     return (interval.low, interval.high), n, (
         f"{interval.method} over {n} shared samples (whole samples deleted from both runs and the reference "
-        f"together), {metric} recomputed from the stored media with {extractor} (the feature rows stored when "
-        f"the runs were scored), seed {seed}")
+        f"together), {metric} recomputed from the feature rows of {extractor} stored when the runs were scored "
+        f"(no media re-read), seed {seed}")
 
 
 def _store(run: RunData) -> ResultsStore:

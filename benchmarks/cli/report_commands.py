@@ -29,8 +29,10 @@ def register(subparsers: Any) -> None:
     compare.add_argument("--bootstrap", type=paired_resamples, default=1000, help="paired bootstrap resamples")
     compare.add_argument("--seed", type=non_negative_int, default=0)
     compare.add_argument("--set-groups", type=jackknife_groups, default=JACKKNIFE_GROUPS,
-                         help="jackknife groups of the FID/FAD paired interval recomputed from stored media "
-                              "(1 + 3G pairs of distances; 0: none)")
+                         help="jackknife groups of the FID/FAD paired interval, recomputed from the feature rows "
+                              "the runs stored when scored (1 + 3G pairs of distances; 0: none). Runs stored "
+                              "before features were get none until rerun: the same `nextgpt-bench run` command "
+                              "makes a new run from the generation cache, with features")
     compare.add_argument("--skip-incomparable", action="store_true",
                          help="list scores computed differently as refused instead of stopping (exit 2)")
     compare.add_argument("--html", type=Path, metavar="DIR", help="also write an HTML comparison into DIR")

@@ -18,9 +18,33 @@ def test_identical_runs_compare_equal(tiny_runs: TinyRuns, capsys: pytest.Captur
     for row in rows.values():
         assert row["difference"] == 0.0 and row["significant"] in (False, None)
     assert rows[("t2v", "clipsim")]["ci"] == [0.0, 0.0]
-    # FID is a set statistic: its paired interval is recomputed from the stored media of both runs
+    # FID is a set statistic: its paired interval is recomputed from the feature rows both runs stored
     assert rows[("t2v", "fid")]["ci"] == [0.0, 0.0]
-    assert "recomputed from the stored media with toy" in rows[("t2v", "fid")]["note"]
+    assert "recomputed from the feature rows of toy stored when the runs were scored" in rows[("t2v", "fid")]["note"]
+    assert "stored media" not in rows[("t2v", "fid")]["note"], "no media is re-read"
+
+
+def test_run_stored_before_features_says_how_to_get_an_interval(tiny_runs: TinyRuns, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A run stored before schema 3 has no feature rows: its FID gets no paired interval, and the note names the
+    command that does give one (there is no rescore command: rerunning makes a new, cached run with features)."""
+    store = tiny_runs.copy_store(tmp_path / "store")
+    with store.transaction() as db:  # what a run migrated from schema 2 looks like
+        db.execute("DELETE FROM feature_sets WHERE run_id=?", (tiny_runs.base,))
+    store.close()
+    code, out, _ = cli(["compare", tiny_runs.base, tiny_runs.same, "--store", str(tmp_path / "store"), "--json",
+                        "--set-groups", "4"], capsys)
+    fid = next(r for r in json.loads(out)["rows"] if r["metric"] == "fid")
+    assert code == 0 and fid["ci"] is None and fid["verdict"] == "no paired CI"
+    assert f"run '{tiny_runs.base}' task 't2v' has no stored generated features of toy" in fid["note"]
+    assert "rerun the same `nextgpt-bench run` command" in fid["note"]
+    assert "generation cache" in fid["note"] and "rescore" not in fid["note"]
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({"metrics": {"fid": {"significance": True}, "*": {"ignore": True}}}))
+    code, out, _ = cli(["gate", tiny_runs.same, "--baseline", tiny_runs.base, "--store", str(tmp_path / "store"),
+                        "--rules", str(rules), "--set-groups", "4"], capsys)
+    assert code == 1 and "unjudgeable" in out and "rerun the same `nextgpt-bench run` command" in out, out
+    assert "rescore" not in out
 
 
 def test_set_metric_without_media_has_no_paired_interval(tiny_runs: TinyRuns, tmp_path: Path,
