@@ -18,8 +18,8 @@ from benchmarks.scoring.computation import ScoredMetric, SetMetric, SetOutcome
 from benchmarks.scoring.context import ScoringContext
 from benchmarks.scoring.frechet_metrics import images_tensor
 from benchmarks.scoring.metric_spec import MetricSpec
-from metrics.provenance import MetricResult
-from nextgpt.core.errors import TaskError
+from metrics.provenance import MetricResult, Provenance
+from nextgpt.core.errors import NextGPTError, TaskError
 from nextgpt.core.modalities import Modality
 
 if TYPE_CHECKING:
@@ -39,6 +39,24 @@ def _with_output(context: ScoringContext, names: tuple[str, ...]) -> tuple[Modal
     return modality, outputs, [s for s in context.samples() if s.id in outputs]
 
 
+def _no_output(context: ScoringContext, names: tuple[str, ...], modality: Modality, library_metric: str
+               ) -> SetOutcome:
+    """Every declared metric unavailable (not a failed task) when no sample has a generated medium, with the
+    provenance an available result of the same network would carry (so its qualified name is the same)."""
+    from metrics.extractors.registry import extractor_spec
+
+    model = context.clip_model()
+    try:
+        canonical = extractor_spec(model.name).canonical
+    except NextGPTError:  # an unregistered custom model is never canonical
+        canonical = False
+    provenance = Provenance(metric=library_metric, extractor=model.name, extractor_canonical=canonical,
+                            weights_sha256=model.weights_sha256, resize=model.image_preprocessing, n_samples=0)
+    reason = (f"task {context.task.name}: the model produced no {modality} (none of its "
+              f"{len(context.samples())} stored outputs has one)")
+    return SetOutcome(tuple(ScoredMetric(MetricResult.unavailable(name, reason, provenance), 0) for name in names))
+
+
 def _per_item(scorer: CLIPScore | CLIPSIM | CLIPImageSimilarity) -> torch.Tensor:
     """The per-item scores the metric kept (a list of batches before it is synchronised, then one tensor)."""
     import torch
@@ -56,6 +74,9 @@ def score_clip_text(context: ScoringContext, names: tuple[str, ...]) -> SetOutco
     from metrics import clip_metrics as library
 
     modality, outputs, samples = _with_output(context, names)
+    if not samples:
+        kind = library.CLIPScore if modality == "image" else library.CLIPSIM
+        return _no_output(context, names, modality, kind.metric_name)
     prompts = [s.captions[0] for s in samples]
     scorer: CLIPScore | CLIPSIM
     if modality == "image":
@@ -74,6 +95,8 @@ def score_clip_image(context: ScoringContext, names: tuple[str, ...]) -> SetOutc
     from metrics import clip_metrics as library
 
     modality, outputs, samples = _with_output(context, names)
+    if not samples:
+        return _no_output(context, names, modality, library.CLIPImageSimilarity.metric_name)
     scorer = library.CLIPImageSimilarity(model=context.clip_model(), keep_per_sample=True)
     firsts, seconds = [], []
     for sample in samples:

@@ -79,11 +79,14 @@ def score_feature_distances(context: ScoringContext, names: tuple[str, ...]) -> 
     outputs = {s.id: medium for s in context.samples() if (medium := context.media(s, modality)) is not None}
     samples = [s for s in context.samples() if s.id in outputs]
     if not samples:
-        provenance = Provenance(metric=names[0], extractor=identity.name, extractor_canonical=identity.canonical,
-                                weights_sha256=identity.weights_sha256, n_samples=0)
-        reason = f"no sample of task {context.task.name} has a generated {modality}"
-        return SetOutcome(tuple(ScoredMetric(MetricResult.unavailable(name, reason, provenance), 0)
-                                for spec in names for name in _result_names(spec)))
+        # each result's provenance names the metric that computes it, as an available result's does (kid_mean
+        # and kid_std: "kid", metrics/kid.py)
+        reason = f"task {context.task.name}: the model produced no {modality} (no sample has a generated {modality})"
+        return SetOutcome(tuple(
+            ScoredMetric(MetricResult.unavailable(name, reason, Provenance(
+                metric=spec, extractor=identity.name, extractor_canonical=identity.canonical,
+                weights_sha256=identity.weights_sha256, n_samples=0)), 0)
+            for spec in names for name in _result_names(spec)))
     generated = _features(extractor, list(outputs.values()), audio)
     reference = _features(extractor, [context.target(s, modality) for s in samples], audio)
     scored: list[ScoredMetric] = []

@@ -10,13 +10,14 @@ import pytest
 from perfect_runs import FAMILY, record_perfect_run
 
 from benchmarks.datasets.registry import resolve_dataset
+from benchmarks.datasets.samples import Dataset
 from benchmarks.scoring import registry
 from benchmarks.scoring.computation import SetMetric, SetOutcome
 from benchmarks.scoring.context import ScoringContext
-from benchmarks.scoring.metric_spec import MetricSpec
+from benchmarks.scoring.metric_spec import MetricSpec, OutputKind
 from benchmarks.scoring.registry import register_metric, registered_metrics
 from benchmarks.scoring.scorers import ScoredTask, save_task_scores, score_task
-from benchmarks.store import FeatureRows, ResultsStore
+from benchmarks.store import FeatureRows, Generation, ResultsStore
 from nextgpt.core.errors import StoreError, TaskError
 
 
@@ -92,4 +93,43 @@ def test_a_set_scorer_that_drops_a_declared_metric_is_an_error(monkeypatch: pyte
     with pytest.raises(TaskError, match=r"task talk: the scorer .*forgetful returned nothing for the declared "
                                         r"forgotten; expected exactly forgotten"):
         score_task(ScoringContext(task, dataset, outputs, store, "toy", 0, 0))
+    store.close()
+
+
+def _record_run_without_media(store: ResultsStore, task: str, dataset: Dataset) -> dict[tuple[str, int], Generation]:
+    """A run whose model answered every sample with text and no medium."""
+    run_id, _ = store.start_or_resume("no-media", {"preset": "test"}, {"tasks": [task]})
+    for sample in dataset.samples:
+        store.record(run_id, Generation(f"{task}/{sample.id}", task, sample.id, 0, 0, "no picture, sorry", (), (),
+                                        0.0))
+    return store.recorded(run_id, task)
+
+
+@pytest.mark.parametrize("output, metrics", [("image", ("fid", "kid", "clip_t", "clip_i")),
+                                             ("video", ("fid", "kid", "clipsim")),
+                                             ("audio", ("fad",))])
+def test_a_task_without_generated_media_scores_unavailable_not_an_error(output: OutputKind, metrics: tuple[str, ...],
+                                                                        tmp_path: Path) -> None:
+    """Every set metric of a task whose model produced no medium is unavailable with a reason naming the task and
+    the missing modality (CLIP used to fail the whole task with "no images"), and each result's provenance names
+    its own metric as an available result's would (KID's used to claim to be FID)."""
+    dataset = resolve_dataset(FAMILY[output], None, limit=3)
+    store = ResultsStore(tmp_path)
+    task = ScoredTask(f"{output}-mute", output, metrics)
+    scores = score_task(ScoringContext(task, dataset, _record_run_without_media(store, task.name, dataset), store,
+                                       "toy", 0, 0))
+    library_metric = {"fid": "fid", "fad": "fad", "kid_mean": "kid", "kid_std": "kid", "clip_t": "clip_score",
+                      "clipsim": "clipsim", "clip_i": "clip_i"}
+    produced = {m.metric: m for m in scores.metrics}
+    assert sorted(produced) == sorted(n for m in metrics for n in registry.metric_spec(m).stored_names)
+    for name, scored in produced.items():
+        result = scored.result
+        assert not result.available and scored.value is None and scored.n == 0, name
+        assert result.unavailable_reason is not None and result.unavailable_reason.startswith(
+            f"task {output}-mute: the model produced no {output}"), name
+        assert result.provenance.metric == library_metric[name], name
+        assert result.qualified_name.startswith(f"{name}[toy"), name
+    run_id = store.runs()[0]["run_id"]
+    save_task_scores(store, run_id, scores)  # unavailable results are stored like any other
+    assert {m.metric for m in store.metric_values(run_id)} == set(produced)
     store.close()
