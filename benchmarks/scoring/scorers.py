@@ -48,6 +48,10 @@ def score_task(context: ScoringContext) -> TaskScores:
             set_scorers.setdefault(compute.scorer, []).append(name)
     for scorer, names in set_scorers.items():
         outcome = scorer(context, tuple(names))
+        if not isinstance(outcome, SetOutcome):
+            raise TaskError(f"task {context.task.name}: the scorer {scorer.__module__}.{scorer.__qualname__} of "
+                            f"{', '.join(names)} returned a {type(outcome).__name__}; expected a SetOutcome of "
+                            "ScoredMetrics (benchmarks/scoring/computation.py)")
         expected = [stored for name in names for stored in metric_spec(name).stored_names]
         returned = [m.metric for m in outcome.metrics]
         if sorted(returned) != sorted(expected):

@@ -18,6 +18,7 @@ from benchmarks.scoring.metric_spec import MetricSpec, OutputKind
 from benchmarks.scoring.registry import register_metric, registered_metrics
 from benchmarks.scoring.scorers import ScoredTask, save_task_scores, score_task
 from benchmarks.store import FeatureRows, Generation, ResultsStore
+from metrics.provenance import MetricResult, Provenance
 from nextgpt.core.errors import StoreError, TaskError
 
 
@@ -94,6 +95,31 @@ def test_a_set_scorer_that_drops_a_declared_metric_is_an_error(monkeypatch: pyte
                                         r"forgotten; expected exactly forgotten"):
         score_task(ScoringContext(task, dataset, outputs, store, "toy", 0, 0))
     store.close()
+
+
+def test_a_set_scorer_that_returns_bare_results_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A set scorer returns a SetOutcome of ScoredMetrics, as docs/extending.md section 1 says (it used to say
+    MetricResults): a list of MetricResults is a TaskError naming the scorer, not an AttributeError."""
+    registered_metrics()
+    monkeypatch.setattr(registry, "_METRICS", dict(registry._METRICS))
+    monkeypatch.setattr(registry, "_RESULT_NAMES", dict(registry._RESULT_NAMES))
+
+    def bare(context: ScoringContext, names: tuple[str, ...]) -> SetOutcome:
+        return [MetricResult("bare", 1.0, Provenance(metric="bare"))]  # type: ignore[return-value]
+
+    register_metric(MetricSpec("bare", True, frozenset({"dialogue"}), "per-set", "none", "results, not an outcome",
+                               SetMetric(bare)))
+    dataset = resolve_dataset(FAMILY["dialogue"], None, limit=2)
+    store = ResultsStore(tmp_path)
+    task = ScoredTask("talk", "dialogue", ("bare",))
+    outputs = record_perfect_run(store, task.name, "dialogue", dataset)
+    with pytest.raises(TaskError, match=r"task talk: the scorer .*bare of bare returned a list; expected a "
+                                        r"SetOutcome of ScoredMetrics"):
+        score_task(ScoringContext(task, dataset, outputs, store, "toy", 0, 0))
+    store.close()
+    guide = (Path(__file__).parents[2] / "docs" / "extending.md").read_text(encoding="utf-8")
+    section = guide.split("## 1.", 1)[1].split("## 2.", 1)[0]
+    assert "returns a `SetOutcome` of `ScoredMetric`s" in section and "`MetricResult`s" not in section
 
 
 def _record_run_without_media(store: ResultsStore, task: str, dataset: Dataset) -> dict[tuple[str, int], Generation]:
