@@ -159,7 +159,18 @@ def _registered(metric: str) -> bool:
 
 
 def _unknown_metric(metric: str) -> str:
-    return f"unknown metric {metric!r} (registered metrics: {', '.join(_stored_names())})"
+    """Why ``metric`` names no stored metric.  A registered metric stored under other names (``kid`` is stored as
+    ``kid_mean`` and ``kid_std``) is refused with those names rather than guessed: a rule must say which one it
+    gates.  Any other name is unknown, perhaps registered by an extension that is not installed."""
+    from nextgpt.core.extensions import PLUGIN_GROUP
+
+    spec = next((s for s in registered_metrics() if s.name == metric), None)
+    if spec is not None:
+        names = " / ".join(spec.stored_names)
+        return (f"metric {metric!r} is stored as {', '.join(spec.stored_names)}, so a rule on {metric!r} would "
+                f"gate nothing: use {names}")
+    return (f"unknown metric {metric!r} (registered metrics: {', '.join(_stored_names())}; is the extension that "
+            f"registers it installed? extensions are the {PLUGIN_GROUP} entry points)")
 
 
 def _declares(task_metrics: tuple[str, ...], metric: str) -> bool:

@@ -1,5 +1,5 @@
-"""Installed extensions (entry points of ``nextgpt_bench.plugins``) are imported before the command line is
-parsed, and a broken one is named instead of crashing with a traceback."""
+"""Installed extensions (entry points of ``nextgpt_bench.plugins``, loaded by ``nextgpt.core.extensions``) are
+imported before the command line is parsed, and a broken one is named instead of crashing with a traceback."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import benchmarks.cli as cli
+import nextgpt.core.extensions as extensions
 
 
 def _entry_points(*points: EntryPoint):
@@ -25,14 +26,14 @@ def test_an_installed_extension_is_imported(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.delenv("FAKE_EXTENSION_LOADED", raising=False)
     monkeypatch.delitem(sys.modules, "fake_extension_for_test", raising=False)
     point = EntryPoint("fake", "fake_extension_for_test", cli.PLUGIN_GROUP)
-    monkeypatch.setattr(cli, "entry_points", _entry_points(point, EntryPoint("other", "nowhere", "other.group")))
+    monkeypatch.setattr(extensions, "entry_points", _entry_points(point, EntryPoint("other", "nowhere", "other.group")))
     assert cli.load_plugins() == ["fake"]
     assert os.environ["FAKE_EXTENSION_LOADED"] == "1"
 
 
 def test_a_broken_extension_is_named(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     point = EntryPoint("broken", "no_such_module_anywhere:register", cli.PLUGIN_GROUP)
-    monkeypatch.setattr(cli, "entry_points", _entry_points(point))
+    monkeypatch.setattr(extensions, "entry_points", _entry_points(point))
     assert cli.main(["run", "--help"]) == 2
     error = capsys.readouterr().err
     assert "extension 'broken'" in error and "no_such_module_anywhere" in error and cli.PLUGIN_GROUP in error

@@ -2,7 +2,7 @@
 
 Every area of the project contributes its subcommands through a module of this package with a
 ``register(subparsers)`` function (COMMAND_MODULES); heavy imports happen inside the commands, so ``--help``
-stays fast. Installed extensions are imported first (``load_plugins``).
+stays fast. Installed extensions are imported first (``nextgpt.core.extensions.load_plugins``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from importlib.metadata import entry_points
 from typing import Protocol
 
 from benchmarks.cli import (
@@ -23,6 +22,7 @@ from benchmarks.cli import (
     train_commands,
 )
 from nextgpt.core.errors import NextGPTError
+from nextgpt.core.extensions import PLUGIN_GROUP, load_plugins
 
 
 class CommandModule(Protocol):
@@ -33,9 +33,7 @@ class CommandModule(Protocol):
 #: Every area's subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[CommandModule, ...] = (model_commands, train_commands, metric_commands, run_commands,
                                               report_commands, profile_commands)
-#: Entry-point group of installed extensions (docs/extending.md): each names a module that registers metrics,
-#: tasks, dataset kinds or models when imported.
-PLUGIN_GROUP = "nextgpt_bench.plugins"
+__all__ = ["COMMAND_MODULES", "PLUGIN_GROUP", "build_parser", "load_plugins", "main"]
 
 
 def _offline_environment() -> None:
@@ -53,20 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
     for module in COMMAND_MODULES:
         module.register(subparsers)
     return parser
-
-
-def load_plugins() -> list[str]:
-    """Import every installed extension (entry points of ``PLUGIN_GROUP``) so that what it registers can be
-    named on the command line; returns their names. A broken extension is named in the error."""
-    loaded = []
-    for entry_point in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
-        try:
-            entry_point.load()
-        except Exception as error:  # any failure of foreign code, reported with the extension's name
-            raise NextGPTError(f"extension {entry_point.name!r} ({entry_point.value}, entry point group "
-                               f"{PLUGIN_GROUP}) failed to load: {type(error).__name__}: {error}") from error
-        loaded.append(entry_point.name)
-    return loaded
 
 
 def main(argv: Sequence[str] | None = None) -> int:

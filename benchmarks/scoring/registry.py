@@ -14,6 +14,7 @@ import re
 from benchmarks.scoring.computation import PerSampleMetric, SetMetric
 from benchmarks.scoring.metric_spec import GRANULARITIES, OUTPUT_KINDS, PAIRINGS, MetricSpec
 from nextgpt.core.errors import TaskError
+from nextgpt.core.extensions import PLUGIN_GROUP
 
 __all__ = ["MetricSpec", "declaration_problems", "higher_is_better", "metric_spec", "metrics_for",
            "register_metric", "registered_metrics"]
@@ -45,7 +46,8 @@ def metric_spec(name: str) -> MetricSpec:
     base = name.split("[", 1)[0]
     registered = _METRICS.get(base) or _METRICS.get(_RESULT_NAMES.get(base, ""))
     if registered is None:
-        raise TaskError(f"unknown metric {name!r}; registered metrics: {', '.join(sorted(_METRICS))}")
+        raise TaskError(f"unknown metric {name!r}; registered metrics: {', '.join(sorted(_METRICS))} (is the "
+                        f"extension that registers it installed? extensions are the {PLUGIN_GROUP} entry points)")
     return registered
 
 

@@ -71,6 +71,13 @@ def test_registered_metric_a_task_does_not_declare(tmp_path: Path, capsys: pytes
              "bleu1"),
     ("t2i/fid", "metrics.t2i/fid: task t2i declares fid, but the baseline run has no t2i/fid to gate"),
     ("clipsim", "metrics.clipsim: the baseline run has no clipsim in any task to gate"),
+    # KID is registered as kid but stored as kid_mean / kid_std: a rule on kid would gate nothing
+    ("kid", "metrics.kid: metric 'kid' is stored as kid_mean, kid_std, so a rule on 'kid' would gate nothing: "
+            "use kid_mean / kid_std"),
+    ("t2i/kid", "metrics.t2i/kid: metric 'kid' is stored as kid_mean, kid_std, so a rule on 'kid' would gate "
+                "nothing: use kid_mean / kid_std"),
+    ("psnr", "metrics.psnr: unknown metric 'psnr' (registered metrics: "),
+    ("psnr", "is the extension that registers it installed? extensions are the nextgpt_bench.plugins entry points"),
 ])
 def test_every_unmatched_metric_key_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str,
                                              message: str) -> None:
