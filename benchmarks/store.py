@@ -5,7 +5,8 @@ generation cache, shared by all runs: one row per model output, keyed by a hash 
 ``run_samples`` (which generations a run used), ``sample_scores`` (per-sample metric values) and
 ``metric_values`` (one row per task metric: ``result`` holds the metric library's ``MetricResult.to_dict()``,
 value/CI/n beside it for SQL queries; read back as typed :class:`StoredMetric`; stores of schema 2 are migrated
-by :func:`legacy_result`).  Every write is one transaction; media files are written (atomically) before the row
+by :func:`legacy_result` when opened, or, when they cannot be written, read as they are with each row converted by
+it on reading).  Every write is one transaction; media files are written (atomically) before the row
 that names them, so a crash at any point leaves either a complete record or none, never half of one.
 ``run_samples`` has a primary key per (run, task, sample, turn): a resumed run cannot count a sample twice.
 
@@ -247,29 +248,50 @@ def legacy_result(metric: str, value: float | None, ci: tuple[float, float] | No
     return MetricResult(metric, float(value), provenance, interval)
 
 
+def _bootstrap_settings(db: sqlite3.Connection, run_ids: Sequence[str] | None = None) -> dict[str, int | None]:
+    """run id -> the run's bootstrap resample count (None where its settings do not record one)."""
+    rows = db.execute("SELECT run_id, settings FROM runs").fetchall() if run_ids is None else [
+        row for run_id in run_ids for row in db.execute("SELECT run_id, settings FROM runs WHERE run_id=?",
+                                                        (run_id,)).fetchall()]
+    resamples: dict[str, int | None] = {}
+    for run_id, settings in rows:
+        with contextlib.suppress(ValueError, AttributeError):  # unreadable settings: the count is not recorded
+            bootstrap = json.loads(settings).get("bootstrap")
+            resamples[str(run_id)] = bootstrap if isinstance(bootstrap, int) else None
+    return resamples
+
+
+def _schema_2_result(row: Sequence[Any], resamples: int | None, failure: Callable[[str, str], str]
+                     ) -> MetricResult:
+    """The typed result of a schema-2 ``metric_values`` row ``(run_id, task, metric, value, ci_low, ci_high,
+    provenance)``, through :func:`legacy_result`; a row of neither shape is a StoreError whose message is
+    ``failure(where, why)`` (naming the row, why it is refused, what was being done and what became of the
+    store)."""
+    run_id, task, metric, value, low, high, record = row
+    where = f"metric_values row {run_id}/{task}/{metric}"
+    try:
+        stored = json.loads(record)
+        if not isinstance(stored, dict):
+            raise TypeError(f"expected a JSON object, got {type(stored).__name__}")
+        return legacy_result(metric, value, None if low is None else (low, high), stored, resamples=resamples,
+                             where=where)
+    except (NextGPTError, ValueError, TypeError) as error:
+        raise StoreError(failure(where, f"its provenance {str(record)[:200]!r} is not a stored metric record "
+                                        f"({error})")) from error
+
+
 def _type_metric_rows(db: sqlite3.Connection) -> None:
     """Schema 2 -> 3: ``metric_values.provenance`` (two shapes) becomes ``result``, a MetricResult.to_dict()."""
     columns = {str(row[1]) for row in db.execute("PRAGMA table_info(metric_values)")}
     if "provenance" not in columns:  # the table was created by this version (a schema-1 store had none)
         return
     db.execute("ALTER TABLE metric_values RENAME COLUMN provenance TO result")
-    resamples: dict[str, int | None] = {}
-    for run_id, settings in db.execute("SELECT run_id, settings FROM runs").fetchall():
-        with contextlib.suppress(ValueError, AttributeError):  # unreadable settings: the count is not recorded
-            bootstrap = json.loads(settings).get("bootstrap")
-            resamples[str(run_id)] = bootstrap if isinstance(bootstrap, int) else None
+    resamples = _bootstrap_settings(db)
     rows = db.execute("SELECT run_id, task, metric, value, ci_low, ci_high, result FROM metric_values").fetchall()
-    for run_id, task, metric, value, low, high, record in rows:
-        where = f"metric_values row {run_id}/{task}/{metric}"
-        try:
-            stored = json.loads(record)
-            if not isinstance(stored, dict):
-                raise TypeError(f"expected a JSON object, got {type(stored).__name__}")
-            result = legacy_result(metric, value, None if low is None else (low, high), stored,
-                                   resamples=resamples.get(run_id), where=where)
-        except (NextGPTError, ValueError, TypeError) as error:
-            raise StoreError(f"cannot migrate {where} to schema {SCHEMA_VERSION}: its provenance {record[:200]!r} "
-                             f"is not a stored metric record ({error}); the store is left unchanged") from error
+    for row in rows:
+        run_id, task, metric = row[0], row[1], row[2]
+        result = _schema_2_result(row, resamples.get(run_id), lambda where, why: (
+            f"cannot migrate {where} to schema {SCHEMA_VERSION}: {why}; the store is left unchanged"))
         db.execute("UPDATE metric_values SET result=? WHERE run_id=? AND task=? AND metric=?",
                    (_result_json(result), run_id, task, metric))
 
@@ -280,11 +302,20 @@ def _result_json(result: MetricResult) -> str:
     return json.dumps(result.to_dict(), allow_nan=False)
 
 
-#: what brings a store of schema version N to N + 1 (old stores stay readable: opening migrates them)
+#: what brings a store of schema version N to N + 1 (old stores stay readable: opening a writable one migrates
+#: it; a read-only one of a version in _READ_AS_IT_IS is read without migrating)
 _MIGRATIONS: dict[int, tuple[Migration, ...]] = {
     1: ("ALTER TABLE runs ADD COLUMN error TEXT",),  # v2: failed runs keep their error text
     2: (_type_metric_rows,),  # v3: typed metric results
 }
+#: old schema versions a read-only store (CI artifact, shared mount) of is read as it is: its metric rows are
+#: converted by legacy_result on reading, and the tables it lacks read as empty
+_READ_AS_IT_IS = (2,)
+
+
+def _is_read_only_error(error: BaseException | None) -> bool:
+    code = str(getattr(error, "sqlite_errorname", "") or "")
+    return isinstance(error, sqlite3.Error) and code.startswith("SQLITE_READONLY")
 
 
 FeatureSide = Literal["generated", "reference"]
@@ -325,6 +356,8 @@ class ResultsStore:
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
+        #: the schema version of a read-only old store that is read as it is (None: the store is of this version)
+        self._read_as_version: int | None = None
         _make_folder(self.folder)
         self.path = self.folder / "results.sqlite"
         check_database_file(self.path)
@@ -332,7 +365,12 @@ class ResultsStore:
             self._connection = _connect(self.path)
             self._connection.row_factory = sqlite3.Row
             self._refuse_foreign_database()
-            self._connection.execute("PRAGMA journal_mode=WAL")
+            try:
+                self._connection.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as error:
+                if not _is_read_only_error(error):
+                    raise
+                # a read-only store keeps its journal mode: it is only read (a write is refused when tried)
             self._connection.execute("PRAGMA synchronous=NORMAL")
         self._open_schema()
 
@@ -345,7 +383,19 @@ class ResultsStore:
                              f"{', '.join(sorted(tables))}); {_recovery(self.path)}")
 
     def _open_schema(self) -> None:
-        """Create the tables of a new store, migrate an old one."""
+        """Create the tables of a new store, migrate an old one -- or, when an old one cannot be written, read it
+        as it is (see _READ_AS_IT_IS)."""
+        version = self._stored_version()
+        if version in _READ_AS_IT_IS and self._read_only():
+            self._read_as_version = version
+            with self._guard():
+                tables = {str(row[0]) for row in self._connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table'")}
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    name = statement.split("EXISTS", 1)[1].split("(", 1)[0].strip()
+                    if name not in tables:  # empty and in memory: the file is not written
+                        self._connection.execute(statement.replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE"))
+            return
         with self.transaction() as db:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 db.execute(statement)
@@ -354,6 +404,26 @@ class ResultsStore:
                 db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 return
             self._migrate(db, str(row["value"]))
+
+    def _stored_version(self) -> int | None:
+        """The schema version the file records; None for a new store or an unreadable version (which
+        _migrate refuses)."""
+        with self._guard():
+            if self._connection.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+                                        ).fetchone() is None:
+                return None
+            row = self._connection.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row is not None and str(row[0]).isdigit() else None
+
+    def _read_only(self) -> bool:
+        """Whether SQLite refuses writes to the store (a read-only file, folder or mount; ``mode=ro``)."""
+        try:
+            self.require_writable()
+        except StoreError as error:
+            if _is_read_only_error(error.__cause__):
+                return True
+            raise
+        return False
 
     def _migrate(self, db: sqlite3.Connection, stored: str) -> None:
         if not stored.isdigit():
@@ -390,6 +460,11 @@ class ResultsStore:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        if self._read_as_version is not None:
+            raise StoreError(f"results store {self.path} is read-only (and of schema {self._read_as_version}, "
+                             "written by an older nextgpt-bench: it is read as it is); writing a run needs write "
+                             "access to the file and its folder, and migrates the store to schema "
+                             f"{SCHEMA_VERSION}: make them writable, or pass another --store folder")
         with self._guard():
             db = self._connection
             db.execute("BEGIN IMMEDIATE")
@@ -550,6 +625,8 @@ class ResultsStore:
 
     def metric_values(self, run_id: str) -> list[StoredMetric]:
         """The run's task metrics, by task and metric key."""
+        if self._read_as_version is not None:
+            return self._schema_2_metric_values(run_id)
         rows = self._rows("SELECT task, metric, n, result FROM metric_values WHERE run_id=? ORDER BY task, metric",
                           (run_id,))
         out = []
@@ -561,6 +638,20 @@ class ResultsStore:
                                  f"unreadable result record (damaged store?): {error}") from error
             out.append(StoredMetric(row["task"], result, int(row["n"])))
         return out
+
+    def _schema_2_metric_values(self, run_id: str) -> list[StoredMetric]:
+        """metric_values of a read-only schema-2 store: each row converted as the migration would."""
+        with self._guard():
+            resamples = _bootstrap_settings(self._connection, [run_id]).get(run_id)
+            rows = self._connection.execute(
+                "SELECT run_id, task, metric, value, ci_low, ci_high, provenance, n FROM metric_values "
+                "WHERE run_id=? ORDER BY task, metric", (run_id,)).fetchall()
+        def failure(where: str, why: str) -> str:
+            return (f"cannot read {where} of the read-only schema-{self._read_as_version} results store {self.path}: "
+                    f"{why}; the store is left unchanged")
+
+        return [StoredMetric(row["task"], _schema_2_result(tuple(row)[:7], resamples, failure), int(row["n"]))
+                for row in rows]
 
     # ------------------------------------------------------------------------------------- stage timings
     def save_stage_timings(self, run_id: str, task: str, records: dict[str, dict[str, Any]]) -> None:

@@ -137,3 +137,55 @@ def test_damaged_typed_row_names_the_metric(tmp_path: Path) -> None:
                    (json.dumps({**FID.to_dict(), "value": "12.5"}),))
     with pytest.raises(StoreError, match=r"metric t2v/fid of run .* has an unreadable result record .*t2v/fid\.value"):
         store.metric_values(run_id)
+
+
+def _read_only_connect(path: Path) -> sqlite3.Connection:
+    """Root ignores file modes: the store is opened read-only by SQLite itself (what a read-only file, folder or
+    mount gives)."""
+    return sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True, timeout=1.0, isolation_level=None)
+
+
+def test_read_only_schema_2_store_is_read_as_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A schema-2 store that cannot be written (a CI artifact, a shared mount) is not migrated: its rows are
+    converted on reading, as the migration converts them, and the file stays byte for byte as it was."""
+    import benchmarks.store as store_module
+
+    mean_record = {"metric": "signal_rate", "n_samples": 4, "definition": "fraction asked for", "seed": 0}
+    rows = [("edit-image", "clip_t", 21.5, 20.0, 23.0, 4, json.dumps(_OLD_LIBRARY_RECORD, sort_keys=True)),
+            ("edit-image", "signal_rate", 0.75, 0.25, 1.0, 4, json.dumps(mean_record))]
+    _schema_2_store(_folder(tmp_path / "writable"), rows)
+    migrated = {v.metric: v for v in ResultsStore(tmp_path / "writable").metric_values("old-run")}
+    path = _schema_2_store(_folder(tmp_path / "read-only"), rows)
+    before = path.read_bytes()
+    monkeypatch.setattr(store_module, "_connect", _read_only_connect)
+
+    store = ResultsStore(tmp_path / "read-only")
+    assert [run["run_id"] for run in store.runs()] == ["old-run"]
+    values = {v.metric: v for v in store.metric_values("old-run")}
+    assert values == migrated and values["clip_t"].result.qualified_name == "clip_t[toy-clip]"
+    assert values["signal_rate"].result.ci == ConfidenceInterval(0.25, 1.0, 0.95, 100, 0)
+    assert store.sample_scores("old-run", "edit-image") == {}  # a table the old store lacks reads as empty
+    with pytest.raises(StoreError, match="run 'old-run' task 'edit-image' has no stored generated features"):
+        store.features("old-run", "edit-image", "toy", "generated")
+    for write in (store.require_writable, lambda: store.start_or_resume("fp", {}, {"new": True})):
+        with pytest.raises(StoreError, match=r"results\.sqlite is read-only \(and of schema 2, .*make them "
+                                             r"writable, or pass another --store folder"):
+            write()
+    store.close()
+    assert path.read_bytes() == before, "reading must not write"
+
+
+def test_read_only_schema_2_row_of_neither_shape_names_the_row(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import benchmarks.store as store_module
+
+    _schema_2_store(tmp_path, [("t2i", "fid", 10.0, None, None, 4, json.dumps({"provenance": "toy"}))])
+    monkeypatch.setattr(store_module, "_connect", _read_only_connect)
+    with pytest.raises(StoreError, match=r"cannot read metric_values row old-run/t2i/fid of the read-only schema-2 "
+                                         r"results store .*results\.sqlite: its provenance .* is not a stored metric"):
+        ResultsStore(tmp_path).metric_values("old-run")
+
+
+def _folder(path: Path) -> Path:
+    path.mkdir()
+    return path
