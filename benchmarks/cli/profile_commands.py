@@ -49,13 +49,24 @@ def _modalities(text: str, flag: str) -> tuple[Any, ...]:
 
 
 def _prediction(args: argparse.Namespace, steps: int | None) -> Any:
+    """The prediction for the preset and dtype the flags or ``--model-config`` name: it is built on the meta
+    device from the preset alone, so a checkpoint (whose weights it would not read) is refused, not ignored."""
+    from benchmarks.cli.model_commands import model_spec_from_args
+    from nextgpt.core.errors import ConfigError
+    from nextgpt.model.model_spec import ModelSpec
     from nextgpt.profiling.prediction import PredictionSettings, predict
 
+    spec = model_spec_from_args(args)
+    named = ModelSpec.from_file(args.model_config).checkpoint if args.model_config is not None else args.checkpoint
+    if named is not None:
+        source = f"--model-config {args.model_config}" if args.model_config is not None else "--checkpoint"
+        raise ConfigError(f"profile --predict: {source} names the checkpoint {named}, but a prediction is made "
+                          "from a preset on the meta device (no weights are read); give --preset instead")
     settings = PredictionSettings(
-        batch_size=args.batch_size, dtype=args.dtype or "float32", inputs=_modalities(args.inputs, "--inputs"),
+        batch_size=args.batch_size, dtype=spec.dtype, inputs=_modalities(args.inputs, "--inputs"),
         outputs=_modalities(args.outputs, "--outputs"), prompt_text_tokens=args.prompt_text_tokens,
         new_tokens=args.new_tokens, num_inference_steps=steps, height=args.height, width=args.width)
-    return predict(args.preset or "tiny", settings)
+    return predict(spec.preset or "tiny", settings)
 
 
 def run_profile(args: argparse.Namespace) -> int:

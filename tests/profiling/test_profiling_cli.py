@@ -28,3 +28,16 @@ def test_profile_predict_needs_no_weights(capsys: Any) -> None:
 def test_cpu_offload_on_cpu_is_a_user_error(capsys: Any) -> None:
     assert main(["profile", "--preset", "tiny", "--cpu-offload"]) == 2
     assert "--cpu-offload needs --device cuda" in capsys.readouterr().err
+
+
+def test_profile_predict_reads_the_preset_and_dtype_of_a_model_config(tmp_path: Any, capsys: Any) -> None:
+    config = tmp_path / "model.json"
+    config.write_text(json.dumps({"preset": "tiny-legacy", "dtype": "bfloat16"}))
+    assert main(["profile", "--predict", "--model-config", str(config), "--outputs", "image", "--json"]) == 0
+    prediction = json.loads(capsys.readouterr().out)
+    assert prediction["preset"] == "tiny-legacy" and prediction["settings"]["dtype"] == "bfloat16"
+
+
+def test_profile_predict_refuses_a_checkpoint_it_would_not_read(capsys: Any) -> None:
+    assert main(["profile", "--predict", "--checkpoint", "tiny-trained"]) == 2
+    assert "give --preset instead" in capsys.readouterr().err
