@@ -6,8 +6,10 @@
 After the tests, every complete run the session wrote into the store (``--gate-store``, default the benchmarks'
 ``--bench-store``) is merged into one (the task benchmarks write one run per task) -- or ``--gate-run RUN`` picks
 one -- and gated like ``nextgpt-bench gate``.  A regression fails the session (exit 1) with the gate's table in
-the terminal summary; unusable input (missing store, unreadable baseline, scores computed differently) exits
-with pytest's usage-error status (4) and the reason.
+the terminal summary; unusable input (missing store, unreadable baseline, scores computed differently, a broken
+extension) exits with pytest's usage-error status (4) and the reason.  Installed extensions (the
+``nextgpt_bench.plugins`` entry points) are imported first, as the command line does, so a run scored with an
+extension's metric can be gated.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not baseline_spec:
         return
     from nextgpt.core.errors import NextGPTError
+    from nextgpt.core.extensions import load_plugins
     from reports.errors import ReportInputError
     from reports.gate import run_gate
     from reports.gate_rules import default_rules, load_rules
@@ -102,6 +105,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     state = config.stash[_STATE]
     try:
+        load_plugins()  # a run scored with an extension's metric names it: the registry must know it, as in the CLI
         folder = _store_folder(config)
         if folder is None or not (folder / "results.sqlite").is_file():
             raise ReportInputError(f"no results store to gate at {folder} (pass --gate-store DIR or --bench-store "

@@ -117,3 +117,63 @@ def test_pytest_benchmark_json_as_baseline(tiny_runs: TinyRuns, tmp_path: Path,
     code, out, _ = cli(["gate", tiny_runs.degraded, "--baseline", str(path), "--store", str(tiny_runs.store_dir)],
                        capsys)
     assert code == 1 and "worse than the tolerance" in out, out
+
+
+def _extension_metric(store_dir: Path, runs: tuple[str, ...]) -> None:
+    """Give ``runs`` a t2v metric ``ext_rate`` (a copy of signal_rate) that only the fake extension registers."""
+    import sqlite3
+
+    db = sqlite3.connect(store_dir / "results.sqlite")
+    with db:
+        for run in runs:
+            row = db.execute("SELECT * FROM metric_values WHERE run_id=? AND task='t2v' AND metric='signal_rate'",
+                             (run,)).fetchone()
+            result = json.loads(row[7])
+            result["name"] = "ext_rate"
+            result.pop("qualified_name", None)
+            db.execute("INSERT INTO metric_values VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (run, "t2v", "ext_rate", *row[3:7], json.dumps(result)))
+            db.execute("INSERT INTO sample_scores SELECT run_id, task, sample_id, 'ext_rate', value FROM "
+                       "sample_scores WHERE run_id=? AND task='t2v' AND metric='signal_rate'", (run,))
+    db.close()
+
+
+def test_pytest_plugin_loads_extensions(tiny_runs: TinyRuns, tmp_path: Path) -> None:
+    """A run scored with an extension's metric is gated from pytest as from the CLI: the gate plugin imports the
+    nextgpt_bench.plugins entry points first; without the extension, the error says which group to install."""
+    import shutil
+
+    store_dir = tmp_path / "store"
+    shutil.copytree(tiny_runs.store_dir, store_dir)
+    _extension_metric(store_dir, (tiny_runs.base, tiny_runs.same))
+    site = tmp_path / "site"
+    (site / "fake_gate_ext-0.1.dist-info").mkdir(parents=True)
+    (site / "fake_gate_ext-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-gate-ext\n"
+                                                                    "Version: 0.1\n")
+    (site / "fake_gate_ext-0.1.dist-info" / "entry_points.txt").write_text(
+        "[nextgpt_bench.plugins]\nfake_gate_ext = fake_gate_ext\n")
+    (site / "fake_gate_ext.py").write_text(
+        "from benchmarks.scoring.computation import PerSampleMetric\n"
+        "from benchmarks.scoring.metric_spec import MetricSpec\n"
+        "from benchmarks.scoring.registry import register_metric\n"
+        "register_metric(MetricSpec(name='ext_rate', higher_is_better=True, outputs=frozenset({'video'}),\n"
+        "    granularity='per-sample', pairing='per-sample', description='an extension metric',\n"
+        "    compute=PerSampleMetric(lambda item: 1.0, 'always 1')))\n")
+    (tmp_path / "test_nothing.py").write_text("def test_ok():\n    pass\n")
+
+    def session(*paths: Path) -> subprocess.CompletedProcess[str]:
+        environment = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+                       "PYTHONPATH": os.pathsep.join([*map(str, paths), os.environ.get("PYTHONPATH", "")])}
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "reports.pytest_gate", "-p",
+                               "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path / "test_nothing.py"),
+                               "--gate-baseline", tiny_runs.base, "--gate-store", str(store_dir),
+                               "--gate-run", tiny_runs.same, "--gate-set-groups", "0"],
+                              capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=300, check=False)
+
+    without = session()
+    assert without.returncode == 4, without.stdout[-3000:]
+    assert "unknown metric 'ext_rate'" in without.stdout and "nextgpt_bench.plugins" in without.stdout
+    assert "is the extension that registers it installed?" in without.stdout
+    gated = session(site)
+    assert gated.returncode == 0, gated.stdout[-3000:]
+    assert "PASS" in gated.stdout and "ext_rate" in gated.stdout
