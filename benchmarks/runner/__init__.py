@@ -1,1 +1,1 @@
-"""The benchmark runner, its generation cache and the results store."""
+"""The benchmark runner and its generation-cache keys; the results store it writes is ``benchmarks.store``."""

@@ -2,9 +2,10 @@
 
 The request is text plus one preprocessed (seeded random) input per modality in ``inputs`` and every output in
 ``outputs`` forced (``want``) and allowed, so every stage runs.  ``batch_size`` requests go into one
-``generate`` call; ``NextGPT.generate`` answers a list one request at a time (each seeded on its own), so a batch
-changes throughput only through warm caches: batched LLM/decoder forwards would need padding-aware changes in
-``nextgpt/model/nextgpt_model.py`` (not done; see README).
+``generate`` call; ``NextGPT.generate`` answers a list as one batch (the LLM decodes the requests together,
+left-padded, and each decoder denoises all its outputs of the same diffusion settings in one batch), each request
+keeping its own seeds, so the batch size changes the per-stage timings and memory, not the outputs (up to float
+rounding of batched matmuls).
 """
 
 from __future__ import annotations

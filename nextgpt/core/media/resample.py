@@ -12,7 +12,8 @@ Why this one
 * It is exact for rational ratios: ``up / down = to_rate / from_rate`` after dividing by their gcd, with no
   approximation of the ratio, so the output length is exactly ``ceil(len * up / down)``.
 * It is deterministic (a fixed FIR, no dither, no threads), keeps float32 as float32 and float64 as float64,
-  and needs numpy/scipy only: the metric library and the ground floor stay free of torch.
+  and needs numpy/scipy only: the media module itself imports no torch, so the metric library can resample
+  without it (other ground-floor modules, the model interface and the request types, do import torch).
 
 resampy itself is not a dependency of this project, so its exact numbers cannot be reproduced here; files
 that must match a reference to the last digit should be resampled to 16 kHz before scoring, which is why the
