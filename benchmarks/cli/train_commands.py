@@ -82,6 +82,11 @@ def run_recipe_command(args: argparse.Namespace) -> int:
     from nextgpt.training.recipe import get_recipe, run_recipe
 
     recipe = get_recipe(args.recipe)
+    given = [flag for flag, value in (("--preset", args.preset), ("--checkpoint", args.checkpoint),
+                                      ("--model-config", args.model_config)) if value is not None]
+    if given:
+        raise ConfigError(f"--recipe {recipe.name} builds its own model from the recipe; drop {', '.join(given)} "
+                          "(or train one stage with --stage on the model you name)")
     check_output_folder(args.out, flag="--out")
     if args.export is not None:
         check_export_target(args.export, args.out)

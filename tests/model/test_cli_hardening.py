@@ -298,3 +298,10 @@ def test_console_script_exit_status_is_2_for_a_bad_input(tmp_path: Path) -> None
     assert completed.returncode == 2, completed.stderr
     assert f"nextgpt-bench convert-legacy: error: legacy checkpoint (--delta) {delta}" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_a_recipe_refuses_model_options_it_would_ignore(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for extra in (["--preset", "tiny"], ["--checkpoint", "tiny-trained"], ["--model-config", str(tmp_path / "m.json")]):
+        code, _, err = run_cli(["train", "--recipe", "tiny-trained", "--out", str(tmp_path / "recipe"), *extra], capsys)
+        assert code == 2 and f"drop {extra[0]}" in err, err
+    assert not (tmp_path / "recipe").exists()
