@@ -1,6 +1,6 @@
 """Installed extensions: the modules named by the ``nextgpt_bench.plugins`` entry points (docs/extending.md).
 
-Importing an extension registers what it adds (metrics, tasks, dataset kinds, models).  Whatever reads a name an
+Importing an extension registers what it adds (metrics, tasks, dataset kinds).  Whatever reads a name an
 extension may have registered loads them first: the command line (``benchmarks.cli``) before it parses its
 arguments, and the pytest gate plugin (``reports.pytest_gate``) before it gates stored scores.  This module sits on
 the ground floor so that both can import it; it needs only ``importlib.metadata``.
@@ -12,8 +12,8 @@ from importlib.metadata import entry_points
 
 from nextgpt.core.errors import NextGPTError
 
-#: Entry-point group of installed extensions: each names a module that registers metrics, tasks, dataset kinds
-#: or models when imported.
+#: Entry-point group of installed extensions: each names a module that registers metrics, tasks or dataset kinds
+#: when imported.
 PLUGIN_GROUP = "nextgpt_bench.plugins"
 
 
