@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from nextgpt.core.file_hashes import sha256_file
 from nextgpt.core.requests import GenerationRequest
 
 
@@ -21,8 +22,9 @@ def sample_seed(run_seed: int, task: str, sample_id: str) -> int:
 
 
 def _file_digest(path: Path, cache: dict[Path, str]) -> str:
+    """sha256 of the file's bytes, hashed once per runner (``cache``): the digest every stored key was made with."""
     if path not in cache:
-        cache[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+        cache[path] = sha256_file(path)
     return cache[path]
 
 

@@ -69,8 +69,19 @@ class AnyToAnyModel(Protocol):
         ...
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
-        """One result per request, in order. A request's result must depend only on the request (its seed
-        included), not on the other requests of the batch, so batch size never changes a score."""
+        """One :class:`GenerationResult` per request, in order (the runner refuses anything else with a TaskError).
+
+        A request's result must depend only on the request (its seed included), not on the other requests of the
+        batch, up to float rounding: batched matmuls and convolutions may round differently from a request alone
+        (NExT-GPT: pixels may differ by rounding, scores agree to about 1e-4). The generation cache assumes this:
+        batch size is not part of a run's identity or of a cache key, so an output generated in a batch of any size
+        is reused for every batch size.
+
+        Report each output medium's :class:`~nextgpt.core.requests.SignalRun` in ``signal_runs`` when the model
+        signals its outputs (NExT-GPT's signal tokens). A model without signal tokens may leave them out: the runner
+        records a ``forced`` run (start 0, length 0, nothing dropped) for every returned medium without one, so the
+        produced media count for ``modality_accuracy`` (dialogue) while ``signal_rate`` stays 0 (the model never
+        asked for them)."""
         ...
 
     def fingerprint(self) -> str:

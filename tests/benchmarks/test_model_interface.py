@@ -15,10 +15,12 @@ import pytest
 import torch
 from PIL import Image
 
+from benchmarks.runner.keys import cache_key
 from benchmarks.runner.runner import BenchmarkRunner, RunSettings, RunSummary
 from benchmarks.store import ResultsStore
-from nextgpt.core.errors import ConfigError, TaskError
+from nextgpt.core.errors import ConfigError, MediaError, TaskError
 from nextgpt.core.interface import AnyToAnyModel, Capabilities, JSONValue
+from nextgpt.core.media import STORED_SUFFIX
 from nextgpt.core.requests import GenerationRequest, GenerationResult, SignalRun
 from nextgpt.model import fingerprint
 from nextgpt.model.building import build_model
@@ -55,6 +57,41 @@ class SolidColourModel:
 
     def describe(self) -> dict[str, JSONValue]:
         return {"source": "solid-colour test model", "colour": list(self.colour), "hertz": self.hertz}
+
+
+class KeywordModel:
+    """Not NExT-GPT and without signal tokens: picks its outputs from the request's words and reports no
+    ``signal_runs`` at all (the interface does not ask for them). ``broken`` replaces the media of that modality
+    with what the store refuses; ``answers`` changes how many results ``generate`` returns per request."""
+
+    capabilities = Capabilities.any_to_any()
+    device = torch.device("cpu")
+
+    def __init__(self, *, broken: str | None = None, answers: int = 1, result_type: type = GenerationResult) -> None:
+        self.broken, self.answers, self.result_type = broken, answers, result_type
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
+        return [self._answer(request) for request in requests for _ in range(self.answers)]
+
+    def _answer(self, request: GenerationRequest) -> GenerationResult:
+        text = request.text.lower()
+        result = GenerationResult(text=f"here it is: {text}")
+        if "image" in request.want or "picture" in text:
+            result.images.append(Image.new("RGB", (0, 4) if self.broken == "image" else (32, 32), (200, 40, 40)))
+        if "video" in request.want or "video" in text:
+            result.videos.append(np.full((4, 16, 16, 3), 90, dtype=np.uint8))
+        if "audio" in request.want or "tone" in text:
+            samples = np.full(8000, np.nan if self.broken == "audio" else 0.25, dtype=np.float32)
+            result.audios.append(samples)
+        if self.result_type is not GenerationResult:
+            return self.result_type(result.text)  # type: ignore[no-any-return]
+        return result
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(["keyword", self.broken, self.answers]).encode()).hexdigest()
+
+    def describe(self) -> dict[str, JSONValue]:
+        return {"source": "keyword test model"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -143,3 +180,90 @@ def test_nextgpt_fingerprint_keeps_existing_caches_valid(tiny_model: NextGPT, mo
     monkeypatch.setattr(fingerprint, "FINGERPRINT_LIMIT", 0)  # a paper-scale model: frozen weights not hashed
     assert tiny_model.fingerprint() == _fingerprint_before_the_interface(tiny_model, frozen_limit=0)
     assert tiny_model.fingerprint() != _fingerprint_before_the_interface(tiny_model)
+
+
+def test_media_of_a_model_without_signal_runs_count_as_forced(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "store")
+    settings = RunSettings(tasks=("dialogue", "t2i", "t2v"), limit=2, bootstrap=0, extractors="toy")
+    summary = BenchmarkRunner(KeywordModel(), store, settings, progress=None).run()
+    dialogue = summary.tasks["dialogue"].metrics
+    # every turn produced exactly the expected media (the last turn of each dialogue: text only)
+    assert dialogue["modality_accuracy"] == 1.0
+    assert dialogue["image_turn_accuracy"] == dialogue["video_turn_accuracy"] == dialogue["audio_turn_accuracy"] == 1.0
+    assert summary.tasks["t2i"].metrics["signal_rate"] == summary.tasks["t2v"].metrics["signal_rate"] == 0.0
+    recorded = store.recorded(summary.run_id, "dialogue")
+    for generation in recorded.values():
+        assert generation.signal_runs == tuple(
+            {"modality": m.modality, "status": "forced", "dropped": 0} for m in generation.media)
+        assert all(m.path.endswith(STORED_SUFFIX[m.modality]) for m in generation.media)  # type: ignore[index]
+    assert {m.modality for g in recorded.values() for m in g.media} == {"image", "video", "audio"}
+
+
+def test_a_model_s_own_signal_runs_are_kept_as_they_are(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "store")
+    summary = _run(SolidColourModel(), store, ("t2i",))
+    for generation in store.recorded(summary.run_id, "t2i").values():
+        assert generation.signal_runs == ({"modality": "image", "status": "forced", "dropped": 0},)
+
+
+@pytest.mark.parametrize(("model", "message"), [
+    (KeywordModel(answers=2), r"task t2i: KeywordModel.generate returned 2 result\(s\) for 1 request\(s\); expected "
+                              r"one GenerationResult per request"),
+    (KeywordModel(answers=0), r"task t2i: KeywordModel.generate returned 0 result\(s\) for 1 request\(s\)"),
+    (KeywordModel(result_type=str), r"task t2i: KeywordModel.generate returned results that are not "
+                                    r"GenerationResult \(0: str\); expected nextgpt.core.requests.GenerationResult"),
+])
+def test_what_generate_returns_is_checked(model: KeywordModel, message: str, tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "store")
+    with pytest.raises(TaskError, match=message):
+        _run(model, store, ("t2i",))
+    assert store.runs()[0]["status"] == "failed"
+
+
+def test_a_dialogue_turn_s_results_are_checked(tmp_path: Path) -> None:
+    settings = RunSettings(tasks=("dialogue",), limit=1, bootstrap=0, extractors="toy")
+    with pytest.raises(TaskError, match=r"task dialogue: KeywordModel.generate returned 0 result\(s\) for 1 "):
+        BenchmarkRunner(KeywordModel(answers=0), ResultsStore(tmp_path / "store"), settings, progress=None).run()
+
+
+@pytest.mark.parametrize(("broken", "task", "message"), [
+    ("image", "t2i", r"task t2i, sample '[^']+', turn 0: image 0 produced by the model \(KeywordModel\) cannot be "
+                     r"stored: image to encode is empty \(0x4\)"),
+    ("audio", "dialogue", r"task dialogue, sample 'dialogue-0000', turn \d: audio 0 produced by the model "
+                          r"\(KeywordModel\) cannot be stored: audio to encode contains NaN"),
+])
+def test_media_the_store_refuses_name_the_model_and_the_sample(broken: str, task: str, message: str,
+                                                                tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "store")
+    with pytest.raises(MediaError, match=message):
+        _run(KeywordModel(broken=broken), store, (task,))
+    assert store.runs()[0]["status"] == "failed"
+
+
+def test_an_image_that_is_not_a_pil_image_is_a_media_error(tmp_path: Path) -> None:
+    class ArrayImages(KeywordModel):
+        def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
+            results = super().generate(requests)
+            for result in results:
+                result.images = [np.zeros((8, 8, 3), dtype=np.uint8)]  # type: ignore[list-item]
+            return results
+
+    with pytest.raises(MediaError, match=r"image 0 produced by the model \(ArrayImages\) cannot be stored: expected "
+                                         r"a PIL image in GenerationResult.images, got ndarray"):
+        _run(ArrayImages(), ResultsStore(tmp_path / "store"), ("t2i",))
+
+
+def test_cache_keys_hash_input_files_as_before(tmp_path: Path) -> None:
+    """The key of a request with an input file is the formula every stored cache was written with."""
+    picture = tmp_path / "input.png"
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(picture)
+    request = GenerationRequest.build("describe it", images=[picture], seed=7)
+    payload = {
+        "model": "fp", "task": "caption-image", "sample": "s", "turn": 0, "text": "describe it",
+        "media": [("image", hashlib.sha256(picture.read_bytes()).hexdigest())], "want": [], "allowed": None,
+        "history": [], "seed": 7, "max_new_tokens": None, "steps": None, "guidance": None, "settings": {"k": 1},
+    }
+    expected = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    digests: dict[Path, str] = {}
+    assert cache_key("fp", "caption-image", "s", 0, request, {"k": 1}, digests) == expected
+    assert digests == {picture: hashlib.sha256(picture.read_bytes()).hexdigest()}
