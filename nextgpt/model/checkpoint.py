@@ -208,9 +208,12 @@ def load_checkpoint(path: str | Path, *, preset: str | None = None, device: str 
     if expected is not None and dtype in (None, torch.float32):
         actual = frozen_fingerprint(model)
         if actual is not None and actual != expected:
+            cause = ("the local weights given for it (--imagebind, --llm-path, --image/video/audio-decoder or the "
+                     "model config's weights) are not the ones it was trained on; drop them to use the weights "
+                     "it was saved with" if config_override is not None and config_override != saved else
+                     "the preset's init_seed or component versions changed")
             raise CheckpointError(f"checkpoint {path} was trained on different frozen weights than this build "
-                                  "produces (frozen fingerprint mismatch): the preset's init_seed or component "
-                                  "versions changed")
+                                  f"produces (frozen fingerprint mismatch): {cause}")
     model.loaded_from = path
     return model
 

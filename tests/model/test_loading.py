@@ -59,6 +59,18 @@ def test_a_checkpoint_runs_under_its_own_preset(tiny_model: NextGPT, tmp_path: P
     assert loaded.describe()["checkpoint"] == str(tmp_path / "ckpt")
 
 
+def test_frozen_weights_that_differ_from_the_checkpoints_name_the_given_weights(tiny_model: NextGPT,
+                                                                                tmp_path: Path) -> None:
+    """Local weights given with a checkpoint are applied to it, so a frozen-fingerprint mismatch points at them
+    (not at the preset) when they are what changed."""
+    from nextgpt.model.checkpoint import load_checkpoint, read_checkpoint_config
+
+    save_checkpoint(tiny_model, tmp_path / "ckpt")
+    other = dataclasses.replace(read_checkpoint_config(tmp_path / "ckpt"), init_seed=1)
+    with pytest.raises(CheckpointError, match="local weights given for it"):
+        load_checkpoint(tmp_path / "ckpt", config_override=other)
+
+
 def test_neither_preset_nor_checkpoint_is_the_tiny_preset() -> None:
     choice = choose_model(ModelSpec())
     assert (choice.preset, choice.checkpoint, choice.config) == ("tiny", None, get_preset("tiny"))
