@@ -7,13 +7,16 @@ its modules): ``benchmarks.tasks.builtin`` imports the registry, never the other
 
 from benchmarks.tasks import builtin  # noqa: F401  (registers the shipped tasks and suites)
 from benchmarks.tasks.task import (
+    TASK_GROUPS,
     Task,
+    TaskGroup,
     get_task,
     register_suite,
     register_task,
     registered_tasks,
     suite_tasks,
+    task_group,
 )
 
-__all__ = ["Task", "get_task", "register_suite", "register_task", "registered_tasks",
-           "suite_tasks"]
+__all__ = ["TASK_GROUPS", "Task", "TaskGroup", "get_task", "register_suite", "register_task", "registered_tasks",
+           "suite_tasks", "task_group"]

@@ -12,48 +12,51 @@ CAPTION_METRICS = ("bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rouge_l", "cid
 
 register_task(Task(
     name="caption-image", family="image-captions", output="text", metrics=CAPTION_METRICS, uses_inputs=True,
-    prompt="Describe this image in one sentence.", description="image -> caption (COCO captions)"))
+    prompt="Describe this image in one sentence.", description="image -> caption (COCO captions)", headline="cider"))
 register_task(Task(
     name="caption-video", family="video-captions", output="text", metrics=CAPTION_METRICS, uses_inputs=True,
-    prompt="Describe this video in one sentence.", description="video -> caption (MSR-VTT)"))
+    prompt="Describe this video in one sentence.", description="video -> caption (MSR-VTT)", headline="cider"))
 register_task(Task(
     name="caption-audio", family="audio-captions", output="text", metrics=CAPTION_METRICS, uses_inputs=True,
-    prompt="Describe this sound in one sentence.", description="audio -> caption (AudioCaps)"))
+    prompt="Describe this sound in one sentence.", description="audio -> caption (AudioCaps)", headline="cider"))
 
 #: did the model ask for the output: with any of its signal tokens / with exactly its canonical run
 SIGNAL = ("signal_rate", "signal_exact")
 
 register_task(Task(
     name="t2i", family="image-captions", output="image", metrics=("fid", "clip_score", *SIGNAL),
-    uses_inputs=False, prompt="Generate an image of {caption}.", description="caption -> image (COCO captions)"))
+    uses_inputs=False, prompt="Generate an image of {caption}.", description="caption -> image (COCO captions)",
+    headline="fid"))
 register_task(Task(
     name="t2v", family="video-captions", output="video", metrics=("fid", "clipsim", *SIGNAL),
     uses_inputs=False, prompt="Generate a video of {caption}.",
-    description="caption -> video (MSR-VTT); FID over frames"))
+    description="caption -> video (MSR-VTT); FID over frames", headline="fid"))
 register_task(Task(
     name="t2a", family="audio-captions", output="audio", metrics=("fad", *SIGNAL), uses_inputs=False,
-    prompt="Generate the sound of {caption}.", description="caption -> audio (AudioCaps)"))
+    prompt="Generate the sound of {caption}.", description="caption -> audio (AudioCaps)", headline="fad"))
 
 register_task(Task(
     name="edit-image", family="image-edits", output="image", metrics=("clip_t", "clip_i", "fid", *SIGNAL),
     uses_inputs=True, prompt="{instruction}",
-    description="text + image -> edited image; CLIP-T: output vs target caption, CLIP-I: output vs target image"))
+    description="text + image -> edited image; CLIP-T: output vs target caption, CLIP-I: output vs target image",
+    headline="clip_i"))
 register_task(Task(
     name="edit-video", family="video-edits", output="video", metrics=("clip_t", "clip_i", *SIGNAL),
     uses_inputs=True, prompt="{instruction}",
-    description="text + video -> edited video; CLIP metrics averaged over frames"))
+    description="text + video -> edited video; CLIP metrics averaged over frames", headline="clip_i"))
 register_task(Task(
     name="edit-audio", family="audio-edits", output="audio", metrics=("fad", "mel_distance", *SIGNAL),
     uses_inputs=True, prompt="{instruction}",
     description="text + audio -> edited audio; mel_distance: mean L1 between log-mel spectrograms of output and "
-                "target (paired; the paper's MCD is a different distance)"))
+                "target (paired; the paper's MCD is a different distance)", headline="mel_distance"))
 
 register_task(Task(
     name="dialogue", family="dialogues", output="dialogue",
     metrics=("modality_accuracy", "image_turn_accuracy", "video_turn_accuracy", "audio_turn_accuracy",
              "text_turn_accuracy"),
     uses_inputs=False, prompt="", max_new_tokens=48,
-    description="modality-switching conversations (MosIT-style): is each turn answered with the right outputs"))
+    description="modality-switching conversations (MosIT-style): is each turn answered with the right outputs",
+    headline="modality_accuracy"))
 
 CAPTIONING = ["caption-image", "caption-video", "caption-audio"]
 TEXT_TO_X = ["t2i", "t2v", "t2a"]

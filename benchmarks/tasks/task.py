@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Literal, cast
 
 from benchmarks.datasets.samples import Sample
 from benchmarks.scoring.context import ScoredTask
@@ -19,7 +19,8 @@ from nextgpt.core.errors import TaskError
 from nextgpt.core.modalities import MODALITIES, Modality
 from nextgpt.core.requests import GenerationRequest, MediaInput
 
-__all__ = ["OutputKind", "Task", "get_task", "register_suite", "register_task", "registered_tasks", "suite_tasks"]
+__all__ = ["TASK_GROUPS", "OutputKind", "Task", "TaskGroup", "get_task", "register_suite", "register_task",
+           "registered_tasks", "suite_tasks", "task_group"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class Task:
     description: str = ""
     #: free-form generation settings recorded with every cached output (part of the cache key)
     settings: dict[str, object] = field(default_factory=dict)
+    #: the one metric that answers "how good is the model at this task" (overview tables, report charts);
+    #: empty means the first of ``metrics``.  The paper's choice where it reports the task.
+    headline: str = ""
 
     def __post_init__(self) -> None:
         if self.output not in OUTPUT_KINDS:
@@ -49,6 +53,20 @@ class Task:
         problems = declaration_problems(self.output, tuple(self.metrics))
         if problems:
             raise TaskError(f"task {self.name}: " + "; ".join(problems))
+        if self.headline and self.headline not in self.metrics:
+            raise TaskError(f"task {self.name}: headline metric {self.headline!r} is not one of its metrics "
+                            f"({', '.join(self.metrics)})")
+
+    @property
+    def headline_metric(self) -> str:
+        """The task's primary metric: ``headline`` when declared, else its first metric."""
+        return self.headline or self.metrics[0]
+
+    @property
+    def group(self) -> TaskGroup:
+        """What kind of task this is, from what it asks: captioning (media -> text), text-to-x, editing
+        (media + text -> media) or dialogue.  Leaderboards and reports put one group in one table."""
+        return task_group(self.output, self.uses_inputs)
 
     @property
     def produced_modality(self) -> Modality | None:
@@ -84,6 +102,19 @@ class Task:
         media = tuple(MediaInput(f.modality, f.path) for f in item.media)
         return GenerationRequest(text=item.text, media=media, seed=seed + turn, history=history,
                                  max_new_tokens=self.max_new_tokens)
+
+
+TaskGroup = Literal["captioning", "text-to-x", "editing", "dialogue"]
+#: the groups in the order tables show them
+TASK_GROUPS: tuple[TaskGroup, ...] = ("captioning", "text-to-x", "editing", "dialogue")
+
+
+def task_group(output: str, uses_inputs: bool) -> TaskGroup:
+    if output == "dialogue":
+        return "dialogue"
+    if output == "text":
+        return "captioning"
+    return "editing" if uses_inputs else "text-to-x"
 
 
 _TASKS: dict[str, Task] = {}

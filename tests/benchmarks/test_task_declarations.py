@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.scoring.registry import metric_spec
-from benchmarks.tasks import registered_tasks, suite_tasks
+from benchmarks.tasks import TASK_GROUPS, get_task, registered_tasks, suite_tasks
 from benchmarks.tasks.task import Task
 from nextgpt.core.errors import TaskError
 
@@ -64,3 +64,22 @@ def test_caption_metrics_match_the_caption_suite() -> None:
     from metrics.captions.suite import CAPTION_METRICS as SUITE_METRICS
 
     assert tuple(spec.name for spec in CAPTION_METRICS) == SUITE_METRICS
+
+
+def test_headline_must_be_one_of_the_tasks_metrics_and_defaults_to_the_first() -> None:
+    with pytest.raises(TaskError, match="headline metric 'fad' is not one of its metrics"):
+        Task(name="x", family="image-captions", output="image", metrics=("fid",), prompt="", uses_inputs=False,
+             headline="fad")
+    plain = Task(name="x", family="image-captions", output="image", metrics=("clip_score", "fid"), prompt="",
+                 uses_inputs=False)
+    assert plain.headline_metric == "clip_score"
+
+
+def test_every_shipped_task_has_a_group_and_the_papers_headline() -> None:
+    expected = {"caption-image": ("captioning", "cider"), "t2i": ("text-to-x", "fid"),
+                "t2a": ("text-to-x", "fad"), "edit-image": ("editing", "clip_i"),
+                "dialogue": ("dialogue", "modality_accuracy")}
+    for name, (group, headline) in expected.items():
+        task = get_task(name)
+        assert (task.group, task.headline_metric) == (group, headline)
+    assert {task.group for task in registered_tasks()} <= set(TASK_GROUPS)
