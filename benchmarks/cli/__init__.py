@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from benchmarks.cli import (
+    leaderboard_commands,
     metric_commands,
     model_commands,
     profile_commands,
@@ -32,7 +33,7 @@ class CommandModule(Protocol):
 
 #: Every area's subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[CommandModule, ...] = (model_commands, train_commands, metric_commands, run_commands,
-                                              report_commands, profile_commands)
+                                              report_commands, leaderboard_commands, profile_commands)
 __all__ = ["COMMAND_MODULES", "PLUGIN_GROUP", "build_parser", "load_plugins", "main"]
 
 
