@@ -2,7 +2,7 @@
 
 The untrained tiny preset and the shipped checkpoint answer the same held-out samples (synthetic test split;
 the recipe trains on the train split only); the timed operation is one full scoring run per model, and
-``extra_info`` carries every metric with its bootstrap 95% CI plus the markdown table that README.md shows
+``extra_info`` carries every metric with its bootstrap 95% CI plus the markdown table that docs/training.md shows
 (printed with ``-s``).  The test fails when the trained model does not beat the untrained one, with separated
 confidence intervals, on captioning CIDEr and attribute accuracy (captions name the input's colour, shape,
 pitch...) and on the rate of correct signal tokens (``signal_exact``: the complete run of the asked-for

@@ -205,17 +205,18 @@ def problem(root: Path, reference: Reference, files: set[str]) -> str | None:
 
 
 def problems(root: Path, names: list[str]) -> list[str]:
-    found: dict[str, None] = {}
+    """One message per broken (file, line, target): a link's target is also seen as a mention of it."""
+    found: dict[tuple[str, int, str], str] = {}
     files = set(names)
     for name in names:
         text = read_text(root / name)
         if text is None:
             continue
         for reference in references(name, text):
-            message = problem(root, reference, files)
-            if message:
-                found[message] = None
-    return list(found)
+            key = (reference.source, reference.line, reference.target)
+            if key not in found and (message := problem(root, reference, files)):
+                found[key] = message
+    return list(found.values())
 
 
 def test_every_referenced_document_and_link_target_is_in_the_repository() -> None:

@@ -1,6 +1,6 @@
 """NExT-GPT: ImageBind -> input projection -> LLM (+LoRA) -> signal tokens -> output projections -> decoders.
 
-``generate`` follows the paper's data flow (NEXTGPT.md): encode every input with ImageBind, project it into LLM
+``generate`` follows the paper's data flow (docs/model.md): encode every input with ImageBind, project it into LLM
 tokens between ``<Img>`` markers, let the LLM answer, normalise the signal-token runs it emitted
 (``nextgpt.model.signal_tokens``), read the LLM's hidden states at each run, project them into each decoder's
 conditioning space and run the decoders.  A text-only answer calls no decoder.

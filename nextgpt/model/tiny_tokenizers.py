@@ -5,7 +5,7 @@
   single tokens;
 * the CLIP tokenizer (SD / Zeroscope text encoders) and the RoBERTa tokenizer (AudioLDM's CLAP text encoder):
   byte-level vocabularies without merges, written as vocab.json + merges.txt and loaded with
-  ``from_pretrained(folder)`` -- transformers 5 ignores ``vocab_file=`` arguments, see CONVENTIONS.md.
+  ``from_pretrained(folder)`` -- transformers 5 ignores ``vocab_file=`` arguments, see docs/environment.md.
 """
 
 from __future__ import annotations
