@@ -1,7 +1,7 @@
 """Does a checkpoint beat the untrained model?  Both run the same tasks on the same held-out samples (the
 synthetic world's *test* split; training only ever sees the *train* split) and each metric is shown with its
 bootstrap 95% CI, so a reader can tell a real gain from noise.  Used by
-``benchmarks/test_bench_trained_checkpoint.py`` (whose printed table is the one in the README).
+``benchmarks/test_bench_trained_checkpoint.py`` (whose printed table is the one in docs/training.md).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: (task, metric) pairs the README table reports: captioning quality and the rate of correct signal tokens
+#: (task, metric) pairs the table of docs/training.md reports: captioning quality and the rate of correct signal tokens
 EVIDENCE_METRICS: tuple[tuple[str, str], ...] = (
     ("caption-image", "bleu4"), ("caption-image", "cider"), ("caption-image", "attribute_accuracy"),
     ("caption-video", "bleu4"), ("caption-video", "cider"), ("caption-video", "attribute_accuracy"),
