@@ -86,7 +86,7 @@ def choose_model(spec: ModelSpec, *, label: FieldLabel = _plain_label) -> ModelC
     absent = [label(f"weights.{slot}") for slot in required if slot not in given]
     if absent:
         raise MissingWeightsError(f"preset {preset} runs on local weights; give {', '.join(absent)} "
-                                  "(see README: 'Real weights')")
+                                  "(see docs/model.md, 'Real weights')")
     if saved is None:
         config: NextGPTConfig | None = with_local_weights(preset_info(preset).config(), **given)
     else:  # None: the checkpoint's saved config as it is
