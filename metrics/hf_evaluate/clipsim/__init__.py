@@ -1,0 +1,1 @@
+"""The ``clipsim`` evaluate module (script ``clipsim.py``): ``metrics.hf_evaluate.load("clipsim")``."""

@@ -1,0 +1,1 @@
+"""The ``fid`` evaluate module (script ``fid.py``): ``metrics.hf_evaluate.load("fid")``."""
