@@ -1,9 +1,15 @@
 """``nextgpt-bench report RUN``: one folder (index.html + copied media) that opens from disk, offline.
 
-Sections: run settings and model, a metrics table per task family (direction from the metric registry, value,
-CI, n, the paper's number beside it -- from benchmarks/tasks/paper_reference.json -- and whether it is
-comparable), plots (metric vs the paper's NExT-GPT number; latency per stage), per-stage
-timing and memory when the run was profiled, provenance, and a sample gallery.
+The page opens with the answer and ends with the evidence:
+
+1. a one-line run header, then the **overview**: per task its headline metric with its 95% CI and the
+   difference against a baseline (another run, with compare's paired interval, or the paper where comparable),
+   a table with a one-row chart per task (reports/overview.py, reports/overview_html.py);
+2. the sample **gallery**;
+3. the **detail**: run settings and model, a metrics table per task group (direction from the metric registry,
+   value, CI, n, the paper's number beside it -- from benchmarks/tasks/paper_reference.json -- whether it is
+   comparable, and the difference against a baseline run), plots (metric vs the paper's NExT-GPT number;
+   latency per stage), per-stage timing and memory when the run was profiled, and provenance.
 """
 
 from __future__ import annotations
@@ -14,46 +20,86 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.store import ResultsStore, StoredMetric
+from benchmarks.tasks import TASK_GROUPS
 from benchmarks.tasks.paper import load_reference
+from reports.compare import CompareRow, Comparison
+from reports.errors import ReportInputError
 from reports.gallery import gallery_items, item_html
 from reports.html_page import esc, fmt, page, table
+from reports.overview import OTHER_GROUP, ReportBaseline, build_overview, ordered_tasks, paper_row, task_group
+from reports.overview_html import GROUP_TITLES, overview_section
 from reports.paper_comparison import paper_comparability
+from reports.run_files import write_text_atomically
 from reports.rundata import RunData, load_from_store
 from reports.stage_records import latency_summary, number, other_fields, peak_memory, seconds_per_call, throughput
 from reports.svg_plots import bar_chart
 from reports.text_table import direction
 
-FAMILIES = (("Captioning", "text"), ("Text to X", "generation"), ("Editing", "editing"), ("Dialogue", "dialogue"))
+#: the sections after the overview, in page order, as the contents line links them
+LATER_SECTIONS = (("samples", "Samples"), ("run", "Run"), ("metrics", "Metrics"), ("plots", "Plots"),
+                  ("stages", "Stages"), ("provenance", "Provenance"))
 
 
-def render_run_report(store: ResultsStore, run_id: str, out_dir: Path, *, max_samples: int = 8) -> Path:
-    """Write the report of ``run_id`` into ``out_dir`` -> path of index.html."""
+def render_run_report(store: ResultsStore, run_id: str, out_dir: Path, *, max_samples: int = 8,
+                      baseline: ReportBaseline = "paper") -> Path:
+    """Write the report of ``run_id`` into ``out_dir`` -> path of index.html.  ``baseline``: ``"paper"`` (the
+    NExT-GPT paper's numbers, where comparable), ``"none"``, or this run against a baseline run, built by
+    :func:`reports.overview.compare_to_baseline` (which refuses an incomparable baseline)."""
     run = load_from_store(store, run_id)
+    if isinstance(baseline, Comparison) and baseline.b.run_id != run_id:
+        raise ReportInputError(f"the baseline comparison is of run {baseline.b.run_id}, not of {run_id}; build it "
+                               "with compare_to_baseline(this run, baseline run)")
+    overview = build_overview(run, baseline)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    sections = [_header(run), _metric_tables(run), _plots(run, store), _timings(run), _provenance(run),
-                _gallery(run, store, out_dir, max_samples)]
+    sections = [_run_line(run), overview_section(overview), _contents(), _gallery(run, store, out_dir, max_samples),
+                _settings(run), _metric_tables(run, overview.comparison), _plots(run, store), _timings(run),
+                _provenance(run)]
     index = out_dir / "index.html"
-    index.write_text(page(f"nextgpt-bench report {run_id}", "\n".join(s for s in sections if s)), encoding="utf-8")
+    write_text_atomically(index, page(f"nextgpt-bench report {run_id}", "\n".join(s for s in sections if s)),
+                          what="report")
     return index
-
-
-def _family(task_name: str) -> str:
-    from benchmarks.tasks import get_task
-
-    task = get_task(task_name)
-    if task.output == "dialogue":
-        return "dialogue"
-    if task.output == "text":
-        return "text"
-    return "editing" if task.uses_inputs else "generation"
 
 
 def _when(seconds: Any) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds)) if isinstance(seconds, int | float) else "-"
 
 
-def _header(run: RunData) -> str:
+def _run_line(run: RunData) -> str:
+    """The title and one line saying which run this is; a failed run's error and toy networks are said here."""
+    info, settings = run.info, run.settings
+    status = str(info.get("status", "-"))
+    facts = [f"<b>{esc(run.run_id)}</b>",
+             f"<span class=\"{'good' if status == 'complete' else 'bad'}\">{esc(status)}</span>",
+             esc(_model_summary(info.get("model") or {}))]
+    scope = [f"{len(run.tasks)} task(s)"] + [f"{key} {settings[key]}" for key in ("limit", "seed")
+                                             if settings.get(key) is not None]
+    facts += [esc(", ".join(scope)), f"finished {esc(_when(info.get('finished')))}"]
+    parts = ["<h1>nextgpt-bench report</h1>", f"<p class=\"runline\">{' · '.join(facts)}</p>"]
+    if info.get("error"):
+        parts.append(f"<pre class=\"warn\">{esc(info['error'])}</pre>")
+    if settings.get("extractors") == "toy":
+        parts.append("<p class=\"warn small\">Scored with toy feature networks (fid[toy], clip_score[toy-clip], "
+                     "fad[toy-audio]): usable to compare your own checkpoints, <b>not comparable with published "
+                     "numbers</b>.</p>")
+    return "".join(parts)
+
+
+def _model_summary(model: dict[str, Any]) -> str:
+    """``checkpoint tiny-trained (cpu, float32)``, ``preset tiny (cpu, float32)``, or the record itself."""
+    runtime = ", ".join(str(model[key]) for key in ("device", "dtype") if model.get(key))
+    for kind in ("checkpoint", "preset"):
+        if model.get(kind):
+            return f"{kind} {model[kind]}" + (f" ({runtime})" if runtime else "")
+    return "model " + json.dumps(model, sort_keys=True) if model else "model -"
+
+
+def _contents() -> str:
+    links = " · ".join(f"<a href=\"#{anchor}\">{esc(title)}</a>" for anchor, title in LATER_SECTIONS)
+    return f"<p class=\"toc small\">Below: {links}</p>"
+
+
+def _settings(run: RunData) -> str:
     info = run.info
     rows = [["run", esc(run.run_id)], ["status", esc(info.get("status", "-"))],
             ["started / finished", esc(f"{_when(info.get('created'))} / {_when(info.get('finished'))}")],
@@ -63,11 +109,7 @@ def _header(run: RunData) -> str:
             ["store", esc(run.source)]]
     if info.get("error"):  # a failed run: its error, as the runner stored it
         rows.insert(2, ["error", f"<pre class=\"warn\">{esc(info['error'])}</pre>"])
-    note = ""
-    if run.settings.get("extractors") == "toy":
-        note = ("<p class=\"warn\">Scored with toy feature networks (fid[toy], clip_score[toy-clip], fad[toy-audio]): "
-                "usable to compare your own checkpoints, <b>not comparable with published numbers</b>.</p>")
-    return f"<h1>nextgpt-bench report</h1>{note}" + table([], rows)
+    return "<h2 id=\"run\">Run</h2>" + table([], rows)
 
 
 def _key_values(values: dict[str, Any]) -> str:
@@ -77,10 +119,9 @@ def _key_values(values: dict[str, Any]) -> str:
 
 def _paper_cell(run: RunData, record: StoredMetric) -> tuple[str, str]:
     reference = load_reference()
-    rows = reference.for_task(record.task, record.metric)
-    if not rows:
+    ours = paper_row(reference, record.task, record.metric)
+    if ours is None:
         return "-", ""
-    ours = next((r for r in rows if r.model == "NExT-GPT"), rows[0])
     problem = paper_comparability(ours, record.result.provenance, run.settings, reference)
     verdict = "<span class=\"good\">comparable</span>" if problem is None else \
         f"<span class=\"warn\">not comparable: {esc(problem)}</span>"
@@ -88,24 +129,48 @@ def _paper_cell(run: RunData, record: StoredMetric) -> tuple[str, str]:
             f"{esc(ours.source)})</span>"), verdict
 
 
-def _metric_tables(run: RunData) -> str:
-    parts = ["<h2>Metrics</h2>"]
-    for title, family in FAMILIES:
-        records = [r for (task, _), r in sorted(run.metrics.items()) if _family(task) == family]
+def _metric_tables(run: RunData, comparison: Comparison | None = None) -> str:
+    """A table per task group; with a baseline run (``comparison``), each metric's difference against it."""
+    against = {(row.task, row.metric): row for row in comparison.rows} if comparison is not None else {}
+    parts = ["<h2 id=\"metrics\">Metrics</h2>"]
+    for group in (*TASK_GROUPS, OTHER_GROUP):
+        records = [run.metrics[key] for task in ordered_tasks(run.tasks) if task_group(task) == group
+                   for key in sorted(run.metrics) if key[0] == task]
         if not records:
             continue
+        header = ["task", "metric", "better", "value", "95% CI", "n", "paper (this suite's units)",
+                  "comparable with paper", "warnings"]
+        if comparison is not None:
+            header.append(f"this − baseline {comparison.a.run_id} (paired 95% CI)")
         rows = []
         for record in records:
             paper, verdict = _paper_cell(run, record)
             ci = "-" if record.ci is None else f"[{fmt(record.ci[0])}, {fmt(record.ci[1])}]"
             warnings = record.result.provenance.warnings
-            rows.append([esc(record.task), esc(record.result.qualified_name) + _tokenizer_note(record),
-                         direction(record.metric), fmt(record.value), ci, esc(record.n), paper, verdict,
-                         f"<span class=\"small\">{len(warnings)} warning(s)</span>" if warnings else ""])
-        parts.append(f"<h3>{esc(title)}</h3>" + table(
-            ["task", "metric", "better", "value", "95% CI", "n", "paper (this suite's units)",
-             "comparable with paper", "warnings"], rows, numeric={3, 5}))
+            row = [esc(record.task), esc(record.result.qualified_name) + _tokenizer_note(record),
+                   direction(record.metric), fmt(record.value), ci, esc(record.n), paper, verdict,
+                   f"<span class=\"small\">{len(warnings)} warning(s)</span>" if warnings else ""]
+            if comparison is not None:
+                row.append(_baseline_difference(against.get((record.task, record.metric))))
+            rows.append(row)
+        parts.append(f"<h3>{esc(GROUP_TITLES.get(group, group))}</h3>" + table(header, rows, numeric={3, 5}))
     return "".join(parts)
+
+
+def _baseline_difference(row: CompareRow | None) -> str:
+    """One metric of ``compare BASELINE RUN`` (B is this run); None when the baseline run lacks the metric."""
+    if row is None:
+        return "<span class=\"small muted\">not in the baseline run</span>"
+    if row.refused:
+        return f"<span class=\"warn\">refused: {esc(row.refused)}</span>"
+    paired = row.paired
+    if paired is None or paired.difference is None:
+        return f"<span class=\"small muted\">{esc(paired.note if paired else 'n/a')}</span>"
+    interval = "" if paired.ci is None else f" [{fmt(paired.ci[0])}, {fmt(paired.ci[1])}]"
+    verdict = {"B better": "better", "B worse": "worse"}.get(row.verdict, row.verdict)
+    css = {"better": "good", "worse": "bad"}.get(verdict, "small")
+    return (f"{esc(f'{paired.difference:+.4g}')}{interval} "
+            f"<span class=\"{css}\" title=\"{esc(paired.note)}\">{esc(verdict)}</span>")
 
 
 def _tokenizer_note(record: StoredMetric) -> str:
@@ -124,7 +189,7 @@ def _plots(run: RunData, store: ResultsStore) -> str:
             charts.append(bar_chart(f"{task} {record.result.qualified_name} {direction(metric)}", [
                 ("this run", float(record.value), "#2563eb"), (f"paper: {rows[0].model}", rows[0].value, "#9ca3af")]))
     latency = _latency_bars(run, store)
-    parts = ["<h2>Plots</h2>"]
+    parts = ["<h2 id=\"plots\">Plots</h2>"]
     if charts:
         parts.append("<p class=\"small\">Each metric against the paper's number in this suite's units; the "
                      "table above says whether they are comparable.</p><div class=\"plots\">"
@@ -149,7 +214,8 @@ def _latency_bars(run: RunData, store: ResultsStore) -> tuple[str, list[tuple[st
 
 def _timings(run: RunData) -> str:
     if not run.stage_timings:
-        return "<h2>Stages</h2><p class=\"small\">No per-stage timing or memory: this run was not profiled.</p>"
+        return ("<h2 id=\"stages\">Stages</h2><p class=\"small\">No per-stage timing or memory: this run was not "
+                "profiled.</p>")
     rows = []
     for task, stages in sorted(run.stage_timings.items()):
         for stage, record in sorted(stages.items()):
@@ -160,8 +226,9 @@ def _timings(run: RunData) -> str:
                          f"{fmt(memory[1] / 2**20)} <span class=\"small\">({esc(memory[0])})</span>" if memory
                          else "-", esc(throughput(record)),
                          f"<span class=\"small\">{esc(json.dumps(extra, sort_keys=True))}</span>" if extra else ""])
-    return "<h2>Stages</h2>" + table(["task", "stage", "seconds", "calls", "seconds/call", "latency",
-                                      "peak memory (MiB)", "throughput", "other"], rows, numeric={2, 3, 4})
+    return "<h2 id=\"stages\">Stages</h2>" + table(["task", "stage", "seconds", "calls", "seconds/call", "latency",
+                                                    "peak memory (MiB)", "throughput", "other"], rows,
+                                                   numeric={2, 3, 4})
 
 
 def _provenance(run: RunData) -> str:
@@ -171,14 +238,16 @@ def _provenance(run: RunData) -> str:
         items.append(f"<details><summary>{esc(task)} / {esc(record.result.qualified_name)}</summary>"
                      f"<ul>{warnings}</ul><pre>{esc(json.dumps(record.result.to_dict(), indent=1))}"
                      "</pre></details>")
-    return "<h2>Provenance</h2>" + "".join(items)
+    return "<h2 id=\"provenance\">Provenance</h2>" + "".join(items)
 
 
 def _gallery(run: RunData, store: ResultsStore, out_dir: Path, max_samples: int) -> str:
-    parts = ["<h2>Samples</h2>"]
-    for task in sorted({t for t, _ in run.metrics} | set(run.sample_ids)):
+    parts = ["<h2 id=\"samples\">Samples</h2>"]
+    for task in ordered_tasks([*run.tasks, *run.sample_ids]):
         items = gallery_items(store, run.run_id, task, run.sample_scores.get(task, {}), run.settings, max_samples)
         if items:
             parts.append(f"<h3>{esc(task)}</h3><div class=\"gallery\">"
                          + "".join(item_html(item, out_dir) for item in items) + "</div>")
+    if len(parts) == 1:
+        parts.append("<p class=\"small\">No stored output to show.</p>")
     return "".join(parts)

@@ -20,6 +20,19 @@ def register(subparsers: Any) -> None:
     report.add_argument("--store", type=Path, default=DEFAULT_STORE, help="results store folder")
     report.add_argument("--out", type=Path, help="output folder (default: STORE/reports/RUN)")
     report.add_argument("--max-samples", type=non_negative_int, default=8, help="samples per task in the gallery")
+    report.add_argument("--baseline", default="paper", metavar="RUN|FILE|paper|none",
+                        help="what the overview compares each task's headline metric with: a run id in --store or a "
+                             "snapshot / pytest-benchmark JSON file (paired intervals as `compare BASELINE RUN`; an "
+                             "incomparable baseline is refused), the NExT-GPT paper where comparable (default), or "
+                             "none")
+    report.add_argument("--bootstrap", type=paired_resamples, default=1000,
+                        help="paired bootstrap resamples against a baseline run")
+    report.add_argument("--seed", type=non_negative_int, default=0, help="seed of the paired intervals")
+    report.add_argument("--set-groups", type=jackknife_groups, default=JACKKNIFE_GROUPS,
+                        help="jackknife groups of the FID/FAD paired interval against a baseline run (0: none)")
+    report.add_argument("--skip-incomparable", action="store_true",
+                        help="against a baseline run, mark scores computed differently as refused instead of "
+                             "stopping (exit 2)")
     report.set_defaults(func=report_command)
 
     compare = subparsers.add_parser("compare", help="two runs side by side with paired bootstrap CIs")
@@ -82,15 +95,34 @@ def open_store(folder: Path) -> Any:
     return ResultsStore(folder)
 
 
+#: --baseline words that are not a run: the paper's numbers, or nothing
+REPORT_BASELINE_WORDS = ("paper", "none")
+
+
 def report_command(args: argparse.Namespace) -> int:
     from reports.run_report import render_run_report
 
     store = open_store(args.store)
     store.run(args.run)  # an unknown run is named before any folder is made
+    baseline = _report_baseline(args, store)  # and so is an incomparable baseline
     out = output_folder(args.out or args.store / "reports" / args.run, "--out")
-    index = render_run_report(store, args.run, out, max_samples=args.max_samples)
+    index = render_run_report(store, args.run, out, max_samples=args.max_samples, baseline=baseline)
     print(index)
     return 0
+
+
+def _report_baseline(args: argparse.Namespace, store: Any) -> Any:
+    """``paper``/``none``, or the comparison of RUN against the baseline run (compare's refusal when the
+    baseline's scores were computed differently)."""
+    from reports.overview import compare_to_baseline
+    from reports.run_files import resolve_run
+    from reports.rundata import load_from_store
+
+    if args.baseline in REPORT_BASELINE_WORDS:
+        return args.baseline
+    return compare_to_baseline(load_from_store(store, args.run), resolve_run(args.baseline, args.store),
+                               bootstrap=args.bootstrap, seed=args.seed, set_groups=args.set_groups,
+                               skip_incomparable=args.skip_incomparable)
 
 
 def compare_command(args: argparse.Namespace) -> int:

@@ -43,8 +43,11 @@ def test_report_is_self_contained_and_escaped(tiny_runs: TinyRuns, tmp_path: Pat
         assert (index.parent / source).is_file(), source
     assert "http://" not in text.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in text
-    for section in ("Metrics", "Plots", "Stages", "Provenance", "Samples"):
-        assert f"<h2>{section}</h2>" in text
+    for anchor, section in (("overview", "Overview"), ("samples", "Samples"), ("run", "Run"),
+                            ("metrics", "Metrics"), ("plots", "Plots"), ("stages", "Stages"),
+                            ("provenance", "Provenance")):
+        assert f"<h2 id=\"{anchor}\">{section}</h2>" in text
+        assert f"<a href=\"#{anchor}\">" in text or anchor == "overview", "the contents line links each section"
     assert "12.69" in text and "31.97" in text, "the paper's t2v numbers stand beside the metrics"
     assert "not comparable" in text
     assert "<td>decode.video</td>" in text and "768" in text, "stage seconds and peak memory (MiB) are shown"
@@ -74,6 +77,9 @@ def test_no_script_runs_in_chromium(tiny_runs: TinyRuns, tmp_path: Path) -> None
     title = re.search(r"<title>(.*?)</title>", dom.stdout, re.S)
     assert title is not None and title.group(1) == f"nextgpt-bench report {tiny_runs.base}"
     assert "<table>" in dom.stdout and "<td>t2v</td>" in dom.stdout, "the metrics table rendered with rows"
+    overview = dom.stdout[dom.stdout.index("id=\"overview\""):dom.stdout.index("id=\"samples\"")]
+    assert "<table class=\"overview\">" in overview and "<svg class=\"strip\"" in overview, \
+        "the overview table and its chart rendered before the gallery"
     shot = tmp_path / "shot.png"
     result = _chromium([f"--screenshot={shot}", "--window-size=1280,1600", url], tmp_path / "profile-shot")
     assert result.returncode == 0 and shot.is_file(), result.stderr[-2000:]

@@ -1,0 +1,208 @@
+"""What the report's overview says: per task, its headline metric with its 95% interval, and how it stands
+against a baseline -- another run (the paired interval of ``nextgpt-bench compare``) or the NExT-GPT paper
+(a difference only where the two numbers are comparable; otherwise the paper's number and the reason).
+
+Each task declares its headline metric and its group (``benchmarks.tasks``).  A task that is not registered in
+this process (an extension that is not installed) falls back to its first stored metric and the group
+``other``, so a stored run always renders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from benchmarks.scoring.registry import higher_is_better
+from benchmarks.store import StoredMetric
+from benchmarks.tasks import TASK_GROUPS, get_task, registered_tasks
+from benchmarks.tasks.paper import ReferenceData, ReferenceRow, load_reference
+from nextgpt.core.errors import TaskError
+from reports.compare import CompareRow, Comparison, compare_runs
+from reports.pairing import SET_GROUPS
+from reports.paper_comparison import paper_comparability
+from reports.rundata import RunData
+
+#: the group of a task that is not registered in this process
+OTHER_GROUP = "other"
+#: the paper's model whose number stands beside a run when the paper reports several for a task
+PAPER_MODEL = "NExT-GPT"
+
+#: what a report compares its run against: the paper (default), nothing, or another run (a comparison built
+#: by :func:`compare_to_baseline`)
+ReportBaseline = Comparison | Literal["paper", "none"]
+
+
+@dataclass(frozen=True)
+class BaselineCell:
+    """One headline metric against the baseline."""
+
+    #: the baseline's value of the metric (None when the baseline has none)
+    reference: float | None
+    #: the baseline run's own 95% interval (None for the paper, which prints none)
+    reference_ci: tuple[float, float] | None
+    #: this run minus the baseline; None when the two are not compared
+    difference: float | None
+    #: 95% interval of ``difference`` (paired for a run baseline); None when there is none
+    ci: tuple[float, float] | None
+    #: whether ``ci`` excludes 0; None without an interval
+    significant: bool | None
+    #: better, worse, not significant, no CI, not comparable, refused, no paper number, not in baseline
+    verdict: str
+    #: how the interval was computed, or why there is no difference
+    note: str
+    #: where the reference comes from: "run ID" or the paper's model and table
+    source: str
+
+    @property
+    def compared(self) -> bool:
+        return self.difference is not None
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    task: str
+    group: str
+    #: the headline metric as stored (value, interval, n, provenance)
+    record: StoredMetric
+    #: None when the metric is not in this process's registry (its direction is unknown)
+    higher_is_better: bool | None
+    #: why this is not the task's declared headline metric; empty when it is
+    fallback: str
+    baseline: BaselineCell | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    rows: list[OverviewRow]
+    #: "run", "paper" or "none"
+    baseline_kind: str
+    #: the baseline as the page names it ("run 2026...-abc (store)", "the NExT-GPT paper")
+    baseline_label: str
+    #: every shared metric against the baseline run (None unless the baseline is a run)
+    comparison: Comparison | None
+    #: tasks the run was asked for that have no stored score (a failed or unfinished run)
+    unscored: list[str]
+
+
+def compare_to_baseline(run: RunData, baseline: RunData, *, bootstrap: int = 1000, seed: int = 0,
+                        set_groups: int = SET_GROUPS, skip_incomparable: bool = False) -> Comparison:
+    """``nextgpt-bench compare BASELINE RUN``: A is the baseline and B this run, so each B - A is this run minus
+    the baseline.  Every shared metric is checked, and an incomparable baseline is refused with compare's own
+    error (:class:`reports.errors.IncomparableRunsError`, naming the task, metric and field)."""
+    return compare_runs(baseline, run, bootstrap=bootstrap, seed=seed, set_groups=set_groups,
+                        skip_incomparable=skip_incomparable)
+
+
+def build_overview(run: RunData, baseline: ReportBaseline = "paper") -> Overview:
+    comparison = baseline if isinstance(baseline, Comparison) else None
+    reference = load_reference() if baseline == "paper" else None
+    rows = []
+    for task in ordered_tasks(run.tasks):
+        record, fallback = headline_record(run, task)
+        cell: BaselineCell | None = None
+        if comparison is not None:
+            cell = _against_run(comparison, record)
+        elif reference is not None:
+            cell = _against_paper(run, record, reference)
+        rows.append(OverviewRow(task, task_group(task), record, _direction(record.metric), fallback, cell))
+    if comparison is not None:
+        kind, label = "run", f"run {comparison.a.run_id} ({comparison.a.source})"
+    elif baseline == "paper":
+        kind, label = "paper", "the NExT-GPT paper"
+    else:
+        kind, label = "none", ""
+    asked = [str(t) for t in run.settings.get("tasks") or [] if isinstance(t, str)]
+    unscored = [t for t in ordered_tasks(asked) if t not in run.tasks]
+    return Overview(rows, kind, label, comparison, unscored)
+
+
+def task_group(task: str) -> str:
+    try:
+        return get_task(task).group
+    except TaskError:
+        return OTHER_GROUP
+
+
+def ordered_tasks(tasks: list[str]) -> list[str]:
+    """``tasks`` in the order the report shows them: by group (captioning, text-to-x, editing, dialogue, other),
+    then in registration order (image, video, audio), then by name."""
+    position = {task.name: index for index, task in enumerate(registered_tasks())}
+    groups = [*TASK_GROUPS, OTHER_GROUP]
+    return sorted(dict.fromkeys(tasks), key=lambda t: (groups.index(task_group(t)), position.get(t, len(position)), t))
+
+
+def headline_record(run: RunData, task: str) -> tuple[StoredMetric, str]:
+    """The task's declared headline metric as stored -> (record, "" ); else its first stored metric and why."""
+    stored = [record for (name, _), record in sorted(run.metrics.items()) if name == task]
+    if not stored:
+        raise TaskError(f"run {run.run_id} has no stored metric for task {task!r}")
+    try:
+        declared = get_task(task).headline_metric
+    except TaskError:
+        return stored[0], f"task {task} is not registered here: first stored metric"
+    match = next((record for record in stored if record.metric == declared), None)
+    if match is None:
+        return stored[0], f"headline {declared} not stored: first stored metric"
+    return match, ""
+
+
+def paper_row(reference: ReferenceData, task: str, metric: str) -> ReferenceRow | None:
+    """The paper's number for ``task``/``metric``: NExT-GPT's own when the paper prints several models."""
+    rows = reference.for_task(task, metric)
+    return next((row for row in rows if row.model == PAPER_MODEL), rows[0] if rows else None)
+
+
+def _direction(metric: str) -> bool | None:
+    try:
+        return higher_is_better(metric)
+    except TaskError:
+        return None
+
+
+def _verdict(difference: float, significant: bool | None, higher: bool | None) -> str:
+    """better / worse (the metric's direction, when the interval excludes 0), not significant, or no CI."""
+    if significant is None:
+        return "no CI"
+    if not significant:
+        return "not significant"
+    if higher is None:
+        return "differs (direction unknown)"
+    return "better" if (difference > 0) == higher else "worse"
+
+
+def _against_run(comparison: Comparison, record: StoredMetric) -> BaselineCell:
+    source = f"run {comparison.a.run_id}"
+    row: CompareRow | None = next((r for r in comparison.rows
+                                   if (r.task, r.metric) == (record.task, record.metric)), None)
+    if row is None:
+        return BaselineCell(None, None, None, None, None, "not in baseline",
+                            f"the baseline run has no {record.task}/{record.metric}", source)
+    baseline_record = comparison.a.metrics[(row.task, row.metric)]
+    if row.refused:
+        return BaselineCell(row.a, baseline_record.ci, None, None, None, "refused", row.refused, source)
+    paired = row.paired
+    if paired is None or paired.difference is None:
+        note = paired.note if paired else "no difference"
+        return BaselineCell(row.a, baseline_record.ci, None, None, None, "n/a", note, source)
+    verdict = {"B better": "better", "B worse": "worse"}.get(row.verdict, row.verdict)  # B is this run
+    return BaselineCell(row.a, baseline_record.ci, paired.difference, paired.ci, paired.significant, verdict,
+                        paired.note, source)
+
+
+def _against_paper(run: RunData, record: StoredMetric, reference: ReferenceData) -> BaselineCell:
+    row = paper_row(reference, record.task, record.metric)
+    if row is None:
+        return BaselineCell(None, None, None, None, None, "no paper number",
+                            f"the paper reports no {record.metric} for {record.task}", "the NExT-GPT paper")
+    source = f"{row.model}; printed {row.printed:g}; {row.source}"
+    problem = paper_comparability(row, record.result.provenance, run.settings, reference)
+    if problem is not None:
+        return BaselineCell(row.value, None, None, None, None, "not comparable", problem, source)
+    if record.value is None:
+        return BaselineCell(row.value, None, None, None, None, "n/a", "this run has no value", source)
+    difference = record.value - row.value
+    ci = None if record.ci is None else (record.ci[0] - row.value, record.ci[1] - row.value)
+    significant = None if ci is None else not (ci[0] <= 0.0 <= ci[1])
+    return BaselineCell(row.value, None, difference, ci, significant,
+                        _verdict(difference, significant, _direction(record.metric)),
+                        "this run's 95% interval minus the paper's number (the paper prints no interval)", source)
