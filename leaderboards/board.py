@@ -1,9 +1,15 @@
-"""Leaderboard: runs from a results store beside the paper's reference rows, one column per task metric (its
-direction from the metric registry; the paper's rows from benchmarks/tasks/paper_reference.json, nowhere else).
+"""Leaderboard: runs from a results store beside the paper's reference rows (the paper's rows from
+benchmarks/tasks/paper_reference.json, nowhere else).
 
-Each column has a *reference provenance*: the paper's (canonical networks on the public dataset) when the paper
-reports the column, else the first run's.  A cell computed differently is kept but **marked** (and its reason
-listed), never silently ranked with the others; the CSV carries ``comparable`` and ``note`` per cell.
+The data is one long table (LONG_COLUMNS: a row per model or run, task and metric, with its task's group and
+whether the metric is the task's headline).  Each (task, metric) has a *reference provenance*: the paper's
+(canonical networks on the public dataset) when the paper reports it, else the first run's.  A cell computed
+differently is kept but **marked** (and its reason listed), never silently ranked with the others; the long
+table carries ``comparable`` and ``note`` per cell.
+
+Views of it: ``headline()`` and ``group_tables()`` (numbers, for pandas users), ``wide()`` (every column in one
+table, the ``--wide`` output); text forms: Markdown (headline + group tables, leaderboards/markdown.py), CSV
+(the long table), HTML (leaderboards/html_board.py) and JSON (leaderboards/json_board.py).
 """
 
 from __future__ import annotations
@@ -14,27 +20,60 @@ from typing import Any
 import pandas as pd
 
 from benchmarks.tasks.paper import ReferenceData, load_reference
+from leaderboards.sections import HEADLINE, MARK, placements_of, sections
+from leaderboards.task_layout import UNKNOWN_DIRECTION, metric_heading
 from reports.pairing import comparability_problem
 from reports.paper_comparison import paper_comparability
 from reports.rundata import RunData
-from reports.text_table import DOWN, UP, metric_label
+from reports.text_table import DOWN, UP
 
+#: the long table's columns; ``group`` and ``headline`` came last so older readers of the CSV keep working
 LONG_COLUMNS = ["model", "kind", "run_id", "task", "metric", "value", "ci_low", "ci_high", "n", "source",
-                "comparable", "note"]
-MARK = "†"
+                "comparable", "note", "group", "headline"]
+#: their dtypes (missing numbers are NaN / <NA>; ``run_id`` is missing on the paper's rows)
+LONG_DTYPES: dict[str, str] = {"model": "str", "kind": "str", "run_id": "str", "task": "str", "metric": "str",
+                               "value": "float64", "ci_low": "float64", "ci_high": "float64", "n": "Int64",
+                               "source": "str", "comparable": "bool", "note": "str", "group": "str",
+                               "headline": "bool"}
+
+__all__ = ["LONG_COLUMNS", "LONG_DTYPES", "MARK", "Leaderboard", "build_leaderboard"]
 
 
 @dataclass
 class Leaderboard:
-    #: one row per (model or run, task, metric): LONG_COLUMNS
+    #: one row per (model or run, task, metric): LONG_COLUMNS, typed as LONG_DTYPES
     long: pd.DataFrame
+
+    def headline(self, field: str = "value") -> pd.DataFrame:
+        """Rows: models/runs (runs first); columns: tasks (by group); cells: ``field`` (``value``, ``ci_low``,
+        ``ci_high``, ``n``...) of the task's headline metric, NaN where a row has none."""
+        found = [s for s in sections(self.long) if s.key == HEADLINE]
+        if not found:
+            return pd.DataFrame()
+        frame = self._grid(found[0].models, found[0].columns, field)
+        frame.columns = pd.Index([task for task, _ in found[0].columns], name="task")
+        return frame
+
+    def group_tables(self, field: str = "value") -> dict[str, pd.DataFrame]:
+        """Task group -> a frame of ``field`` with columns ``(task, metric)`` (a MultiIndex) and the models that
+        have a cell in the group as rows, in the order of ``benchmarks.tasks.TASK_GROUPS`` (then ``other``)."""
+        return {s.key: self._grid(s.models, s.columns, field) for s in sections(self.long) if s.key != HEADLINE}
+
+    def _grid(self, models: tuple[str, ...], columns: tuple[tuple[str, str], ...], field: str) -> pd.DataFrame:
+        if field not in self.long.columns:
+            raise KeyError(f"field {field!r} is not a leaderboard column; expected one of {', '.join(LONG_COLUMNS)}")
+        table = self.long.drop_duplicates(["model", "task", "metric"]).set_index(["model", "task", "metric"])[field]
+        grid = table.unstack(["task", "metric"]).reindex(index=list(models), columns=pd.MultiIndex.from_tuples(
+            columns, names=["task", "metric"]))
+        grid.index.name = "model"
+        return grid
 
     def wide(self) -> pd.DataFrame:
         """Rows: models/runs; columns: ``task metric (↑/↓)``; incomparable cells carry MARK."""
         if self.long.empty:
             return pd.DataFrame()
         frame = self.long.copy()
-        frame["column"] = [f"{t} {metric_label(m)}" for t, m in zip(
+        frame["column"] = [f"{t} {metric_heading(m)}" for t, m in zip(
             frame["task"], frame["metric"], strict=True)]
         frame["cell"] = [_cell(v, c) for v, c in zip(frame["value"], frame["comparable"], strict=True)]
         order = list(dict.fromkeys(frame["column"]))
@@ -43,25 +82,43 @@ class Leaderboard:
         return table.reindex(index=rows, columns=order).fillna("")
 
     def notes(self) -> list[str]:
+        """One line per marked cell (the ``--wide`` layout; the others list them grouped by row and reason)."""
         marked = self.long[~self.long["comparable"].astype(bool)]
         return [f"{MARK} {r.model} / {r.task} {r.metric}: {r.note}" for r in marked.itertuples()]
 
-    def to_markdown(self) -> str:
-        wide = self.wide()
-        body = wide.to_markdown() if not wide.empty else "(no results)"
-        return "\n".join([body, "", *[f"- {n}" for n in self.notes()], "", _legend()]) + "\n"
+    def to_markdown(self, *, wide: bool = False, width: int | None = None) -> str:
+        """The headline table and one table per task group (lines within ``width``, default
+        leaderboards.markdown.MAX_WIDTH); ``wide=True``: every column in one table, as before."""
+        if not wide:
+            from leaderboards.markdown import MAX_WIDTH, render_markdown
+
+            return render_markdown(self.long, _legend(self.long, headline=True), width=width or MAX_WIDTH)
+        table = self.wide()
+        body = table.to_markdown() if not table.empty else "(no results)"
+        return "\n".join([body, "", *[f"- {n}" for n in self.notes()], "", _legend(self.long)]) + "\n"
 
     def to_csv(self) -> str:
         return str(self.long.to_csv(index=False))
 
-    def to_html(self) -> str:
+    def to_json(self) -> str:
+        """The documented JSON form (leaderboards/json_board.py: schema 1)."""
+        from leaderboards.json_board import render_json
+
+        return render_json(self.long, _legend(self.long, headline=True))
+
+    def to_html(self, *, wide: bool = False) -> str:
+        """A page with the headline table and one table per group; ``wide=True``: the single wide table."""
         from reports.html_page import esc, page
 
-        wide = self.wide()
-        table = wide.to_html(escape=True, classes="metrics", border=0) if not wide.empty else "<p>(no results)</p>"
+        if not wide:
+            from leaderboards.html_board import render_html
+
+            return render_html(self.long, _legend(self.long, headline=True))
+        table = self.wide()
+        html = table.to_html(escape=True, classes="metrics", border=0) if not table.empty else "<p>(no results)</p>"
         notes = "".join(f"<li>{esc(n)}</li>" for n in self.notes())
-        return page("Leaderboard", f"<h1>Leaderboard</h1>{table}<ul class='notes'>{notes}</ul>"
-                                   f"<p class='small'>{esc(_legend())}</p>")
+        return page("Leaderboard", f"<h1>Leaderboard</h1>{html}<ul class='notes'>{notes}</ul>"
+                                   f"<p class='small'>{esc(_legend(self.long))}</p>")
 
 
 def _cell(value: Any, comparable: Any) -> str:
@@ -69,10 +126,15 @@ def _cell(value: Any, comparable: Any) -> str:
     return text if comparable else f"{text} {MARK}"
 
 
-def _legend() -> str:
-    return (f"{UP} higher is better, {DOWN} lower is better. {MARK}: computed differently from the column's "
+def _legend(long: pd.DataFrame, *, headline: bool = False) -> str:
+    text = (f"{UP} higher is better, {DOWN} lower is better. {MARK}: computed differently from the column's "
             "reference (see the notes): shown, not comparable. Paper rows: NExT-GPT paper v3 "
             "(benchmarks/tasks/paper_reference.json), converted to this suite's units.")
+    if headline:
+        text += " Headline: each task's primary metric, [low, high] its stored confidence interval."
+    if any(metric_heading(metric).endswith(UNKNOWN_DIRECTION) for metric in set(long["metric"])):
+        text += f" {UNKNOWN_DIRECTION}: the metric is not registered in this process (is its extension installed?)."
+    return text
 
 
 def build_leaderboard(runs: list[RunData], *, include_paper: bool = True, tasks: list[str] | None = None,
@@ -106,7 +168,18 @@ def build_leaderboard(runs: list[RunData], *, include_paper: bool = True, tasks:
                             "ci_low": record.ci[0] if record.ci else None,
                             "ci_high": record.ci[1] if record.ci else None, "n": record.n, "source": run.source,
                             "comparable": problem is None, "note": problem or ""})
-    return Leaderboard(pd.DataFrame.from_records(records, columns=LONG_COLUMNS))
+    return Leaderboard(typed_long(records))
+
+
+def typed_long(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """The long table of ``records`` (LONG_COLUMNS but ``group`` and ``headline``, which come from the task
+    declarations: leaderboards/task_layout.py), typed as LONG_DTYPES."""
+    frame = pd.DataFrame.from_records(records, columns=LONG_COLUMNS)
+    placements = {p.task: p for p in placements_of(frame)}
+    frame["group"] = [placements[task].group for task in frame["task"]]
+    frame["headline"] = [placements[task].headline == metric
+                         for task, metric in zip(frame["task"], frame["metric"], strict=True)]
+    return frame.astype(LONG_DTYPES)
 
 
 def _label(run: RunData) -> str:

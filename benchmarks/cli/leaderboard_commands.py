@@ -1,4 +1,9 @@
-"""``nextgpt-bench leaderboard``: the store's runs beside the NExT-GPT paper's numbers (see reports/README.md)."""
+"""``nextgpt-bench leaderboard``: the store's runs beside the NExT-GPT paper's numbers (see reports/README.md).
+
+Markdown by default: a headline table (one metric per task), then one table per task group; ``--wide`` gives the
+single table with every column instead.  ``--format csv`` is the long table (every cell), ``--format json`` the
+documented JSON form (leaderboards/json_board.py), ``--format html`` a page with the same layout as Markdown.
+"""
 
 from __future__ import annotations
 
@@ -9,79 +14,62 @@ from typing import Any
 
 from benchmarks.cli.report_commands import DEFAULT_STORE, open_store
 
+FORMATS = ("markdown", "csv", "json", "html")
+
 
 def register(subparsers: Any) -> None:
-    board = subparsers.add_parser("leaderboard", help="runs beside the NExT-GPT paper's numbers (md, csv, html)")
+    board = subparsers.add_parser("leaderboard", help="runs beside the NExT-GPT paper's numbers (md, csv, json, html)")
     board.add_argument("--store", type=Path, default=DEFAULT_STORE, help="results store folder")
     board.add_argument("--runs", help="comma-separated run ids or JSON files (default: every complete run)")
     board.add_argument("--tasks", help="comma-separated tasks (default: all)")
     board.add_argument("--no-paper", action="store_true", help="leave out the paper's reference rows")
-    board.add_argument("--format", choices=("markdown", "csv", "html"), default="markdown")
+    board.add_argument("--format", choices=FORMATS, default="markdown",
+                       help="markdown (default: headline table, then one table per task group), csv (the long "
+                            "table: one row per model, task and metric), json (schema 1, see reports/README.md) "
+                            "or html")
+    board.add_argument("--wide", action="store_true",
+                       help="markdown/html: one table with a column per task metric instead of the headline and "
+                            "group tables")
     board.add_argument("--out", type=Path, help="write to this file instead of stdout")
     board.set_defaults(func=leaderboard_command)
 
 
-def _complete_runs(folder: Path) -> list[Any]:
-    """Every complete run of the store; runs that are still running or failed are left out, and said so."""
-    from reports.rundata import load_from_store
-
-    store = open_store(folder)
-    rows = store.runs()
-    left_out = [r for r in rows if r["status"] != "complete"]
-    if left_out:
-        listing = "; ".join(f"{r['run_id']} ({r['status']}" + (f": {_first_line(r.get('error'))})"
-                                                                if r.get("error") else ")") for r in left_out)
-        print(f"note: left out {len(left_out)} run(s) that did not complete: {listing}", file=sys.stderr)
-    return [load_from_store(store, r["run_id"]) for r in rows if r["status"] == "complete"]
-
-
-def _first_line(text: Any) -> str:
-    lines = str(text).strip().splitlines()
-    return lines[0] if lines else ""
-
-
-def _leaderboard_tasks(spec: str | None, runs: list[Any]) -> list[str] | None:
-    """The --tasks filter; a name that is neither a registered task nor a task of the runs is refused (it would
-    silently show nothing)."""
-    from benchmarks.tasks import registered_tasks
+def _runs(args: argparse.Namespace) -> list[Any]:
+    """--runs, else every complete run of --store (the left-out ones named on stderr), else none."""
+    from leaderboards.loading import complete_runs, describe_left_out
     from reports.errors import ReportInputError
+    from reports.run_files import resolve_run
 
-    if not spec:
-        return None
-    tasks = [t.strip() for t in spec.split(",") if t.strip()]
-    known = {t.name for t in registered_tasks()} | {task for run in runs for task in run.tasks}
-    unknown = [t for t in tasks if t not in known]
-    if unknown or not tasks:
-        raise ReportInputError(f"--tasks {spec!r}: unknown task(s) {', '.join(unknown) or '(none given)'}; "
-                               f"known tasks: {', '.join(sorted(known))}")
-    return tasks
+    if args.runs is not None:
+        specs = [spec.strip() for spec in args.runs.split(",") if spec.strip()]
+        if not specs:
+            raise ReportInputError(f"--runs {args.runs!r} names no run; give comma-separated run ids or JSON files")
+        return [resolve_run(spec, args.store) for spec in specs]
+    if args.store.exists() and not args.store.is_dir():
+        raise ReportInputError(f"--store {args.store} is a file; expected the folder that holds results.sqlite")
+    if not (args.store / "results.sqlite").exists():
+        print(f"note: no results store at {args.store}; showing the paper's rows only", file=sys.stderr)
+        return []
+    runs, left_out = complete_runs(open_store(args.store))
+    if left_out:
+        print(f"note: {describe_left_out(left_out)}", file=sys.stderr)
+    return runs
 
 
 def leaderboard_command(args: argparse.Namespace) -> int:
     from leaderboards.board import build_leaderboard
-    from reports.run_files import resolve_run, write_text_atomically
-    from reports.rundata import RunData
+    from leaderboards.loading import check_tasks
+    from reports.errors import ReportInputError
+    from reports.run_files import write_text_atomically
 
-    runs: list[RunData]
-    if args.runs is not None:
-        specs = [spec.strip() for spec in args.runs.split(",") if spec.strip()]
-        if not specs:
-            from reports.errors import ReportInputError
-
-            raise ReportInputError(f"--runs {args.runs!r} names no run; give comma-separated run ids or JSON files")
-        runs = [resolve_run(spec, args.store) for spec in specs]
-    elif args.store.exists() and not args.store.is_dir():
-        from reports.errors import ReportInputError
-
-        raise ReportInputError(f"--store {args.store} is a file; expected the folder that holds results.sqlite")
-    elif (args.store / "results.sqlite").exists():
-        runs = _complete_runs(args.store)
-    else:
-        runs = []
-        print(f"note: no results store at {args.store}; showing the paper's rows only", file=sys.stderr)
-    tasks = _leaderboard_tasks(args.tasks, runs)
+    if args.wide and args.format not in ("markdown", "html"):
+        raise ReportInputError(f"--wide lays out the markdown and html tables; --format {args.format} has no "
+                               "layout (csv and json hold every cell): drop --wide or use --format markdown")
+    runs = _runs(args)
+    tasks = check_tasks(args.tasks.split(",") if args.tasks else None, runs, what="--tasks")
     board = build_leaderboard(runs, include_paper=not args.no_paper, tasks=tasks)
-    text = {"markdown": board.to_markdown, "csv": board.to_csv, "html": board.to_html}[args.format]()
+    text = {"markdown": lambda: board.to_markdown(wide=args.wide), "csv": board.to_csv, "json": board.to_json,
+            "html": lambda: board.to_html(wide=args.wide)}[args.format]()
     if args.out:
         write_text_atomically(args.out, text, what="leaderboard")
         print(args.out)
