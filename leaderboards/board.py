@@ -60,8 +60,9 @@ class Leaderboard:
         return {s.key: self._grid(s.models, s.columns, field) for s in sections(self.long) if s.key != HEADLINE}
 
     def _grid(self, models: tuple[str, ...], columns: tuple[tuple[str, str], ...], field: str) -> pd.DataFrame:
-        if field not in self.long.columns:
-            raise KeyError(f"field {field!r} is not a leaderboard column; expected one of {', '.join(LONG_COLUMNS)}")
+        fields = [column for column in LONG_COLUMNS if column not in ("model", "task", "metric")]
+        if field not in fields:
+            raise KeyError(f"field {field!r} is not a leaderboard column; expected one of {', '.join(fields)}")
         table = self.long.drop_duplicates(["model", "task", "metric"]).set_index(["model", "task", "metric"])[field]
         grid = table.unstack(["task", "metric"]).reindex(index=list(models), columns=pd.MultiIndex.from_tuples(
             columns, names=["task", "metric"]))

@@ -8,7 +8,7 @@ import logging
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from benchmarks.store import ResultsStore
 from benchmarks.tasks import registered_tasks
@@ -20,7 +20,7 @@ from reports.rundata import RunData, load_from_store
 logger = logging.getLogger(__name__)
 
 #: what ``load`` accepts: a store folder or run file (path), an open store, one run, or several runs
-Source = Union[str, "os.PathLike[str]", ResultsStore, RunData, Iterable[RunData]]
+Source = str | os.PathLike[str] | ResultsStore | RunData | Iterable[RunData]
 
 
 def complete_runs(store: ResultsStore) -> tuple[list[RunData], list[dict[str, Any]]]:
