@@ -30,6 +30,7 @@ PAPER_MODEL = "NExT-GPT"
 #: what a report compares its run against: the paper (default), nothing, or another run (a comparison built
 #: by :func:`compare_to_baseline`)
 ReportBaseline = Comparison | Literal["paper", "none"]
+BaselineKind = Literal["run", "paper", "none"]
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,7 @@ class OverviewRow:
 @dataclass(frozen=True)
 class Overview:
     rows: list[OverviewRow]
-    #: "run", "paper" or "none"
-    baseline_kind: str
+    baseline_kind: BaselineKind
     #: the baseline as the page names it ("run 2026...-abc (store)", "the NExT-GPT paper")
     baseline_label: str
     #: every shared metric against the baseline run (None unless the baseline is a run)
@@ -105,6 +105,7 @@ def build_overview(run: RunData, baseline: ReportBaseline = "paper") -> Overview
         elif reference is not None:
             cell = _against_paper(run, record, reference)
         rows.append(OverviewRow(task, task_group(task), record, _direction(record.metric), fallback, cell))
+    kind: BaselineKind
     if comparison is not None:
         kind, label = "run", f"run {comparison.a.run_id} ({comparison.a.source})"
     elif baseline == "paper":

@@ -7,7 +7,7 @@ import math
 
 from benchmarks.store import StoredMetric
 from reports.html_page import esc, fmt
-from reports.overview import BaselineCell, Overview, OverviewRow
+from reports.overview import BaselineCell, BaselineKind, Overview, OverviewRow
 from reports.svg_plots import StripMark, interval_strip
 from reports.text_table import DOWN, UP
 
@@ -59,7 +59,7 @@ def _legend(overview: Overview) -> str:
             "worse); otherwise the value and its 95% interval on a scale from 0.")
 
 
-def _row_cells(row: OverviewRow, kind: str) -> list[str]:
+def _row_cells(row: OverviewRow, kind: BaselineKind) -> list[str]:
     record = row.record
     arrow = {True: UP, False: DOWN, None: "?"}[row.higher_is_better]
     metric = f"<b>{esc(record.result.qualified_name)}</b> {arrow}"
@@ -69,7 +69,7 @@ def _row_cells(row: OverviewRow, kind: str) -> list[str]:
     cells = [f"<td>{esc(row.task)}</td>", f"<td>{metric}</td>", f"<td class=\"num\"><b>{fmt(record.value)}</b></td>",
              f"<td class=\"num\">{ci}</td>", f"<td class=\"num\">{esc(record.n)}</td>"]
     if kind != "none" and row.baseline is not None:
-        cells += _baseline_cells(row.baseline)
+        cells += _baseline_cells(row.baseline, kind)
     elif kind != "none":
         cells += ["<td></td>"] * 3
     cells.append(f"<td class=\"chart\">{_chart(row)}</td>")
@@ -84,12 +84,12 @@ def _missing_interval(record: StoredMetric) -> str:
     return "-"
 
 
-def _baseline_cells(cell: BaselineCell) -> list[str]:
+def _baseline_cells(cell: BaselineCell, kind: BaselineKind) -> list[str]:
     css = _VERDICT_CLASS.get(cell.verdict, "")
     reference = "-" if cell.reference is None else fmt(cell.reference)
     if cell.reference is not None and not cell.compared:
         reference = f"<span class=\"muted\">{reference}</span>"
-    if cell.reference is not None:
+    if cell.reference is not None and kind == "paper":  # a baseline run is named once, in the legend
         reference += f" <span class=\"small\" title=\"{esc(cell.source)}\">{esc(_short_source(cell.source))}</span>"
     if cell.difference is None:
         difference = "-"
@@ -104,8 +104,8 @@ def _baseline_cells(cell: BaselineCell) -> list[str]:
 
 
 def _short_source(source: str) -> str:
-    """The paper's model ("NExT-GPT") or the run id; the full source is the cell's tooltip."""
-    return source.split(";", 1)[0].removeprefix("run ")
+    """The paper's model ("NExT-GPT zero-shot"); the full source (printed number, table) is the tooltip."""
+    return source.split(";", 1)[0]
 
 
 def _chart(row: OverviewRow) -> str:

@@ -86,11 +86,13 @@ def _run_line(run: RunData) -> str:
 
 
 def _model_summary(model: dict[str, Any]) -> str:
-    """``checkpoint tiny-trained (cpu, float32)``, ``preset tiny (cpu, float32)``, or the record itself."""
+    """``checkpoint tiny-trained (cpu, float32)`` (the folder's name; the Run section has the path), ``preset
+    tiny (cpu, float32)``, or the record itself."""
     runtime = ", ".join(str(model[key]) for key in ("device", "dtype") if model.get(key))
     for kind in ("checkpoint", "preset"):
         if model.get(kind):
-            return f"{kind} {model[kind]}" + (f" ({runtime})" if runtime else "")
+            name = Path(str(model[kind])).name or str(model[kind])
+            return f"{kind} {name}" + (f" ({runtime})" if runtime else "")
     return "model " + json.dumps(model, sort_keys=True) if model else "model -"
 
 
