@@ -15,6 +15,7 @@ import numpy as np
 from metrics.defaults import BOOTSTRAP_CONFIDENCE, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED
 from metrics.errors import ConfigError
 from metrics.provenance import ConfidenceInterval
+from nextgpt.core.progress import SLOW_WORK_SECONDS, progress_task
 
 
 def _interval(values: np.ndarray, confidence: float, n_resamples: int, seed: int) -> ConfidenceInterval:
@@ -51,10 +52,14 @@ def bootstrap_statistic(
     confidence: float = BOOTSTRAP_CONFIDENCE,
     seed: int = BOOTSTRAP_SEED,
 ) -> ConfidenceInterval:
-    """Interval for ``statistic(idx_1, ..., idx_k)``, each ``idx_j`` a resample of ``range(sizes[j])``."""
+    """Interval for ``statistic(idx_1, ..., idx_k)``, each ``idx_j`` a resample of ``range(sizes[j])``.
+
+    One evaluation per resample (corpus BLEU: a pass over the corpus), so a long one shows progress."""
     _check(n_resamples, confidence)
     rng = np.random.default_rng(seed)
-    values = np.array([
-        statistic(*(rng.integers(0, size, size=size) for size in sizes)) for _ in range(n_resamples)
-    ])
+    values = np.empty(n_resamples)
+    with progress_task("bootstrap", n_resamples, unit="resamples", show_after=SLOW_WORK_SECONDS) as progress:
+        for index in range(n_resamples):
+            values[index] = statistic(*(rng.integers(0, size, size=size) for size in sizes))
+            progress.advance()
     return _interval(values, confidence, n_resamples, seed)

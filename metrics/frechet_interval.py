@@ -99,7 +99,8 @@ def frechet_jackknife(
         check_groups(groups, len(np.unique(clusters)), f"FD interval, {name}")
     gen_sums = GroupedSums.from_rows(gen, assign_groups(gen_clusters, groups, seed), groups)
     ref_sums = GroupedSums.from_rows(ref, assign_groups(ref_clusters, groups, seed), groups)
-    return jackknife_variance(lambda keep: _distance(gen_sums, ref_sums, keep), groups, seed=seed)
+    return jackknife_variance(lambda keep: _distance(gen_sums, ref_sums, keep), groups, seed=seed,
+                              label="Frechet distance interval")
 
 
 def frechet_interval(
@@ -146,7 +147,8 @@ def paired_frechet_jackknife(
     sums_a, sums_b = grouped(first, "first model's features"), grouped(second, "second model's features")
     sums_ref = grouped(reference, "reference features")
     return jackknife_variance(
-        lambda keep: _distance(sums_b, sums_ref, keep) - _distance(sums_a, sums_ref, keep), groups, seed=seed)
+        lambda keep: _distance(sums_b, sums_ref, keep) - _distance(sums_a, sums_ref, keep), groups, seed=seed,
+        label="paired Frechet distance interval")
 
 
 def paired_frechet_interval(

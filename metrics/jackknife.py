@@ -40,6 +40,7 @@ from scipy import stats
 from metrics.defaults import JACKKNIFE_GROUPS
 from metrics.errors import ConfigError
 from metrics.provenance import ConfidenceInterval
+from nextgpt.core.progress import SLOW_WORK_SECONDS, progress_task
 
 __all__ = ["JACKKNIFE_GROUPS", "JackknifeVariance", "assign_groups", "check_groups", "jackknife_interval",
            "jackknife_variance", "second_order_coefficient"]
@@ -110,28 +111,36 @@ def default_pairs(groups: int) -> int:
 
 
 def jackknife_variance(statistic: Callable[[np.ndarray], float], groups: int, *, pairs: int | None = None,
-                       seed: int = 0) -> JackknifeVariance:
+                       seed: int = 0, label: str = "jackknife interval") -> JackknifeVariance:
     """Corrected jackknife variance of ``statistic(keep)``, ``keep`` a boolean mask over the groups.
 
     Costs 1 + G + ``pairs`` evaluations of the statistic (31 for G = 10 and the default 2G pairs). The pairs
     are drawn at random without replacement (``seed``); their mean squared residual stands for all C(G, 2).
+    An evaluation can take seconds (a 2048-d Frechet distance), so a long computation shows progress as
+    ``label`` (``nextgpt.core.progress``).
     """
     keep_all = np.ones(groups, dtype=bool)
-    full = statistic(keep_all)
-    delete_one = np.empty(groups)
-    for g in range(groups):
-        keep = keep_all.copy()
-        keep[g] = False
-        delete_one[g] = statistic(keep)
-    jackknife = (groups - 1) / groups * float(((delete_one - delete_one.mean()) ** 2).sum())
     all_pairs = list(itertools.combinations(range(groups), 2))
     chosen = np.random.default_rng(seed).choice(len(all_pairs), size=pairs or default_pairs(groups), replace=False)
-    residual_squares = 0.0
-    for g, h in (all_pairs[i] for i in sorted(chosen)):
-        keep = keep_all.copy()
-        keep[[g, h]] = False
-        residual = groups * full - (groups - 1) * (delete_one[g] + delete_one[h]) + (groups - 2) * statistic(keep)
-        residual_squares += residual**2
+    with progress_task(label, 1 + groups + len(chosen), unit="evaluations",
+                       show_after=SLOW_WORK_SECONDS) as progress:
+        full = statistic(keep_all)
+        progress.advance()
+        delete_one = np.empty(groups)
+        for g in range(groups):
+            keep = keep_all.copy()
+            keep[g] = False
+            delete_one[g] = statistic(keep)
+            progress.advance()
+        jackknife = (groups - 1) / groups * float(((delete_one - delete_one.mean()) ** 2).sum())
+        residual_squares = 0.0
+        for g, h in (all_pairs[i] for i in sorted(chosen)):
+            keep = keep_all.copy()
+            keep[[g, h]] = False
+            residual = (groups * full - (groups - 1) * (delete_one[g] + delete_one[h])
+                        + (groups - 2) * statistic(keep))
+            residual_squares += residual**2
+            progress.advance()
     residual_squares *= len(all_pairs) / len(chosen)
     corrected = jackknife - second_order_coefficient(groups) * residual_squares
     return JackknifeVariance(groups, full, jackknife, corrected, len(chosen))

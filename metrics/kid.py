@@ -32,6 +32,7 @@ from metrics.extractors.base import FeatureExtractor
 from metrics.frechet import check_features
 from metrics.metric_base import ResultMetric
 from metrics.provenance import MetricResult, Provenance, ResultGroup, Scalar, warn
+from nextgpt.core.progress import SLOW_WORK_SECONDS, progress_task
 
 KID_SEED = 2020  # torch-fidelity's default rng_seed
 
@@ -57,7 +58,8 @@ def kid_subsets(
     coef0: float = KID_COEF0,
     seed: int = KID_SEED,
 ) -> np.ndarray:
-    """MMD^2 of each random subset pair (torch-fidelity order: generated first, then reference)."""
+    """MMD^2 of each random subset pair (torch-fidelity order: generated first, then reference); a long
+    computation (100 subsets of 1000 2048-d features) shows progress."""
     gen = check_features(generated, "generated features")
     ref = check_features(reference, "reference features")
     if gen.shape[1] != ref.shape[1]:
@@ -72,14 +74,16 @@ def kid_subsets(
     gamma = 1.0 / gen.shape[1] if gamma is None else gamma
     rng = np.random.RandomState(seed)
     values = np.empty(subsets)
-    for i in range(subsets):
-        x = gen[rng.choice(len(gen), subset_size, replace=False)]
-        y = ref[rng.choice(len(ref), subset_size, replace=False)]
-        values[i] = unbiased_mmd2(
-            polynomial_kernel(x, x, degree, gamma, coef0),
-            polynomial_kernel(x, y, degree, gamma, coef0),
-            polynomial_kernel(y, y, degree, gamma, coef0),
-        )
+    with progress_task("KID subsets", subsets, unit="subsets", show_after=SLOW_WORK_SECONDS) as progress:
+        for i in range(subsets):
+            x = gen[rng.choice(len(gen), subset_size, replace=False)]
+            y = ref[rng.choice(len(ref), subset_size, replace=False)]
+            values[i] = unbiased_mmd2(
+                polynomial_kernel(x, x, degree, gamma, coef0),
+                polynomial_kernel(x, y, degree, gamma, coef0),
+                polynomial_kernel(y, y, degree, gamma, coef0),
+            )
+            progress.advance()
     return values
 
 

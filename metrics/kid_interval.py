@@ -18,6 +18,7 @@ import numpy as np
 
 from metrics.jackknife import assign_groups, check_groups, jackknife_interval, jackknife_variance
 from metrics.provenance import ConfidenceInterval
+from nextgpt.core.progress import SLOW_WORK_SECONDS, ProgressTask, progress_task
 
 ROW_CHUNK = 1024  # kernel rows computed at once: 1024 x n float64 (80 MB at n = 10k)
 
@@ -41,14 +42,16 @@ class KernelBlocks:
 
 
 def _block_sums(x: np.ndarray, y: np.ndarray, group_x: np.ndarray, group_y: np.ndarray, groups: int,
-                degree: int, gamma: float, coef0: float) -> np.ndarray:
-    """sum of k(x_i, y_j) over i in group g, j in group h, as a G x G matrix, in row chunks."""
+                degree: int, gamma: float, coef0: float, progress: ProgressTask) -> np.ndarray:
+    """sum of k(x_i, y_j) over i in group g, j in group h, as a G x G matrix, in row chunks (each advances
+    ``progress`` by its rows)."""
     one_hot_y = np.eye(groups)[group_y]
     blocks = np.zeros((groups, groups))
     for start in range(0, len(x), ROW_CHUNK):
         rows = slice(start, start + ROW_CHUNK)
         kernel = (x[rows] @ y.T * gamma + coef0) ** degree
         np.add.at(blocks, group_x[rows], kernel @ one_hot_y)
+        progress.advance(len(kernel))
     return blocks
 
 
@@ -56,12 +59,14 @@ def kernel_blocks(gen: np.ndarray, ref: np.ndarray, groups: int, seed: int, degr
                   coef0: float) -> KernelBlocks:
     group_x = assign_groups(np.arange(len(gen)), groups, seed)
     group_y = assign_groups(np.arange(len(ref)), groups, seed)  # aligned with x when the sets are (see FD)
-    xx = _block_sums(gen, gen, group_x, group_x, groups, degree, gamma, coef0)
-    yy = _block_sums(ref, ref, group_y, group_y, groups, degree, gamma, coef0)
+    with progress_task("KID interval kernels", 2 * len(gen) + len(ref), unit="rows",
+                       show_after=SLOW_WORK_SECONDS) as progress:
+        xx = _block_sums(gen, gen, group_x, group_x, groups, degree, gamma, coef0, progress)
+        yy = _block_sums(ref, ref, group_y, group_y, groups, degree, gamma, coef0, progress)
+        xy = _block_sums(gen, ref, group_x, group_y, groups, degree, gamma, coef0, progress)
     # the diagonal k(x_i, x_i) is not part of the unbiased estimator
     xx -= np.diag(np.bincount(group_x, weights=((gen * gen).sum(1) * gamma + coef0) ** degree, minlength=groups))
     yy -= np.diag(np.bincount(group_y, weights=((ref * ref).sum(1) * gamma + coef0) ** degree, minlength=groups))
-    xy = _block_sums(gen, ref, group_x, group_y, groups, degree, gamma, coef0)
     return KernelBlocks(np.bincount(group_x, minlength=groups).astype(float),
                         np.bincount(group_y, minlength=groups).astype(float), xx, yy, xy)
 
@@ -71,5 +76,5 @@ def kid_interval(kid_mean: float, kid_std: float, subsets: int, gen: np.ndarray,
     """Interval for the population MMD^2, centred on the reported subset mean."""
     check_groups(groups, min(len(gen), len(ref)), "KID interval")
     blocks = kernel_blocks(gen, ref, groups, seed, degree, gamma, coef0)
-    variance = jackknife_variance(blocks.mmd2, groups, pairs=math.comb(groups, 2), seed=seed)
+    variance = jackknife_variance(blocks.mmd2, groups, pairs=math.comb(groups, 2), seed=seed, label="KID interval")
     return jackknife_interval(kid_mean, variance, confidence, seed, extra_variance=kid_std**2 / subsets)

@@ -2,7 +2,9 @@
 
 Every area of the project contributes its subcommands through a module of this package with a
 ``register(subparsers)`` function (COMMAND_MODULES); heavy imports happen inside the commands, so ``--help``
-stays fast. Installed extensions are imported first (``nextgpt.core.extensions.load_plugins``).
+stays fast. Installed extensions are imported first (``nextgpt.core.extensions.load_plugins``). Results go to
+stdout; messages, warnings and progress to stderr, at the verbosity of ``--verbose``/``--quiet``
+(``benchmarks/cli/output.py``, docs/output.md).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from benchmarks.cli import (
     run_commands,
     train_commands,
 )
+from benchmarks.cli.output import NORMAL, QUIET, VERBOSE, cli_output
 from nextgpt.core.errors import NextGPTError
 from nextgpt.core.extensions import PLUGIN_GROUP, load_plugins
 
@@ -42,15 +45,26 @@ def _offline_environment() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+def add_verbosity_flags(parser: argparse.ArgumentParser, default: object) -> None:
+    """``-v/--verbose`` and ``-q/--quiet``; given to the program and to every command, so that both
+    ``nextgpt-bench -q run`` and ``nextgpt-bench run -q`` work (a command's flags leave an earlier one alone)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=VERBOSE, default=default,
+                       help="also show debug messages and the third-party warnings that are hidden by default")
+    group.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=QUIET, default=default,
+                       help="show only warnings and errors on stderr: no progress, no information")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nextgpt-bench", description=__doc__.splitlines()[0])
+    add_verbosity_flags(parser, NORMAL)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(subparsers)
+    for command in subparsers.choices.values():
+        add_verbosity_flags(command, argparse.SUPPRESS)
     return parser
 
 
@@ -62,8 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nextgpt-bench: error: {error}", file=sys.stderr)
         return 2
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except NextGPTError as error:
-        print(f"nextgpt-bench {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    with cli_output(args.verbosity):
+        try:
+            return int(args.func(args) or 0)
+        except NextGPTError as error:
+            print(f"nextgpt-bench {args.command}: error: {error}", file=sys.stderr)
+            return 2

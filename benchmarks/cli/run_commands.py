@@ -1,9 +1,14 @@
-"""``nextgpt-bench run``: run a suite or tasks on a model and store the results."""
+"""``nextgpt-bench run``: run a suite or tasks on a model and store the results.
+
+The summary (or ``--json``) is the command's output, on stdout; the runner's progress and messages go to stderr
+through ``benchmarks/cli/output.py``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +19,7 @@ from nextgpt.core.errors import TaskError
 if TYPE_CHECKING:
     from nextgpt.core.interface import StageProfilerFactory
 
+logger = logging.getLogger(__name__)
 
 def register(subparsers: Any) -> None:
     from benchmarks.cli.model_commands import add_model_arguments
@@ -134,8 +140,8 @@ def run_command(args: argparse.Namespace) -> int:
     store = ResultsStore(args.store)
     store.require_writable()
     if why_toy:
-        print(f"note: scoring with toy feature networks (fid[toy], clip_score[toy-clip], fad[toy-audio]); "
-              f"these numbers are NOT comparable with published ones. Missing: {why_toy}", file=sys.stderr)
+        logger.warning("scoring with toy feature networks (fid[toy], clip_score[toy-clip], fad[toy-audio]); these "
+                       "numbers are NOT comparable with published ones. Missing: %s", why_toy)
     distributed = init_distributed(choice.device)
     model = load_model_from_args(args)
     summary = BenchmarkRunner(model, store, settings, datasets=datasets,

@@ -9,17 +9,22 @@ Batch size and the number of processes change neither the seeds nor the outputs 
 batched computation that ``AnyToAnyModel.generate`` allows), so they are not part of a run's identity.  With
 torchrun, every process generates its shard of the samples into the same store and process 0 scores the whole set
 after a barrier, so the scores are those of a single process.
+
+Progress (samples of each task, and the feature passes and intervals of scoring when they are slow) goes to the
+reporter of ``nextgpt.core.progress``: by default the ambient one, which shows nothing unless the application
+installed one (the CLI does: a bar on a terminal, a periodic line in a log).  Messages -- the run started, each
+task's scores, a failure -- are ``logging`` records of this module's logger.
 """
 
 from __future__ import annotations
 
 import contextlib
-import sys
+import logging
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
 import torch
 from PIL import Image
@@ -34,8 +39,10 @@ from nextgpt.core.errors import ConfigError, MediaError, StoreError, TaskError
 from nextgpt.core.interface import AnyToAnyModel, Capabilities, JSONValue, StageProfilerFactory, StageProfiling
 from nextgpt.core.media import STORED_SUFFIX, encode_audio, encode_image, encode_video
 from nextgpt.core.modalities import Modality
+from nextgpt.core.progress import ProgressReporter, progress_scope, progress_task, reporting_progress
 from nextgpt.core.requests import GenerationRequest, GenerationResult, SignalRun
 
+logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RunSettings:
@@ -177,14 +184,16 @@ def _batches(items: Sequence[Sample], size: int) -> Iterator[list[Sample]]:
 
 class BenchmarkRunner:
     def __init__(self, model: AnyToAnyModel, store: ResultsStore, settings: RunSettings, *,
-                 model_description: Mapping[str, JSONValue] | None = None, progress: TextIO | None = sys.stderr,
+                 model_description: Mapping[str, JSONValue] | None = None, progress: ProgressReporter | None = None,
                  dataset_loader: DatasetLoader | None = None, datasets: dict[str, Dataset] | None = None,
                  stage_profiler: StageProfilerFactory | None = None) -> None:
         """``model_description``: stored with the run instead of ``model.describe()`` (a caller's own label).
         ``datasets``: the tasks' datasets when already resolved (``resolve_datasets``), else resolved by ``run``
         before the run is started.  ``stage_profiler``: record per-stage timings of every generated sample into
         the store's stage_timings (``nextgpt-bench run --profile`` injects ``nextgpt.profiling.StageProfiler``);
-        profiling changes no output, so it is not part of the run's identity."""
+        profiling changes no output, so it is not part of the run's identity.  ``progress``: where the progress of
+        generation and scoring is shown (a ``nextgpt.core.progress.ProgressReporter``); None: the ambient reporter
+        of ``nextgpt.core.progress.reporting_progress``, which shows nothing unless the application installed one."""
         if not isinstance(model, AnyToAnyModel):
             missing = [name for name in ("capabilities", "device", "generate", "fingerprint", "describe")
                        if not hasattr(model, name)]
@@ -192,16 +201,16 @@ class BenchmarkRunner:
                               f"nextgpt.core.interface); it lacks {', '.join(missing)}")
         self.model, self.store, self.settings = model, store, settings
         self.model_description = dict(model_description) if model_description is not None else model.describe()
+        if progress is not None and not isinstance(progress, ProgressReporter):
+            raise ConfigError(f"BenchmarkRunner: progress must be a nextgpt.core.progress.ProgressReporter (e.g. "
+                              f"benchmarks.cli.progress.progress_for(sys.stderr)) or None, got "
+                              f"{type(progress).__name__}")
         self.progress = progress
         self.fingerprint = model.fingerprint()
         self._stage_profiler = stage_profiler
         self._load_dataset = dataset_loader or _default_loader
         self._datasets = dict(datasets or {})
         self._file_digests: dict[Any, str] = {}
-
-    def _say(self, message: str) -> None:
-        if self.progress is not None:
-            print(message, file=self.progress, flush=True)
 
     # ------------------------------------------------------------------------------------------- run
     def start(self) -> tuple[str, bool]:
@@ -227,7 +236,12 @@ class BenchmarkRunner:
         return self._single_turn_batch(run_id, task, [sample])
 
     def score(self, run_id: str, task: Task, dataset: Dataset) -> TaskSummary:
-        return self._score(run_id, task, dataset, TaskSummary({}, {}, 0))
+        with self._reporting():
+            return self._score(run_id, task, dataset, TaskSummary({}, {}, 0))
+
+    def _reporting(self) -> contextlib.AbstractContextManager[Any]:
+        """The runner's own reporter for the block when it was given one, else the ambient one."""
+        return reporting_progress(self.progress) if self.progress is not None else contextlib.nullcontext()
 
     def _start(self, rank: int, world: int) -> tuple[str, bool]:
         """Process 0 creates or resumes the run and tells the others its id."""
@@ -247,9 +261,10 @@ class BenchmarkRunner:
         if problems:
             raise TaskError(f"the model cannot do every selected task: {'; '.join(problems)}")
         run_id, resumed = self._start(rank, world)
-        self._say(f"run {run_id} ({'resumed' if resumed else 'new'}), store {self.store.folder}")
+        logger.info("run %s (%s), store %s", run_id, "resumed" if resumed else "new", self.store.folder)
         try:
-            return self._run_tasks(RunSummary(run_id, resumed), datasets, rank, world)
+            with self._reporting():
+                return self._run_tasks(RunSummary(run_id, resumed), datasets, rank, world)
         except BaseException as error:
             if rank == 0:
                 self._mark_failed(run_id, error)
@@ -261,11 +276,11 @@ class BenchmarkRunner:
         try:
             self.store.fail_run(run_id, text)
         except StoreError as store_error:
-            self._say(f"run {run_id} failed and could not be marked failed in the store: {store_error}")
+            logger.error("run %s failed and could not be marked failed in the store: %s", run_id, store_error)
             return
         first_line = text.splitlines()[0] if text else type(error).__name__
-        self._say(f"run {run_id} failed ({first_line}); it is marked failed in the store, and rerunning the same "
-                  "command resumes it")
+        logger.error("run %s failed (%s); it is marked failed in the store, and rerunning the same command resumes "
+                     "it", run_id, first_line)
 
     def _run_tasks(self, summary: RunSummary, datasets: dict[str, Dataset], rank: int, world: int) -> RunSummary:
         run_id = summary.run_id
@@ -292,31 +307,34 @@ class BenchmarkRunner:
         outputs = self.store.recorded(run_id, task.name)
         context = ScoringContext(task.scoring(), dataset, outputs, self.store, self.settings.extractors,
                                  self.settings.bootstrap, self.settings.seed)
-        scores = score_task(context)
+        with progress_scope(task.name):  # the feature passes and intervals of scoring show under the task's name
+            scores = score_task(context)
         save_task_scores(self.store, run_id, scores)
         values = scores.metrics
         summary.metrics = {v.metric: v.value for v in values}
         summary.ci = {v.metric: list(v.ci) if v.ci else None for v in values}
         summary.n = len({sample for sample, _ in outputs})
-        self._say(f"[{task.name}] " + ", ".join(
+        logger.info("[%s] %s", task.name, ", ".join(
             f"{v.metric}={v.value:.4g}" if v.value is not None else f"{v.metric}=n/a" for v in values))
         return summary
 
     # ------------------------------------------------------------------------------------ generation
     def _generate_task(self, run_id: str, task: Task, samples: Sequence[Sample]) -> tuple[int, int]:
+        """Generate this process's ``samples`` not yet recorded -> (generated, cached) request counts; the progress
+        counts samples (a dialogue's turns are requests, so the two tallies can exceed the samples)."""
         done = {sample for sample, _ in self.store.recorded(run_id, task.name)}
         pending = [s for s in samples if s.id not in done]
         generated = cached = 0
-        for count, batch in enumerate(_batches(pending, self.settings.batch_size), start=1):
-            if task.output == "dialogue":
-                for sample in batch:
-                    g, c = self.generate_sample(run_id, task, sample)
+        with progress_task(f"[{task.name}] generate", len(samples), done=len(samples) - len(pending),
+                           unit="samples") as progress:
+            for batch in _batches(pending, self.settings.batch_size):
+                # a dialogue's samples are generated one by one (each turn needs the previous answer)
+                steps = [[sample] for sample in batch] if task.output == "dialogue" else [batch]
+                for step in steps:
+                    g, c = (self.generate_sample(run_id, task, step[0]) if task.output == "dialogue"
+                            else self._single_turn_batch(run_id, task, step))
                     generated, cached = generated + g, cached + c
-            else:
-                g, c = self._single_turn_batch(run_id, task, batch)
-                generated, cached = generated + g, cached + c
-            self._say(f"[{task.name}] {len(done) + min(count * self.settings.batch_size, len(pending))}/"
-                      f"{len(done) + len(pending)} samples (generated {generated}, from cache {cached})")
+                    progress.advance(len(step), generated=g, cached=c)
         return generated, cached
 
     def _single_turn_batch(self, run_id: str, task: Task, batch: list[Sample]) -> tuple[int, int]:

@@ -25,6 +25,9 @@ truncates instead, which darkens by half a level on average). Values that would 
 and inf are errors, as are other dtypes and channel counts other than 3.
 
 Text is tokenised with CLIP's BPE into a 77-token context; longer texts are truncated and *counted*.
+
+Both encoders take any number of items and feed them to the network in batches of
+:data:`metrics.extractors.base.EXTRACTION_BATCH`, with progress once a pass takes a few seconds.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import numpy as np
 import torch
 
 from metrics.errors import MediaError
+from metrics.extractors.base import encode_in_batches
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -265,8 +269,10 @@ class OpenClipModel:
 
     @torch.inference_mode()
     def encode_text(self, tokens: torch.Tensor) -> torch.Tensor:
-        return self.model.encode_text(tokens).float()
+        return encode_in_batches(lambda part: self.model.encode_text(part).float(), tokens, f"{self.name} texts",
+                                 "texts")
 
     @torch.inference_mode()
     def encode_image(self, images: ClipImages) -> torch.Tensor:
-        return self.model.encode_image(self.preprocess(images)).float()
+        return encode_in_batches(lambda part: self.model.encode_image(self.preprocess(part)).float(), images,
+                                 f"{self.name} images", "images")

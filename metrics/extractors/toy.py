@@ -11,7 +11,7 @@ import hashlib
 import torch
 from torch import nn
 
-from metrics.extractors.base import ExtractorIdentity, FeatureExtractor
+from metrics.extractors.base import ExtractorIdentity, FeatureExtractor, encode_in_batches
 from metrics.extractors.clip import ClipImages, rgb_uint8_images
 from metrics.image_resize import resize_images
 
@@ -88,7 +88,9 @@ class ToyTextImageModel(nn.Module):
 
     def encode_image(self, images: ClipImages) -> torch.Tensor:
         """Any CLIP image input (see metrics.extractors.clip); each image is resized to 32x32 on its own, so
-        images of different sizes go into one batch (the resize is per image anyway: same numbers)."""
+        images of different sizes go into one batch (the resize is per image anyway: same numbers).  Batched like
+        the real CLIP (``encode_in_batches``)."""
         arrays = rgb_uint8_images(images, f"{self.name} images")  # may be read-only views (PIL, decoded files)
         pixels = [torch.from_numpy(a if a.flags.writeable else a.copy()).permute(2, 0, 1)[None] for a in arrays]
-        return self.image(torch.cat([resize_images(p, 32, self.image.resize) for p in pixels]))
+        resized = torch.cat([resize_images(p, 32, self.image.resize) for p in pixels])
+        return encode_in_batches(self.image, resized, f"{self.name} images", "images")

@@ -1,0 +1,159 @@
+"""How the CLI shows progress (``nextgpt.core.progress``): a bar on a terminal, a periodic line in a log.
+
+On a terminal, each task gets a tqdm bar with its count, rate, ETA and tallies (``generated 5, cached 2``).
+When stderr is a file or a pipe (CI logs, ``2>log``), a bar's carriage returns would leave thousands of partial
+lines, so a task writes one line at most every :data:`LINE_INTERVAL` seconds and one final line.  Both write log
+records through :meth:`write`, so a message never lands in the middle of a bar.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
+
+from nextgpt.core.progress import ProgressTask
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+#: seconds between two progress lines of one task when the output is not a terminal
+LINE_INTERVAL = 5.0
+
+Clock = Callable[[], float]
+
+
+def progress_for(stream: TextIO) -> TerminalProgress | LineProgress:
+    """A bar when ``stream`` is a terminal, else periodic lines."""
+    isatty = getattr(stream, "isatty", None)
+    return TerminalProgress(stream) if callable(isatty) and isatty() else LineProgress(stream)
+
+
+def _tallies(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {value}" for name, value in counts.items())
+
+
+def format_seconds(seconds: float) -> str:
+    """``0.4s``, ``12s``, ``3m05s``, ``1h02m``."""
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{rest:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+# --- terminal ------------------------------------------------------------------------------------------------
+
+class TerminalProgress:
+    """tqdm bars on ``stream``.  A task with ``show_after`` appears only once it has run that long, and its bar is
+    removed when it ends (it is a step of something larger); the runner's tasks stay on screen."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def task(self, label: str, total: int | None, *, done: int = 0, unit: str = "it",
+             show_after: float = 0.0) -> ProgressTask:
+        from tqdm import tqdm
+
+        bar = tqdm(desc=label, total=total, initial=done, unit=f" {unit}", file=self.stream, delay=show_after,
+                   leave=show_after == 0, dynamic_ncols=True, disable=False)
+        return _BarTask(bar)
+
+    def write(self, line: str) -> None:
+        """``line`` above the bars, which are redrawn below it."""
+        from tqdm import tqdm
+
+        tqdm.write(line, file=self.stream)
+
+
+class _BarTask(ProgressTask):
+    def __init__(self, bar: tqdm) -> None:
+        self.bar = bar
+        self.counts: dict[str, int] = {}
+
+    def advance(self, steps: int = 1, **counts: int) -> None:
+        for name, value in counts.items():
+            self.counts[name] = self.counts.get(name, 0) + value
+        if self.counts:
+            self.bar.set_postfix_str(_tallies(self.counts), refresh=False)
+        self.bar.update(steps)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+# --- logs ----------------------------------------------------------------------------------------------------
+
+class LineProgress:
+    """One line per task at most every ``interval`` seconds (the first after ``interval``), plus a final line.
+
+    A task with ``show_after`` writes its final line only when it ran at least that long or already wrote a
+    line.  ``clock`` is injectable for tests.
+    """
+
+    def __init__(self, stream: TextIO, *, interval: float = LINE_INTERVAL, clock: Clock = time.monotonic) -> None:
+        self.stream, self.interval, self.clock = stream, interval, clock
+
+    def task(self, label: str, total: int | None, *, done: int = 0, unit: str = "it",
+             show_after: float = 0.0) -> ProgressTask:
+        return _LineTask(self, label, total, done, unit, show_after)
+
+    def write(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
+
+
+class _LineTask(ProgressTask):
+    def __init__(self, owner: LineProgress, label: str, total: int | None, done: int, unit: str,
+                 show_after: float) -> None:
+        self.owner, self.label, self.total, self.unit, self.show_after = owner, label, total, unit, show_after
+        self.done = self.done_at_start = done
+        self.counts: dict[str, int] = {}
+        self.started = self.last_line = owner.clock()
+        self.lines = 0
+        self.closed = False
+
+    def advance(self, steps: int = 1, **counts: int) -> None:
+        self.done += steps
+        for name, value in counts.items():
+            self.counts[name] = self.counts.get(name, 0) + value
+        now = self.owner.clock()
+        if now - self.last_line >= self.owner.interval and now - self.started >= self.show_after:
+            self._write(self._progress_line(now))
+            self.last_line = now
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        elapsed = self.owner.clock() - self.started
+        if self.show_after == 0 or self.lines or elapsed >= self.show_after:
+            self._write(self._final_line(elapsed))
+
+    def _write(self, line: str) -> None:
+        self.owner.write(line)
+        self.lines += 1
+
+    def _count(self) -> str:
+        return f"{self.done}/{self.total} {self.unit}" if self.total is not None else f"{self.done} {self.unit}"
+
+    def _progress_line(self, now: float) -> str:
+        parts = [self._count() + (f" ({100 * self.done / self.total:.0f}%)" if self.total else "")]
+        elapsed, steps = now - self.started, self.done - self.done_at_start
+        if elapsed > 0 and steps > 0:
+            rate = steps / elapsed
+            parts.append(f"{rate:.3g} {self.unit}/s")
+            if self.total is not None:
+                parts.append(f"ETA {format_seconds(max(self.total - self.done, 0) / rate)}")
+        if self.counts:
+            parts.append(_tallies(self.counts))
+        return f"{self.label}: " + ", ".join(parts)
+
+    def _final_line(self, elapsed: float) -> str:
+        finished = self.total is None or self.done >= self.total
+        head = (f"{self._count()} in {format_seconds(elapsed)}" if finished
+                else f"stopped at {self._count()} after {format_seconds(elapsed)}")
+        return f"{self.label}: " + ", ".join([head, *([_tallies(self.counts)] if self.counts else [])])

@@ -1,0 +1,222 @@
+"""What the CLI shows on stderr: a bar on a terminal, at most one line per task per 5 s in a log, messages at the
+chosen verbosity, each warning once, no third-party noise; stdout keeps the results exactly as before."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+from benchmarks.cli.output import NORMAL, QUIET, VERBOSE, cli_output
+from benchmarks.cli.progress import LINE_INTERVAL, LineProgress, TerminalProgress, progress_for
+from nextgpt.core.progress import SILENT, current_progress, progress_scope, progress_task
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class StampedStream(io.StringIO):
+    """A log file that notes the fake time at which each line was written."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock, self.stamped = clock, []
+
+    def write(self, text: str) -> int:
+        if text.strip():
+            self.stamped.append((self.clock.now, text.strip()))
+        return super().write(text)
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_log_gets_at_most_one_line_per_task_per_interval_plus_a_final_line() -> None:
+    clock = FakeClock()
+    stream = StampedStream(clock)
+    reporter = LineProgress(stream, clock=clock)
+    first = reporter.task("[t2i] generate", 40, unit="samples")
+    second = reporter.task("[t2v] generate", 40, done=4, unit="samples")
+    for step in range(36):  # 0.7 s per step: 25.2 s in all, interleaved
+        clock.now += 0.7
+        first.advance(1, generated=1)
+        second.advance(1, cached=1)
+        if step == 35:
+            first.close()
+    clock.now += 0.1
+    second.close()
+    for label in ("[t2i] generate", "[t2v] generate"):
+        times = [t for t, line in stream.stamped if line.startswith(label)]
+        periodic = times[:-1]
+        assert len(periodic) == 4  # 25.2 s in 0.7 s steps: lines at 5.6, 11.2, 16.8 and 22.4 s
+        assert all(later - earlier >= LINE_INTERVAL for earlier, later in zip([100.0, *periodic], periodic))
+    lines = [line for _, line in stream.stamped]
+    assert lines[0] == "[t2i] generate: 8/40 samples (20%), 1.43 samples/s, ETA 22s, generated 8"
+    assert "[t2i] generate: stopped at 36/40 samples after 25s, generated 36" in lines
+    assert lines[-1] == "[t2v] generate: 40/40 samples in 25s, cached 36"
+
+
+def test_work_that_is_usually_quick_shows_only_when_it_is_not() -> None:
+    clock = FakeClock()
+    stream = StampedStream(clock)
+    reporter = LineProgress(stream, clock=clock)
+    with reporter.task("toy features", 512, unit="inputs", show_after=2.0) as quick:
+        clock.now += 1.0
+        quick.advance(512)
+    with reporter.task("bootstrap", 200, unit="resamples", show_after=2.0) as slow:
+        for _ in range(200):
+            clock.now += 0.0625  # exact in binary: the 5 s marks fall on a step
+            slow.advance()
+    assert [line for _, line in stream.stamped] == [
+        "bootstrap: 80/200 resamples (40%), 16 resamples/s, ETA 7.5s",
+        "bootstrap: 160/200 resamples (80%), 16 resamples/s, ETA 2.5s",
+        "bootstrap: 200/200 resamples in 12s"]
+
+
+def test_a_terminal_gets_a_bar_with_cached_and_generated_counts() -> None:
+    terminal = Terminal()
+    reporter = progress_for(terminal)
+    assert isinstance(reporter, TerminalProgress)
+    assert isinstance(progress_for(io.StringIO()), LineProgress)
+    with reporter.task("[t2i] generate", 4, unit="samples") as bar:
+        bar.advance(2, generated=2, cached=0)
+        reporter.write("a message above the bar")
+        bar.advance(2, generated=1, cached=1)
+    shown = terminal.getvalue()
+    final = shown.split("\r")[-1]
+    assert "[t2i] generate" in final and "4/4" in final and "generated 3, cached 1" in final
+    assert "samples/s" in final and "\n" not in final.rstrip("\n")
+    assert "a message above the bar\n" in shown
+
+
+def _log_everything() -> None:
+    logging.getLogger("benchmarks.runner.runner").info("run r1 (new)")
+    logging.getLogger("benchmarks.runner.runner").debug("a detail")
+    logging.getLogger("metrics").warning("fid: no interval")
+    logging.getLogger("some.library").info("a library's chatter")
+
+
+@pytest.mark.parametrize("verbosity, shown, progress", [
+    (QUIET, ["warning: fid: no interval"], False),
+    (NORMAL, ["run r1 (new)", "warning: fid: no interval"], True),
+    (VERBOSE, ["run r1 (new)", "debug: benchmarks.runner.runner: a detail", "warning: fid: no interval",
+               "a library's chatter"], True),
+])
+def test_verbosity_sets_what_reaches_stderr(verbosity: int, shown: list[str], progress: bool) -> None:
+    stream = io.StringIO()
+    with cli_output(verbosity, stream):
+        _log_everything()
+        assert (current_progress() is not SILENT) == progress
+        with progress_task("[t2i] generate", 1, unit="samples") as task:
+            task.advance()
+    lines = stream.getvalue().splitlines()
+    assert [line for line in lines if "generate" not in line] == shown
+    assert any(line.startswith("[t2i] generate: 1/1 samples in") for line in lines) == progress
+    assert current_progress() is SILENT and not any(
+        isinstance(h, logging.Handler) and getattr(h, "stream", None) is stream for h in logging.getLogger().handlers)
+
+
+def test_a_repeated_warning_is_shown_once_then_counted_with_its_tasks() -> None:
+    stream = io.StringIO()
+    logger = logging.getLogger("metrics")
+    with cli_output(NORMAL, stream):
+        for task in ("t2i", "edit-image", "t2a", "edit-image"):
+            with progress_scope(task):
+                logger.warning("fid: no interval -- 2 samples cannot fill 10 jackknife groups")
+        logger.warning("another warning")
+    assert stream.getvalue().splitlines() == [
+        "warning: [t2i] fid: no interval -- 2 samples cannot fill 10 jackknife groups",
+        "warning: another warning",
+        "warning: 3 more times (in edit-image, t2a): fid: no interval -- 2 samples cannot fill 10 jackknife groups",
+    ]
+
+
+def test_python_warnings_are_one_line_and_known_third_party_ones_are_hidden_unless_verbose() -> None:
+    checkpointing = "`is_gradient_checkpointing` is deprecated and will be removed in v6."
+    normal, verbose = io.StringIO(), io.StringIO()
+    with warnings.catch_warnings():
+        warnings.resetwarnings()  # pytest's own filters (pyproject.toml) would hide it before the CLI could
+        warnings.simplefilter("always")
+        with cli_output(NORMAL, normal):
+            warnings.warn("a suite warning the user should read", UserWarning, stacklevel=1)
+            line = sys._getframe().f_lineno - 1
+            warnings.warn(checkpointing, FutureWarning, stacklevel=1)
+        with cli_output(VERBOSE, verbose):
+            warnings.warn(checkpointing, FutureWarning, stacklevel=1)
+    assert normal.getvalue().splitlines() == [
+        f"warning: a suite warning the user should read (UserWarning, {Path(__file__).name}:{line})"]
+    assert f"warning: {checkpointing} (FutureWarning, " in verbose.getvalue()
+
+
+def test_hugging_face_progress_bars_are_off_during_a_command_and_restored_after() -> None:
+    from huggingface_hub import constants
+    from huggingface_hub.utils import are_progress_bars_disabled
+
+    if constants.HF_HUB_DISABLE_PROGRESS_BARS is not None:
+        pytest.skip("HF_HUB_DISABLE_PROGRESS_BARS is set in this environment: the user's choice wins")
+    before = are_progress_bars_disabled()
+    with cli_output(NORMAL, io.StringIO()):
+        assert are_progress_bars_disabled()
+    assert are_progress_bars_disabled() == before
+
+
+def _run_argv(store: Path, *extra: str) -> list[str]:
+    return ["run", "--tasks", "t2a", "--limit", "2", "--extractors", "toy", "--bootstrap", "0", "--no-report",
+            "--store", str(store), *extra]
+
+
+@pytest.fixture
+def private_dataset_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEXTGPT_BENCH_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.mark.usefixtures("private_dataset_cache")
+def test_run_prints_results_on_stdout_and_progress_per_task_on_stderr(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.cli import main
+
+    assert main([*_run_argv(tmp_path / "store"), "--quiet"]) == 0
+    quiet = capsys.readouterr()
+    assert all(line.startswith("warning: [t2a] ") for line in quiet.err.splitlines()), quiet.err
+    out = quiet.out.splitlines()
+    assert re.fullmatch(rf"run (\S+) stored in {re.escape(str(tmp_path / 'store' / 'results.sqlite'))}", out[0])
+    assert re.fullmatch(r"  t2a            n=2    signal_rate=\S+, signal_exact=\S+, fad=\S+", out[1])
+    assert len(out) == 2
+
+    assert main(["-v", *_run_argv(tmp_path / "store"), "--json"]) == 0  # again: every sample from the cache
+    again = capsys.readouterr()
+    assert set(json.loads(again.out)) == {"run_id", "tasks"}
+    generate = [line for line in again.err.splitlines() if line.startswith("[t2a] generate")]
+    assert len(generate) == 1 and re.fullmatch(r"\[t2a\] generate: 2/2 samples in \S+, generated 0, cached 2",
+                                               generate[0]), again.err
+    assert not re.search(r"\b1/2\b", again.err)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("private_dataset_cache")
+def test_a_default_run_shows_no_third_party_output(tmp_path: Path) -> None:
+    """As a user runs it (a fresh process, stderr to a file): only the suite's own lines reach stderr."""
+    environment = {name: value for name, value in os.environ.items() if name != "PYTHONWARNINGS"}
+    done = subprocess.run([sys.executable, "-m", "benchmarks.cli", *_run_argv(tmp_path / "store")],
+                          env=environment, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert lines and all(re.match(r"(run \S+ \(new\), store |\[t2a\] |warning: \[t2a\] fad )", line)
+                         for line in lines), done.stderr
+    assert not re.search(r"Warning|Loading weights|it/s|%\|", done.stderr), done.stderr
+    assert done.stdout.splitlines()[1].startswith("  t2a            n=2    signal_rate=")
