@@ -28,6 +28,7 @@ SUITE_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "max_frames": ("clipsim",),
     "resample": ("fad",),
     "tokenizer": ("coco_captions",),
+    "caption_metrics": ("coco_captions",),
     "bootstrap": ("clip_score", "clip_i", "clipsim", "coco_captions", "attribute_accuracy"),
     "seed": ("clip_score", "clip_i", "clipsim", "coco_captions", "attribute_accuracy"),
     "input_modality": ("attribute_accuracy",),

@@ -6,7 +6,7 @@ evaluate stores every ``add_batch`` in an Arrow table before ``_compute`` reads 
 * **images** (FID, KID, CLIP score, CLIP-I): numpy arrays (H, W, 3), torch tensors (3, H, W), a batch of either,
   PIL images or file paths -> RGB uint8 (H, W, 3) by :func:`metrics.extractors.clip.rgb_uint8_images` (uint8 as is,
   floats in [0, 1] quantised ``round_half_to_even(x * 255)``, PIL converted to RGB, files read by the library's
-  reader), stored as PNG (``datasets.Image``, lossless), decoded to the same arrays;
+  reader), stored as PNG bytes (``datasets.Image``, lossless: :func:`png_records`), decoded to the same arrays;
 * **videos** (CLIPSIM): per video a (F, H, W, 3) array, a (F, 3, H, W) tensor, a list of frames (as images above),
   a video file (read with ``nextgpt.core.media.read_video``) or a folder of frame images;
 * **audio** (FAD): 16 kHz mono waveforms (1-D arrays or tensors), ``{"array", "sampling_rate"}`` dicts (the
@@ -30,7 +30,7 @@ from metrics.errors import MediaError
 from metrics.extractors.clip import rgb_uint8_images
 from metrics.image_files import list_images, load_image
 from metrics.provenance import warn
-from nextgpt.core.media import RESAMPLER, read_video, resample_audio
+from nextgpt.core.media import RESAMPLER, encode_image, read_video, resample_audio
 from nextgpt.core.media.checks import check_sample_rate, require_sample_rate
 
 #: the stored form of one image, one video (its frames) and one audio clip
@@ -60,6 +60,14 @@ def stored_images(values: Any, what: str) -> list[np.ndarray]:
     """RGB uint8 (H, W, 3) arrays of a batch of images (see the module docstring)."""
     check_batch(values, what, IMAGES)
     return rgb_uint8_images(values, what)
+
+
+def png_records(images: Sequence[np.ndarray]) -> list[dict[str, Any]]:
+    """What evaluate stores for RGB uint8 images: lossless PNG bytes (``nextgpt.core.media.encode_image``, as the
+    results store keeps images), in the ``{"bytes", "path"}`` form of ``datasets.Image``."""
+    from PIL import Image
+
+    return [{"bytes": encode_image(Image.fromarray(image)), "path": None} for image in images]
 
 
 def decoded_images(stored: Sequence[Any]) -> list[np.ndarray]:

@@ -29,6 +29,10 @@ NetworkKind = Literal["image", "audio", "text-image"]
 _ROLE = {"image": "feature_network", "audio": "feature_network", "text-image": "clip_model"}
 
 
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
 def _checked(module: str, kind: NetworkKind, name: object, weights: object) -> tuple[str, Path | None]:
     argument = _ROLE[kind]
     if not isinstance(name, str):
@@ -37,8 +41,8 @@ def _checked(module: str, kind: NetworkKind, name: object, weights: object) -> t
     spec = extractor_spec(name)  # an unknown name lists the registered ones
     if spec.modality != kind:
         fitting = [s.name for s in registered_extractors() if s.modality == kind]
-        raise ConfigError(f"{module}: {argument}={name!r} is a {spec.modality} network; {module} needs a {kind} "
-                          f"network: {', '.join(fitting)}")
+        raise ConfigError(f"{module}: {argument}={name!r} is {_a(spec.modality)} network; {module} needs "
+                          f"{_a(kind)} network: {', '.join(fitting)}")
     if weights is not None and not isinstance(weights, str | Path):
         raise ConfigError(f"{module}: weights must be a file or folder path, got {type(weights).__name__} "
                           f"{weights!r}")

@@ -10,7 +10,7 @@ import evaluate
 from metrics.clip_metrics import CLIPImageSimilarity
 from metrics.hf_evaluate.arguments import integer_at_least
 from metrics.hf_evaluate.base import SuiteMetric
-from metrics.hf_evaluate.media_inputs import IMAGE_FEATURE, decoded_images, stored_images
+from metrics.hf_evaluate.media_inputs import IMAGE_FEATURE, decoded_images, png_records, stored_images
 from metrics.hf_evaluate.results import (
     CLIP_ARGUMENTS_DESCRIPTION,
     CLIP_CITATION,
@@ -66,7 +66,7 @@ class ClipI(SuiteMetric):
         )
 
     def _stored_column(self, column: str, values: Any) -> list[Any]:
-        return stored_images(values, f"{self.name} {column}")
+        return png_records(stored_images(values, f"{self.name} {column}"))
 
     def _compute(self, *, predictions: list[Any], references: list[Any], clip_model: Any, weights: Any,
                  batch_size: Any, bootstrap: Any, seed: Any) -> dict[str, Any]:

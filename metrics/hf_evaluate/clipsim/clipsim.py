@@ -10,7 +10,14 @@ import evaluate
 from metrics.clip_metrics import CLIPSIM
 from metrics.hf_evaluate.arguments import integer_at_least
 from metrics.hf_evaluate.base import SuiteMetric
-from metrics.hf_evaluate.media_inputs import VIDEO_FEATURE, decoded_images, evenly_spaced, stored_texts, stored_videos
+from metrics.hf_evaluate.media_inputs import (
+    VIDEO_FEATURE,
+    decoded_images,
+    evenly_spaced,
+    png_records,
+    stored_texts,
+    stored_videos,
+)
 from metrics.hf_evaluate.results import (
     CLIP_ARGUMENTS_DESCRIPTION,
     CLIP_CITATION,
@@ -70,7 +77,7 @@ class Clipsim(SuiteMetric):
 
     def _stored_column(self, column: str, values: Any) -> list[Any]:
         if column == "predictions":
-            return stored_videos(values, f"{self.name} {column}")
+            return [png_records(frames) for frames in stored_videos(values, f"{self.name} {column}")]
         return stored_texts(values, f"{self.name} {column}", "prompts (strings)")
 
     def _compute(self, *, predictions: list[Any], references: list[str], clip_model: Any, weights: Any,

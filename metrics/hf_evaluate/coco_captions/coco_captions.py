@@ -8,6 +8,7 @@ import datasets
 import evaluate
 
 from metrics.captions.suite import score_captions
+from metrics.errors import ConfigError
 from metrics.hf_evaluate.arguments import integer_at_least, optional_text
 from metrics.hf_evaluate.base import SuiteMetric
 from metrics.hf_evaluate.media_inputs import check_batch, stored_texts
@@ -59,13 +60,16 @@ _KWARGS_DESCRIPTION = f"""
 Args:
     predictions (list of str): one predicted caption per item.
     references (list of str, or list of lists of str): the reference captions of each item (one or several).
+    caption_metrics (list of str): the metrics to compute, in this module's order (default all seven; METEOR
+        starts a Java process and is much the slowest).
     tokenizer (str): 'ptb-python' (default: the library's re-implementation, equal to the Java tokenizer on its
         test corpus) or 'ptb-java' (pycocoevalcap's jar; needs Java).
     bootstrap (int): seeded percentile bootstrap resamples of the items for intervals (default 0: none); each
         interval is in provenance[name]["ci"].
     seed (int): the bootstrap seed (default 0).
 Returns:
-    bleu1, bleu2, bleu3, bleu4, meteor, rouge_l, cider (float, or None for METEOR without Java).
+    bleu1, bleu2, bleu3, bleu4, meteor, rouge_l, cider (float, or None for METEOR without Java): those of
+        caption_metrics.
 {RESULT_KEYS_DESCRIPTION}
 Examples:
     >>> from metrics import hf_evaluate
@@ -74,10 +78,22 @@ Examples:
 """
 
 
+def _caption_metrics(module: str, names: Any) -> tuple[str, ...]:
+    """The asked-for metrics in :data:`COCO_METRICS` order; an unknown or empty choice is a ConfigError."""
+    if isinstance(names, str) or not isinstance(names, list | tuple) or not names:
+        raise ConfigError(f"{module}: caption_metrics must be a non-empty list of {', '.join(COCO_METRICS)}, got "
+                          f"{names!r}")
+    unknown = [name for name in names if name not in COCO_METRICS]
+    if unknown:
+        raise ConfigError(f"{module}: unknown caption_metrics {unknown}; choose from {', '.join(COCO_METRICS)}")
+    return tuple(name for name in COCO_METRICS if name in names)
+
+
 class CocoCaptions(SuiteMetric):
     """BLEU-1..4, METEOR, ROUGE-L and CIDEr-D of predicted captions against their references."""
 
-    ARGUMENTS: ClassVar[dict[str, object]] = {"tokenizer": "ptb-python", "bootstrap": 0, "seed": 0}
+    ARGUMENTS: ClassVar[dict[str, object]] = {
+        "tokenizer": "ptb-python", "caption_metrics": COCO_METRICS, "bootstrap": 0, "seed": 0}
 
     def _info(self) -> evaluate.MetricInfo:
         text = datasets.Value("string")
@@ -85,8 +101,7 @@ class CocoCaptions(SuiteMetric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=[datasets.Features({"predictions": text, "references": datasets.Sequence(text)}),
-                      datasets.Features({"predictions": text, "references": text})],
+            features=datasets.Features({"predictions": text, "references": datasets.Sequence(text)}),
             reference_urls=["https://aclanthology.org/P02-1040", "https://aclanthology.org/W14-3348",
                             "https://aclanthology.org/W04-1013", "https://arxiv.org/abs/1411.5726",
                             "https://arxiv.org/abs/1504.00325"],
@@ -99,19 +114,17 @@ class CocoCaptions(SuiteMetric):
         if column == "predictions":
             return stored_texts(values, what, "captions (strings)")
         check_batch(values, what, "reference captions (a string or a list of strings per item)")
-        if all(isinstance(item, str) for item in values):
-            return list(values)
-        return [stored_texts(item, f"{what}[{index}]", "reference captions (strings)")
+        return [[item] if isinstance(item, str) else stored_texts(item, f"{what}[{index}]", "reference captions")
                 for index, item in enumerate(values)]
 
-    def _compute(self, *, predictions: list[str], references: list[Any], tokenizer: Any, bootstrap: Any,
-                 seed: Any) -> dict[str, Any]:
+    def _compute(self, *, predictions: list[str], references: list[Any], tokenizer: Any, caption_metrics: Any,
+                 bootstrap: Any, seed: Any) -> dict[str, Any]:
         bootstrap = integer_at_least(self.name, "bootstrap", bootstrap, 0)
         seed = integer_at_least(self.name, "seed", seed, 0)
-        tokenizer = optional_text(self.name, "tokenizer", tokenizer) or "ptb-python"  # a bad name: the library says
+        tokenizer = optional_text(self.name, "tokenizer", tokenizer) or "ptb-python"  # the library refuses others
+        names = _caption_metrics(self.name, caption_metrics)
         ids = [str(index) for index in range(len(predictions))]
         scores = score_captions(dict(zip(ids, predictions, strict=True)),
-                                {key: [refs] if isinstance(refs, str) else list(refs)
-                                 for key, refs in zip(ids, references, strict=True)},
-                                tokenizer=tokenizer, metrics=COCO_METRICS, bootstrap=bootstrap, seed=seed)
-        return module_result(self.name, [scores.results[name] for name in COCO_METRICS])
+                                {key: list(refs) for key, refs in zip(ids, references, strict=True)},
+                                tokenizer=tokenizer, metrics=names, bootstrap=bootstrap, seed=seed)
+        return module_result(self.name, [scores.results[name] for name in names])

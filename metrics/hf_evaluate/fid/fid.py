@@ -10,7 +10,7 @@ import evaluate
 from metrics.frechet_metrics import FrechetInceptionDistance
 from metrics.hf_evaluate.arguments import integer_at_least, optional_text
 from metrics.hf_evaluate.base import SuiteMetric
-from metrics.hf_evaluate.media_inputs import IMAGE_FEATURE, decoded_images, image_batches, stored_images
+from metrics.hf_evaluate.media_inputs import IMAGE_FEATURE, decoded_images, image_batches, png_records, stored_images
 from metrics.hf_evaluate.results import RESULT_KEYS_DESCRIPTION, module_result
 
 _DESCRIPTION = """Frechet Inception Distance (FID): the Frechet distance between Gaussians fitted to the Inception-v3
@@ -71,7 +71,7 @@ class Fid(SuiteMetric):
         )
 
     def _stored_column(self, column: str, values: Any) -> list[Any]:
-        return stored_images(values, f"{self.name} {column}")
+        return png_records(stored_images(values, f"{self.name} {column}"))
 
     def _compute(self, *, predictions: list[Any], reference_images: Any, feature_network: str, weights: Any,
                  resize: Any, batch_size: Any) -> dict[str, Any]:
