@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -451,3 +452,24 @@ def test_misused_entry_points_are_errors(load: Any) -> None:
         fid.add_batch(predictions=images(2, 0), references=images(2, 1))
     with pytest.raises(ConfigError, match="fid: nothing to score"):
         fid.compute(references=images(2, 1), feature_network="toy")
+
+
+# --- the documentation ------------------------------------------------------------------------------------------
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "evaluate.md"
+PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```$", re.S | re.M)
+
+
+def test_the_docs_examples_run_in_order_as_one_program(load: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    blocks = PYTHON_BLOCK.findall(DOCS.read_text(encoding="utf-8"))
+    assert len(blocks) == 4
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, Any] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotComparableWarning)
+        for block in blocks:
+            exec(compile(block, str(DOCS), "exec"), namespace)
+    printed = capsys.readouterr().out
+    assert str(module_names()) in printed
+    saved = json.loads((tmp_path / "results" / "t2i.json").read_text())
+    assert saved["model"] == "toy" and saved["fid_comparable"] is False and saved["clip_score"] > 0
