@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import evaluate
+from evaluate.naming import camelcase_to_snakecase
 
 from metrics.errors import ConfigError
 from metrics.hf_evaluate.arguments import SUITE_ARGUMENTS, resolve_arguments
@@ -49,12 +50,13 @@ class SuiteMetric(evaluate.Metric, metaclass=abc.ABCMeta):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """evaluate's own arguments, plus any of this module's ``compute`` arguments as its new defaults
-        (``evaluate.load(path, feature_network="toy")``); any other keyword is refused, not ignored."""
+        (``evaluate.load(path, feature_network="toy")``; ``seed`` stays evaluate's own); any other keyword is
+        refused, not ignored."""
         defaults = {name: kwargs.pop(name) for name in list(kwargs)
                     if name in self.ARGUMENTS and name not in _EVALUATE_INIT_ARGUMENTS}
         unknown = [name for name in kwargs if name not in _EVALUATE_INIT_ARGUMENTS]
         if unknown:
-            module = type(self).__name__
+            module = camelcase_to_snakecase(type(self).__name__)  # evaluate's name for the module
             raise ConfigError(f"{module}: unknown argument(s) {', '.join(map(repr, unknown))} for evaluate.load; "
                               f"it takes evaluate's own ({', '.join(sorted(_EVALUATE_INIT_ARGUMENTS))}) and, as "
                               f"defaults for compute(), {', '.join(self.ARGUMENTS) or 'nothing'}")
