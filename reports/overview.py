@@ -104,7 +104,7 @@ def build_overview(run: RunData, baseline: ReportBaseline = "paper") -> Overview
             cell = _against_run(comparison, record)
         elif reference is not None:
             cell = _against_paper(run, record, reference)
-        rows.append(OverviewRow(task, task_group(task), record, _direction(record.metric), fallback, cell))
+        rows.append(OverviewRow(task, task_group(task), record, metric_direction(record.metric), fallback, cell))
     kind: BaselineKind
     if comparison is not None:
         kind, label = "run", f"run {comparison.a.run_id} ({comparison.a.source})"
@@ -153,7 +153,9 @@ def paper_row(reference: ReferenceData, task: str, metric: str) -> ReferenceRow 
     return next((row for row in rows if row.model == PAPER_MODEL), rows[0] if rows else None)
 
 
-def _direction(metric: str) -> bool | None:
+def metric_direction(metric: str) -> bool | None:
+    """Whether higher is better for ``metric``; None when it is not in this process's metric registry (a
+    metric of an extension that is not installed), so a stored run still renders."""
     try:
         return higher_is_better(metric)
     except TaskError:
@@ -205,5 +207,5 @@ def _against_paper(run: RunData, record: StoredMetric, reference: ReferenceData)
     ci = None if record.ci is None else (record.ci[0] - row.value, record.ci[1] - row.value)
     significant = None if ci is None else not (ci[0] <= 0.0 <= ci[1])
     return BaselineCell(row.value, None, difference, ci, significant,
-                        _verdict(difference, significant, _direction(record.metric)),
+                        _verdict(difference, significant, metric_direction(record.metric)),
                         "this run's 95% interval minus the paper's number (the paper prints no interval)", source)

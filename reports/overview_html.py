@@ -46,6 +46,11 @@ def overview_section(overview: Overview) -> str:
     return "".join(parts)
 
 
+def arrow(higher_is_better: bool | None) -> str:
+    """↑ / ↓ for a metric's direction; ? when this process does not know the metric."""
+    return {True: UP, False: DOWN, None: "?"}[higher_is_better]
+
+
 def _legend(overview: Overview) -> str:
     scale = ("Chart: each row on its own scale, mirrored when lower is better so that right is always better; ")
     if overview.baseline_kind == "none":
@@ -61,8 +66,7 @@ def _legend(overview: Overview) -> str:
 
 def _row_cells(row: OverviewRow, kind: BaselineKind) -> list[str]:
     record = row.record
-    arrow = {True: UP, False: DOWN, None: "?"}[row.higher_is_better]
-    metric = f"<b>{esc(record.result.qualified_name)}</b> {arrow}"
+    metric = f"<b>{esc(record.result.qualified_name)}</b> {arrow(row.higher_is_better)}"
     if row.fallback:
         metric += f" <span class=\"small\">({esc(row.fallback)})</span>"
     ci = _missing_interval(record) if record.ci is None else f"[{fmt(record.ci[0])}, {fmt(record.ci[1])}]"

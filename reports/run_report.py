@@ -26,8 +26,16 @@ from reports.compare import CompareRow, Comparison
 from reports.errors import ReportInputError
 from reports.gallery import gallery_items, item_html
 from reports.html_page import esc, fmt, page, table
-from reports.overview import OTHER_GROUP, ReportBaseline, build_overview, ordered_tasks, paper_row, task_group
-from reports.overview_html import GROUP_TITLES, overview_section
+from reports.overview import (
+    OTHER_GROUP,
+    ReportBaseline,
+    build_overview,
+    metric_direction,
+    ordered_tasks,
+    paper_row,
+    task_group,
+)
+from reports.overview_html import GROUP_TITLES, arrow, overview_section
 from reports.paper_comparison import paper_comparability
 from reports.run_files import write_text_atomically
 from reports.rundata import RunData, load_from_store
@@ -150,7 +158,7 @@ def _metric_tables(run: RunData, comparison: Comparison | None = None) -> str:
             ci = "-" if record.ci is None else f"[{fmt(record.ci[0])}, {fmt(record.ci[1])}]"
             warnings = record.result.provenance.warnings
             row = [esc(record.task), esc(record.result.qualified_name) + _tokenizer_note(record),
-                   direction(record.metric), fmt(record.value), ci, esc(record.n), paper, verdict,
+                   arrow(metric_direction(record.metric)), fmt(record.value), ci, esc(record.n), paper, verdict,
                    f"<span class=\"small\">{len(warnings)} warning(s)</span>" if warnings else ""]
             if comparison is not None:
                 row.append(_baseline_difference(against.get((record.task, record.metric))))

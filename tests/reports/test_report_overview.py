@@ -184,3 +184,23 @@ def test_chart_is_mirrored_so_that_right_is_better() -> None:
     assert dot(False) < 110 < dot(True), "a low value sits left when higher is better, right when lower is"
     with pytest.raises(ValueError, match="axis"):
         interval_strip("x", StripMark(1.0), (1.0, 1.0), mirrored=False, colour="#000")
+
+
+def test_report_of_a_task_and_metric_this_process_does_not_know(tmp_path: Path) -> None:
+    """A run scored by an extension that is not installed here still renders: its task falls in "other tasks"
+    with its first stored metric, direction unknown (?), in the overview and in the detail tables."""
+    from benchmarks.store import ResultsStore
+    from metrics.provenance import MetricResult, Provenance
+    from reports.run_report import render_run_report
+
+    store = ResultsStore(tmp_path / "store")
+    run_id, _ = store.start_or_resume("fp", {"preset": "tiny"}, {"tasks": ["plugin-task"], "limit": 2})
+    store.save_scores(run_id, "plugin-task", [MetricResult("zeta", 0.5, Provenance(metric="zeta", n_samples=2)),
+                                              MetricResult("alpha", 3.0, Provenance(metric="alpha", n_samples=2))],
+                      {})
+    store.finish_run(run_id)
+    text = render_run_report(store, run_id, tmp_path / "report").read_text(encoding="utf-8")
+    overview = _between(text, "overview", "samples")
+    assert "Other tasks" in overview and "<b>alpha</b> ?" in overview and "not registered here" in overview
+    assert "the paper reports no alpha for plugin-task" in overview
+    assert "<td>plugin-task</td><td>zeta</td><td>?</td>" in _between(text, "metrics", "stages")
