@@ -18,6 +18,7 @@ from benchmarks.tasks import TASK_GROUPS, get_task, registered_tasks
 from benchmarks.tasks.paper import ReferenceData, ReferenceRow, load_reference
 from nextgpt.core.errors import TaskError
 from reports.compare import CompareRow, Comparison, compare_runs
+from reports.errors import ReportInputError
 from reports.pairing import SET_GROUPS
 from reports.paper_comparison import paper_comparability
 from reports.rundata import RunData
@@ -94,6 +95,11 @@ def compare_to_baseline(run: RunData, baseline: RunData, *, bootstrap: int = 100
 
 
 def build_overview(run: RunData, baseline: ReportBaseline = "paper") -> Overview:
+    """The overview of ``run``: a row per scored task, against ``baseline`` ("paper", "none", or the
+    comparison :func:`compare_to_baseline` built)."""
+    if not isinstance(baseline, Comparison) and baseline not in ("paper", "none"):
+        raise ReportInputError(f"report baseline {baseline!r}: expected 'paper', 'none' or a comparison with a "
+                               "baseline run (compare_to_baseline)")
     comparison = baseline if isinstance(baseline, Comparison) else None
     reference = load_reference() if baseline == "paper" else None
     rows = []
@@ -112,7 +118,7 @@ def build_overview(run: RunData, baseline: ReportBaseline = "paper") -> Overview
         kind, label = "paper", "the NExT-GPT paper"
     else:
         kind, label = "none", ""
-    asked = [str(t) for t in run.settings.get("tasks") or [] if isinstance(t, str)]
+    asked = [t for t in run.settings.get("tasks") or [] if isinstance(t, str)]
     unscored = [t for t in ordered_tasks(asked) if t not in run.tasks]
     return Overview(rows, kind, label, comparison, unscored)
 

@@ -171,6 +171,11 @@ def test_difference_against_the_paper_only_when_comparable() -> None:
     dialogue = build_overview(_run([_record("dialogue", "modality_accuracy", 0.5)]), "paper").rows[0].baseline
     assert dialogue is not None and dialogue.verdict == "no paper number" and dialogue.reference is None
 
+    from reports.errors import ReportInputError
+
+    with pytest.raises(ReportInputError, match="report baseline 'papers': expected 'paper', 'none'"):
+        build_overview(_run([fid]), "papers")  # type: ignore[arg-type]
+
 
 def test_chart_is_mirrored_so_that_right_is_better() -> None:
     from reports.svg_plots import StripMark, interval_strip
