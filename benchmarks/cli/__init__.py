@@ -63,9 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(subparsers)
-    for command in subparsers.choices.values():
+    for command in _command_parsers(parser):
         add_verbosity_flags(command, argparse.SUPPRESS)
     return parser
+
+
+def _command_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every command's parser below ``parser``, nested ones (``score images``) included."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                found += [command, *_command_parsers(command)]
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,7 @@ records through :meth:`write`, so a message never lands in the middle of a bar.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
 
 #: seconds between two progress lines of one task when the output is not a terminal
 LINE_INTERVAL = 5.0
+#: the size assumed for a terminal that does not report one (a pseudo-terminal without a size reports 0 x 0, and
+#: tqdm then draws nothing at all)
+FALLBACK_COLUMNS, FALLBACK_ROWS = 100, 20
 
 Clock = Callable[[], float]
 
@@ -59,8 +63,10 @@ class TerminalProgress:
              show_after: float = 0.0) -> ProgressTask:
         from tqdm import tqdm
 
-        bar = tqdm(desc=label, total=total, initial=done, unit=f" {unit}", file=self.stream, delay=show_after,
-                   leave=show_after == 0, dynamic_ncols=True, disable=False)
+        sized = _reports_its_width(self.stream)
+        bar = tqdm(desc=label, total=total, initial=done, unit=unit, file=self.stream, delay=show_after,
+                   leave=show_after == 0, dynamic_ncols=sized, ncols=None if sized else FALLBACK_COLUMNS,
+                   nrows=None if sized else FALLBACK_ROWS, disable=False)
         return _BarTask(bar)
 
     def write(self, line: str) -> None:
@@ -68,6 +74,13 @@ class TerminalProgress:
         from tqdm import tqdm
 
         tqdm.write(line, file=self.stream)
+
+
+def _reports_its_width(stream: TextIO) -> bool:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns > 0
+    except (AttributeError, OSError, ValueError):  # no file descriptor (a test's stream), or not a terminal
+        return False
 
 
 class _BarTask(ProgressTask):
@@ -89,7 +102,8 @@ class _BarTask(ProgressTask):
 # --- logs ----------------------------------------------------------------------------------------------------
 
 class LineProgress:
-    """One line per task at most every ``interval`` seconds (the first after ``interval``), plus a final line.
+    """One line per task at most every ``interval`` seconds (the first after ``interval``; none once the count is
+    complete), plus a final line.
 
     A task with ``show_after`` writes its final line only when it ran at least that long or already wrote a
     line.  ``clock`` is injectable for tests.
@@ -120,6 +134,8 @@ class _LineTask(ProgressTask):
         self.done += steps
         for name, value in counts.items():
             self.counts[name] = self.counts.get(name, 0) + value
+        if self.total is not None and self.done >= self.total:
+            return  # the final line follows at close
         now = self.owner.clock()
         if now - self.last_line >= self.owner.interval and now - self.started >= self.show_after:
             self._write(self._progress_line(now))

@@ -71,6 +71,19 @@ def test_a_log_gets_at_most_one_line_per_task_per_interval_plus_a_final_line() -
     assert lines[-1] == "[t2v] generate: 40/40 samples in 25s, cached 36"
 
 
+def test_a_count_completed_by_a_slow_step_gets_only_the_final_line() -> None:
+    clock = FakeClock()
+    stream = StampedStream(clock)
+    with LineProgress(stream, clock=clock).task("[t2a] generate", 2, unit="samples") as task:
+        clock.now += 6.0
+        task.advance(1, generated=1)
+        clock.now += 6.0
+        task.advance(1, cached=1)
+    assert [line for _, line in stream.stamped] == [
+        "[t2a] generate: 1/2 samples (50%), 0.167 samples/s, ETA 6.0s, generated 1",
+        "[t2a] generate: 2/2 samples in 12s, generated 1, cached 1"]
+
+
 def test_work_that_is_usually_quick_shows_only_when_it_is_not() -> None:
     clock = FakeClock()
     stream = StampedStream(clock)
@@ -93,6 +106,8 @@ def test_a_terminal_gets_a_bar_with_cached_and_generated_counts() -> None:
     reporter = progress_for(terminal)
     assert isinstance(reporter, TerminalProgress)
     assert isinstance(progress_for(io.StringIO()), LineProgress)
+    with cli_output(NORMAL, Terminal()):
+        assert isinstance(current_progress(), TerminalProgress)
     with reporter.task("[t2i] generate", 4, unit="samples") as bar:
         bar.advance(2, generated=2, cached=0)
         reporter.write("a message above the bar")
@@ -102,6 +117,35 @@ def test_a_terminal_gets_a_bar_with_cached_and_generated_counts() -> None:
     assert "[t2i] generate" in final and "4/4" in final and "generated 3, cached 1" in final
     assert "samples/s" in final and "\n" not in final.rstrip("\n")
     assert "a message above the bar\n" in shown
+
+
+def test_a_terminal_that_reports_no_size_still_gets_a_bar() -> None:
+    """A pseudo-terminal without a window size (``docker run -t``, ``script``) says 0 x 0; tqdm would draw
+    nothing."""
+    master, replica = os.openpty()
+    try:
+        with os.fdopen(replica, "w") as terminal:
+            assert os.get_terminal_size(terminal.fileno()).columns == 0
+            with progress_for(terminal).task("[t2i] generate", 2, unit="samples") as bar:
+                bar.advance(2, generated=2)
+        shown = _read_all(master)
+    finally:
+        os.close(master)
+    assert "[t2i] generate: 100%" in shown and "2/2" in shown and "generated 2" in shown
+
+
+def _read_all(master: int) -> str:
+    """Everything written to the pseudo-terminal (a read may return only part of it)."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the terminal side is closed and all was read
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode()
 
 
 def _log_everything() -> None:
@@ -173,6 +217,17 @@ def test_hugging_face_progress_bars_are_off_during_a_command_and_restored_after(
     with cli_output(NORMAL, io.StringIO()):
         assert are_progress_bars_disabled()
     assert are_progress_bars_disabled() == before
+
+
+@pytest.mark.parametrize("argv, verbosity", [
+    (["run"], NORMAL), (["-q", "run"], QUIET), (["run", "--quiet"], QUIET), (["--verbose", "run"], VERBOSE),
+    (["weights", "list", "-v"], VERBOSE), (["weights", "-q", "list"], QUIET),
+    (["-q", "weights", "list", "-v"], VERBOSE),  # the last one given wins
+])
+def test_verbosity_flags_go_before_or_after_any_command(argv: list[str], verbosity: int) -> None:
+    from benchmarks.cli import build_parser
+
+    assert build_parser().parse_args(argv).verbosity == verbosity
 
 
 def _run_argv(store: Path, *extra: str) -> list[str]:
