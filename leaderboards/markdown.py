@@ -89,7 +89,8 @@ def _group_tables(section: Section, rows: list[str], lookup: Lookup, width: int)
         single = Section(section.key, tuple(c for c in section.columns if c[0] == task), section.models)
         units = _units(single, lambda _, metric: metric, _value_column(single, lookup),
                        lambda _, metric: metric_heading(metric))
-        lines += [f"### {task}", "", *_tables(rows, units, width)]
+        heading = [] if task == section.key else [f"### {task}", ""]  # not "## dialogue" over "### dialogue"
+        lines += [*heading, *_tables(rows, units, width)]
     return lines
 
 

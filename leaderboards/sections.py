@@ -92,13 +92,20 @@ def cell_text(row: dict[str, Any] | None) -> str:
     return text if row["comparable"] else f"{text} {MARK}"
 
 
+def interval_text(row: dict[str, Any] | None) -> str:
+    """``[0.101, 0.146]`` when the cell has a value and a stored interval, else empty."""
+    if row is None or any(missing(row[key]) for key in ("value", "ci_low", "ci_high")):
+        return ""
+    return f"[{row['ci_low']:.3g}, {row['ci_high']:.3g}]"
+
+
 def headline_text(row: dict[str, Any] | None) -> str:
     """A headline cell: the value with its interval where one is known, ``0.1234 [0.101, 0.146]``."""
     if row is None:
         return ""
     text = "n/a" if missing(row["value"]) else f"{row['value']:.4g}"
-    if not missing(row["value"]) and not missing(row["ci_low"]) and not missing(row["ci_high"]):
-        text += f" [{row['ci_low']:.3g}, {row['ci_high']:.3g}]"
+    interval = interval_text(row)
+    text = f"{text} {interval}" if interval else text
     return text if row["comparable"] else f"{text} {MARK}"
 
 
