@@ -44,6 +44,7 @@ from nextgpt.core.requests import GenerationRequest, GenerationResult, SignalRun
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class RunSettings:
     tasks: tuple[str, ...]
