@@ -27,7 +27,7 @@ th{background:#eef1f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;padding:.4rem;margin:.25rem 0;font-size:.8rem}
 .plots{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem}
 svg text{font-family:system-ui,sans-serif;font-size:11px}
-.muted{color:#8a939c}.runline{margin:.25rem 0 .5rem}.toc{margin:.75rem 0}
+.muted{color:#8a939c}.nowrap{white-space:nowrap}.runline{margin:.25rem 0 .5rem}.toc{margin:.75rem 0}
 table.overview td{vertical-align:middle}table.overview td:nth-child(-n+2){white-space:nowrap}
 table.overview tr.group th{background:#f6f8fa;text-align:left}
 td.chart{padding:.1rem .25rem;line-height:0}

@@ -69,7 +69,7 @@ def _row_cells(row: OverviewRow, kind: BaselineKind) -> list[str]:
     metric = f"<b>{esc(record.result.qualified_name)}</b> {arrow(row.higher_is_better)}"
     if row.fallback:
         metric += f" <span class=\"small\">({esc(row.fallback)})</span>"
-    ci = _missing_interval(record) if record.ci is None else f"[{fmt(record.ci[0])}, {fmt(record.ci[1])}]"
+    ci = _missing_interval(record) if record.ci is None else _interval_html(record.ci)
     cells = [f"<td>{esc(row.task)}</td>", f"<td>{metric}</td>", f"<td class=\"num\"><b>{fmt(record.value)}</b></td>",
              f"<td class=\"num\">{ci}</td>", f"<td class=\"num\">{esc(record.n)}</td>"]
     if kind != "none" and row.baseline is not None:
@@ -98,13 +98,18 @@ def _baseline_cells(cell: BaselineCell, kind: BaselineKind) -> list[str]:
     if cell.difference is None:
         difference = "-"
     else:
-        interval = "" if cell.ci is None else f" [{fmt(cell.ci[0])}, {fmt(cell.ci[1])}]"
+        interval = "" if cell.ci is None else f" {_interval_html(cell.ci)}"
         difference = f"{esc(f'{cell.difference:+.4g}')}{interval}"
-    verdict = f"<span class=\"{css}\" title=\"{esc(cell.note)}\">{esc(cell.verdict)}</span>"
+    verdict = f"<span class=\"{css} nowrap\" title=\"{esc(cell.note)}\">{esc(cell.verdict)}</span>"
     if not cell.compared or cell.significant is None:  # say why there is no difference, or no interval
         verdict += f"<br><span class=\"small muted\">{esc(cell.note)}</span>"
     return [f"<td class=\"num\">{reference}</td>", f"<td class=\"num\">{difference}</td>",
             f"<td>{verdict}</td>"]
+
+
+def _interval_html(ci: tuple[float, float]) -> str:
+    """``[low, high]``, never broken across lines."""
+    return f"<span class=\"nowrap\">[{fmt(ci[0])}, {fmt(ci[1])}]</span>"
 
 
 def _short_source(source: str) -> str:

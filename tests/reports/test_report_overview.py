@@ -17,6 +17,11 @@ def _between(text: str, start: str, end: str) -> str:
     return text[text.index(f"<h2 id=\"{start}\">"):text.index(f"<h2 id=\"{end}\">")]
 
 
+def _text(html: str) -> str:
+    """``html`` without its tags (what a reader sees)."""
+    return re.sub(r"<[^>]+>", "", html)
+
+
 def _record(task: str, metric: str, value: float, ci: tuple[float, float] | None = None, n: int = 4,
             **provenance: Any) -> Any:
     from benchmarks.store import StoredMetric
@@ -74,7 +79,7 @@ def test_baseline_run_difference_matches_compare(tiny_runs: TinyRuns, tmp_path: 
     overview = _between(text, "overview", "samples")
     fid = rows[("t2v", "fid")]
     assert fid["ci"] is not None, "FID gets its paired jackknife interval, as in compare"
-    assert f"{fid['difference']:+.4g} [{fid['ci'][0]:.4g}, {fid['ci'][1]:.4g}]" in overview
+    assert f"{fid['difference']:+.4g} [{fid['ci'][0]:.4g}, {fid['ci'][1]:.4g}]" in _text(overview)
     assert "this − baseline (paired 95% CI)" in overview and tiny_runs.degraded in overview
     verdict = {"B better": "better", "B worse": "worse"}.get(fid["verdict"], fid["verdict"])
     assert re.search(rf">{re.escape(verdict)}</span>", overview), (verdict, overview)
