@@ -7,9 +7,7 @@ can fix raises a :class:`nextgpt.core.errors.NextGPTError`, which the entry poin
 from __future__ import annotations
 
 import argparse
-import functools
 import json
-import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -105,25 +103,6 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help=JSON_HELP)
 
 
-def _warnings_on_stderr(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Run a score command with the metric library's warnings printed on stderr as ``warning: ...``.
-
-    Without a handler they reach stderr only through logging's last-resort handler, which is skipped as soon
-    as any handler exists anywhere (pytest's, an application's) -- and then a warning is only in the JSON.
-    """
-    @functools.wraps(command)
-    def run(args: argparse.Namespace) -> int:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setLevel(logging.WARNING)
-        handler.setFormatter(logging.Formatter("warning: %(message)s"))
-        logger = logging.getLogger("metrics")
-        logger.addHandler(handler)
-        try:
-            return command(args)
-        finally:
-            logger.removeHandler(handler)
-
-    return run
 
 
 def _emit(results: list[Any], as_json: bool) -> int:
@@ -149,7 +128,6 @@ def _emit(results: list[Any], as_json: bool) -> int:
 
 # --- captions -----------------------------------------------------------------------------------------
 
-@_warnings_on_stderr
 def _score_captions(args: argparse.Namespace) -> int:
     from metrics.captions.caption_files import load_captions, load_predictions
     from metrics.captions.corpus import build_corpus
@@ -180,7 +158,6 @@ def _image_features(folder: Path, extractor: Any, batch_size: int, warnings: lis
     return np.concatenate(parts)
 
 
-@_warnings_on_stderr
 def _score_images(args: argparse.Namespace) -> int:
     from metrics.errors import ConfigError
     from metrics.extractors.registry import build_extractor
@@ -355,7 +332,6 @@ def _clip_score_folder(args: argparse.Namespace, warnings: list[str]) -> Any:
 
 # --- audio --------------------------------------------------------------------------------------------
 
-@_warnings_on_stderr
 def _score_audio(args: argparse.Namespace) -> int:
     import torch
 
@@ -415,7 +391,6 @@ def _read_video_frames(path: Path, max_frames: int) -> Any:
     return torch.stack([frames[i] for i in picks])
 
 
-@_warnings_on_stderr
 def _score_video(args: argparse.Namespace) -> int:
     from metrics.clip_metrics import CLIPSIM
     from metrics.errors import MediaError
