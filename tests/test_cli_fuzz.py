@@ -210,6 +210,8 @@ TARGETS: tuple[Target, ...] = (
            name="current.json"),
     Target("gate", "--baseline", "file", lambda g, b, w: ["gate", str(g.snapshot_a), "--baseline", str(b)],
            name="baseline.json"),
+    Target("report", "--baseline", "file", lambda g, b, w: ["report", _run_id(g), "--store", str(g.store),
+                                                           "--baseline", str(b)], name="baseline.json"),
     Target("gate", "--rules", "file", lambda g, b, w: ["gate", str(g.snapshot_a), "--baseline", str(g.snapshot_b),
                                                        "--rules", str(b)], name="rules.json"),
     Target("gate", "--store", "folder", lambda g, b, w: ["gate", "run-a", "--baseline", "run-b", "--store", str(b)],
