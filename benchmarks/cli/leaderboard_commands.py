@@ -8,11 +8,14 @@ documented JSON form (leaderboards/json_board.py), ``--format html`` a page with
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
 from benchmarks.cli.report_commands import DEFAULT_STORE, open_store
+
+logger = logging.getLogger(__name__)
 
 FORMATS = ("markdown", "csv", "json", "html")
 
@@ -48,11 +51,11 @@ def _runs(args: argparse.Namespace) -> list[Any]:
     if args.store.exists() and not args.store.is_dir():
         raise ReportInputError(f"--store {args.store} is a file; expected the folder that holds results.sqlite")
     if not (args.store / "results.sqlite").exists():
-        print(f"note: no results store at {args.store}; showing the paper's rows only", file=sys.stderr)
+        logger.info("no results store at %s; showing the paper's rows only", args.store)
         return []
     runs, left_out = complete_runs(open_store(args.store))
     if left_out:
-        print(f"note: {describe_left_out(left_out)}", file=sys.stderr)
+        logger.info("%s", describe_left_out(left_out))
     return runs
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,8 @@ from nextgpt.core.output_paths import check_output_folder
 from nextgpt.model.model_spec import DTYPES, LocalWeights, ModelSpec
 from nextgpt.model.presets import WeightSlot
 from nextgpt.model.pretrained import DEFAULT_CHECKPOINT
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from nextgpt.core.requests import GenerationResult
@@ -265,7 +267,7 @@ def run_demo(args: argparse.Namespace) -> int:
     check_output_folder(args.out, flag="--out")
     resolve_model_choice(args)  # a paper preset without its local weights is refused here
     inputs = write_demo_inputs(args.out / "inputs")
-    print(f"inputs: {', '.join(str(p) for p in inputs.values())}", file=sys.stderr)
+    logger.info("inputs: %s", ", ".join(str(p) for p in inputs.values()))
     model = load_model_from_args(args)
     request = GenerationRequest.build(
         "Here is a picture, a clip and a sound. Describe them, then show me an image, a video and a sound.",

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+import logging
 from pathlib import Path
 from typing import Any
 
 from nextgpt.core.modalities import MODALITIES
+
+logger = logging.getLogger(__name__)
 
 
 def register(subparsers: Any) -> None:
@@ -113,7 +115,7 @@ def run_profile(args: argparse.Namespace) -> int:
     if args.html is not None:
         from reports.profile_report import render_profile_report
 
-        print(f"wrote {render_profile_report(document, args.html)}", file=sys.stderr)
+        logger.info("wrote %s", render_profile_report(document, args.html))
     if args.json:
         print(json.dumps(document, indent=2))
         return 0
