@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
     run.add_argument("--tasks", help="comma-separated task names (instead of --suite)")
     run.add_argument("--dataset", action="append", default=[], metavar="FAMILY=SPEC",
                      help="use a local dataset for a family, e.g. image-captions=coco:ANNOTATIONS.json:IMAGES "
-                          "(see README); families without one use the built-in synthetic world")
+                          "(see docs/benchmarks.md); families without one use the built-in synthetic world")
     run.add_argument("--limit", type=positive_int, help="samples per task (synthetic world: how many to generate)")
     run.add_argument("--batch-size", type=positive_int, default=1)
     run.add_argument("--store", type=Path, default=Path("out/results"), help="results store folder")
