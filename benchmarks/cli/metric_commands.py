@@ -374,21 +374,11 @@ def _score_audio(args: argparse.Namespace) -> int:
 # --- video --------------------------------------------------------------------------------------------
 
 def _read_video_frames(path: Path, max_frames: int) -> Any:
-    import numpy as np
-    import torch
+    """The frames CLIPSIM scores of one video (file or folder of frames): the rule the clipsim evaluate module
+    shares (metrics/frame_picking.py)."""
+    from metrics.frame_picking import read_picked_frames
 
-    from metrics.errors import MediaError
-    from metrics.image_files import list_images, load_image
-    from nextgpt.core.media import read_video
-
-    if path.is_dir():
-        frames = [load_image(p) for p in list_images(path)]
-    else:
-        frames = list(torch.from_numpy(read_video(path)).permute(0, 3, 1, 2))
-    if not frames:
-        raise MediaError(f"video {path} has no frames")
-    picks = np.linspace(0, len(frames) - 1, min(max_frames, len(frames))).round().astype(int)
-    return torch.stack([frames[i] for i in picks])
+    return read_picked_frames(path, max_frames)
 
 
 def _score_video(args: argparse.Namespace) -> int:
