@@ -7,8 +7,11 @@ evaluate stores every ``add_batch`` in an Arrow table before ``_compute`` reads 
   PIL images or file paths -> RGB uint8 (H, W, 3) by :func:`metrics.extractors.clip.rgb_uint8_images` (uint8 as is,
   floats in [0, 1] quantised ``round_half_to_even(x * 255)``, PIL converted to RGB, files read by the library's
   reader), stored as PNG bytes (``datasets.Image``, lossless: :func:`png_records`), decoded to the same arrays;
-* **videos** (CLIPSIM): per video a (F, H, W, 3) array, a (F, 3, H, W) tensor, a list of frames (as images above),
-  a video file (read with ``nextgpt.core.media.read_video``) or a folder of frame images;
+* **videos** (CLIPSIM): per video a (F, H, W, 3) array, a (F, 3, H, W) tensor or a list of frames (as images
+  above), stored as raw RGB uint8 bytes (no encoding: only the ``max_frames`` picked at compute time are ever
+  used); or a video file or a folder of frame images, checked when added, stored as its path and read at compute
+  time by :func:`metrics.frame_picking.read_picked_frames` (a folder has only its picked frames read), as
+  ``nextgpt-bench score video`` reads them;
 * **audio** (FAD): 16 kHz mono waveforms (1-D arrays or tensors), ``{"array", "sampling_rate"}`` dicts (the
   ``datasets.Audio`` form) or audio file paths (kept as paths and read at compute time by
   :func:`metrics.audio_files.load_audio_examples`, as the CLI reads them).
@@ -28,14 +31,17 @@ from metrics.audio_files import load_audio_examples
 from metrics.defaults import VGGISH_SAMPLE_RATE
 from metrics.errors import MediaError
 from metrics.extractors.clip import rgb_uint8_images
-from metrics.image_files import list_images, load_image
+from metrics.frame_picking import evenly_spaced_indices, read_picked_frames
+from metrics.image_files import list_images
 from metrics.provenance import warn
-from nextgpt.core.media import RESAMPLER, encode_image, read_video, resample_audio
+from nextgpt.core.media import RESAMPLER, check_video_header, encode_image, resample_audio
 from nextgpt.core.media.checks import check_sample_rate, require_sample_rate
 
 #: the stored form of one image, one video (its frames) and one audio clip
 IMAGE_FEATURE = datasets.Image()
-VIDEO_FEATURE = datasets.Sequence(datasets.Image())
+VIDEO_FEATURE = {"path": datasets.Value("string"), "frames": datasets.Sequence(datasets.Value("binary")),
+                 "heights": datasets.Sequence(datasets.Value("int32")),
+                 "widths": datasets.Sequence(datasets.Value("int32"))}
 AUDIO_FEATURE = {"path": datasets.Value("string"), "array": datasets.Sequence(datasets.Value("float64")),
                  "sampling_rate": datasets.Value("int32")}
 
@@ -92,32 +98,37 @@ def image_batches(images: Sequence[np.ndarray], batch_size: int) -> Iterator[tor
 VIDEOS = "videos ((F, H, W, 3) arrays, lists of frames, video files or folders of frames)"
 
 
-def _video_frames(video: Any, what: str) -> list[np.ndarray]:
+def _one_video(video: Any, what: str) -> dict[str, Any]:
     if isinstance(video, str | Path):
+        if not str(video):
+            raise MediaError(f"{what}: an empty file path")
         path = Path(video)
         if path.is_dir():
-            return [load_image(file).permute(1, 2, 0).numpy() for file in list_images(path)]
-        return list(read_video(path))
-    return rgb_uint8_images(video, what)
+            list_images(path)  # a folder without frame images is refused now, not at compute time
+        else:
+            check_video_header(path)  # so is a missing or undecodable video file
+        return {"path": str(path), "frames": [], "heights": [], "widths": []}
+    frames = rgb_uint8_images(video, what)
+    if not frames:
+        raise MediaError(f"{what}: the video has no frames")
+    return {"path": "", "frames": [frame.tobytes() for frame in frames],
+            "heights": [frame.shape[0] for frame in frames], "widths": [frame.shape[1] for frame in frames]}
 
 
-def stored_videos(values: Any, what: str) -> list[list[np.ndarray]]:
-    """Each video's RGB uint8 frames (see the module docstring); a video without frames is an error."""
+def stored_videos(values: Any, what: str) -> list[dict[str, Any]]:
+    """One stored video per input (see the module docstring): ``path`` for a file or folder, else ``path`` ""
+    with each frame's raw RGB bytes and its size; a video without frames is an error."""
     check_batch(values, what, VIDEOS)
-    videos = []
-    for index, video in enumerate(values):
-        frames = _video_frames(video, f"{what}[{index}]")
-        if not frames:
-            raise MediaError(f"{what}[{index}]: the video has no frames")
-        videos.append(frames)
-    return videos
+    return [_one_video(video, f"{what}[{index}]") for index, video in enumerate(values)]
 
 
-def evenly_spaced(frames: Sequence[np.ndarray], max_frames: int) -> list[np.ndarray]:
-    """At most ``max_frames`` evenly spaced frames, first and last included (``nextgpt-bench score video``'s rule;
-    a video of at most ``max_frames`` frames is kept whole)."""
-    picks = np.linspace(0, len(frames) - 1, min(max_frames, len(frames))).round().astype(int)
-    return [frames[i] for i in picks]
+def picked_frames(video: dict[str, Any], max_frames: int) -> list[np.ndarray]:
+    """The RGB uint8 (H, W, 3) frames of a stored video that CLIPSIM scores (metrics/frame_picking.py)."""
+    if video["path"]:
+        return read_picked_frames(Path(video["path"]), max_frames)
+    frames, heights, widths = video["frames"], video["heights"], video["widths"]
+    return [np.frombuffer(frames[i], dtype=np.uint8).reshape(heights[i], widths[i], 3)
+            for i in evenly_spaced_indices(len(frames), max_frames)]
 
 
 # --- audio ------------------------------------------------------------------------------------------------

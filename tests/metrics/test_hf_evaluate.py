@@ -242,6 +242,31 @@ def test_clipsim_equals_the_library_on_arrays_frame_lists_and_frame_folders(load
     assert provenance(result, "clipsim") == native.compute()
 
 
+def test_clipsim_decodes_only_the_frames_it_scores(load: Any, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 9-frame folder scored with max_frames=3 has only frames 0, 4 and 8 read (frame 1 is not an image at all);
+    an in-memory video is stored without encoding a single frame."""
+    from metrics.hf_evaluate import media_inputs
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    frames = images(9, 14, size=(12, 12))
+    for index, frame in enumerate(frames):
+        write_png(Image.fromarray(frame), folder / f"frame-{index}.png")
+    (folder / "frame-1.png").write_bytes(b"not a png")  # never picked, so never read
+    long = np.stack(images(20, 15, size=(10, 14)))
+
+    def no_encoding(*args: Any) -> bytes:
+        raise AssertionError("a video frame was encoded before the frames were picked")
+
+    monkeypatch.setattr(media_inputs, "encode_image", no_encoding)
+    result = compute_quietly(load("clipsim"), predictions=[str(folder), long], references=["a", "b"],
+                             clip_model="toy-clip", max_frames=3)
+    native = CLIPSIM(model="toy-clip")
+    native.update([[frames[0], frames[4], frames[8]], list(long[[0, 10, 19]])], ["a", "b"])
+    assert provenance(result, "clipsim") == native.compute()
+
+
 def test_fad_equals_the_library_on_waveforms_dicts_and_files(load: Any, tmp_path: Path) -> None:
     generated, real = waveforms(4, 12), waveforms(3, 13)
     write_wav(real[2], tmp_path / "real.wav", 16000)
@@ -409,6 +434,8 @@ BAD_INPUTS = [
     ("clip_score", {"predictions": images(2, 0)}, ConfigError, "needs references too"),
     ("clipsim", {"predictions": [np.zeros((0, 8, 8, 3), np.uint8)], "references": ["a"], "clip_model": "toy-clip"},
      MediaError, "no frames"),
+    ("clipsim", {"predictions": ["/no/such/video.mp4"], "references": ["a"], "clip_model": "toy-clip"},
+     MediaError, "/no/such/video.mp4"),
     ("fad", {"predictions": [np.zeros((2, 16000), np.float32)], "references": waveforms(2, 0),
              "feature_network": "toy-audio"}, MediaError, r"fad predictions\[0\]: expected a non-empty 1-D"),
     ("coco_captions", {"predictions": "a dog", "references": ["a dog"]}, MediaError,

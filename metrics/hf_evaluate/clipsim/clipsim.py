@@ -10,14 +10,7 @@ import evaluate
 from metrics.clip_metrics import CLIPSIM
 from metrics.hf_evaluate.arguments import integer_at_least
 from metrics.hf_evaluate.base import SuiteMetric
-from metrics.hf_evaluate.media_inputs import (
-    VIDEO_FEATURE,
-    decoded_images,
-    evenly_spaced,
-    png_records,
-    stored_texts,
-    stored_videos,
-)
+from metrics.hf_evaluate.media_inputs import VIDEO_FEATURE, picked_frames, stored_texts, stored_videos
 from metrics.hf_evaluate.results import (
     CLIP_ARGUMENTS_DESCRIPTION,
     CLIP_CITATION,
@@ -77,7 +70,7 @@ class Clipsim(SuiteMetric):
 
     def _stored_column(self, column: str, values: Any) -> list[Any]:
         if column == "predictions":
-            return [png_records(frames) for frames in stored_videos(values, f"{self.name} {column}")]
+            return stored_videos(values, f"{self.name} {column}")
         return stored_texts(values, f"{self.name} {column}", "prompts (strings)")
 
     def _compute(self, *, predictions: list[Any], references: list[str], clip_model: Any, weights: Any,
@@ -87,7 +80,7 @@ class Clipsim(SuiteMetric):
         seed = integer_at_least(self.name, "seed", seed, 0)
         max_frames = integer_at_least(self.name, "max_frames", max_frames, 1)
         metric = CLIPSIM(model=self.networks.clip(clip_model, weights), keep_per_sample=bool(bootstrap))
-        videos = [evenly_spaced(decoded_images(frames), max_frames) for frames in predictions]
+        videos = [picked_frames(video, max_frames) for video in predictions]
         for start in range(0, len(videos), batch_size):
             metric.update(videos[start:start + batch_size], list(references[start:start + batch_size]))
         return module_result(self.name, [metric.compute(bootstrap=bootstrap, seed=seed)])
