@@ -4,19 +4,23 @@ and the provenance of each -- plain JSON, so ``evaluate.save`` can write it.
 ``{"fid": 12.3, "comparable": False, "comparability_notes": [...], "provenance": {"fid": MetricResult.to_dict()}}``
 
 A result is **not comparable** with published numbers when it is unavailable (METEOR without Java), when it was
-computed with a non-canonical (toy) network, or when the library's provenance warns that it is not (fewer samples
-than feature dimensions for FID/FAD, a clamped KID subset size...); a module may add its own reasons
-(attribute_accuracy has no published counterpart). Then a :class:`NotComparableWarning` says so, in the words of
+computed with a non-canonical (toy) network or, on an image network, another resize than the canonical one
+(:mod:`metrics.canonical_settings`, the rule the report's paper comparison uses too), or when the library's
+provenance warns that it is not (fewer samples than feature dimensions for FID/FAD, a clamped KID subset
+size...); a module may add its own reasons (attribute_accuracy has no published counterpart). Then a
+:class:`NotComparableWarning` says so, pointing at the line that called ``compute()``, in the words of
 the CLI ("NOT comparable with published ones"). ``MetricResult.from_dict(result["provenance"][name])`` gives back
 the library's typed result.
 """
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from metrics.canonical_settings import non_canonical_settings
 from metrics.provenance import MetricResult
 
 
@@ -28,12 +32,8 @@ def comparability_notes(result: MetricResult) -> list[str]:
     """Why ``result`` is not comparable with published numbers (empty when it is)."""
     if not result.available:
         return [f"{result.name} is unavailable: {result.unavailable_reason}"]
-    notes = []
-    provenance = result.provenance
-    if provenance.extractor is not None and provenance.extractor_canonical is False:
-        notes.append(f"{result.qualified_name} was computed with the non-canonical network {provenance.extractor!r} "
-                     "(seeded random, for tests and offline runs)")
-    notes += [message for message in provenance.warnings if "comparab" in message.lower()]
+    notes = [f"{result.qualified_name}: {reason}" for reason in non_canonical_settings(result.provenance)]
+    notes += [message for message in result.provenance.warnings if "comparab" in message.lower()]
     return notes
 
 
@@ -45,11 +45,29 @@ def module_result(module: str, results: Iterable[MetricResult], extra_notes: Seq
         notes += [note for note in comparability_notes(result) if note not in notes]
     if notes:
         warnings.warn(f"{module}: these numbers are NOT comparable with published ones: {'; '.join(notes)}",
-                      NotComparableWarning, stacklevel=3)
+                      NotComparableWarning, stacklevel=_callers_stacklevel())
     values: dict[str, Any] = {r.name: (r.value if r.available else None) for r in results}
     return {**values, "comparable": not notes, "comparability_notes": notes,
             "provenance": {r.name: r.to_dict() for r in results}}
 
+
+
+#: the modules between a user's ``compute()`` and :func:`module_result`: evaluate itself, the module scripts
+#: (evaluate imports its copies under ``evaluate_modules``) and this package's and the harness's module code
+_PLUMBING = ("evaluate", "evaluate_modules", "metrics.hf_evaluate", "benchmarks.scoring.hf_evaluate")
+
+
+def _callers_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning of :func:`module_result` at the user's line: the first frame
+    outside the plumbing, however many frames ``compute()`` and ``evaluate.combine`` put in between."""
+    level, frame = 2, sys._getframe(2)  # 0: this function, 1: module_result (stacklevel 1), 2: its caller
+    while frame.f_back is not None and _is_plumbing(frame.f_globals.get("__name__", "")):
+        level, frame = level + 1, frame.f_back
+    return level
+
+
+def _is_plumbing(module: str) -> bool:
+    return any(module == name or module.startswith(f"{name}.") for name in _PLUMBING)
 
 #: how every module's ``inputs_description`` explains the keys beside the values
 RESULT_KEYS_DESCRIPTION = """\

@@ -106,9 +106,12 @@ def provenance(result: dict[str, Any], name: str) -> MetricResult:
 
 
 def compute_quietly(module: Any, **kwargs: Any) -> dict[str, Any]:
-    """compute() of a module whose numbers are not comparable (toy networks): the warning is expected."""
-    with pytest.warns(NotComparableWarning, match="NOT comparable with published ones"):
-        return module.compute(**kwargs)
+    """compute() of a module whose numbers are not comparable (toy networks): the warning is expected, and it
+    points at the line that called compute() (this file), not into evaluate."""
+    with pytest.warns(NotComparableWarning, match="NOT comparable with published ones") as caught:
+        result = module.compute(**kwargs)
+    assert [Path(w.filename) for w in caught if w.category is NotComparableWarning] == [Path(__file__)]
+    return result
 
 
 # --- loading -----------------------------------------------------------------------------------------------------
@@ -168,7 +171,8 @@ def test_fid_equals_the_library_on_sets_of_different_sizes(load: Any) -> None:
     assert provenance(result, "fid").provenance.n_samples == 50 and expected.provenance.n_reference == 30
     assert result["comparable"] is False
     notes = " | ".join(result["comparability_notes"])
-    assert "non-canonical network 'toy'" in notes and "not comparable with papers" in notes  # 50 < 64 dims
+    assert "fid[toy]: extractor 'toy' is not the canonical network" in notes
+    assert "not comparable with papers" in notes  # 50 < 64 dims
 
 
 def test_fid_reads_arrays_tensors_pil_images_and_files_as_the_library_does(load: Any, tmp_path: Path) -> None:
@@ -357,6 +361,31 @@ def test_attribute_accuracy_equals_the_harness(load: Any) -> None:
     assert video["attribute_accuracy"] == 1.0  # colour, shape, motion
 
 
+def test_a_canonical_image_network_with_another_resize_is_not_comparable() -> None:
+    """Published FIDs use the canonical Inception with its canonical resize (tf-bilinear); the same network with
+    another resize moves FID by points, so it is not comparable. A CLIP model's resize is its own preprocessing
+    and is not judged."""
+    from metrics.defaults import DEFAULT_IMAGE_RESIZE
+    from metrics.hf_evaluate.results import comparability_notes, module_result
+    from metrics.provenance import Provenance
+
+    def fid(resize: str) -> MetricResult:
+        return MetricResult("fid", 12.0, Provenance(metric="fid", extractor="inception-2015-12-05",
+                                                    extractor_canonical=True, resize=resize, n_samples=3000))
+
+    assert comparability_notes(fid(DEFAULT_IMAGE_RESIZE)) == []
+    notes = comparability_notes(fid("pil-bicubic"))
+    assert notes == ["fid[inception-2015-12-05]: resize 'pil-bicubic' is not the canonical 'tf-bilinear' of "
+                     "inception-2015-12-05 (published numbers use it; the resize filter alone moves FID by several "
+                     "points)"]
+    with pytest.warns(NotComparableWarning, match="resize 'pil-bicubic'"):
+        assert module_result("fid", [fid("pil-bicubic")])["comparable"] is False
+    clip = MetricResult("clip_score", 30.0, Provenance(metric="clip_score", extractor="clip-vit-b-32",
+                                                       extractor_canonical=True, resize="pil-bicubic+center-crop",
+                                                       n_samples=10))
+    assert comparability_notes(clip) == []
+
+
 # --- combine, streaming, save -------------------------------------------------------------------------------------
 def test_fid_and_clip_score_combine_with_sets_of_their_own_sizes(load: Any) -> None:
     import evaluate
@@ -364,9 +393,11 @@ def test_fid_and_clip_score_combine_with_sets_of_their_own_sizes(load: Any) -> N
     pictures, real = images(6, 16), images(9, 17)
     prompts = ["a red circle", "a blue square", "a green triangle", "a dog", "a cat", "a star"]
     combined = evaluate.combine([load("fid"), load("clip_score")])
-    with pytest.warns(NotComparableWarning):
+    with pytest.warns(NotComparableWarning) as caught:
         result = combined.compute(predictions=pictures, references=prompts, reference_images=real,
                                   feature_network="toy", clip_model="toy-clip")
+    assert {Path(w.filename) for w in caught if w.category is NotComparableWarning} == {Path(__file__)}, \
+        "through evaluate.combine too, the warning points at the caller's line"
     fid = compute_quietly(load("fid"), predictions=pictures, references=real, feature_network="toy")
     clip = compute_quietly(load("clip_score"), predictions=pictures, references=prompts, clip_model="toy-clip")
     assert result["fid"] == fid["fid"] and result["clip_score"] == clip["clip_score"]
@@ -444,6 +475,8 @@ BAD_INPUTS = [
      r"coco_captions references\[0\]\[0\]: expected a string, got int 3"),
     ("coco_captions", {"predictions": ["a dog"], "references": ["a dog"], "tokenizer": "nltk"}, ConfigError,
      "unknown caption tokenizer 'nltk'"),
+    ("coco_captions", {"predictions": ["a dog"], "references": ["a dog"], "tokenizer": ""}, ConfigError,
+     "unknown caption tokenizer ''"),  # never silently the default
     ("coco_captions", {"predictions": ["a dog"], "references": ["a dog"], "caption_metrics": ["bleu5"]}, ConfigError,
      r"unknown caption_metrics \['bleu5'\]; choose from bleu1"),
     ("attribute_accuracy", {"predictions": ["a red circle"], "attributes": ["red"]}, ConfigError,

@@ -167,6 +167,12 @@ def test_difference_against_the_paper_only_when_comparable() -> None:
     assert cell.ci == pytest.approx((11.0 - 10.07, 13.5 - 10.07))
     assert cell.significant is True and cell.verdict == "worse", "FID: lower is better"
 
+    resized = _record("t2i", "fid", 12.0, (11.0, 13.5), resize="pil-bicubic", **canonical)
+    coco = {"data": {"image-captions": "coco:ann.json:images"}}
+    cell = build_overview(_run([resized], coco), "paper").rows[0].baseline
+    assert cell is not None and cell.difference is None and cell.verdict == "not comparable"
+    assert "resize 'pil-bicubic' is not the canonical 'tf-bilinear'" in cell.note, "the resize moves FID by points"
+
     synthetic = build_overview(_run([fid], {}), "paper").rows[0].baseline
     assert synthetic is not None and synthetic.difference is None and synthetic.reference == 10.07
     assert synthetic.verdict == "not comparable" and "is not COCO captions" in synthetic.note

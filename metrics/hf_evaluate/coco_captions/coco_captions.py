@@ -8,6 +8,7 @@ import datasets
 import evaluate
 
 from metrics.captions.suite import score_captions
+from metrics.defaults import DEFAULT_CAPTION_TOKENIZER
 from metrics.errors import ConfigError
 from metrics.hf_evaluate.arguments import integer_at_least, optional_text
 from metrics.hf_evaluate.base import SuiteMetric
@@ -62,8 +63,8 @@ Args:
     references (list of str, or list of lists of str): the reference captions of each item (one or several).
     caption_metrics (list of str): the metrics to compute, in this module's order (default all seven; METEOR
         starts a Java process and is much the slowest).
-    tokenizer (str): 'ptb-python' (default: the library's re-implementation, equal to the Java tokenizer on its
-        test corpus) or 'ptb-java' (pycocoevalcap's jar; needs Java).
+    tokenizer (str): 'ptb-python' (default, also for None: the library's re-implementation, equal to the Java
+        tokenizer on its test corpus) or 'ptb-java' (pycocoevalcap's jar; needs Java); anything else is refused.
     bootstrap (int): seeded percentile bootstrap resamples of the items for intervals (default 0: none); each
         interval is in provenance[name]["ci"].
     seed (int): the bootstrap seed (default 0).
@@ -93,7 +94,7 @@ class CocoCaptions(SuiteMetric):
     """BLEU-1..4, METEOR, ROUGE-L and CIDEr-D of predicted captions against their references."""
 
     ARGUMENTS: ClassVar[dict[str, object]] = {
-        "tokenizer": "ptb-python", "caption_metrics": COCO_METRICS, "bootstrap": 0, "seed": 0}
+        "tokenizer": DEFAULT_CAPTION_TOKENIZER, "caption_metrics": COCO_METRICS, "bootstrap": 0, "seed": 0}
 
     def _info(self) -> evaluate.MetricInfo:
         text = datasets.Value("string")
@@ -121,7 +122,9 @@ class CocoCaptions(SuiteMetric):
                  bootstrap: Any, seed: Any) -> dict[str, Any]:
         bootstrap = integer_at_least(self.name, "bootstrap", bootstrap, 0)
         seed = integer_at_least(self.name, "seed", seed, 0)
-        tokenizer = optional_text(self.name, "tokenizer", tokenizer) or "ptb-python"  # the library refuses others
+        tokenizer = optional_text(self.name, "tokenizer", tokenizer)  # the library refuses an unknown one, "" too
+        if tokenizer is None:
+            tokenizer = DEFAULT_CAPTION_TOKENIZER
         names = _caption_metrics(self.name, caption_metrics)
         ids = [str(index) for index in range(len(predictions))]
         scores = score_captions(dict(zip(ids, predictions, strict=True)),
