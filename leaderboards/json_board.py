@@ -14,13 +14,15 @@ Schema 1 (a key is only ever added; a change of meaning gets a new ``schema`` nu
     }
 
 ``headline`` and ``groups`` say which cells make up each table (select ``rows`` by task and metric, or by
-``headline: true``).  Missing numbers are ``null`` (never NaN, which is not JSON); ``run_id`` is ``null`` on the
-paper's rows; ``higher_is_better`` is ``null`` for a metric this process does not know.
+``headline: true``).  Missing numbers are ``null`` (never NaN, which is not JSON); an infinite one is ``null``
+too, named in its row's ``note``; ``run_id`` is ``null`` on the paper's rows; ``higher_is_better`` is ``null``
+for a metric this process does not know.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pandas as pd
@@ -40,7 +42,7 @@ def board_object(long: pd.DataFrame, legend: str) -> dict[str, Any]:
     kinds = dict(zip(long["model"], zip(long["kind"], long["run_id"], strict=True), strict=True))
     return {
         "schema": SCHEMA,
-        "rows": [{key: _plain(row[key]) for key in ROW_KEYS} for row in long.to_dict("records")],
+        "rows": [_json_row(row) for row in long.to_dict("records")],
         "models": [{"model": model, "label": display_label(model, kinds[model][1]), "kind": kinds[model][0],
                     "run_id": _plain(kinds[model][1])} for model in model_order(long)],
         "headline": [{"task": task, "group": group_of[task], "metric": metric,
@@ -57,6 +59,18 @@ def board_object(long: pd.DataFrame, legend: str) -> dict[str, Any]:
 
 def render_json(long: pd.DataFrame, legend: str) -> str:
     return json.dumps(board_object(long, legend), ensure_ascii=False, allow_nan=False, indent=1) + "\n"
+
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A long-table row as JSON: an infinite number (which JSON cannot hold) becomes null, and the row's note
+    says which field was what, so the file is always written and nothing is silently lost."""
+    plain = {key: _plain(row[key]) for key in ROW_KEYS}
+    infinite = [f"{key} {value}" for key, value in plain.items() if isinstance(value, float) and math.isinf(value)]
+    if infinite:
+        plain.update({key: None for key in plain if isinstance(plain[key], float) and math.isinf(plain[key])})
+        said = f"{', '.join(infinite)}: not a JSON number, null here"
+        plain["note"] = f"{plain['note']}; {said}" if plain["note"] else said
+    return plain
 
 
 def _plain(value: Any) -> Any:

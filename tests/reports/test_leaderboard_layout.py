@@ -159,6 +159,19 @@ def test_json_round_trips_with_null_for_what_is_missing(board: Leaderboard) -> N
     assert len(whole["rows"]) == len(board.long) and whole["notes"]
 
 
+def test_json_writes_an_infinite_number_as_null_with_a_note(board: Leaderboard) -> None:
+    """A frame given to Leaderboard directly may hold inf (a plugin's number, a hand-made table): JSON cannot, so
+    the cell is null and its note says what it was, instead of a ValueError from json.dumps."""
+    long = board.long.copy()
+    first_run = long.index[long["kind"] == "run"][0]
+    long.loc[first_run, ["value", "ci_high"]] = [math.inf, -math.inf]
+    data = json.loads(Leaderboard(long).to_json())
+    row = data["rows"][list(long.index).index(first_run)]
+    assert row["value"] is None and row["ci_high"] is None and row["ci_low"] is not None
+    assert row["note"].endswith("value inf, ci_high -inf: not a JSON number, null here")
+    assert board.long.loc[first_run, "note"] in row["note"], "the cell's own note stays"
+
+
 def test_html_shows_the_headline_then_the_groups(board: Leaderboard) -> None:
     html = board.to_html()
     positions = [html.index(f"<h2>{title}</h2>") for title in ("Headline: one metric per task", *TASK_GROUPS)]
