@@ -21,11 +21,10 @@ import pandas as pd
 
 from benchmarks.tasks.paper import ReferenceData, load_reference
 from leaderboards.sections import HEADLINE, MARK, placements_of, sections
-from leaderboards.task_layout import UNKNOWN_DIRECTION, metric_heading
 from reports.pairing import comparability_problem
 from reports.paper_comparison import paper_comparability
 from reports.rundata import RunData
-from reports.text_table import DOWN, UP
+from reports.text_table import DOWN, UNKNOWN_DIRECTION, UP, metric_label
 
 #: the long table's columns; ``group`` and ``headline`` came last so older readers of the CSV keep working
 LONG_COLUMNS = ["model", "kind", "run_id", "task", "metric", "value", "ci_low", "ci_high", "n", "source",
@@ -74,7 +73,7 @@ class Leaderboard:
         if self.long.empty:
             return pd.DataFrame()
         frame = self.long.copy()
-        frame["column"] = [f"{t} {metric_heading(m)}" for t, m in zip(
+        frame["column"] = [f"{t} {metric_label(m)}" for t, m in zip(
             frame["task"], frame["metric"], strict=True)]
         frame["cell"] = [_cell(v, c) for v, c in zip(frame["value"], frame["comparable"], strict=True)]
         order = list(dict.fromkeys(frame["column"]))
@@ -133,7 +132,7 @@ def _legend(long: pd.DataFrame, *, headline: bool = False) -> str:
             "(benchmarks/tasks/paper_reference.json), converted to this suite's units.")
     if headline:
         text += " Headline: each task's primary metric, [low, high] its stored confidence interval."
-    if any(metric_heading(metric).endswith(UNKNOWN_DIRECTION) for metric in set(long["metric"])):
+    if any(metric_label(metric).endswith(UNKNOWN_DIRECTION) for metric in set(long["metric"])):
         text += f" {UNKNOWN_DIRECTION}: the metric is not registered in this process (is its extension installed?)."
     return text
 
@@ -174,7 +173,7 @@ def build_leaderboard(runs: list[RunData], *, include_paper: bool = True, tasks:
 
 def typed_long(records: list[dict[str, Any]]) -> pd.DataFrame:
     """The long table of ``records`` (LONG_COLUMNS but ``group`` and ``headline``, which come from the task
-    declarations: leaderboards/task_layout.py), typed as LONG_DTYPES."""
+    declarations: reports/task_layout.py), typed as LONG_DTYPES."""
     frame = pd.DataFrame.from_records(records, columns=LONG_COLUMNS)
     placements = {p.task: p for p in placements_of(frame)}
     frame["group"] = [placements[task].group for task in frame["task"]]

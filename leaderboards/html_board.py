@@ -19,8 +19,8 @@ from leaderboards.sections import (
     interval_text,
     sections,
 )
-from leaderboards.task_layout import metric_heading
 from reports.html_page import esc, page
+from reports.text_table import metric_label
 
 #: about what fits in 1200 px (checked in Chromium at 1280 px): captioning (24) and editing (13) go task by task
 MAX_GROUP_COLUMNS = 12
@@ -61,7 +61,7 @@ def _only(section: Section, task: str, lookup: Lookup) -> Section:
 
 def _headline_table(section: Section, labels: dict[str, str], lookup: Lookup) -> str:
     head = "<tr><th>model</th>" + "".join(
-        f"<th>{esc(task)}<br>{_breakable(metric_heading(metric))}</th>" for task, metric in section.columns) + "</tr>"
+        f"<th>{esc(task)}<br>{_breakable(metric_label(metric))}</th>" for task, metric in section.columns) + "</tr>"
     body = "".join(
         f"<tr><td>{esc(labels[model])}</td>" + "".join(
             _headline_cell(lookup.get((model, task, metric))) for task, metric in section.columns) + "</tr>"
@@ -79,7 +79,7 @@ def _group_table(section: Section, labels: dict[str, str], lookup: Lookup) -> st
     spans = "".join(f"<th colspan='{sum(1 for t, _ in section.columns if t == task)}'>{esc(task)}</th>"
                     for task in section.tasks)
     head = (f"<tr><th rowspan='2'>model</th>{spans}</tr><tr>"
-            + "".join(f"<th>{_breakable(metric_heading(metric))}</th>" for _, metric in section.columns) + "</tr>")
+            + "".join(f"<th>{_breakable(metric_label(metric))}</th>" for _, metric in section.columns) + "</tr>")
     body = "".join(
         f"<tr><td>{esc(labels[model])}</td>" + "".join(
             f"<td class='num'>{esc(cell_text(lookup.get((model, task, metric))))}</td>"

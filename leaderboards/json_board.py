@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from leaderboards.sections import HEADLINE, display_label, grouped_notes, missing, model_order, sections
-from leaderboards.task_layout import direction_known
+from reports.text_table import metric_direction
 
 SCHEMA = 1
 ROW_KEYS = ("model", "kind", "run_id", "task", "group", "metric", "headline", "value", "ci_low", "ci_high", "n",
@@ -46,10 +46,10 @@ def board_object(long: pd.DataFrame, legend: str) -> dict[str, Any]:
         "models": [{"model": model, "label": display_label(model, kinds[model][1]), "kind": kinds[model][0],
                     "run_id": _plain(kinds[model][1])} for model in model_order(long)],
         "headline": [{"task": task, "group": group_of[task], "metric": metric,
-                      "higher_is_better": direction_known(metric)}
+                      "higher_is_better": metric_direction(metric)}
                      for task, metric in (headline.columns if headline else ())],
         "groups": {section.key: [{"task": task, "metrics": [
-            {"metric": metric, "higher_is_better": direction_known(metric)}
+            {"metric": metric, "higher_is_better": metric_direction(metric)}
             for column_task, metric in section.columns if column_task == task]} for task in section.tasks]
             for section in found if section.key != HEADLINE},
         "notes": grouped_notes(long),

@@ -61,14 +61,14 @@ def runs_of(source: Source, run_ids: Sequence[str] | None = None) -> list[RunDat
     if isinstance(source, RunData):
         return _only_store_takes_ids([source], run_ids)
     if isinstance(source, ResultsStore):
-        return _store_runs(source, run_ids)
+        return store_runs(source, run_ids)
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         if path.is_dir():
             if not (path / "results.sqlite").is_file():
                 raise ReportInputError(f"no results store at {path} (expected {path / 'results.sqlite'}); give "
                                        "the folder `nextgpt-bench run --store` wrote, or a run JSON file")
-            return _store_runs(ResultsStore(path), run_ids)
+            return store_runs(ResultsStore(path), run_ids)
         return _only_store_takes_ids([load_file(path)], run_ids)
     runs = list(source)
     wrong = [type(run).__name__ for run in runs if not isinstance(run, RunData)]
@@ -78,7 +78,10 @@ def runs_of(source: Source, run_ids: Sequence[str] | None = None) -> list[RunDat
     return _only_store_takes_ids(runs, run_ids)
 
 
-def _store_runs(store: ResultsStore, run_ids: Sequence[str] | None) -> list[RunData]:
+def store_runs(store: ResultsStore, run_ids: Sequence[str] | None = None) -> list[RunData]:
+    """The runs ``run_ids`` of ``store``, or else its complete runs; the ones left out (still running, or failed)
+    are named in a warning -- a board that silently lacks a run would mislead -- for the CLI and the Python API
+    alike."""
     if run_ids is not None:
         return [load_from_store(store, run_id) for run_id in run_ids]
     runs, left_out = complete_runs(store)

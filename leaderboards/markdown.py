@@ -28,7 +28,7 @@ from leaderboards.sections import (
     placements_of,
     sections,
 )
-from leaderboards.task_layout import metric_heading
+from reports.text_table import metric_label
 
 #: the widest line the tables aim for (measured on a default-suite run beside the paper's rows: see
 #: reports/README.md and tests/reports/test_leaderboard_layout.py)
@@ -61,7 +61,7 @@ def render_markdown(long: pd.DataFrame, legend: str, *, width: int = MAX_WIDTH) 
         if section.key == HEADLINE:
             lines += ["## Headline: one metric per task", ""]
             units = _units(section, lambda task, _: groups[task], _headline_column(section, lookup),
-                           lambda task, metric: f"{task} {metric_heading(metric)}")
+                           lambda task, metric: f"{task} {metric_label(metric)}")
             lines += _tables(rows, units, width)
         else:
             lines += [f"## {section.key}", ""]
@@ -81,14 +81,14 @@ def render_markdown(long: pd.DataFrame, legend: str, *, width: int = MAX_WIDTH) 
 def _group_tables(section: Section, rows: list[str], lookup: Lookup, width: int) -> list[str]:
     """One table for the group when it fits in ``width``, else one table per task."""
     cells = _value_column(section, lookup)
-    whole = _units(section, lambda *_: section.key, cells, lambda task, metric: f"{task} {metric_heading(metric)}")
+    whole = _units(section, lambda *_: section.key, cells, lambda task, metric: f"{task} {metric_label(metric)}")
     if _table_width(rows, [column for unit in whole for column in unit]) <= width:
         return _tables(rows, whole, width)
     lines: list[str] = []
     for task in section.tasks:
         single = Section(section.key, tuple(c for c in section.columns if c[0] == task), section.models)
         units = _units(single, lambda _, metric: metric, _value_column(single, lookup),
-                       lambda _, metric: metric_heading(metric))
+                       lambda _, metric: metric_label(metric))
         heading = [] if task == section.key else [f"### {task}", ""]  # not "## dialogue" over "### dialogue"
         lines += [*heading, *_tables(rows, units, width)]
     return lines

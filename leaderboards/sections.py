@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from leaderboards.task_layout import GROUP_ORDER, TaskPlacement, place_tasks
+from reports.task_layout import GROUP_ORDER, TaskPlacement, place_tasks
 
 MARK = "†"
 HEADLINE = "headline"

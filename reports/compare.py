@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from benchmarks.scoring.registry import higher_is_better
 from reports.errors import IncomparableRunsError
 from reports.pairing import SET_GROUPS, PairedDifference, comparability_problem, paired_difference
 from reports.rundata import RunData
-from reports.text_table import format_table, interval, metric_label, number
+from reports.text_table import format_table, interval, metric_direction, metric_label, number
 
 
 @dataclass(frozen=True)
@@ -31,8 +30,16 @@ class CompareRow:
             return "no paired CI"
         if not self.paired.significant:
             return "not significant"
-        better = (self.paired.difference > 0) == higher_is_better(self.metric)
-        return "B better" if better else "B worse"
+        higher = metric_direction(self.metric)
+        if higher is None:
+            return "differs (direction unknown)"
+        return "B better" if (self.paired.difference > 0) == higher else "B worse"
+
+    @property
+    def verdict_of_b(self) -> str:
+        """The verdict as said of B alone, for a page about run B against baseline A: ``better``/``worse``, else
+        as :attr:`verdict`."""
+        return {"B better": "better", "B worse": "worse"}.get(self.verdict, self.verdict)
 
 
 @dataclass

@@ -2,9 +2,9 @@
 against a baseline -- another run (the paired interval of ``nextgpt-bench compare``) or the NExT-GPT paper
 (a difference only where the two numbers are comparable; otherwise the paper's number and the reason).
 
-Each task declares its headline metric and its group (``benchmarks.tasks``).  A task that is not registered in
-this process (an extension that is not installed) falls back to its first stored metric and the group
-``other``, so a stored run always renders.
+Each task declares its headline metric and its group (``benchmarks.tasks``); where a stored task goes, and which
+metric stands in when the declared headline is not stored or the task is not registered in this process, is the
+rule the leaderboard uses too (reports/task_layout.py), so a stored run always renders.
 """
 
 from __future__ import annotations
@@ -12,19 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from benchmarks.scoring.registry import higher_is_better
 from benchmarks.store import StoredMetric
-from benchmarks.tasks import TASK_GROUPS, get_task, registered_tasks
 from benchmarks.tasks.paper import ReferenceData, ReferenceRow, load_reference
-from nextgpt.core.errors import TaskError
 from reports.compare import CompareRow, Comparison, compare_runs
 from reports.errors import ReportInputError
 from reports.pairing import SET_GROUPS
 from reports.paper_comparison import paper_comparability
 from reports.rundata import RunData
+from reports.task_layout import declarations, ordered_tasks, place_task
+from reports.text_table import metric_direction
 
-#: the group of a task that is not registered in this process
-OTHER_GROUP = "other"
 #: the paper's model whose number stands beside a run when the paper reports several for a task
 PAPER_MODEL = "NExT-GPT"
 
@@ -40,8 +37,6 @@ class BaselineCell:
 
     #: the baseline's value of the metric (None when the baseline has none)
     reference: float | None
-    #: the baseline run's own 95% interval (None for the paper, which prints none)
-    reference_ci: tuple[float, float] | None
     #: this run minus the baseline; None when the two are not compared
     difference: float | None
     #: 95% interval of ``difference`` (paired for a run baseline); None when there is none
@@ -103,14 +98,17 @@ def build_overview(run: RunData, baseline: ReportBaseline = "paper") -> Overview
     comparison = baseline if isinstance(baseline, Comparison) else None
     reference = load_reference() if baseline == "paper" else None
     rows = []
-    for task in ordered_tasks(run.tasks):
-        record, fallback = headline_record(run, task)
+    declared = declarations()
+    for task in ordered_tasks(run.tasks, declared):
+        placement = place_task(task, [metric for name, metric in run.metrics if name == task], declared)
+        record = run.metrics[(task, placement.headline)]
         cell: BaselineCell | None = None
         if comparison is not None:
             cell = _against_run(comparison, record)
         elif reference is not None:
             cell = _against_paper(run, record, reference)
-        rows.append(OverviewRow(task, task_group(task), record, metric_direction(record.metric), fallback, cell))
+        rows.append(OverviewRow(task, placement.group, record, metric_direction(record.metric), placement.fallback,
+                                cell))
     kind: BaselineKind
     if comparison is not None:
         kind, label = "run", f"run {comparison.a.run_id} ({comparison.a.source})"
@@ -119,53 +117,14 @@ def build_overview(run: RunData, baseline: ReportBaseline = "paper") -> Overview
     else:
         kind, label = "none", ""
     asked = [t for t in run.settings.get("tasks") or [] if isinstance(t, str)]
-    unscored = [t for t in ordered_tasks(asked) if t not in run.tasks]
+    unscored = [t for t in ordered_tasks(asked, declared) if t not in run.tasks]
     return Overview(rows, kind, label, comparison, unscored)
-
-
-def task_group(task: str) -> str:
-    try:
-        return get_task(task).group
-    except TaskError:
-        return OTHER_GROUP
-
-
-def ordered_tasks(tasks: list[str]) -> list[str]:
-    """``tasks`` in the order the report shows them: by group (captioning, text-to-x, editing, dialogue, other),
-    then in registration order (image, video, audio), then by name."""
-    position = {task.name: index for index, task in enumerate(registered_tasks())}
-    groups = [*TASK_GROUPS, OTHER_GROUP]
-    return sorted(dict.fromkeys(tasks), key=lambda t: (groups.index(task_group(t)), position.get(t, len(position)), t))
-
-
-def headline_record(run: RunData, task: str) -> tuple[StoredMetric, str]:
-    """The task's declared headline metric as stored -> (record, "" ); else its first stored metric and why."""
-    stored = [record for (name, _), record in sorted(run.metrics.items()) if name == task]
-    if not stored:
-        raise TaskError(f"run {run.run_id} has no stored metric for task {task!r}")
-    try:
-        declared = get_task(task).headline_metric
-    except TaskError:
-        return stored[0], f"task {task} is not registered here: first stored metric"
-    match = next((record for record in stored if record.metric == declared), None)
-    if match is None:
-        return stored[0], f"headline {declared} not stored: first stored metric"
-    return match, ""
 
 
 def paper_row(reference: ReferenceData, task: str, metric: str) -> ReferenceRow | None:
     """The paper's number for ``task``/``metric``: NExT-GPT's own when the paper prints several models."""
     rows = reference.for_task(task, metric)
     return next((row for row in rows if row.model == PAPER_MODEL), rows[0] if rows else None)
-
-
-def metric_direction(metric: str) -> bool | None:
-    """Whether higher is better for ``metric``; None when it is not in this process's metric registry (a
-    metric of an extension that is not installed), so a stored run still renders."""
-    try:
-        return higher_is_better(metric)
-    except TaskError:
-        return None
 
 
 def _verdict(difference: float, significant: bool | None, higher: bool | None) -> str:
@@ -184,34 +143,32 @@ def _against_run(comparison: Comparison, record: StoredMetric) -> BaselineCell:
     row: CompareRow | None = next((r for r in comparison.rows
                                    if (r.task, r.metric) == (record.task, record.metric)), None)
     if row is None:
-        return BaselineCell(None, None, None, None, None, "not in baseline",
+        return BaselineCell(None, None, None, None, "not in baseline",
                             f"the baseline run has no {record.task}/{record.metric}", source)
-    baseline_record = comparison.a.metrics[(row.task, row.metric)]
     if row.refused:
-        return BaselineCell(row.a, baseline_record.ci, None, None, None, "refused", row.refused, source)
+        return BaselineCell(row.a, None, None, None, "refused", row.refused, source)
     paired = row.paired
     if paired is None or paired.difference is None:
         note = paired.note if paired else "no difference"
-        return BaselineCell(row.a, baseline_record.ci, None, None, None, "n/a", note, source)
-    verdict = {"B better": "better", "B worse": "worse"}.get(row.verdict, row.verdict)  # B is this run
-    return BaselineCell(row.a, baseline_record.ci, paired.difference, paired.ci, paired.significant, verdict,
+        return BaselineCell(row.a, None, None, None, "n/a", note, source)
+    return BaselineCell(row.a, paired.difference, paired.ci, paired.significant, row.verdict_of_b,  # B: this run
                         paired.note, source)
 
 
 def _against_paper(run: RunData, record: StoredMetric, reference: ReferenceData) -> BaselineCell:
     row = paper_row(reference, record.task, record.metric)
     if row is None:
-        return BaselineCell(None, None, None, None, None, "no paper number",
+        return BaselineCell(None, None, None, None, "no paper number",
                             f"the paper reports no {record.metric} for {record.task}", "the NExT-GPT paper")
     source = f"{row.model}; printed {row.printed:g}; {row.source}"
     problem = paper_comparability(row, record.result.provenance, run.settings, reference)
     if problem is not None:
-        return BaselineCell(row.value, None, None, None, None, "not comparable", problem, source)
+        return BaselineCell(row.value, None, None, None, "not comparable", problem, source)
     if record.value is None:
-        return BaselineCell(row.value, None, None, None, None, "n/a", "this run has no value", source)
+        return BaselineCell(row.value, None, None, None, "n/a", "this run has no value", source)
     difference = record.value - row.value
     ci = None if record.ci is None else (record.ci[0] - row.value, record.ci[1] - row.value)
     significant = None if ci is None else not (ci[0] <= 0.0 <= ci[1])
-    return BaselineCell(row.value, None, difference, ci, significant,
+    return BaselineCell(row.value, difference, ci, significant,
                         _verdict(difference, significant, metric_direction(record.metric)),
                         "this run's 95% interval minus the paper's number (the paper prints no interval)", source)

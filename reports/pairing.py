@@ -13,6 +13,9 @@ How a metric is paired is its registry entry's ``pairing`` (benchmarks/scoring/r
   (reports/set_pairing.py);
 * ``none``: no per-sample decomposition (corpus BLEU, METEOR, KID): no paired interval is reported -- never one
   made up from the two independent intervals.
+
+A metric that no code in this process registers (a run of an extension that is not installed) gets its
+difference without an interval, as ``none``: how it would pair is unknown.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from benchmarks.scoring.registry import metric_spec
 from benchmarks.store import StoredMetric
 from metrics.defaults import JACKKNIFE_GROUPS
 from metrics.provenance import COMPARABILITY_FIELDS, Scalar
+from nextgpt.core.errors import TaskError
 from reports.rundata import RunData
 
 #: default jackknife groups of the recomputed set-statistic interval (see reports.set_pairing)
@@ -85,7 +89,11 @@ def paired_difference(a: RunData, b: RunData, task: str, metric: str, *, bootstr
 
     va, vb = a.metrics[(task, metric)].value, b.metrics[(task, metric)].value
     difference = None if va is None or vb is None else vb - va
-    pairing = metric_spec(metric).pairing
+    try:
+        pairing = metric_spec(metric).pairing
+    except TaskError:  # a metric of an extension that is not installed here
+        return PairedDifference(difference, None, None, 0, f"no paired CI: {metric} is not registered in this "
+                                "process, so how it pairs is unknown (is its extension installed?)")
     if pairing == "set-jackknife":
         from reports.set_pairing import paired_set_difference
 

@@ -20,28 +20,20 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.store import ResultsStore, StoredMetric
-from benchmarks.tasks import TASK_GROUPS
 from benchmarks.tasks.paper import load_reference
 from reports.compare import CompareRow, Comparison
 from reports.errors import ReportInputError
 from reports.gallery import gallery_items, item_html
 from reports.html_page import esc, fmt, page, table
-from reports.overview import (
-    OTHER_GROUP,
-    ReportBaseline,
-    build_overview,
-    metric_direction,
-    ordered_tasks,
-    paper_row,
-    task_group,
-)
+from reports.overview import ReportBaseline, build_overview, paper_row
 from reports.overview_html import GROUP_TITLES, arrow, overview_section
 from reports.paper_comparison import paper_comparability
 from reports.run_files import write_text_atomically
 from reports.rundata import RunData, load_from_store
 from reports.stage_records import latency_summary, number, other_fields, peak_memory, seconds_per_call, throughput
 from reports.svg_plots import bar_chart
-from reports.text_table import direction
+from reports.task_layout import GROUP_ORDER, declarations, ordered_tasks, place_task
+from reports.text_table import direction, metric_direction
 
 #: the sections after the overview, in page order, as the contents line links them
 LATER_SECTIONS = (("samples", "Samples"), ("run", "Run"), ("metrics", "Metrics"), ("plots", "Plots"),
@@ -143,9 +135,11 @@ def _metric_tables(run: RunData, comparison: Comparison | None = None) -> str:
     """A table per task group; with a baseline run (``comparison``), each metric's difference against it."""
     against = {(row.task, row.metric): row for row in comparison.rows} if comparison is not None else {}
     parts = ["<h2 id=\"metrics\">Metrics</h2>"]
-    for group in (*TASK_GROUPS, OTHER_GROUP):
-        records = [run.metrics[key] for task in ordered_tasks(run.tasks) if task_group(task) == group
-                   for key in sorted(run.metrics) if key[0] == task]
+    declared = declarations()
+    placements = [place_task(task, [metric for name, metric in run.metrics if name == task], declared)
+                  for task in ordered_tasks(run.tasks, declared)]
+    for group in GROUP_ORDER:
+        records = [run.metrics[(p.task, metric)] for p in placements if p.group == group for metric in p.metrics]
         if not records:
             continue
         header = ["task", "metric", "better", "value", "95% CI", "n", "paper (this suite's units)",
@@ -177,7 +171,7 @@ def _baseline_difference(row: CompareRow | None) -> str:
     if paired is None or paired.difference is None:
         return f"<span class=\"small muted\">{esc(paired.note if paired else 'n/a')}</span>"
     interval = "" if paired.ci is None else f" [{fmt(paired.ci[0])}, {fmt(paired.ci[1])}]"
-    verdict = {"B better": "better", "B worse": "worse"}.get(row.verdict, row.verdict)
+    verdict = row.verdict_of_b
     css = {"better": "good", "worse": "bad"}.get(verdict, "small")
     return (f"{esc(f'{paired.difference:+.4g}')}{interval} "
             f"<span class=\"{css}\" title=\"{esc(paired.note)}\">{esc(verdict)}</span>")
@@ -194,10 +188,10 @@ def _plots(run: RunData, store: ResultsStore) -> str:
     reference = load_reference()
     charts = []
     for (task, metric), record in sorted(run.metrics.items()):
-        rows = reference.for_task(task, metric, "NExT-GPT") or reference.for_task(task, metric)
-        if rows and record.value is not None:
+        paper = paper_row(reference, task, metric)
+        if paper is not None and record.value is not None:
             charts.append(bar_chart(f"{task} {record.result.qualified_name} {direction(metric)}", [
-                ("this run", float(record.value), "#2563eb"), (f"paper: {rows[0].model}", rows[0].value, "#9ca3af")]))
+                ("this run", float(record.value), "#2563eb"), (f"paper: {paper.model}", paper.value, "#9ca3af")]))
     latency = _latency_bars(run, store)
     parts = ["<h2 id=\"plots\">Plots</h2>"]
     if charts:

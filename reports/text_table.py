@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from benchmarks.scoring.registry import higher_is_better
+from nextgpt.core.errors import TaskError
 
 UP, DOWN = "↑", "↓"
+#: the direction mark of a metric no code in this process registers (an extension that is not installed)
+UNKNOWN_DIRECTION = "?"
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -24,10 +27,19 @@ def interval(ci: tuple[float, float] | None, digits: int = 4) -> str:
     return "-" if ci is None else f"[{ci[0]:.{digits}g}, {ci[1]:.{digits}g}]"
 
 
+def metric_direction(metric: str) -> bool | None:
+    """Whether higher is better for ``metric`` (plain or qualified, ``fid[toy]``), from the metric registry; None
+    when no code in this process registers it (a stored run of an extension that is not installed still renders,
+    compares and ranks, with its direction unknown)."""
+    try:
+        return higher_is_better(metric)
+    except TaskError:
+        return None
+
+
 def direction(metric: str) -> str:
-    """↑ when a higher value of ``metric`` (plain or qualified, ``fid[toy]``) is better, ↓ when lower is; from
-    the metric registry."""
-    return UP if higher_is_better(metric) else DOWN
+    """↑ when a higher value of ``metric`` is better, ↓ when lower is, ``?`` when the metric is not registered."""
+    return {True: UP, False: DOWN, None: UNKNOWN_DIRECTION}[metric_direction(metric)]
 
 
 def metric_label(metric: str) -> str:

@@ -38,8 +38,8 @@ def register(subparsers: Any) -> None:
 
 
 def _runs(args: argparse.Namespace) -> list[Any]:
-    """--runs, else every complete run of --store (the left-out ones named on stderr), else none."""
-    from leaderboards.loading import complete_runs, describe_left_out
+    """--runs, else every complete run of --store (the left-out ones named in a warning), else none."""
+    from leaderboards.loading import store_runs
     from reports.errors import ReportInputError
     from reports.run_files import resolve_run
 
@@ -53,10 +53,7 @@ def _runs(args: argparse.Namespace) -> list[Any]:
     if not (args.store / "results.sqlite").exists():
         logger.info("no results store at %s; showing the paper's rows only", args.store)
         return []
-    runs, left_out = complete_runs(open_store(args.store))
-    if left_out:
-        logger.info("%s", describe_left_out(left_out))
-    return runs
+    return store_runs(open_store(args.store))
 
 
 def leaderboard_command(args: argparse.Namespace) -> int:

@@ -236,6 +236,37 @@ def test_load_from_runs_files_and_stores(tmp_path: Path) -> None:
     assert leaderboards.load_board([run]).headline().shape[1] == 10
 
 
+def test_runs_left_out_of_a_store_are_a_warning_in_the_cli_and_the_api(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str],
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """A failed run is left out of the board; both ways in name it as a warning, which --quiet keeps."""
+    import leaderboards
+    from benchmarks.store import ResultsStore
+    from metrics.provenance import MetricResult, Provenance
+
+    store = ResultsStore(tmp_path / "store")
+    for fingerprint in ("complete", "failed"):
+        run_id, _ = store.start_or_resume(fingerprint, {"preset": "tiny"}, {"tasks": ["t2a"]})
+        store.save_scores(run_id, "t2a", [MetricResult("signal_rate", 0.5, Provenance(metric="signal_rate",
+                                                                                       n_samples=2))], {})
+        if fingerprint == "complete":
+            store.finish_run(run_id)
+        else:
+            store.fail_run(run_id, "RuntimeError: decoder exploded")
+            failed = run_id
+    store.close()
+    said = f"left out 1 run(s) that did not complete: {failed} (failed: RuntimeError: decoder exploded)"
+    from benchmarks.cli import main
+
+    assert main(["leaderboard", "--quiet", "--store", str(tmp_path / "store"), "--no-paper"]) == 0
+    captured = capsys.readouterr()
+    assert said in captured.err and "| t2a signal_rate ↑" in captured.out.replace("  ", " ")
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="leaderboards"):
+        assert len(leaderboards.load(tmp_path / "store", include_paper=False)) == 1
+    assert [record.getMessage() for record in caplog.records if record.levelname == "WARNING"] == [said]
+
+
 def test_importing_leaderboards_does_not_import_pandas() -> None:
     code = "import sys, leaderboards; print('pandas' in sys.modules, 'benchmarks.store' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

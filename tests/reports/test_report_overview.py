@@ -220,3 +220,57 @@ def test_report_of_a_task_and_metric_this_process_does_not_know(tmp_path: Path) 
     assert "Other tasks" in overview and "<b>alpha</b> ?" in overview and "not registered here" in overview
     assert "the paper reports no alpha for plugin-task" in overview
     assert "<td>plugin-task</td><td>zeta</td><td>?</td>" in _between(text, "metrics", "stages")
+
+
+def test_a_baseline_run_with_a_metric_this_process_does_not_know(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """``report --baseline RUN`` and ``compare`` on runs scored by an extension that is not installed here: the
+    metric gets its difference without a paired interval (how it pairs is unknown) and direction ``?``, in the
+    overview, the detail tables and compare alike, instead of failing with an unknown-metric error."""
+    from benchmarks.store import ResultsStore
+    from metrics.provenance import MetricResult, Provenance
+
+    store = ResultsStore(tmp_path / "store")
+    run_ids = []
+    for fingerprint, value in (("baseline", 0.5), ("current", 0.75)):
+        run_id, _ = store.start_or_resume(fingerprint, {"preset": "tiny"}, {"tasks": ["plugin-task"], "limit": 2})
+        store.save_scores(run_id, "plugin-task",
+                          [MetricResult("zeta", value, Provenance(metric="zeta", n_samples=2))],
+                          {"zeta": {"s0": value, "s1": value}})
+        store.finish_run(run_id)
+        run_ids.append(run_id)
+    store.close()
+    baseline, current = run_ids
+    code, out, err = cli(["compare", baseline, current, "--store", str(tmp_path / "store"), "--json"], capsys)
+    assert code == 0, err
+    row = json.loads(out)["rows"][0]
+    assert (row["difference"], row["ci"], row["verdict"]) == (0.25, None, "no paired CI")
+    assert "zeta is not registered in this process" in row["note"]
+    code, out, err = cli(["compare", baseline, current, "--store", str(tmp_path / "store")], capsys)
+    assert code == 0 and "zeta ?" in out, err
+
+    code, out, err = cli(["report", current, "--baseline", baseline, "--store", str(tmp_path / "store"),
+                          "--out", str(tmp_path / "report"), "--max-samples", "0"], capsys)
+    assert code == 0, err
+    text = Path(out.strip()).read_text(encoding="utf-8")
+    overview = _text(_between(text, "overview", "samples"))
+    assert "zeta ?" in overview and "+0.25" in overview and "zeta is not registered in this process" in overview
+    assert "zeta is not registered in this process" in _between(text, "metrics", "stages")
+
+
+def test_the_report_and_the_leaderboard_agree_when_the_declared_headline_is_not_stored() -> None:
+    """One rule (reports/task_layout.py): the first stored metric in the task's declared order stands in for a
+    declared headline that is not stored -- in the report's overview and in the leaderboard's headline table,
+    which used to pick the first by name and to leave the task out."""
+    from leaderboards.board import build_leaderboard
+    from reports.overview import build_overview
+
+    run = _run([_record("caption-image", "rouge_l", 0.4), _record("caption-image", "attribute_accuracy", 0.9),
+                _record("caption-image", "bleu1", 0.3)])
+    row = build_overview(run, "none").rows[0]
+    assert row.record.metric == "bleu1" and row.fallback == "headline cider not stored: first stored metric"
+    board = build_leaderboard([run], include_paper=False)
+    assert board.headline().columns.tolist() == ["caption-image"]
+    assert board.long.set_index("metric")["headline"].to_dict() == {
+        "attribute_accuracy": False, "bleu1": True, "rouge_l": False}
+    assert "caption-image bleu1 ↑" in board.to_markdown().split("## captioning")[0]
