@@ -41,7 +41,12 @@ __all__ = ["COMMAND_MODULES", "PLUGIN_GROUP", "build_parser", "load_plugins", "m
 
 
 def _offline_environment() -> None:
-    """Nothing may be fetched implicitly; a hub lookup also costs ~50 s to time out here."""
+    """Nothing may be fetched implicitly (a hub lookup also costs ~50 s to time out here).
+
+    Set for the rest of the process, on purpose, unlike the output settings of ``cli_output`` (which are undone):
+    never downloading is a safety property of the CLI, and huggingface_hub and transformers read these variables
+    once, when they are imported, so removing them after a command would not reliably turn downloads back on
+    anyway.  A value the user set is kept."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")

@@ -8,11 +8,15 @@ Results (the run summary, ``--json``) go to stdout from the commands themselves;
 * A warning whose text was already shown is not shown again; at the end, one line says how often it came back.
 * Python warnings (``warnings.warn``) become log records of ``py.warnings``: one line with their category and
   origin instead of two with the source line.  Python shows each once per place in the code (its default).
+* transformers and diffusers print through their own stderr handlers; for the block their records come to the
+  CLI's handler instead, at the CLI's level for them (``benchmarks/cli/library_logging.py``).
 * Progress: a bar on a terminal, periodic lines otherwise (``benchmarks/cli/progress.py``); none with
   ``--quiet``, nor in the processes of a torchrun other than rank 0.
 
-Everything is undone when the block ends, so that ``main()`` called from Python (tests) leaves the process as it
-found it.
+Everything set here is undone when the block ends (levels, handlers, propagation, warning filters, progress
+bars), so that ``main()`` called from Python (tests) leaves logging and warnings as it found them.  The one
+lasting change is ``main()``'s own, on purpose: it turns the Hugging Face libraries offline for the rest of the
+process (``benchmarks/cli/__init__.py``).
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from benchmarks.cli.library_logging import routed_library_loggers
 from benchmarks.cli.progress import progress_for
-from benchmarks.cli.quiet_third_party import quiet_third_party
+from benchmarks.cli.quiet_third_party import library_log_levels, quiet_third_party
 from nextgpt.core.progress import SILENT, ProgressReporter, current_scope, reporting_progress
 
 #: the loggers of this project (the metric library logs as ``metrics``)
@@ -135,8 +140,10 @@ def cli_output(verbosity: int = NORMAL, stream: TextIO | None = None) -> Iterato
     for name in PROJECT_LOGGERS:
         logging.getLogger(name).setLevel(_PROJECT_LEVEL[verbosity])
     try:
-        with warnings.catch_warnings(), quiet_third_party(enabled=verbosity < VERBOSE), \
-                reporting_progress(display):
+        hide_third_party = verbosity < VERBOSE
+        library_levels = library_log_levels(hide_third_party, _OTHERS_LEVEL[verbosity])
+        with warnings.catch_warnings(), quiet_third_party(enabled=hide_third_party), \
+                routed_library_loggers(library_levels), reporting_progress(display):
             warnings.showwarning = _show_warning
             try:
                 yield
