@@ -2,8 +2,9 @@
 
 On a terminal, each task gets a tqdm bar with its count, rate, ETA and tallies (``generated 5, cached 2``).
 When stderr is a file or a pipe (CI logs, ``2>log``), a bar's carriage returns would leave thousands of partial
-lines, so a task writes one line at most every :data:`LINE_INTERVAL` seconds and one final line.  Both write log
-records through :meth:`write`, so a message never lands in the middle of a bar.
+lines, so a benchmark task writes one line at most every :data:`LINE_INTERVAL` seconds -- counted over all its
+steps: generation, feature passes, intervals -- and one final line.  Both write log records through
+:meth:`write`, so a message never lands in the middle of a bar.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from nextgpt.core.progress import ProgressTask
+from nextgpt.core.progress import ProgressTask, label_scope
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -102,28 +103,45 @@ class _BarTask(ProgressTask):
 # --- logs ----------------------------------------------------------------------------------------------------
 
 class LineProgress:
-    """One line per task at most every ``interval`` seconds (the first after ``interval``; none once the count is
-    complete), plus a final line.
+    """Periodic lines, paced per group of tasks: the tasks of one scope (``[t2i] generate``, ``[t2i] toy features``,
+    ``[t2i] bootstrap``: one benchmark task) share one group, a task without a scope is a group of its own.
 
-    A task with ``show_after`` writes its final line only when it ran at least that long or already wrote a
-    line.  ``clock`` is injectable for tests.
+    A group writes one line at most every ``interval`` seconds -- a task's periodic line (the first ``interval``
+    after the task began; none once its count is complete), or the final line of a step of a scope (a scoped task
+    with ``show_after``: work that is usually quick, part of a benchmark task), which is left out when its group
+    wrote a line less than ``interval`` ago -- plus the final lines of the other tasks: the runner's generation,
+    or work outside any scope (``score images``), which is a group of its own.  A task with ``show_after`` writes
+    its final line only when it ran at least that long or already wrote a line.  ``clock`` is injectable for
+    tests.
     """
 
     def __init__(self, stream: TextIO, *, interval: float = LINE_INTERVAL, clock: Clock = time.monotonic) -> None:
         self.stream, self.interval, self.clock = stream, interval, clock
+        self._last_line: dict[str, float] = {}  # group -> when it last wrote a line
 
     def task(self, label: str, total: int | None, *, done: int = 0, unit: str = "it",
              show_after: float = 0.0) -> ProgressTask:
-        return _LineTask(self, label, total, done, unit, show_after)
+        scope = label_scope(label)
+        return _LineTask(self, label, scope or label, total, done, unit, show_after,
+                         paced_final=scope is not None and show_after > 0)
 
     def write(self, line: str) -> None:
         print(line, file=self.stream, flush=True)
 
+    def group_may_write(self, group: str, now: float) -> bool:
+        last = self._last_line.get(group)
+        return last is None or now - last >= self.interval
+
+    def write_for(self, group: str, line: str, now: float) -> None:
+        self.write(line)
+        self._last_line[group] = now
+
 
 class _LineTask(ProgressTask):
-    def __init__(self, owner: LineProgress, label: str, total: int | None, done: int, unit: str,
-                 show_after: float) -> None:
-        self.owner, self.label, self.total, self.unit, self.show_after = owner, label, total, unit, show_after
+    def __init__(self, owner: LineProgress, label: str, group: str, total: int | None, done: int, unit: str,
+                 show_after: float, *, paced_final: bool) -> None:
+        self.owner, self.label, self.group, self.total, self.unit = owner, label, group, total, unit
+        self.show_after, self.paced_final = show_after, paced_final
         self.done = self.done_at_start = done
         self.counts: dict[str, int] = {}
         self.started = self.last_line = owner.clock()
@@ -137,20 +155,25 @@ class _LineTask(ProgressTask):
         if self.total is not None and self.done >= self.total:
             return  # the final line follows at close
         now = self.owner.clock()
-        if now - self.last_line >= self.owner.interval and now - self.started >= self.show_after:
-            self._write(self._progress_line(now))
+        if (now - self.last_line >= self.owner.interval and now - self.started >= self.show_after
+                and self.owner.group_may_write(self.group, now)):
+            self._write(self._progress_line(now), now)
             self.last_line = now
 
     def close(self) -> None:
         if self.closed:
             return
         self.closed = True
-        elapsed = self.owner.clock() - self.started
-        if self.show_after == 0 or self.lines or elapsed >= self.show_after:
-            self._write(self._final_line(elapsed))
+        now = self.owner.clock()
+        elapsed = now - self.started
+        if self.show_after and not self.lines and elapsed < self.show_after:
+            return  # quick, as usual: nothing to show
+        if self.paced_final and not self.owner.group_may_write(self.group, now):
+            return  # a step of a benchmark task whose last line is too recent
+        self._write(self._final_line(elapsed), now)
 
-    def _write(self, line: str) -> None:
-        self.owner.write(line)
+    def _write(self, line: str, now: float) -> None:
+        self.owner.write_for(self.group, line, now)
         self.lines += 1
 
     def _count(self) -> str:

@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Protocol, runtime_checkable
 
 __all__ = ["SILENT", "SLOW_WORK_SECONDS", "ProgressReporter", "ProgressTask", "SilentProgress", "current_progress",
-           "current_scope", "progress_scope", "progress_task", "reporting_progress"]
+           "current_scope", "label_scope", "progress_scope", "progress_task", "reporting_progress", "scoped_label"]
 
 #: ``show_after`` of work that is usually quick (a feature pass, an interval): shown only once it takes this long
 SLOW_WORK_SECONDS = 2.0
@@ -96,9 +96,23 @@ def progress_scope(name: str) -> Iterator[None]:
         _scope.reset(token)
 
 
+def scoped_label(scope: str | None, label: str) -> str:
+    """``[scope] label`` (``label`` alone without a scope): how a task's label names what it belongs to."""
+    return f"[{scope}] {label}" if scope else label
+
+
+def label_scope(label: str) -> str | None:
+    """The scope a label was given by :func:`scoped_label` (``t2i`` for ``[t2i] generate``), or None: a reporter
+    gets only the label, and may group the tasks of one scope (the CLI's log lines are paced per scope)."""
+    if label.startswith("["):
+        scope, bracket, _rest = label[1:].partition("] ")
+        if bracket and scope:
+            return scope
+    return None
+
+
 def progress_task(label: str, total: int | None, *, done: int = 0, unit: str = "it",
                   show_after: float = 0.0) -> ProgressTask:
     """A task of the current reporter, its label prefixed with the current scope."""
-    scope = _scope.get()
-    full_label = f"[{scope}] {label}" if scope else label
-    return _reporter.get().task(full_label, total, done=done, unit=unit, show_after=show_after)
+    return _reporter.get().task(scoped_label(_scope.get(), label), total, done=done, unit=unit,
+                                show_after=show_after)

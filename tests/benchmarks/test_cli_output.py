@@ -4,6 +4,7 @@ chosen verbosity, each warning once, no third-party noise; stdout keeps the resu
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import logging
 import os
@@ -18,7 +19,14 @@ import pytest
 
 from benchmarks.cli.output import NORMAL, QUIET, VERBOSE, cli_output
 from benchmarks.cli.progress import LINE_INTERVAL, LineProgress, TerminalProgress, progress_for
-from nextgpt.core.progress import SILENT, current_progress, progress_scope, progress_task
+from nextgpt.core.progress import (
+    SILENT,
+    SLOW_WORK_SECONDS,
+    current_progress,
+    progress_scope,
+    progress_task,
+    reporting_progress,
+)
 
 
 class FakeClock:
@@ -100,6 +108,44 @@ def test_work_that_is_usually_quick_shows_only_when_it_is_not() -> None:
         "bootstrap: 80/200 resamples (40%), 16 resamples/s, ETA 7.5s",
         "bootstrap: 160/200 resamples (80%), 16 resamples/s, ETA 2.5s",
         "bootstrap: 200/200 resamples in 12s"]
+
+
+def test_the_steps_of_a_benchmark_task_share_its_pace_in_a_log() -> None:
+    """Scoring a task runs several steps (feature pass, KID subsets, jackknife, bootstrap); together with the
+    task's generation they write one line at most every 5 s for that task, plus generation's final line."""
+    clock = FakeClock()
+    stream = StampedStream(clock)
+
+    def work(label: str, steps: int, unit: str, show_after: float = SLOW_WORK_SECONDS) -> None:
+        with progress_task(label, steps, unit=unit, show_after=show_after) as task:
+            for _ in range(steps):
+                clock.now += 0.5  # exact in binary
+                task.advance()
+
+    with reporting_progress(LineProgress(stream, clock=clock)):
+        with progress_task("[t2i] generate", 8, unit="samples") as generate:  # the runner's task, unscoped
+            for _ in range(8):
+                clock.now += 1.5
+                generate.advance(1, generated=1)
+        with progress_scope("t2i"):
+            work("toy features", 6, "inputs")  # 3 s, ends 3 s after generation's final line
+            work("KID subsets", 5, "subsets")  # 2.5 s
+            work("Frechet distance interval", 14, "evaluations")  # 7 s
+            work("bootstrap", 24, "resamples")  # 12 s
+        with progress_scope("t2v"):
+            work("toy features", 6, "inputs")  # another task: paced on its own
+    assert stream.stamped == [
+        (106.0, "[t2i] generate: 4/8 samples (50%), 0.667 samples/s, ETA 6.0s, generated 4"),
+        (112.0, "[t2i] generate: 8/8 samples in 12s, generated 8"),
+        (117.5, "[t2i] KID subsets: 5/5 subsets in 2.5s"),
+        (122.5, "[t2i] Frechet distance interval: 10/14 evaluations (71%), 2 evaluations/s, ETA 2.0s"),
+        (129.5, "[t2i] bootstrap: 10/24 resamples (42%), 2 resamples/s, ETA 7.0s"),
+        (134.5, "[t2i] bootstrap: 20/24 resamples (83%), 2 resamples/s, ETA 2.0s"),
+        (139.5, "[t2v] toy features: 6/6 inputs in 3.0s"),
+    ]
+    t2i = [(time, line) for time, line in stream.stamped if line.startswith("[t2i]")]
+    assert all(later - earlier >= LINE_INTERVAL for (earlier, _), (later, line) in itertools.pairwise(t2i)
+               if not line.startswith("[t2i] generate: 8/8"))
 
 
 def test_a_terminal_gets_a_bar_with_cached_and_generated_counts() -> None:
