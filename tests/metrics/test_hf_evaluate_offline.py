@@ -134,3 +134,34 @@ def test_lint_imports_sees_every_module_script_and_its_imports() -> None:
     for script in scripts.values():
         assert imports[script] is not None, f"{script} is not in import-linter's graph"
         assert "metrics.hf_evaluate.base" in imports[script], (script, imports[script])
+
+
+def _pins() -> dict[str, str]:
+    """pyproject's ``name==version`` dependencies, by normalised name."""
+    import re
+
+    from packaging.utils import canonicalize_name
+
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    pins = [re.fullmatch(r"([A-Za-z0-9_.\-]+)==(\S+)", dependency) for dependency in dependencies]
+    return {canonicalize_name(pin.group(1)): pin.group(2) for pin in pins if pin}
+
+
+def test_evaluate_and_what_it_needs_are_pinned_at_the_installed_versions() -> None:
+    """Every package evaluate and datasets list as a dependency (their extras and platform markers aside), and
+    huggingface-hub, which the CLI imports directly, is pinned with == to the version installed here."""
+    from importlib.metadata import requires, version
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = _pins()
+    needed = {"huggingface-hub"}
+    for package in ("evaluate", "datasets"):
+        for line in requires(package) or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                needed.add(canonicalize_name(requirement.name))
+    unpinned = sorted(name for name in needed if name not in pins)
+    assert not unpinned, f"pin these in pyproject.toml beside evaluate: {unpinned}"
+    assert {name: pins[name] for name in needed} == {name: version(name) for name in needed}
