@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import math
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,14 +30,17 @@ from metrics.kid import kid_subsets
 from metrics.kid_interval import kid_interval
 from nextgpt.core.errors import ConfigError
 from nextgpt.core.interface import Capabilities, JSONValue
+from nextgpt.core.media import write_wav
 from nextgpt.core.progress import (
     SILENT,
     SLOW_WORK_SECONDS,
     ProgressTask,
     current_progress,
+    label_scope,
     progress_scope,
     progress_task,
     reporting_progress,
+    scoped_label,
 )
 from nextgpt.core.requests import GenerationRequest, GenerationResult
 
@@ -82,6 +88,13 @@ def test_nothing_is_shown_unless_a_reporter_is_installed_and_scopes_prefix_label
         task.advance(3)
     assert current_progress() is SILENT  # restored after the block
     assert [(t.label, t.done, t.closed) for t in recorder.tasks] == [("[t2i] features", 3, True)]
+
+
+def test_a_label_says_its_scope() -> None:
+    assert scoped_label("t2i", "toy features") == "[t2i] toy features"
+    assert scoped_label(None, "bootstrap") == "bootstrap"
+    assert label_scope("[t2i] toy features") == "t2i" and label_scope("[edit-image] generate") == "edit-image"
+    assert [label_scope(label) for label in ("bootstrap", "[t2i]", "[] x", "toy [t2i] x")] == [None] * 4
 
 
 def test_feature_extraction_reports_its_batches_and_gives_the_one_pass_numbers() -> None:
@@ -179,3 +192,91 @@ def test_the_runner_refuses_a_stream_as_progress(tmp_path: os.PathLike[str]) -> 
                                           r"StringIO"):
         BenchmarkRunner(RedSquares(), ResultsStore(tmp_path), RunSettings(tasks=("t2i",)),
                         progress=io.StringIO())  # type: ignore[arg-type]
+
+
+# --- passes over a whole folder or set, fed to a network a batch at a time ------------------------------------------
+
+def _shown(recorder: RecordingProgress, label: str) -> tuple[int | None, int, str, float, bool]:
+    task = recorder.labelled(label)
+    return task.total, task.done, task.unit, task.show_after, task.closed
+
+
+def _write_images(folder: Path, count: int, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True)
+    arrays = [rng.integers(0, 256, (16, 16, 3), dtype=np.uint8) for _ in range(count)]
+    for index, pixels in enumerate(arrays):
+        Image.fromarray(pixels).save(folder / f"img{index}.png")
+    return arrays
+
+
+def _write_clips(folder: Path, count: int, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True)
+    clips = [(0.3 * rng.standard_normal(16000)).astype(np.float32) for _ in range(count)]  # 1 s: one example each
+    for index, clip in enumerate(clips):
+        write_wav(clip, folder / f"clip{index}.wav", 16000)
+    return clips
+
+
+def test_score_commands_report_each_folder_across_its_batches(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A 30k-image folder is read 32 images at a time; each batch alone is too small to report, the pass is not."""
+    from benchmarks.cli import build_parser
+
+    _write_images(tmp_path / "gen", 5, 0)
+    _write_images(tmp_path / "ref", 4, 1)
+    (tmp_path / "prompts.json").write_text(json.dumps({f"img{i}": f"picture {i}" for i in range(5)}))
+    _write_clips(tmp_path / "gen_audio", 3, 2)
+    _write_clips(tmp_path / "ref_audio", 2, 3)
+    for video in ("vid0", "vid1"):
+        _write_images(tmp_path / "videos" / video, 3, 4)
+    (tmp_path / "video_prompts.json").write_text(json.dumps({"vid0": "a dog", "vid1": "a cat"}))
+    commands = [
+        ["score", "images", "--gen", str(tmp_path / "gen"), "--ref", str(tmp_path / "ref"), "--extractor", "toy",
+         "--prompts", str(tmp_path / "prompts.json"), "--clip-model", "toy-clip", "--batch-size", "2",
+         "--kid-subsets", "2", "--kid-subset-size", "3"],
+        ["score", "audio", "--gen", str(tmp_path / "gen_audio"), "--ref", str(tmp_path / "ref_audio"),
+         "--extractor", "toy-audio"],
+        ["score", "video", "--gen", str(tmp_path / "videos"), "--prompts", str(tmp_path / "video_prompts.json"),
+         "--clip-model", "toy-clip"],
+    ]
+    recorder = RecordingProgress()
+    with reporting_progress(recorder):
+        for argv in commands:
+            args = build_parser().parse_args(argv)
+            assert args.func(args) == 0
+    capsys.readouterr()
+    slow = SLOW_WORK_SECONDS
+    assert _shown(recorder, "toy features (generated)") == (5, 5, "images", slow, True)
+    assert _shown(recorder, "toy features (reference)") == (4, 4, "images", slow, True)
+    assert _shown(recorder, "toy-clip clip score") == (5, 5, "images", slow, True)
+    assert _shown(recorder, "toy-audio features (generated)") == (3, 3, "files", slow, True)
+    assert _shown(recorder, "toy-audio features (reference)") == (2, 2, "files", slow, True)
+    assert _shown(recorder, "toy-clip clipsim") == (2, 2, "videos", slow, True)
+
+
+@pytest.mark.parametrize("module, network, unit", [("fid", "toy", "images"), ("kid", "toy", "images"),
+                                                   ("fad", "toy-audio", "clips")])
+def test_evaluate_set_metrics_report_each_set_across_its_batches(module: str, network: str, unit: str,
+                                                                 tmp_path: Path) -> None:
+    """The evaluate module class itself (evaluate.load is tested in tests/metrics), its cache in tmp_path."""
+    from metrics.hf_evaluate.fad.fad import Fad
+    from metrics.hf_evaluate.fid.fid import Fid
+    from metrics.hf_evaluate.kid.kid import Kid
+
+    classes = {"fid": Fid, "kid": Kid, "fad": Fad}
+    if module == "fad":
+        generated, references = _write_clips(tmp_path / "gen", 5, 5), _write_clips(tmp_path / "ref", 4, 6)
+    else:
+        generated, references = _write_images(tmp_path / "gen", 5, 5), _write_images(tmp_path / "ref", 4, 6)
+    extra = {"kid_subsets": 2, "kid_subset_size": 3} if module == "kid" else {}
+    metric = classes[module](keep_in_memory=True, cache_dir=str(tmp_path / "cache"))
+    recorder = RecordingProgress()
+    with reporting_progress(recorder), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # toy networks: not comparable, as expected
+        metric.compute(predictions=generated, references=references, feature_network=network, batch_size=2,
+                       **extra)
+    slow = SLOW_WORK_SECONDS
+    assert _shown(recorder, f"{network} features (generated)") == (5, 5, unit, slow, True)
+    assert _shown(recorder, f"{network} features (reference)") == (4, 4, unit, slow, True)

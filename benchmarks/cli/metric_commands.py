@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from metrics.defaults import DEFAULT_CAPTION_TOKENIZER, JACKKNIFE_GROUPS
+from nextgpt.core.progress import SLOW_WORK_SECONDS, progress_task
 
 JSON_HELP = 'print {"metrics": {name: value}, "provenance": {name: {...}}} as JSON'
 DEFAULT_IMAGE_EXTRACTOR = "inception-2015-12-05"
@@ -148,13 +149,24 @@ def _load_prompts(path: Path) -> dict[str, str]:
     return load_predictions(path)
 
 
-def _image_features(folder: Path, extractor: Any, batch_size: int, warnings: list[str]) -> Any:
+def _side(real: bool) -> str:
+    return "reference" if real else "generated"
+
+
+def _image_features(folder: Path, extractor: Any, batch_size: int, warnings: list[str], side: str) -> Any:
+    """The features of every image in ``folder``, a batch at a time; progress (counted in images over the whole
+    folder) shows once the pass takes a while."""
     import numpy as np
 
     from metrics.image_files import iter_image_batches, list_images
 
     files = list_images(folder)
-    parts = [extractor.extract(batch).numpy() for batch in iter_image_batches(files, batch_size, warnings)]
+    parts = []
+    with progress_task(f"{extractor.name} features ({side})", len(files), unit="images",
+                       show_after=SLOW_WORK_SECONDS) as progress:
+        for batch in iter_image_batches(files, batch_size, warnings):
+            parts.append(extractor.extract(batch).numpy())
+            progress.advance(len(batch))
     return np.concatenate(parts)
 
 
@@ -189,7 +201,7 @@ def _score_images(args: argparse.Namespace) -> int:
                     warn(statistics_notes, message)
                 sides[real] = stats_files[real].statistics
             else:
-                sides[real] = _image_features(path, extractor, args.batch_size, warnings)
+                sides[real] = _image_features(path, extractor, args.batch_size, warnings, _side(real))
         for real, value in sides.items():
             if isinstance(value, GaussianStatistics):
                 fid.set_reference_statistics(value, real=real)
@@ -324,8 +336,11 @@ def _clip_score_folder(args: argparse.Namespace, warnings: list[str]) -> Any:
     if missing:
         raise MediaError(f"{args.prompts} has no prompt for image(s) {missing[:5]} (keys are file stems)")
     metric = CLIPScore(model=args.clip_model, keep_per_sample=bool(args.bootstrap))
-    for path in files:
-        metric.update(load_image(path, warnings)[None], [prompts[path.stem]])
+    with progress_task(f"{args.clip_model} clip score", len(files), unit="images",
+                       show_after=SLOW_WORK_SECONDS) as progress:
+        for path in files:
+            metric.update(load_image(path, warnings)[None], [prompts[path.stem]])
+            progress.advance()
     result = metric.compute(bootstrap=args.bootstrap, seed=args.seed)
     return replace(result, provenance=result.provenance.with_warnings(warnings))
 
@@ -356,9 +371,13 @@ def _score_audio(args: argparse.Namespace) -> int:
             fad.set_reference_statistics(stats_file.statistics, real=real)
             continue
         parts = []
-        for file in list_audio(path):
-            examples = load_audio_examples(file, resample=args.resample, warnings=warnings)
-            parts.append(fad.extractor.extract(examples))
+        files = list_audio(path)
+        with progress_task(f"{fad.extractor.name} features ({_side(real)})", len(files), unit="files",
+                           show_after=SLOW_WORK_SECONDS) as progress:
+            for file in files:
+                examples = load_audio_examples(file, resample=args.resample, warnings=warnings)
+                parts.append(fad.extractor.extract(examples))
+                progress.advance()
         features[real] = torch.cat(parts).numpy()
         clusters[real] = np.repeat(np.arange(len(parts)), [len(p) for p in parts])  # examples of one file
         fad.update_features(features[real], real=real)
@@ -396,8 +415,11 @@ def _score_video(args: argparse.Namespace) -> int:
     if missing:
         raise MediaError(f"{args.prompts} has no prompt for video(s) {missing[:5]} (keys are file/folder stems)")
     metric = CLIPSIM(model=args.clip_model, keep_per_sample=bool(args.bootstrap))
-    for video in videos:
-        metric.update([_read_video_frames(video, args.max_frames)], [prompts[video.stem]])
+    with progress_task(f"{args.clip_model} clipsim", len(videos), unit="videos",
+                       show_after=SLOW_WORK_SECONDS) as progress:
+        for video in videos:
+            metric.update([_read_video_frames(video, args.max_frames)], [prompts[video.stem]])
+            progress.advance()
     return _emit([metric.compute(bootstrap=args.bootstrap, seed=args.seed)], args.json)
 
 

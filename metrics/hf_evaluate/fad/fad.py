@@ -14,6 +14,7 @@ from metrics.hf_evaluate.arguments import integer_at_least
 from metrics.hf_evaluate.base import SuiteMetric
 from metrics.hf_evaluate.media_inputs import AUDIO_FEATURE, audio_examples, stored_audio
 from metrics.hf_evaluate.results import RESULT_KEYS_DESCRIPTION, module_result
+from nextgpt.core.progress import SLOW_WORK_SECONDS, progress_task
 
 _DESCRIPTION = """Frechet Audio Distance (FAD): the Frechet distance between Gaussians fitted to the VGGish embeddings
 (128-d, taken before the final ReLU, no PCA) of every 0.96 s example of 16 kHz mono audio, generated against
@@ -84,9 +85,13 @@ class Fad(SuiteMetric):
         sets = ((False, predictions, "predictions"),
                 (True, stored_audio(reference_audio, f"{self.name} {self.REFERENCE_SET}"), self.REFERENCE_SET))
         for real, clips, column in sets:
-            for start in range(0, len(clips), batch_size):
-                examples = [audio_examples(clip, resample, notes, f"{self.name} {column}[{start + offset}]")
-                            for offset, clip in enumerate(clips[start:start + batch_size])]
-                fad.update_features(fad.extractor.extract(torch.cat(examples)), real=real)
+            side = "reference" if real else "generated"
+            with progress_task(f"{fad.extractor.name} features ({side})", len(clips), unit="clips",
+                               show_after=SLOW_WORK_SECONDS) as progress:
+                for start in range(0, len(clips), batch_size):
+                    examples = [audio_examples(clip, resample, notes, f"{self.name} {column}[{start + offset}]")
+                                for offset, clip in enumerate(clips[start:start + batch_size])]
+                    fad.update_features(fad.extractor.extract(torch.cat(examples)), real=real)
+                    progress.advance(len(examples))
         fad.add_notes(notes)
         return module_result(self.name, [fad.compute()])

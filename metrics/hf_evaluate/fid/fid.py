@@ -12,6 +12,7 @@ from metrics.hf_evaluate.arguments import integer_at_least, optional_text
 from metrics.hf_evaluate.base import SuiteMetric
 from metrics.hf_evaluate.media_inputs import IMAGE_FEATURE, decoded_images, image_batches, png_records, stored_images
 from metrics.hf_evaluate.results import RESULT_KEYS_DESCRIPTION, module_result
+from nextgpt.core.progress import SLOW_WORK_SECONDS, progress_task
 
 _DESCRIPTION = """Frechet Inception Distance (FID): the Frechet distance between Gaussians fitted to the Inception-v3
 pool3 features (2048-d, TensorFlow inception-2015-12-05 weights) of the generated and the reference images, in
@@ -81,6 +82,10 @@ class Fid(SuiteMetric):
         references = stored_images(reference_images, f"{self.name} {self.REFERENCE_SET}")
         fid = FrechetInceptionDistance(extractor=extractor)
         for real, images in ((False, decoded_images(predictions)), (True, references)):
-            for batch in image_batches(images, batch_size):
-                fid.update(batch, real=real)
+            side = "reference" if real else "generated"
+            with progress_task(f"{extractor.name} features ({side})", len(images), unit="images",
+                               show_after=SLOW_WORK_SECONDS) as progress:
+                for batch in image_batches(images, batch_size):
+                    fid.update(batch, real=real)
+                    progress.advance(len(batch))
         return module_result(self.name, [fid.compute()])

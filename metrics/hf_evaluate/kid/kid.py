@@ -12,6 +12,7 @@ from metrics.hf_evaluate.base import SuiteMetric
 from metrics.hf_evaluate.media_inputs import IMAGE_FEATURE, decoded_images, image_batches, png_records, stored_images
 from metrics.hf_evaluate.results import RESULT_KEYS_DESCRIPTION, module_result
 from metrics.kid import KernelInceptionDistance
+from nextgpt.core.progress import SLOW_WORK_SECONDS, progress_task
 
 _DESCRIPTION = """Kernel Inception Distance (KID): the unbiased MMD^2 between the Inception-v3 pool3 features of the
 generated and the reference images with the cubic polynomial kernel, averaged over random subsets (torch-fidelity's
@@ -75,6 +76,10 @@ class Kid(SuiteMetric):
         references = stored_images(reference_images, f"{self.name} {self.REFERENCE_SET}")
         kid = KernelInceptionDistance(extractor=extractor, subsets=subsets, subset_size=subset_size)
         for real, images in ((False, decoded_images(predictions)), (True, references)):
-            for batch in image_batches(images, batch_size):
-                kid.update(batch, real=real)
+            side = "reference" if real else "generated"
+            with progress_task(f"{extractor.name} features ({side})", len(images), unit="images",
+                               show_after=SLOW_WORK_SECONDS) as progress:
+                for batch in image_batches(images, batch_size):
+                    kid.update(batch, real=real)
+                    progress.advance(len(batch))
         return module_result(self.name, kid.compute())
