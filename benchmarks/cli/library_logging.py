@@ -100,7 +100,8 @@ class _CallbackLoader(importlib.abc.Loader):
     """The module's own loader, followed by a callback once the module's code has run."""
 
     def __init__(self, loader: importlib.abc.Loader, callback: Callable[[ModuleType], None]) -> None:
-        self.loader, self.callback = loader, callback
+        self.loader = loader
+        self.callback: Callable[[ModuleType], None] | None = callback
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return self.loader.create_module(spec)
@@ -108,7 +109,9 @@ class _CallbackLoader(importlib.abc.Loader):
     def exec_module(self, module: ModuleType) -> None:
         module.__loader__ = self.loader  # the module keeps its real loader (source, resources)
         self.loader.exec_module(module)
-        self.callback(module)
+        callback, self.callback = self.callback, None  # once: importlib.reload runs exec_module again
+        if callback is not None:
+            callback(module)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.loader, name)
