@@ -79,16 +79,19 @@ def score_feature_distances(context: ScoringContext, names: tuple[str, ...]) -> 
     outputs = {s.id: medium for s in context.samples() if (medium := context.media(s, modality)) is not None}
     samples = [s for s in context.samples() if s.id in outputs]
     if not samples:
-        # each result's provenance names the metric that computes it, as an available result's does (kid_mean
-        # and kid_std: "kid", metrics/kid.py)
         reason = f"task {context.task.name}: the model produced no {modality} (no sample has a generated {modality})"
-        return SetOutcome(tuple(
-            ScoredMetric(MetricResult.unavailable(name, reason, Provenance(
-                metric=spec, extractor=identity.name, extractor_canonical=identity.canonical,
-                weights_sha256=identity.weights_sha256, n_samples=0)), 0)
-            for spec in names for name in _result_names(spec)))
+        return SetOutcome(_unavailable(names, reason, identity, 0))
     generated = _features(extractor, list(outputs.values()), audio)
     reference = _features(extractor, [context.target(s, modality) for s in samples], audio)
+    ids = tuple(s.id for s in samples)
+    sides: tuple[tuple[FeatureSide, _Side], ...] = (("generated", generated), ("reference", reference))
+    features = tuple((side, FeatureRows(identity.name, identity.weights_sha256, ids, rows.counts, rows.rows))
+                     for side, rows in sides)
+    fewest = min(len(generated.rows), len(reference.rows))
+    if fewest < 2:  # a covariance (FID/FAD) or an unbiased MMD (KID) needs two rows a side: not a failed run
+        reason = (f"task {context.task.name}: {fewest} feature row(s) on a side ({len(samples)} sample(s)); "
+                  f"a distance between feature distributions needs at least 2 (run more samples)")
+        return SetOutcome(_unavailable(names, reason, identity, len(samples)), features)
     scored: list[ScoredMetric] = []
     for name in names:
         if name == "kid":
@@ -96,15 +99,22 @@ def score_feature_distances(context: ScoringContext, names: tuple[str, ...]) -> 
         else:
             scored.append(_frechet(context, name, identity, generated, reference,
                                    len(samples) if audio else len(generated.rows)))
-    ids = tuple(s.id for s in samples)
-    sides: tuple[tuple[FeatureSide, _Side], ...] = (("generated", generated), ("reference", reference))
-    features = tuple((side, FeatureRows(identity.name, identity.weights_sha256, ids, rows.counts, rows.rows))
-                     for side, rows in sides)
     return SetOutcome(tuple(scored), features)
 
 
 def _result_names(name: str) -> tuple[str, ...]:
     return ("kid_mean", "kid_std") if name == "kid" else (name,)
+
+
+def _unavailable(names: tuple[str, ...], reason: str, identity: ExtractorIdentity,
+                 n: int) -> tuple[ScoredMetric, ...]:
+    """Every result of ``names`` as unavailable for ``reason``; each provenance names the metric that computes it,
+    as an available result's does (kid_mean and kid_std: "kid", metrics/kid.py)."""
+    return tuple(
+        ScoredMetric(MetricResult.unavailable(name, reason, Provenance(
+            metric=spec, extractor=identity.name, extractor_canonical=identity.canonical,
+            weights_sha256=identity.weights_sha256, n_samples=n)), n)
+        for spec in names for name in _result_names(spec))
 
 
 def _frechet(context: ScoringContext, name: str, identity: ExtractorIdentity, generated: _Side,

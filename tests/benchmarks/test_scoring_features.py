@@ -159,3 +159,23 @@ def test_a_task_without_generated_media_scores_unavailable_not_an_error(output: 
     save_task_scores(store, run_id, scores)  # unavailable results are stored like any other
     assert {m.metric for m in store.metric_values(run_id)} == set(produced)
     store.close()
+
+
+def test_one_sample_leaves_the_distances_unavailable_not_the_run_failed(tmp_path: Path) -> None:
+    """``run --limit 1`` used to fail the whole suite on t2i with "need at least 2 samples for a covariance"; a
+    distance between feature distributions of one row a side is unavailable, with the reason and the fix.  (A
+    video or a clip gives several rows -- frames, VGGish examples -- so one sample can be enough there.)"""
+    output: OutputKind = "image"
+    metrics = ("fid", "kid")
+    dataset = resolve_dataset(FAMILY[output], None, limit=1)
+    store = ResultsStore(tmp_path)
+    task = ScoredTask(f"{output}-single", output, metrics)
+    record_perfect_run(store, task.name, output, dataset)
+    scores = score_task(ScoringContext(task, dataset, store.recorded(store.runs()[0]["run_id"], task.name), store,
+                                       "toy", 0, 0))
+    produced = {m.metric: m for m in scores.metrics}
+    assert sorted(produced) == sorted(n for m in metrics for n in registry.metric_spec(m).stored_names)
+    for name, scored in produced.items():
+        assert not scored.result.available and scored.n == 1, name
+        assert "needs at least 2 (run more samples)" in str(scored.result.unavailable_reason), name
+    store.close()
