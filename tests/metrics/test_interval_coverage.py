@@ -1,5 +1,8 @@
 """FID/FAD intervals cover the expected distance at the sample size used (issue: bootstrap intervals that did
-not even contain their own estimate). Simulation in interval_coverage.py; README table from the same code."""
+not even contain their own estimate). Simulation in interval_coverage.py; README table from the same code.
+
+The coverage simulation (about 4 minutes on 2 cores) is marked ``simulation``: ``pytest -q`` leaves it out, CI
+runs it as a step of its own (``pytest -q -m simulation``, .ci/run)."""
 
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ def coverages() -> dict[str, Coverage]:
     return {row.setting.label: row for row in rows}
 
 
+@pytest.mark.slow
+@pytest.mark.simulation
 @pytest.mark.parametrize("label", [s.label for s in SINGLE_SETTINGS + PAIRED_SETTINGS + KID_SETTINGS])
 def test_nominal_95_interval_covers_the_expected_value_90_to_99_percent(coverages: dict[str, Coverage],
                                                                        label: str) -> None:
