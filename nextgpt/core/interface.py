@@ -95,6 +95,44 @@ class AnyToAnyModel(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ProfiledStage:
+    """One part of a model that a stage profiler times, declared by the model itself (see :class:`HasStages`).
+
+    Calls of ``module``'s forward -- or, with ``method``, of that method of ``module`` (e.g. a VAE's ``decode``) --
+    count as stage ``name``. Each call adds its batch size (the first dimension of its first tensor argument) to
+    the stage's throughput when ``per_item`` is true, else 1 (e.g. one UNet call per denoising step); ``unit``
+    names what is counted ("samples", "steps", "tokens", "calls"). Stages nest: a stage's clock stops while a
+    stage called inside it runs, so the stages of a generation add up to its wall time.
+    """
+
+    name: str
+    module: torch.nn.Module
+    unit: str = "calls"
+    method: str | None = None
+    per_item: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.name or not isinstance(self.name, str):
+            raise ConfigError(f"ProfiledStage.name: expected a non-empty stage name, got {self.name!r}")
+        if not isinstance(self.module, torch.nn.Module):
+            raise ConfigError(f"ProfiledStage {self.name!r}: module must be a torch.nn.Module, got "
+                              f"{type(self.module).__name__}")
+        if self.method is not None and not callable(getattr(self.module, self.method, None)):
+            raise ConfigError(f"ProfiledStage {self.name!r}: {type(self.module).__name__} has no method "
+                              f"{self.method!r}")
+
+
+@runtime_checkable
+class HasStages(Protocol):
+    """A model that names its own stages for ``--profile``: every adapter does (NExT-GPT's stages are known to
+    ``nextgpt.profiling`` itself). The profiler times each whole ``generate`` call as the root, whatever no
+    declared stage covers as ``other``, and each :class:`ProfiledStage` inside it."""
+
+    def profiled_stages(self) -> Sequence[ProfiledStage]:
+        ...
+
+
 @runtime_checkable
 class StageRecordLike(Protocol):
     """One stage's measurements, stored with the run as the JSON object ``to_dict`` returns."""
