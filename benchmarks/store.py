@@ -9,6 +9,8 @@ by :func:`legacy_result` when opened, or, when they cannot be written, read as t
 it on reading).  Every write is one transaction; media files are written (atomically) before the row
 that names them, so a crash at any point leaves either a complete record or none, never half of one.
 ``run_samples`` has a primary key per (run, task, sample, turn): a resumed run cannot count a sample twice.
+``skipped_tasks`` (schema 4) keeps the selected tasks a run did not run because the model cannot do them, each
+with its reason; a store of schema 3 or older has none, and its runs read as skipping nothing.
 
 A run is ``running`` while it runs, ``complete`` when every task was scored, ``failed`` (with the error text)
 when an exception stopped it; a crashed run stays ``running``.  Rerunning the same command resumes a running or
@@ -40,7 +42,7 @@ from metrics.defaults import BOOTSTRAP_CONFIDENCE
 from metrics.provenance import ConfidenceInterval, MetricResult, Provenance
 from nextgpt.core.errors import NextGPTError, StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: an SQL statement, or a function of the open transaction (for rewrites SQL cannot express)
 Migration = str | Callable[[sqlite3.Connection], None]
 RUN_STATUSES = ("running", "complete", "failed")
@@ -72,6 +74,8 @@ CREATE TABLE IF NOT EXISTS feature_sets (
 CREATE TABLE IF NOT EXISTS stage_timings (
     run_id TEXT NOT NULL, task TEXT NOT NULL, stage TEXT NOT NULL, record TEXT NOT NULL,
     PRIMARY KEY (run_id, task, stage));
+CREATE TABLE IF NOT EXISTS skipped_tasks (
+    run_id TEXT NOT NULL, task TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (run_id, task));
 """
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _SQLITE_HEADER_BYTES = 100
@@ -307,10 +311,13 @@ def _result_json(result: MetricResult) -> str:
 _MIGRATIONS: dict[int, tuple[Migration, ...]] = {
     1: ("ALTER TABLE runs ADD COLUMN error TEXT",),  # v2: failed runs keep their error text
     2: (_type_metric_rows,),  # v3: typed metric results
+    # v4: the tasks a run skipped (the model cannot do them) and why; _SCHEMA has already created the table
+    3: ("CREATE TABLE IF NOT EXISTS skipped_tasks (run_id TEXT NOT NULL, task TEXT NOT NULL, reason TEXT NOT NULL, "
+        "PRIMARY KEY (run_id, task))",),
 }
-#: old schema versions a read-only store (CI artifact, shared mount) of is read as it is: its metric rows are
-#: converted by legacy_result on reading, and the tables it lacks read as empty
-_READ_AS_IT_IS = (2,)
+#: old schema versions a read-only store (CI artifact, shared mount) of is read as it is: the tables it lacks read
+#: as empty, and a schema-2 store's metric rows are converted by legacy_result on reading
+_READ_AS_IT_IS = (2, 3)
 
 
 def _is_read_only_error(error: BaseException | None) -> bool:
@@ -492,19 +499,37 @@ class ResultsStore:
             pass
 
     # ---------------------------------------------------------------------------------------------- runs
-    def start_or_resume(self, model_fingerprint: str, model: dict[str, Any], settings: dict[str, Any]) -> tuple[
-            str, bool]:
-        """The unfinished (running or failed) run with the same model and settings (resumed), or a new run.
-        -> (run_id, resumed)"""
+    def start_or_resume(self, model_fingerprint: str, model: dict[str, Any], settings: dict[str, Any], *,
+                        skipped: Mapping[str, str] | None = None) -> tuple[str, bool]:
+        """The unfinished (running or failed) run with the same model, settings and skipped tasks (resumed), or a
+        new run.  -> (run_id, resumed)
+
+        ``skipped``: task -> why the model cannot do it.  The names of the skipped tasks are part of the run's
+        identity (only when there are any, so a run that skips nothing keeps the identity it always had): a model
+        that can do more of the same tasks never resumes a run that recorded them as skipped.  The reasons are
+        not: a resumed run's reasons and ``model`` description are replaced by this call's, so a label added
+        on the resuming command (``run --paper-model``) is kept."""
+        skipped = dict(skipped or {})
+        problems = [f"{task!r}: {reason!r}" for task, reason in skipped.items()
+                    if not isinstance(task, str) or not task or not isinstance(reason, str) or not reason.strip()]
+        if problems:
+            raise StoreError(f"start_or_resume: skipped tasks must map a task name to a non-empty reason, got "
+                             f"{', '.join(problems)}")
         settings_json = json.dumps(settings, sort_keys=True)
-        settings_key = hashlib.sha256(f"{model_fingerprint}\n{settings_json}".encode()).hexdigest()
+        identity = f"{model_fingerprint}\n{settings_json}"
+        if skipped:
+            identity += f"\nskipped {json.dumps(sorted(skipped))}"
+        settings_key = hashlib.sha256(identity.encode()).hexdigest()
+        model_json = json.dumps(model, sort_keys=True)
         with self.transaction() as db:
             row = db.execute("SELECT run_id FROM runs WHERE settings_key=? AND status IN ('running', 'failed') "
                              "ORDER BY created DESC LIMIT 1", (settings_key,)).fetchone()
             if row is not None:
-                db.execute("UPDATE runs SET status='running', finished=NULL, error=NULL WHERE run_id=?",
-                           (row["run_id"],))
-                return str(row["run_id"]), True
+                run_id = str(row["run_id"])
+                db.execute("UPDATE runs SET status='running', finished=NULL, error=NULL, model=? WHERE run_id=?",
+                           (model_json, run_id))
+                self._record_skipped(db, run_id, skipped)
+                return run_id, True
             base = time.strftime("%Y%m%d-%H%M%S") + "-" + settings_key[:8]
             run_id, suffix = base, 1
             while db.execute("SELECT 1 FROM runs WHERE run_id=?", (run_id,)).fetchone():
@@ -512,9 +537,21 @@ class ResultsStore:
                 run_id = f"{base}.{suffix}"
             db.execute("INSERT INTO runs (run_id, created, finished, status, model_fingerprint, model, settings, "
                        "settings_key, error) VALUES (?, ?, NULL, 'running', ?, ?, ?, ?, NULL)",
-                       (run_id, time.time(), model_fingerprint, json.dumps(model, sort_keys=True), settings_json,
-                        settings_key))
+                       (run_id, time.time(), model_fingerprint, model_json, settings_json, settings_key))
+            self._record_skipped(db, run_id, skipped)
         return run_id, False
+
+    @staticmethod
+    def _record_skipped(db: sqlite3.Connection, run_id: str, skipped: Mapping[str, str]) -> None:
+        db.execute("DELETE FROM skipped_tasks WHERE run_id=?", (run_id,))
+        db.executemany("INSERT INTO skipped_tasks VALUES (?, ?, ?)",
+                       [(run_id, task, reason) for task, reason in skipped.items()])
+
+    def skipped_tasks(self, run_id: str) -> dict[str, str]:
+        """task -> why the run did not run it (the model cannot do it), by task name; empty for a run that skipped
+        nothing and for every run of a store older than schema 4."""
+        rows = self._rows("SELECT task, reason FROM skipped_tasks WHERE run_id=? ORDER BY task", (run_id,))
+        return {str(row["task"]): str(row["reason"]) for row in rows}
 
     def finish_run(self, run_id: str) -> None:
         with self.transaction() as db:
@@ -625,7 +662,7 @@ class ResultsStore:
 
     def metric_values(self, run_id: str) -> list[StoredMetric]:
         """The run's task metrics, by task and metric key."""
-        if self._read_as_version is not None:
+        if self._read_as_version == 2:
             return self._schema_2_metric_values(run_id)
         rows = self._rows("SELECT task, metric, n, result FROM metric_values WHERE run_id=? ORDER BY task, metric",
                           (run_id,))
