@@ -1,0 +1,223 @@
+"""A cascade's config file (``model.json``): which local folders its components are, and its own options.
+
+::
+
+    {
+      "adapter": "cascade",
+      "captioners": {"image": "captioner-image", "video": "captioner-video", "audio": "captioner-audio"},
+      "llm": "llm",
+      "generators": {"image": "t2i", "video": "t2v", "audio": "t2a"},
+      "generator_prompt": "llm",
+      "caption_prompt": "",
+      "settings": {"num_inference_steps": 2}
+    }
+
+* ``captioners``: input modality -> a transformers captioner folder that reads that modality (optional);
+* ``llm``: a transformers causal LM folder, or null for none (optional, default null);
+* ``generators``: output modality -> a diffusers pipeline folder writing that modality (StableDiffusionPipeline:
+  image, TextToVideoSDPipeline: video, AudioLDMPipeline: audio) (optional);
+* ``generator_prompt``: ``"llm"`` (the generators draw the LLM's answer; the default with an LLM) or ``"user"``
+  (the user's words after the input captions; the default and the only choice without one), see
+  ``nextgpt.adapters.cascade``;
+* ``caption_prompt``: the text sent with each medium to its captioner (default ``""``: unconditional captions);
+* ``settings``: ``dtype``, ``num_inference_steps``, ``guidance_scale``, ``max_new_tokens`` for every component
+  (each adapter uses those that apply to it). The device comes from the command (``--device``); a setting given
+  both here and on the command line is refused, so one place decides it.
+
+Relative paths are relative to the config file's folder. :func:`check_cascade_config` reads only the JSON and the
+components' small config files (no weights), so a wrong folder is named before anything loads; every error names
+the file and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, cast
+
+from nextgpt.adapters.cascade import Cascade, CascadeOptions
+from nextgpt.adapters.cascade_prompts import GENERATOR_PROMPTS
+from nextgpt.adapters.settings import AdapterSettings
+from nextgpt.core.errors import ConfigError, MissingWeightsError, NextGPTError
+from nextgpt.core.interface import AnyToAnyModel
+from nextgpt.core.json_keys import DuplicateKeysError, reject_duplicate_keys
+from nextgpt.core.modalities import MODALITIES, Modality
+
+CONFIG_KEYS = ("adapter", "captioners", "llm", "generators", "generator_prompt", "caption_prompt", "settings")
+#: The adapter settings a cascade file may give for all its components (the device comes from the command).
+FILE_SETTING_KEYS = ("dtype", "num_inference_steps", "guidance_scale", "max_new_tokens")
+#: What each diffusers pipeline class writes.
+PIPELINE_MODALITIES: Mapping[str, Modality] = {"StableDiffusionPipeline": "image", "TextToVideoSDPipeline": "video",
+                                               "AudioLDMPipeline": "audio"}
+
+
+@dataclass(frozen=True)
+class CascadeSpec:
+    """A checked cascade config: the component folders (resolved), the options and the file's settings."""
+
+    captioners: dict[Modality, Path]
+    llm: Path | None
+    generators: dict[Modality, Path]
+    options: CascadeOptions
+    settings: dict[str, Any]
+
+
+def read_config_file(config_file: Path) -> dict[str, Any]:
+    """The JSON object of ``config_file``, or an error naming the file."""
+    if not config_file.is_file():
+        raise MissingWeightsError(f"cascade config {config_file}: no such file; expected a cascade model.json")
+    try:
+        data = json.loads(config_file.read_text(encoding="utf-8"), object_pairs_hook=reject_duplicate_keys)
+    except DuplicateKeysError as error:
+        raise ConfigError(f"cascade config {config_file}: repeated key(s) {error}") from error
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ConfigError(f"cascade config {config_file}: not readable JSON ({error})") from error
+    if not isinstance(data, dict):
+        raise ConfigError(f"cascade config {config_file}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def parse_cascade_config(config: Mapping[str, Any], *, base_dir: Path, where: str) -> CascadeSpec:
+    """Check the keys and types of a cascade config (no folder is read) and resolve its paths."""
+    if not isinstance(config, Mapping):
+        raise ConfigError(f"{where}: expected a JSON object, got {type(config).__name__}")
+    unknown = sorted(set(config) - set(CONFIG_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; a cascade config has "
+                          f"{', '.join(CONFIG_KEYS)}")
+    if config.get("adapter") != "cascade":
+        raise ConfigError(f"{where}: adapter must be \"cascade\", got {config.get('adapter')!r}")
+    captioners = _folders(config.get("captioners", {}), "captioners", base_dir=base_dir, where=where)
+    generators = _folders(config.get("generators", {}), "generators", base_dir=base_dir, where=where)
+    llm = config.get("llm")
+    llm_folder = None if llm is None else _path(llm, "llm", base_dir=base_dir, where=where)
+    generator_prompt = config.get("generator_prompt", "user" if llm_folder is None else "llm")
+    if generator_prompt not in GENERATOR_PROMPTS:
+        raise ConfigError(f"{where}: generator_prompt must be one of {', '.join(GENERATOR_PROMPTS)}, got "
+                          f"{generator_prompt!r}")
+    if generator_prompt == "llm" and llm_folder is None:
+        raise ConfigError(f"{where}: generator_prompt is \"llm\" but llm is null; give an llm folder or "
+                          "generator_prompt \"user\"")
+    caption_prompt = config.get("caption_prompt", "")
+    if not isinstance(caption_prompt, str):
+        raise ConfigError(f"{where}: caption_prompt must be a string, got {caption_prompt!r}")
+    if not captioners and not generators and llm_folder is None:
+        raise ConfigError(f"{where}: no component; give captioners, an llm or generators")
+    return CascadeSpec(captioners, llm_folder, generators, CascadeOptions(generator_prompt, caption_prompt),
+                       _file_settings(config.get("settings", {}), where=where))
+
+
+def _path(value: Any, field: str, *, base_dir: Path, where: str) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: {field} must be a folder path (relative to the config's folder or absolute), "
+                          f"got {value!r}")
+    return base_dir / Path(value.strip()).expanduser()
+
+
+def _folders(value: Any, field: str, *, base_dir: Path, where: str) -> dict[Modality, Path]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: {field} must be an object of modality -> folder path, got {value!r}")
+    unknown = sorted(set(value) - set(MODALITIES))
+    if unknown:
+        raise ConfigError(f"{where}: {field} names unknown modality {', '.join(map(repr, unknown))}; expected "
+                          f"among {', '.join(MODALITIES)}")
+    return {m: _path(value[m], f"{field}.{m}", base_dir=base_dir, where=where) for m in MODALITIES if m in value}
+
+
+def _file_settings(value: Any, *, where: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: settings must be an object with any of {', '.join(FILE_SETTING_KEYS)}, got "
+                          f"{value!r}")
+    unknown = sorted(set(value) - set(FILE_SETTING_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: settings has unknown key(s) {', '.join(unknown)}; expected among "
+                          f"{', '.join(FILE_SETTING_KEYS)} (the device comes from the command)")
+    try:
+        AdapterSettings(**value)
+    except ConfigError as error:
+        raise ConfigError(f"{where}: settings: {error}") from error
+    return dict(value)
+
+
+def merged_settings(file_settings: Mapping[str, Any], settings: AdapterSettings, *, where: str) -> AdapterSettings:
+    """The command's settings completed by the file's; a field both set is refused."""
+    given = {f.name: getattr(settings, f.name) for f in fields(AdapterSettings)}
+    twice = sorted(name for name in file_settings if given.get(name) is not None)
+    if twice:
+        raise ConfigError(f"{where}: settings.{', settings.'.join(twice)} is also given by the command; set it in "
+                          "one place")
+    return AdapterSettings(**{**given, **file_settings})
+
+
+def check_components(spec: CascadeSpec, *, where: str) -> None:
+    """Check every component folder without loading weights: it exists, is of its role's kind and reads or writes
+    the modality its key names."""
+    from nextgpt.adapters.diffusers_pipelines import check_diffusers_folder
+    from nextgpt.adapters.transformers_captioner import check_captioner_folder
+    from nextgpt.adapters.transformers_causal_lm import check_causal_lm_folder
+
+    for modality, folder in spec.captioners.items():
+        field = f"captioners.{modality}"
+        reads = _checked(check_captioner_folder, folder, field=field, where=where)
+        if reads != modality:
+            raise ConfigError(f"{where}: {field}: {folder} is a {reads} captioner, not a {modality} one")
+    if spec.llm is not None:
+        _checked(check_causal_lm_folder, spec.llm, field="llm", where=where)
+    for modality, folder in spec.generators.items():
+        field = f"generators.{modality}"
+        pipeline = _checked(check_diffusers_folder, folder, field=field, where=where)
+        writes = PIPELINE_MODALITIES.get(pipeline)
+        if writes != modality:
+            raise ConfigError(f"{where}: {field}: {folder} is a {pipeline}, which writes {writes or 'no medium'}, "
+                              f"not {modality}")
+
+
+def _checked(check: Any, folder: Path, *, field: str, where: str) -> Any:
+    try:
+        return check(folder)
+    except NextGPTError as error:  # the same error, naming the config field it came from
+        raise type(error)(f"{where}: {field}: {error}") from error
+
+
+def build_cascade(spec: CascadeSpec, settings: AdapterSettings, *, source: str, where: str) -> Cascade:
+    """Load every component (after :func:`check_components`) and compose them."""
+    from nextgpt.adapters.diffusers_pipelines import load_diffusers_adapter
+    from nextgpt.adapters.transformers_captioner import TransformersCaptioner
+    from nextgpt.adapters.transformers_causal_lm import TransformersCausalLM
+
+    merged = merged_settings(spec.settings, settings, where=where)
+    check_components(spec, where=where)
+    captioners = {m: cast(AnyToAnyModel, TransformersCaptioner(folder, merged))
+                  for m, folder in spec.captioners.items()}
+    llm = None if spec.llm is None else cast(AnyToAnyModel, TransformersCausalLM(spec.llm, merged))
+    generators = {m: load_diffusers_adapter(folder, merged) for m, folder in spec.generators.items()}
+    try:
+        return Cascade(captioners=captioners, llm=llm, generators=generators, options=spec.options, source=source)
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {error}") from error
+
+
+def check_cascade_config(config_file: Path) -> None:
+    """Refuse a cascade config whose JSON or component folders are wrong, naming the file and the field, without
+    loading any weights."""
+    where = f"cascade config {config_file}"
+    spec = parse_cascade_config(read_config_file(config_file), base_dir=config_file.parent, where=where)
+    check_components(spec, where=where)
+
+
+def load_cascade(config_file: Path, settings: AdapterSettings) -> Cascade:
+    """The cascade ``config_file`` describes, its components loaded from their local folders."""
+    where = f"cascade config {config_file}"
+    spec = parse_cascade_config(read_config_file(config_file), base_dir=config_file.parent, where=where)
+    return build_cascade(spec, settings, source=str(config_file), where=where)
+
+
+def cascade_from_mapping(config: Mapping[str, Any], *, base_dir: Path, where: str,
+                         settings: AdapterSettings) -> Cascade:
+    """A cascade from a config already read (e.g. held inline by a model config); paths are relative to
+    ``base_dir`` and ``where`` names the source in messages and in ``describe()["source"]``."""
+    spec = parse_cascade_config(config, base_dir=base_dir, where=where)
+    return build_cascade(spec, settings, source=where, where=where)
+
