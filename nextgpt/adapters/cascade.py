@@ -17,9 +17,10 @@ through these steps, every step batched over the requests (one ``generate`` call
    "draw"... -> image; "video", "clip", "animation"... -> video; "sound", "audio", "music", "tone"... -> audio),
    limited by ``allowed_outputs`` and by the generators the cascade has. Nothing else decides. None chosen: a
    text-only answer.
-3. The LLM gets one plain-text prompt stating the history, the captions and the user's message, asking for a
-   one-sentence description when outputs were chosen (template in ``nextgpt.adapters.cascade_prompts``); its
-   answer is the result's text. Without an LLM the text is the captions of the input media.
+3. The LLM gets the request's history as it is (its adapter writes it in the LLM's own chat format) and one user
+   turn stating the captions and the user's message, asking for a one-sentence description when outputs were
+   chosen (template in ``nextgpt.adapters.cascade_prompts``); its answer is the result's text. Without an LLM the
+   text is the captions of the input media.
 4. Each chosen modality's generator is prompted with the LLM's answer (``generator_prompt="llm"``, the default:
    the LLM writes the generator's prompt, as tool-using cascades do) or with the user's own words after the input
    captions (``"user"``; the only choice without an LLM).
@@ -44,8 +45,7 @@ from nextgpt.adapters.cascade_prompts import (
     GENERATOR_PROMPTS,
     GeneratorPrompt,
     captions_answer,
-    llm_prompt,
-    read_answer,
+    llm_turn,
     user_generator_prompt,
 )
 from nextgpt.adapters.cascade_rule import choose_outputs
@@ -228,13 +228,13 @@ class Cascade:
             for plan in plans:
                 plan.answer = captions_answer([caption for _, caption in plan.captions])
             return
-        calls = [GenerationRequest(text=llm_prompt(plan.request.text, history=plan.request.history,
-                                                   captions=plan.captions, outputs=plan.outputs),
-                                   allowed_outputs=frozenset(), seed=component_seed(plan.request.seed, LLM_ROLE),
+        calls = [GenerationRequest(text=llm_turn(plan.request.text, captions=plan.captions, outputs=plan.outputs),
+                                   history=plan.request.history, allowed_outputs=frozenset(),
+                                   seed=component_seed(plan.request.seed, LLM_ROLE),
                                    max_new_tokens=plan.request.max_new_tokens)
                  for plan in plans]
         for plan, result in zip(plans, _checked(LLM_ROLE, self.llm.generate(calls), len(calls))):
-            plan.answer = read_answer(result.text)
+            plan.answer = result.text.strip()
 
     def _generator_prompt(self, plan: _Plan) -> str:
         if self.options.generator_prompt == "llm":

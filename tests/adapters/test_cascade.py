@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from nextgpt.adapters.cascade import Cascade, CascadeOptions, component_seed
-from nextgpt.adapters.cascade_prompts import llm_prompt, read_answer
+from nextgpt.adapters.cascade_prompts import llm_turn
 from nextgpt.adapters.cascade_rule import OUTPUT_WORDS, choose_outputs, keyword_outputs
 from nextgpt.core.errors import ConfigError, TaskError
 from nextgpt.core.interface import AnyToAnyModel, Capabilities, ProfiledStage
@@ -127,21 +127,12 @@ def test_want_forces_allowed_outputs_and_the_generators_limit_and_history_does_n
     assert all(word.isalpha() and word.islower() for words in OUTPUT_WORDS.values() for word in words)
 
 
-def test_the_llm_prompt_follows_the_documented_template() -> None:
-    prompt = llm_prompt("Make it blue.", history=(("Hi.", "Hello."),),
-                        captions=(("image", "a red circle"), ("audio", "a low tone")), outputs=("image", "audio"))
-    assert prompt.splitlines() == [
-        "You are a helpful assistant. You see images, videos and sounds through their descriptions, and you "
-        "create them by describing them.",
-        "User: Hi.", "Assistant: Hello.",
-        "The user shares an image: a red circle", "The user shares a sound: a low tone",
-        "User: Make it blue.",
-        "(Answer with one sentence that describes the image and sound to create.)",
-        "Assistant:"]
-    assert llm_prompt("Thanks.", history=(), captions=(), outputs=()).splitlines()[1:] == ["User: Thanks.",
-                                                                                            "Assistant:"]
-    answer = read_answer(" A blue circle.\nIt is round.\nUser: and now?\nAssistant: sure")
-    assert answer == "A blue circle.\nIt is round.", "the answer ends where the LLM starts the next user turn"
+def test_the_llm_turn_follows_the_documented_template() -> None:
+    turn = llm_turn("Make it blue.", captions=(("image", "a red circle"), ("audio", "a low tone")),
+                    outputs=("image", "audio"))
+    assert turn.splitlines() == ["[Attached image: a red circle]", "[Attached sound: a low tone]", "Make it blue.",
+                                 "(Answer with one sentence that describes the image and sound to create.)"]
+    assert llm_turn("Thanks.", captions=(), outputs=()) == "Thanks."
 
 
 def test_text_to_x_prompts_the_generator_with_the_llm_answer_by_default_or_the_user_text() -> None:
@@ -149,9 +140,9 @@ def test_text_to_x_prompts_the_generator_with_the_llm_answer_by_default_or_the_u
     [result] = cascade.generate([t2x("image")])
     components = parts(cascade)
     [call] = components["llm"].requests
-    assert call.text.endswith("User: Generate a picture of a red circle.\n(Answer with one sentence that describes "
-                              "the image to create.)\nAssistant:")
-    assert call.allowed_outputs == frozenset() and not call.media
+    assert call.text == ("Generate a picture of a red circle.\n"
+                         "(Answer with one sentence that describes the image to create.)")
+    assert call.allowed_outputs == frozenset() and not call.media and not call.history
     [drawn] = components["generator.image"].requests
     assert drawn.text == result.text == f"described ({len(call.text)} chars)"
     assert drawn.want == drawn.allowed_outputs == {"image"}
@@ -174,8 +165,8 @@ def test_editing_captions_the_source_and_states_it_to_the_llm_and_the_generator(
     [caption_call] = components["captioner.image"].requests
     assert caption_call.text == "A picture of" and caption_call.media == request.media
     assert caption_call.allowed_outputs == frozenset()
-    assert "The user shares an image: a image caption of red-circle\nUser: Make the circle blue." in (
-        components["llm"].requests[0].text)
+    assert components["llm"].requests[0].text.startswith(
+        "[Attached image: a image caption of red-circle]\nMake the circle blue.\n")
     [drawn] = components["generator.image"].requests
     assert drawn.text == "a image caption of red-circle. Make the circle blue."
     assert (drawn.num_inference_steps, drawn.guidance_scale) == (3, 2.0), "the request's settings reach the generator"
@@ -206,9 +197,9 @@ def test_a_dialogue_turn_states_the_history_and_picks_its_output_by_keyword() ->
     picture, thanks = cascade.generate(turns)
     assert picture.produced == ["image"] and len(picture.images) == 1
     assert thanks.produced == [] and not thanks.images and thanks.text
-    prompt = parts(cascade)["llm"].requests[1].text
-    assert "User: Play a low tone for me.\nAssistant: Here is a low tone.\nUser: Thank you" in prompt
-    assert "(Answer with" not in prompt, "no output chosen: no description asked for"
+    calls = parts(cascade)["llm"].requests
+    assert [call.history for call in calls] == [history, history], "the LLM's adapter writes the turns its own way"
+    assert calls[1].text == "Thank you, that is all for now.", "no output chosen: no description asked for"
 
 
 def test_a_batch_makes_one_call_per_component_and_each_result_depends_only_on_its_request() -> None:
@@ -326,11 +317,11 @@ def test_profiled_stages_are_the_components_stages_prefixed_by_role() -> None:
     assert [stage.name for stage in twice.profiled_stages()] == ["captioner.image.forward"]
 
 
-def test_media_inputs_keep_their_order_in_the_llm_prompt() -> None:
+def test_media_inputs_keep_their_order_in_the_llm_turn() -> None:
     request = GenerationRequest(text="Compare them.", media=(MediaInput("audio", "1.wav"), MediaInput("image", "2.png"),
                                                              MediaInput("audio", "3.wav")))
     cascade = full_cascade()
     cascade.generate([request])
-    prompt = parts(cascade)["llm"].requests[0].text
-    assert ("The user shares a sound: a audio caption of 1\nThe user shares an image: a image caption of 2\n"
-            "The user shares a sound: a audio caption of 3\n") in prompt
+    assert parts(cascade)["llm"].requests[0].text == (
+        "[Attached sound: a audio caption of 1]\n[Attached image: a image caption of 2]\n"
+        "[Attached sound: a audio caption of 3]\nCompare them.")
