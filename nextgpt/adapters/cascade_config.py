@@ -6,7 +6,7 @@
       "adapter": "cascade",
       "captioners": {"image": "captioner-image", "video": "captioner-video", "audio": "captioner-audio"},
       "llm": "llm",
-      "generators": {"image": "t2i", "video": "t2v", "audio": "t2a"},
+      "generators": {"image": "t2i", "video": {"path": "t2v", "num_frames": 16}, "audio": "t2a"},
       "generator_prompt": "llm",
       "caption_prompt": "",
       "settings": {"num_inference_steps": 2}
@@ -15,7 +15,9 @@
 * ``captioners``: input modality -> a transformers captioner folder that reads that modality (optional);
 * ``llm``: a transformers causal LM folder, or null for none (optional, default null);
 * ``generators``: output modality -> a diffusers pipeline folder writing that modality (StableDiffusionPipeline:
-  image, TextToVideoSDPipeline: video, AudioLDMPipeline: audio) (optional);
+  image, TextToVideoSDPipeline: video, AudioLDMPipeline: audio), or an object of its ``path`` and that adapter's
+  own options (``height``/``width`` for images; ``num_frames``, ``height``, ``width`` for videos;
+  ``audio_length_in_s`` for audio) (optional);
 * ``generator_prompt``: ``"llm"`` (the generators draw the LLM's answer; the default with an LLM) or ``"user"``
   (the user's words after the input captions; the default and the only choice without one), see
   ``nextgpt.adapters.cascade``;
@@ -48,9 +50,6 @@ from nextgpt.core.modalities import MODALITIES, Modality
 CONFIG_KEYS = ("adapter", "captioners", "llm", "generators", "generator_prompt", "caption_prompt", "settings")
 #: The adapter settings a cascade file may give for all its components (the device comes from the command).
 FILE_SETTING_KEYS = ("dtype", "num_inference_steps", "guidance_scale", "max_new_tokens")
-#: What each diffusers pipeline class writes.
-PIPELINE_MODALITIES: Mapping[str, Modality] = {"StableDiffusionPipeline": "image", "TextToVideoSDPipeline": "video",
-                                               "AudioLDMPipeline": "audio"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,8 @@ class CascadeSpec:
     captioners: dict[Modality, Path]
     llm: Path | None
     generators: dict[Modality, Path]
+    #: each generator's own adapter options (frames, size, clip length), by output modality
+    generator_options: dict[Modality, dict[str, Any]]
     options: CascadeOptions
     settings: dict[str, Any]
 
@@ -89,8 +90,11 @@ def parse_cascade_config(config: Mapping[str, Any], *, base_dir: Path, where: st
                           f"{', '.join(CONFIG_KEYS)}")
     if config.get("adapter") != "cascade":
         raise ConfigError(f"{where}: adapter must be \"cascade\", got {config.get('adapter')!r}")
-    captioners = _folders(config.get("captioners", {}), "captioners", base_dir=base_dir, where=where)
-    generators = _folders(config.get("generators", {}), "generators", base_dir=base_dir, where=where)
+    captioners = {m: path for m, (path, _) in _components(config.get("captioners", {}), "captioners",
+                                                          base_dir=base_dir, where=where, options=False).items()}
+    generator_entries = _components(config.get("generators", {}), "generators", base_dir=base_dir, where=where,
+                                    options=True)
+    generators = {m: path for m, (path, _) in generator_entries.items()}
     llm = config.get("llm")
     llm_folder = None if llm is None else _path(llm, "llm", base_dir=base_dir, where=where)
     generator_prompt = config.get("generator_prompt", "user" if llm_folder is None else "llm")
@@ -105,7 +109,9 @@ def parse_cascade_config(config: Mapping[str, Any], *, base_dir: Path, where: st
         raise ConfigError(f"{where}: caption_prompt must be a string, got {caption_prompt!r}")
     if not captioners and not generators and llm_folder is None:
         raise ConfigError(f"{where}: no component; give captioners, an llm or generators")
-    return CascadeSpec(captioners, llm_folder, generators, CascadeOptions(generator_prompt, caption_prompt),
+    return CascadeSpec(captioners, llm_folder, generators,
+                       {m: entry_options for m, (_, entry_options) in generator_entries.items()},
+                       CascadeOptions(generator_prompt, caption_prompt),
                        _file_settings(config.get("settings", {}), where=where))
 
 
@@ -116,14 +122,26 @@ def _path(value: Any, field: str, *, base_dir: Path, where: str) -> Path:
     return base_dir / Path(value.strip()).expanduser()
 
 
-def _folders(value: Any, field: str, *, base_dir: Path, where: str) -> dict[Modality, Path]:
+def _components(value: Any, field: str, *, base_dir: Path, where: str,
+                options: bool) -> dict[Modality, tuple[Path, dict[str, Any]]]:
+    """modality -> (folder, adapter options) of a ``captioners`` or ``generators`` object; an entry is a path or,
+    where ``options`` are allowed, an object of ``path`` and the options."""
+    shape = "a folder path or an object of path and options" if options else "a folder path"
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{where}: {field} must be an object of modality -> folder path, got {value!r}")
+        raise ConfigError(f"{where}: {field} must be an object of modality -> {shape}, got {value!r}")
     unknown = sorted(set(value) - set(MODALITIES))
     if unknown:
         raise ConfigError(f"{where}: {field} names unknown modality {', '.join(map(repr, unknown))}; expected "
                           f"among {', '.join(MODALITIES)}")
-    return {m: _path(value[m], f"{field}.{m}", base_dir=base_dir, where=where) for m in MODALITIES if m in value}
+    entries: dict[Modality, tuple[Path, dict[str, Any]]] = {}
+    for modality in (m for m in MODALITIES if m in value):
+        entry, name = value[modality], f"{field}.{modality}"
+        if options and isinstance(entry, Mapping):
+            given = {key: option for key, option in entry.items() if key != "path"}
+            entries[modality] = (_path(entry.get("path"), f"{name}.path", base_dir=base_dir, where=where), given)
+        else:
+            entries[modality] = (_path(entry, name, base_dir=base_dir, where=where), {})
+    return entries
 
 
 def _file_settings(value: Any, *, where: str) -> dict[str, Any]:
@@ -154,7 +172,7 @@ def merged_settings(file_settings: Mapping[str, Any], settings: AdapterSettings,
 def check_components(spec: CascadeSpec, *, where: str) -> None:
     """Check every component folder without loading weights: it exists, is of its role's kind and reads or writes
     the modality its key names."""
-    from nextgpt.adapters.diffusers_pipelines import check_diffusers_folder
+    from nextgpt.adapters.diffusers_pipelines import PIPELINE_OPTIONS, PIPELINE_OUTPUTS, check_diffusers_folder
     from nextgpt.adapters.transformers_captioner import check_captioner_folder
     from nextgpt.adapters.transformers_causal_lm import check_causal_lm_folder
 
@@ -168,10 +186,13 @@ def check_components(spec: CascadeSpec, *, where: str) -> None:
     for modality, folder in spec.generators.items():
         field = f"generators.{modality}"
         pipeline = _checked(check_diffusers_folder, folder, field=field, where=where)
-        writes = PIPELINE_MODALITIES.get(pipeline)
-        if writes != modality:
-            raise ConfigError(f"{where}: {field}: {folder} is a {pipeline}, which writes {writes or 'no medium'}, "
-                              f"not {modality}")
+        if PIPELINE_OUTPUTS[pipeline] != modality:
+            raise ConfigError(f"{where}: {field}: {folder} is a {pipeline}, which writes "
+                              f"{PIPELINE_OUTPUTS[pipeline]}, not {modality}")
+        unknown = sorted(set(spec.generator_options[modality]) - set(PIPELINE_OPTIONS[pipeline]))
+        if unknown:
+            raise ConfigError(f"{where}: {field}: unknown option(s) {', '.join(unknown)} for a {pipeline}; it "
+                              f"takes {', '.join(PIPELINE_OPTIONS[pipeline])}")
 
 
 def _checked(check: Any, folder: Path, *, field: str, where: str) -> Any:
@@ -189,14 +210,24 @@ def build_cascade(spec: CascadeSpec, settings: AdapterSettings, *, source: str, 
 
     merged = merged_settings(spec.settings, settings, where=where)
     check_components(spec, where=where)
-    captioners = {m: cast(AnyToAnyModel, TransformersCaptioner(folder, merged))
+    captioners = {m: _loaded(TransformersCaptioner, folder, merged, field=f"captioners.{m}", where=where)
                   for m, folder in spec.captioners.items()}
-    llm = None if spec.llm is None else cast(AnyToAnyModel, TransformersCausalLM(spec.llm, merged))
-    generators = {m: load_diffusers_adapter(folder, merged) for m, folder in spec.generators.items()}
+    llm = None if spec.llm is None else _loaded(TransformersCausalLM, spec.llm, merged, field="llm", where=where)
+    generators = {m: _loaded(load_diffusers_adapter, folder, merged, field=f"generators.{m}", where=where,
+                             options=spec.generator_options[m])
+                  for m, folder in spec.generators.items()}
     try:
         return Cascade(captioners=captioners, llm=llm, generators=generators, options=spec.options, source=source)
     except ConfigError as error:
         raise ConfigError(f"{where}: {error}") from error
+
+
+def _loaded(load: Any, folder: Path, settings: AdapterSettings, *, field: str, where: str,
+            **keywords: Any) -> AnyToAnyModel:
+    try:
+        return cast(AnyToAnyModel, load(folder, settings, **keywords))
+    except NextGPTError as error:  # the same error, naming the config field it came from
+        raise type(error)(f"{where}: {field}: {error}") from error
 
 
 def check_cascade_config(config_file: Path) -> None:

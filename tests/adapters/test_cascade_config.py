@@ -20,7 +20,8 @@ from nextgpt.core.errors import ConfigError, MissingWeightsError
 
 BASE = Path("/models/cascade")
 FULL: dict[str, Any] = {"adapter": "cascade", "captioners": {"image": "cap-i", "audio": "/abs/cap-a"}, "llm": "lm",
-                        "generators": {"video": "t2v"}, "settings": {"num_inference_steps": 2}}
+                        "generators": {"video": {"path": "t2v", "num_frames": 4}, "image": "t2i"},
+                        "settings": {"num_inference_steps": 2}}
 
 
 def parse(**changes: Any) -> Any:
@@ -31,7 +32,8 @@ def parse(**changes: Any) -> Any:
 def test_paths_resolve_against_the_config_folder_and_the_defaults_follow_the_llm() -> None:
     spec = parse()
     assert spec.captioners == {"image": BASE / "cap-i", "audio": Path("/abs/cap-a")}
-    assert spec.llm == BASE / "lm" and spec.generators == {"video": BASE / "t2v"}
+    assert spec.llm == BASE / "lm" and spec.generators == {"image": BASE / "t2i", "video": BASE / "t2v"}
+    assert spec.generator_options == {"image": {}, "video": {"num_frames": 4}}
     assert spec.options.generator_prompt == "llm" and spec.options.caption_prompt == ""
     assert spec.settings == {"num_inference_steps": 2}
     without_llm = parse(llm=None)
@@ -42,9 +44,11 @@ def test_paths_resolve_against_the_config_folder_and_the_defaults_follow_the_llm
 @pytest.mark.parametrize(("changes", "message"), [
     ({"adapter": "diffusers"}, r"adapter must be \"cascade\", got 'diffusers'"),
     ({"llms": "lm"}, r"unknown key\(s\) llms; a cascade config has adapter, captioners, llm"),
-    ({"captioners": ["cap-i"]}, r"captioners must be an object of modality -> folder path"),
+    ({"captioners": ["cap-i"]}, r"captioners must be an object of modality -> a folder path, got"),
     ({"generators": {"text": "t2t"}}, r"generators names unknown modality 'text'; expected among image, video"),
     ({"captioners": {"image": ""}}, r"captioners.image must be a folder path .* got ''"),
+    ({"captioners": {"image": {"path": "cap-i"}}}, r"captioners.image must be a folder path .* got \{'path'"),
+    ({"generators": {"video": {"num_frames": 4}}}, r"generators.video.path must be a folder path .* got None"),
     ({"llm": 3}, r"llm must be a folder path .* got 3"),
     ({"generator_prompt": "caption"}, r"generator_prompt must be one of llm, user, got 'caption'"),
     ({"llm": None, "generator_prompt": "llm"}, r"generator_prompt is \"llm\" but llm is null"),
