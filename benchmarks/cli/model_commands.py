@@ -1,4 +1,7 @@
-"""Model commands: ``model-card``, ``generate``, ``demo``, ``convert-legacy``.
+"""Model commands: ``model-card``, ``generate``, ``demo``, ``convert-legacy``; and how every command chooses its
+model (``add_model_arguments``, ``resolve_model_choice``, ``load_model_from_args``): a NExT-GPT from a preset, a
+checkpoint or a model config, or -- for the commands that run a finished model -- any other model through an adapter
+(``--model KIND:PATH`` or an adapter model config; ``nextgpt.adapters.registry``).
 
 Everything a command can check without the model -- numeric settings (argparse types), the output location,
 input files' existence, an image's header and pixel count, a video's first frame, an audio file's sample
@@ -16,6 +19,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nextgpt.adapters.registry import (
+    ADAPTER_KINDS,
+    AdapterChoice,
+    check_adapter,
+    check_settings,
+    parse_model_argument,
+    read_adapter_config,
+)
 from nextgpt.core import validation
 from nextgpt.core.errors import ConfigError, NextGPTError
 from nextgpt.core.modalities import MODALITIES, check_modality
@@ -27,6 +38,7 @@ from nextgpt.model.pretrained import DEFAULT_CHECKPOINT
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from nextgpt.core.interface import AnyToAnyModel
     from nextgpt.core.requests import GenerationResult
     from nextgpt.model.loading import ModelChoice
     from nextgpt.model.nextgpt_model import NextGPT
@@ -38,6 +50,10 @@ WEIGHT_FLAGS: dict[WeightSlot, str] = {"imagebind": "--imagebind", "llm": "--llm
 #: How the loader's messages name a ModelSpec field on the command line.
 _FIELD_FLAGS = {"preset": "--preset", "checkpoint": "--checkpoint", "device": "--device", "dtype": "--dtype",
                 **{f"weights.{slot}": flag for slot, flag in WEIGHT_FLAGS.items()}}
+#: The flag of each adapter setting (``nextgpt.adapters.settings.AdapterSettings``) and its ``args`` attribute.
+ADAPTER_SETTING_FLAGS: dict[str, tuple[str, str]] = {
+    "device": ("--device", "device"), "dtype": ("--dtype", "dtype"), "num_inference_steps": ("--steps", "steps"),
+    "guidance_scale": ("--guidance-scale", "guidance_scale"), "max_new_tokens": ("--max-new-tokens", "max_new_tokens")}
 AUDIO_RATE = 16000
 
 
@@ -66,7 +82,7 @@ def register(subparsers: Any) -> None:
     card.set_defaults(func=run_model_card)
 
     generate = subparsers.add_parser("generate", help="answer one prompt with text, images, videos, audio")
-    add_model_arguments(generate, default_checkpoint=DEFAULT_CHECKPOINT)
+    add_model_arguments(generate, default_checkpoint=DEFAULT_CHECKPOINT, adapters=True)
     generate.add_argument("--text", required=True, help="the user's message")
     generate.add_argument("--image", action="append", default=[], metavar="FILE", help="input image (repeatable)")
     generate.add_argument("--video", action="append", default=[], metavar="FILE", help="input video (repeatable)")
@@ -84,7 +100,7 @@ def register(subparsers: Any) -> None:
     generate.set_defaults(func=run_generate)
 
     demo = subparsers.add_parser("demo", help="any-to-any demo on the tiny model: image+video+audio in and out")
-    add_model_arguments(demo, default_checkpoint=DEFAULT_CHECKPOINT)
+    add_model_arguments(demo, default_checkpoint=DEFAULT_CHECKPOINT, adapters=False)
     add_guidance_argument(demo)
     demo.add_argument("--out", type=Path, default=Path("out/demo"))
     demo.set_defaults(func=run_demo)
@@ -99,10 +115,24 @@ def register(subparsers: Any) -> None:
     convert.set_defaults(func=run_convert_legacy)
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, *, default_checkpoint: str | None = None) -> None:
+def add_model_arguments(parser: argparse.ArgumentParser, *, default_checkpoint: str | None = None,
+                        adapters: bool | None = None) -> None:
     """Model choice flags (see ``nextgpt.model.loading``).  With ``default_checkpoint`` (a shipped checkpoint's
     name), a command given neither --preset nor --checkpoint runs that checkpoint; ``--preset tiny`` alone is the
-    untrained tiny model.  ``--model-config FILE`` gives the same choice as a JSON file instead of flags."""
+    untrained tiny model.  ``--model-config FILE`` gives the same choice as a JSON file instead of flags.
+
+    ``adapters``: the command also takes a model that is not NExT-GPT (``--model KIND:PATH``, or a model config
+    with an ``"adapter"`` key).  By default, the commands that run a finished model -- those with a default
+    checkpoint (``run``) -- take one; training and profiling build a NExT-GPT and do not."""
+    accepts_adapters = default_checkpoint is not None if adapters is None else adapters
+    parser.set_defaults(accepts_adapters=accepts_adapters)
+    if accepts_adapters:
+        kinds = ", ".join(ADAPTER_KINDS)
+        parser.add_argument("--model", metavar="KIND:PATH",
+                            help=f"a model that is not NExT-GPT, through an adapter: KIND is {kinds} (e.g. "
+                                 f"{ADAPTER_KINDS['diffusers'].example}); --device, --dtype, --steps, "
+                                 "--max-new-tokens (and --guidance-scale) are its settings. Excludes --preset, "
+                                 "--checkpoint, --model-config and the local weight flags")
     if default_checkpoint is None:
         parser.add_argument("--preset", help="tiny, tiny-legacy, paper-7b, paper-7b-legacy (default: tiny)")
     else:
@@ -112,7 +142,9 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, default_checkpoint: 
     parser.add_argument("--checkpoint", help="checkpoint folder saved by nextgpt-bench, or the name of a shipped "
                                              "one (tiny-trained)")
     parser.add_argument("--model-config", type=Path, metavar="FILE",
-                        help="JSON model config: preset, checkpoint, device, dtype, weights (instead of those flags)")
+                        help="JSON model config: preset, checkpoint, device, dtype, weights (instead of those flags)"
+                             + ("; or, with an \"adapter\" key, an adapter's (see --model and docs)"
+                                if accepts_adapters else ""))
     parser.add_argument("--device", help="cpu, cuda or cuda:N (default: cpu)")
     parser.add_argument("--dtype", choices=DTYPES,
                         help="weights and activations (bfloat16/float16 for paper-scale models on a GPU; "
@@ -120,7 +152,8 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, default_checkpoint: 
     parser.add_argument("--seed", type=seed_int, default=0)
     parser.add_argument("--max-new-tokens", type=positive_int,
                         help="longest answer in tokens (default: the model's)")
-    parser.add_argument("--steps", type=positive_int, help="diffusion steps (default: the preset's)")
+    parser.add_argument("--steps", type=positive_int, help="diffusion steps (default: the preset's"
+                                                           + (", or the adapter's)" if accepts_adapters else ")"))
     for slot, flag in WEIGHT_FLAGS.items():
         parser.add_argument(flag, dest=slot, type=Path,
                             help=f"local {slot.replace('_', ' ')} weights (the paper presets need all five)")
@@ -137,6 +170,12 @@ def model_spec_from_args(args: argparse.Namespace) -> ModelSpec:
     flags = {"--preset": args.preset, "--checkpoint": args.checkpoint, "--device": args.device,
              "--dtype": args.dtype, **{flag: getattr(args, slot) for slot, flag in WEIGHT_FLAGS.items()}}
     if args.model_config is not None:
+        adapter = read_adapter_config(args.model_config)
+        if adapter is not None:
+            command = getattr(args, "command", "this command")
+            raise ConfigError(f"--model-config {args.model_config} selects the {adapter.kind} adapter, but "
+                              f"`{command}` works on NExT-GPT models only; give a model config without an "
+                              "\"adapter\" key (preset, checkpoint, device, dtype, weights)")
         given = [flag for flag, value in flags.items() if value is not None]
         if given:
             raise ConfigError(f"--model-config {args.model_config} names the whole model; drop {', '.join(given)} "
@@ -151,14 +190,19 @@ def model_spec_from_args(args: argparse.Namespace) -> ModelSpec:
     return spec
 
 
-def resolve_model_choice(args: argparse.Namespace) -> ModelChoice:
-    """Check the model choice without building anything (a bad --checkpoint or missing weights are named now,
-    before a command reads its data) and fill in ``args.preset``, ``args.checkpoint``, ``args.device`` and
-    ``args.dtype`` from it.  Idempotent: the choice is kept on ``args``."""
+def resolve_model_choice(args: argparse.Namespace) -> ModelChoice | AdapterChoice:
+    """Check the model choice without building anything (a bad --checkpoint, missing weights or an adapter's bad
+    folder are named now, before a command reads its data) and fill in ``args.preset``, ``args.checkpoint``,
+    ``args.device`` and ``args.dtype`` from it.  Idempotent: the choice is kept on ``args``."""
     from nextgpt.model.loading import choose_model, spec_labels
 
-    choice: ModelChoice | None = getattr(args, "model_choice", None)
+    choice: ModelChoice | AdapterChoice | None = getattr(args, "model_choice", None)
     if choice is None:
+        adapter = adapter_choice_from_args(args)
+        if adapter is not None:
+            args.model_choice = adapter
+            args.device, args.dtype = adapter.settings.device, adapter.settings.dtype
+            return adapter
         spec = model_spec_from_args(args)
         if args.model_config is None:
             choice = choose_model(spec, label=spec_labels(_FIELD_FLAGS))
@@ -173,10 +217,57 @@ def resolve_model_choice(args: argparse.Namespace) -> ModelChoice:
     return choice
 
 
-def load_model_from_args(args: argparse.Namespace) -> NextGPT:
+def load_model_from_args(args: argparse.Namespace) -> AnyToAnyModel:
+    """The chosen model: a NextGPT, or the adapter of ``--model`` / an adapter model config (only for the commands
+    that take adapters, see ``add_model_arguments``)."""
     from nextgpt.model.loading import load_model
 
-    return load_model(resolve_model_choice(args))
+    choice = resolve_model_choice(args)
+    if isinstance(choice, AdapterChoice):
+        return choice.load()
+    return load_model(choice)
+
+
+def adapter_choice_from_args(args: argparse.Namespace) -> AdapterChoice | None:
+    """The adapter ``--model`` or an adapter ``--model-config`` selects, checked without loading weights; None:
+    the flags choose a NExT-GPT.  An adapter is the whole model, so the NExT-GPT-only flags are refused beside it;
+    each adapter setting comes from its flag or from the file, not both."""
+    from nextgpt.model.loading import check_device
+
+    model_text: str | None = getattr(args, "model", None)
+    config = None
+    if args.model_config is not None and getattr(args, "accepts_adapters", False):
+        config = read_adapter_config(args.model_config)
+    if model_text is None and config is None:
+        return None
+    nextgpt_flags = {"--preset": args.preset, "--checkpoint": args.checkpoint,
+                     **{flag: getattr(args, slot) for slot, flag in WEIGHT_FLAGS.items()}}
+    file_settings: dict[str, Any] = {}
+    if model_text is not None:
+        source = f"--model {model_text}"
+        nextgpt_flags["--model-config"] = args.model_config
+        kind, path = parse_model_argument(model_text, where="--model")
+    else:
+        assert config is not None
+        source = f"--model-config {args.model_config}"
+        kind, path, file_settings = config.kind, config.path, dict(config.settings)
+    given = [flag for flag, value in nextgpt_flags.items() if value is not None]
+    if given:
+        raise ConfigError(f"{source} selects the whole model (the {kind} adapter); drop {', '.join(given)}")
+    flag_settings = {name: getattr(args, attribute) for name, (_, attribute) in ADAPTER_SETTING_FLAGS.items()
+                     if getattr(args, attribute, None) is not None}
+    twice = [name for name in flag_settings if name in file_settings]
+    if twice:
+        flags = ", ".join(ADAPTER_SETTING_FLAGS[name][0] for name in twice)
+        raise ConfigError(f"{source} sets {', '.join(twice)} already; drop {flags} (or remove it from the file)")
+    settings = check_settings({**file_settings, **flag_settings}, where=source)
+    device_label = "--device" if "device" in flag_settings else f"{source}: device"
+    check_device(settings.device, label=lambda _: device_label)
+    try:
+        check_adapter(kind, path)
+    except NextGPTError as error:  # the same error, naming where the path came from
+        raise type(error)(f"{source}: {error}") from error
+    return AdapterChoice(kind, path, settings)
 
 
 def check_media_files(args: argparse.Namespace) -> None:
@@ -196,7 +287,8 @@ def check_media_files(args: argparse.Namespace) -> None:
 
 
 def audio_sources(args: argparse.Namespace, model: NextGPT) -> list[Any]:
-    """``--audio`` files as given, or with ``--resample`` read, resampled and preprocessed here."""
+    """``--audio`` files as given, or with ``--resample`` read, resampled and preprocessed here (for NExT-GPT's
+    encoder: ``run_generate`` refuses --resample with an adapter)."""
     if not args.resample:
         return list(args.audio)
     from nextgpt.model.encoder import media
@@ -242,7 +334,10 @@ def run_generate(args: argparse.Namespace) -> int:
     want = parse_want(args.want)
     check_output_folder(args.out, flag="--out")
     check_media_files(args)
-    resolve_model_choice(args)  # a bad --checkpoint or missing local weights, before anything is built
+    choice = resolve_model_choice(args)  # a bad --checkpoint or missing local weights, before anything is built
+    if isinstance(choice, AdapterChoice) and args.resample:
+        raise ConfigError(f"--resample prepares audio for NExT-GPT's encoder; the {choice.kind} adapter reads the "
+                          f"--audio files itself, so give {AUDIO_RATE} Hz files without --resample")
     model = load_model_from_args(args)
     request = GenerationRequest.build(args.text, images=args.image, videos=args.video,
                                       audios=audio_sources(args, model), want=want, seed=args.seed,
