@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.html_page import esc, fmt, page, table
-from reports.stage_records import number, peak_memory
+from reports.stage_records import number, peak_memory, stage_order
 
 _MIB = 2 ** 20
 
@@ -43,7 +43,8 @@ def profile_rows(profile: dict[str, Any]) -> list[list[str]]:
     rounds = max(len(profile.get("wall_seconds") or []), 1)
     stage_peaks: dict[str, Any] = prediction.get("stage_peak_bytes", {})
     rows = []
-    for name, record in profile["stages"].items():
+    for name in stage_order(profile["stages"]):
+        record = profile["stages"][name]
         stage = predicted_stages.get(name)
         seconds = number(record.get("seconds"))
         flops = number(prediction.get("total_flops")) if name == "end_to_end" and prediction else \
@@ -72,16 +73,19 @@ def render_profile_report(profile: dict[str, Any], out_dir: Path) -> Path:
     header = ["stage", "calls", "measured s", "throughput", "measured peak MiB", "memory figure",
               "predicted GFLOP", "predicted peak MiB", "achieved GFLOP/s"]
     settings = ", ".join(f"{esc(k)} {esc(v)}" for k, v in (
-        ("preset", profile.get("preset")), ("device", device), ("dtype", profile.get("dtype")),
-        ("batch", profile.get("batch_size")), ("rounds", len(profile.get("wall_seconds") or [])),
-        ("options", profile.get("options"))))
+        ("preset", profile.get("preset")), ("adapter", profile.get("adapter")), ("source", profile.get("source")),
+        ("device", device), ("dtype", profile.get("dtype")), ("batch", profile.get("batch_size")),
+        ("rounds", len(profile.get("wall_seconds") or [])), ("options", profile.get("options")))
+        if v is not None)
     coverage = number(profile.get("coverage"))
     body = [f"<h1>Per-stage profile: measured and predicted</h1><p>{settings}</p>",
             f"<p>Stages cover {fmt(100 * coverage if coverage is not None else None, 4)}% of the wall time of "
             "the profiled generate calls.</p>",
             table(header, profile_rows(profile), numeric={2, 4, 6, 7, 8})]
     if prediction is None:
-        body.append("<p>No prediction in this profile (run with --compare, the default on CUDA).</p>")
+        why = ("predictions are made for NExT-GPT presets only" if profile.get("adapter")
+               else "run with --compare, the default on CUDA")
+        body.append(f"<p>No prediction in this profile ({why}).</p>")
     else:
         body.append(f"<p class=\"small\">Predicted on the meta device for the measured shapes (batch "
                     f"{esc(prediction['settings'].get('batch_size'))}, prompt {esc(prediction.get('prompt_tokens'))} "

@@ -1,5 +1,12 @@
 """``nextgpt-bench profile``: per-stage latency, throughput and memory (measured), or FLOPs and memory
-predicted on the meta device (``--predict``, no weights needed)."""
+predicted on the meta device (``--predict``, no weights needed).
+
+Any model the shared model flags load is measured: NExT-GPT in its own stages, any other model (an adapter,
+``--model KIND:PATH``) in the stages it declares (``profiled_stages()``). An adapter is profiled on requests
+within its capabilities: ``--inputs``/``--outputs`` default to what it reads and writes, and a modality it cannot
+handle is refused by name. What exists for NExT-GPT only -- the meta-device prediction (``--predict``,
+``--compare``) and the speed switches (``--no-kv-cache``, ``--attention-slicing``, ``--vae-slicing``,
+``--cpu-offload``), which act on its LLM and decoders -- is refused for an adapter with the reason."""
 
 from __future__ import annotations
 
@@ -23,8 +30,10 @@ def register(subparsers: Any) -> None:
     profile.add_argument("--batch-size", type=int, default=1, help="requests per generate call")
     profile.add_argument("--rounds", type=int, default=1, help="profiled generate calls (after --warmup)")
     profile.add_argument("--warmup", type=int, default=1, help="unprofiled generate calls first")
-    profile.add_argument("--inputs", default="image", help="comma-separated input media (image,video,audio)")
-    profile.add_argument("--outputs", default=",".join(MODALITIES), help="comma-separated outputs to decode")
+    profile.add_argument("--inputs", help="comma-separated input media (image,video,audio; '' for none; default: "
+                                          "image, or an adapter's first input medium)")
+    profile.add_argument("--outputs", help=f"comma-separated outputs to decode (default: {','.join(MODALITIES)}, "
+                                           "or every output an adapter writes)")
     profile.add_argument("--no-kv-cache", action="store_true", help="decode without the LLM's KV cache")
     profile.add_argument("--attention-slicing", action="store_true", help="sliced attention in the decoders' UNets")
     profile.add_argument("--vae-slicing", action="store_true", help="decode latents one at a time")
@@ -44,10 +53,56 @@ def register(subparsers: Any) -> None:
     profile.set_defaults(func=run_profile)
 
 
-def _modalities(text: str, flag: str) -> tuple[Any, ...]:
+def _modalities(text: str | None, flag: str, default: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The media a comma-separated flag names (an empty flag: none), ``default`` when it is not given."""
     from nextgpt.core.modalities import check_modality
 
+    if text is None:
+        return default
     return tuple(check_modality(item.strip(), where=flag) for item in text.split(",") if item.strip())
+
+
+def _chosen_modalities(args: argparse.Namespace, model: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """(inputs, outputs) of the profiled requests: the flags, else what the model reads and writes (NExT-GPT:
+    one image in, every medium out)."""
+    if model is None:
+        inputs, outputs = ("image",), MODALITIES
+    else:
+        from nextgpt.profiling.session import default_modalities
+
+        inputs, outputs = default_modalities(model.capabilities)
+    return _modalities(args.inputs, "--inputs", inputs), _modalities(args.outputs, "--outputs", outputs)
+
+
+#: flags that act on NExT-GPT's own modules or its preset (argparse destination -> flag)
+NEXTGPT_ONLY_FLAGS = {"predict": "--predict", "compare": "--compare", "no_kv_cache": "--no-kv-cache",
+                      "attention_slicing": "--attention-slicing", "vae_slicing": "--vae-slicing",
+                      "cpu_offload": "--cpu-offload"}
+
+
+def _names_an_adapter(args: argparse.Namespace) -> bool:
+    """Whether the model flags choose an adapter (``--model KIND:PATH``, or a ``--model-config`` JSON with an
+    "adapter" key), read before anything loads; an unreadable file is left for the model loading to name."""
+    if getattr(args, "model", None) is not None:
+        return True
+    if args.model_config is None:
+        return False
+    try:
+        data = json.loads(Path(args.model_config).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "adapter" in data
+
+
+def _refuse_nextgpt_only_flags(args: argparse.Namespace, model_name: str) -> None:
+    from nextgpt.profiling.options import ProfilingOptionError
+
+    given = [flag for dest, flag in NEXTGPT_ONLY_FLAGS.items() if getattr(args, dest, False)]
+    if given:
+        raise ProfilingOptionError(
+            f"profile: {', '.join(given)} act on NExT-GPT (the meta-device prediction is made from a NExT-GPT "
+            f"preset, the speed switches change its LLM and decoders); {model_name} is measured in the stages it "
+            "declares, so leave them out")
 
 
 def _prediction(args: argparse.Namespace, steps: int | None) -> Any:
@@ -64,9 +119,10 @@ def _prediction(args: argparse.Namespace, steps: int | None) -> Any:
         source = f"--model-config {args.model_config}" if args.model_config is not None else "--checkpoint"
         raise ConfigError(f"profile --predict: {source} names the checkpoint {named}, but a prediction is made "
                           "from a preset on the meta device (no weights are read); give --preset instead")
+    inputs, outputs = _chosen_modalities(args, None)
     settings = PredictionSettings(
-        batch_size=args.batch_size, dtype=spec.dtype, inputs=_modalities(args.inputs, "--inputs"),
-        outputs=_modalities(args.outputs, "--outputs"), prompt_text_tokens=args.prompt_text_tokens,
+        batch_size=args.batch_size, dtype=spec.dtype, inputs=inputs, outputs=outputs,
+        prompt_text_tokens=args.prompt_text_tokens,
         new_tokens=args.new_tokens, num_inference_steps=steps, height=args.height, width=args.width)
     return predict(spec.preset or "tiny", settings)
 
@@ -75,6 +131,8 @@ def run_profile(args: argparse.Namespace) -> int:
     from nextgpt.profiling.options import SpeedOptions
     from nextgpt.profiling.table import measured_table, prediction_table
 
+    if _names_an_adapter(args):
+        _refuse_nextgpt_only_flags(args, "an adapter model")
     if args.predict:
         prediction = _prediction(args, args.steps)
         print(json.dumps(prediction.to_dict(), indent=2) if args.json else prediction_table(prediction))
@@ -92,24 +150,30 @@ def run_profile(args: argparse.Namespace) -> int:
         raise ProfilingOptionError(f"--cpu-offload needs --device cuda (got --device {args.device}): it keeps the "
                                    "decoders in CPU memory and moves each one to the GPU only while it runs")
 
+    _chosen_modalities(args, None)  # a misspelt medium is named before the model loads
     options = SpeedOptions(kv_cache=not args.no_kv_cache, attention_slicing=args.attention_slicing,
                            vae_slicing=args.vae_slicing, cpu_offload=args.cpu_offload)
-    config = ProfileConfig(batch_size=args.batch_size, rounds=args.rounds, warmup=args.warmup,
-                           inputs=_modalities(args.inputs, "--inputs"), outputs=_modalities(args.outputs, "--outputs"),
-                           max_new_tokens=args.max_new_tokens, num_inference_steps=args.steps, seed=args.seed,
-                           options=options)
     model = load_model_from_args(args)
+    adapter = _adapter_label(model)
+    if adapter is not None:
+        _refuse_nextgpt_only_flags(args, adapter)
+    inputs, outputs = _chosen_modalities(args, model)
+    config = ProfileConfig(batch_size=args.batch_size, rounds=args.rounds, warmup=args.warmup, inputs=inputs,
+                           outputs=outputs, max_new_tokens=args.max_new_tokens, num_inference_steps=args.steps,
+                           seed=args.seed, options=options)
     run = profile_model(model, config)
     prediction = None
-    if args.compare or args.html is not None or model.device.type == "cuda":
+    if adapter is None and (args.compare or args.html is not None or model.device.type == "cuda"):
         # predict the measured shapes: the prompt follows from the inputs, the new tokens from the decode count
         decode = run.records.get("llm_decode")
         new_tokens = max(1, (decode.throughput.units if decode and decode.throughput else 0)
                          // (args.rounds * args.batch_size)) + 1
         args.new_tokens = new_tokens
         prediction = _prediction(args, args.steps)
-    document = {"preset": model.config.preset, "device": run.device, "dtype": run.dtype,
+    described = _model_fields(model, adapter)
+    document = {**described, "device": run.device, "dtype": run.dtype,
                 "batch_size": args.batch_size, "options": options.to_dict(), "coverage": run.coverage,
+                "inputs": list(inputs), "outputs": list(outputs),
                 "wall_seconds": list(run.wall_seconds), "stages": run.to_store(),
                 "prediction": prediction.to_dict() if prediction else None}
     if args.html is not None:
@@ -119,8 +183,26 @@ def run_profile(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(document, indent=2))
         return 0
-    print(f"preset {model.config.preset}, device {run.device}, dtype {run.dtype}, batch {args.batch_size}, "
-          f"rounds {args.rounds}, options {options.label()}")
+    label = f"adapter {adapter} ({described['source']})" if adapter else f"preset {described['preset']}"
+    print(f"{label}, device {run.device}, dtype {run.dtype}, batch {args.batch_size}, rounds {args.rounds}, "
+          f"options {options.label()}")
     print(f"stages cover {100 * run.coverage:.1f}% of the wall time of the generate calls\n")
     print(measured_table(run.records, prediction, generations=args.rounds))
     return 0
+
+
+def _adapter_label(model: Any) -> str | None:
+    """The adapter name of a model that declares its own stages (its class name when it names none); None for
+    NExT-GPT."""
+    from nextgpt.profiling.declared_stages import declares_stages
+
+    if not declares_stages(model):
+        return None
+    return str(model.describe().get("adapter") or type(model).__name__)
+
+
+def _model_fields(model: Any, adapter: str | None) -> dict[str, Any]:
+    """What the profile document says about the model: NExT-GPT's preset, or an adapter's name and source."""
+    if adapter is None:
+        return {"preset": model.config.preset}
+    return {"preset": None, "adapter": adapter, "source": model.describe().get("source")}

@@ -1,9 +1,11 @@
-"""Per-stage wall time, throughput and memory of ``NextGPT.generate``, measured from outside the model.
+"""Per-stage wall time, throughput and memory of a model's ``generate``, measured from outside the model.
 
-``StageProfiler(model)`` wraps a few methods and registers forward hooks (all removed by ``detach``), so
-``nextgpt/model/nextgpt_model.py`` stays as it reads.
-Every ``generate`` call (one request or a batch) is one *root* whose
-wall time is cut into stages:
+``StageProfiler(model)`` wraps a few methods and registers forward hooks (all removed by ``detach``), so the
+model's code stays as it reads. Every ``generate`` call (one request or a batch) is one *root* whose wall time is
+cut into stages. A model that declares its own stages (``HasStages.profiled_stages()``: every adapter) is cut into
+those, in the order they first run, plus ``other`` (whatever no declared stage covers: one unit per request);
+see ``declared_stages`` for the declarations refused. NExT-GPT declares none: its stages are found here by its
+attribute names:
 
 =============================  ===========================================================  ==============
 stage                          what it covers                                               throughput in
@@ -43,7 +45,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from nextgpt.core.interface import ProfiledStage
 from nextgpt.profiling.clock import MemorySample, MemorySampler, clock_for
+from nextgpt.profiling.declared_stages import batch_size_of, checked_stages, declares_stages, requests_in
 from nextgpt.profiling.records import Latency, Memory, StageRecord, Throughput
 
 OTHER = "other"
@@ -74,7 +78,8 @@ def _tokens(kwargs: dict[str, Any], args: tuple[Any, ...]) -> tuple[int, int]:
 
 
 class StageProfiler:
-    """Attach to a NextGPT; every ``generate`` while attached is profiled.  ``records()`` aggregates them.
+    """Attach to a model (NExT-GPT, or one declaring its stages); every ``generate`` while attached is
+    profiled.  ``records()`` aggregates them.
 
     >>> with StageProfiler(model) as profiler:
     ...     model.generate(request)
@@ -83,6 +88,8 @@ class StageProfiler:
 
     def __init__(self, model: Any) -> None:
         self.model = model
+        #: the model's own stages (checked now, before anything is hooked), None for NExT-GPT
+        self._declared = checked_stages(model) if declares_stages(model) else None
         self.device = model.device
         self.clock = clock_for(self.device)
         self.sampler: MemorySampler | None = None
@@ -112,8 +119,18 @@ class StageProfiler:
     def attach(self) -> None:
         if self.attached:
             return
-        model = self.model
         self.sampler = MemorySampler(self.device)
+        try:
+            if self._declared is None:
+                self._attach_nextgpt(self.model)
+            else:
+                self._attach_declared(self._declared)
+        except BaseException:
+            self.detach()
+            raise
+
+    def _attach_nextgpt(self, model: Any) -> None:
+        """NExT-GPT's stages (the table in the module docstring), found by the model's own attribute names."""
         self._wrap(model, "_generate_batch", OTHER, "samples", units=lambda a, k: len(a[1]), root=True)
         self._wrap(model.encoder, "encode", "encode", "inputs", units=lambda a, k: _first_dim(a[1]))
         self._hook(model.input_projection, "input_projection", "inputs")
@@ -131,6 +148,18 @@ class StageProfiler:
                        units=lambda a, k: _first_dim(a[0] if a else k.get("z")))
             if "vocoder" in components:
                 self._hook(components["vocoder"], f"{prefix}.vocoder", "samples")
+
+    def _attach_declared(self, stages: tuple[ProfiledStage, ...]) -> None:
+        """A model that declares its stages: each whole ``generate`` call is the root (its uncovered time is
+        ``other``, one unit per request), each stage a forward hook on its module or a wrapper of its method."""
+        self._wrap(self.model, "generate", OTHER, "samples", units=lambda a, k: requests_in(a[1:]), root=True)
+        for stage in stages:
+            count = _counter(stage.per_item)
+            if stage.method is None:
+                self._hook(stage.module, stage.name, stage.unit, units=count)
+            else:  # the wrapper passes (owner, *args): the owner is not an argument of the call
+                self._wrap(stage.module, stage.method, stage.name, stage.unit,
+                           units=lambda a, k, count=count: count(a[1:], k))
 
     def detach(self) -> None:
         while self._undo:
@@ -157,8 +186,16 @@ class StageProfiler:
             finally:
                 self._exit()
 
+        had_own, own = name in owner.__dict__, owner.__dict__.get(name)
         object.__setattr__(owner, name, staged)
-        self._undo.append(lambda: owner.__dict__.pop(name, None))
+
+        def restore() -> None:  # an attribute the instance held itself is put back, a class method uncovered
+            if had_own:
+                object.__setattr__(owner, name, own)
+            else:
+                owner.__dict__.pop(name, None)
+
+        self._undo.append(restore)
 
     def _hook(self, module: nn.Module, stage: str, unit: str,
               units: Callable[[tuple[Any, ...], dict[str, Any]], int] | None = None) -> None:
@@ -200,8 +237,6 @@ class StageProfiler:
 
     def _new_loop(self) -> None:
         self._prefilled = False
-        #: host seconds spent in the profiler's own bookkeeping (marks, memory samples) since attach/reset
-        self.self_seconds = 0.0
 
     # ------------------------------------------------------------------------------------- marks
     def _mark(self) -> None:
@@ -250,15 +285,17 @@ class StageProfiler:
         self.self_seconds = 0.0
 
     def records(self) -> dict[str, StageRecord]:
-        """Stage name -> record over every generation since attach (or ``reset``), in data-flow order with
-        ``other`` last, then ``end_to_end``."""
+        """Stage name -> record over every generation since attach (or ``reset``), in data-flow order (the order
+        stages first ran) with ``other`` last, then ``end_to_end``; each record's ``extra["position"]`` is its
+        index in that order."""
         if self._stack:
             raise RuntimeError("StageProfiler.records() during a generation")
         by_stage: dict[str, list[_Frame]] = {}
         for frame in self._done:
             by_stage.setdefault(frame.stage, []).append(frame)
         order = [s for s in by_stage if s != OTHER] + ([OTHER] if OTHER in by_stage else [])
-        records = {stage: _record(stage, by_stage[stage]) for stage in order}
+        # ``position`` keeps this order where records are stored by name (the results store sorts them)
+        records = {stage: _record(stage, by_stage[stage], position) for position, stage in enumerate(order)}
         roots = by_stage.get(OTHER, [])
         if roots:
             totals = {id(root): 0.0 for root in roots}
@@ -269,19 +306,25 @@ class StageProfiler:
             records[END_TO_END] = StageRecord(
                 END_TO_END, Latency.from_values(totals.values()), Memory.aggregate(memories),
                 Throughput(sum(root.units for root in roots), "samples", sum(totals.values())), kind="total",
-                extra={"profiler_self_seconds": self.self_seconds,
+                extra={"position": len(order), "profiler_self_seconds": self.self_seconds,
                        "profiler_self_share": self.self_seconds / (sum(totals.values()) or 1.0)})
         return records
+
+
+def _counter(per_item: bool) -> Callable[[tuple[Any, ...], dict[str, Any]], int]:
+    """Units a declared stage's call adds: its batch size when ``per_item``, else 1."""
+    return batch_size_of if per_item else (lambda args, kwargs: 1)
 
 
 def _max(a: int | None, b: int | None) -> int | None:
     return b if a is None else a if b is None else max(a, b)
 
 
-def _record(stage: str, frames: list[_Frame]) -> StageRecord:
+def _record(stage: str, frames: list[_Frame], position: int) -> StageRecord:
     memories = [m for f in frames for m in f.memory]
     memory = Memory.aggregate(memories) if memories else Memory(frames[0].memory[0].device if frames[0].memory
                                                                 else "cpu")
     seconds = [f.seconds for f in frames]
     return StageRecord(stage, Latency.from_values(seconds), memory,
-                       Throughput(sum(f.units for f in frames), frames[0].unit, sum(seconds)))
+                       Throughput(sum(f.units for f in frames), frames[0].unit, sum(seconds)),
+                       extra={"position": position})
