@@ -17,7 +17,8 @@ from benchmarks.options import positive_int, resamples
 from nextgpt.core.errors import TaskError
 
 if TYPE_CHECKING:
-    from nextgpt.core.interface import StageProfilerFactory
+    from benchmarks.runner.runner import RunSummary
+    from nextgpt.core.interface import JSONValue, StageProfilerFactory
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +41,15 @@ def register(subparsers: Any) -> None:
                           "toy (anywhere; not comparable), auto (canonical when all weights are present)")
     run.add_argument("--bootstrap", type=resamples, default=200,
                      help="bootstrap resamples for confidence intervals (0: none)")
-    run.add_argument("--json", action="store_true", help='print {"run_id", "tasks": {TASK: {metrics, ci, n}}}')
+    run.add_argument("--json", action="store_true",
+                     help='print {"run_id", "tasks": {TASK: {metrics, ci, n}}, "skipped": {TASK: REASON}}')
     run.add_argument("--no-report", action="store_true", help="skip the HTML report at the end")
     run.add_argument("--profile", action="store_true",
                      help="record per-stage time and memory of every generation (shown in the report)")
+    run.add_argument("--paper-model", metavar="NAME",
+                     help="the NExT-GPT paper's row this model is (e.g. SD-1.5, one of the model names of "
+                          "benchmarks/tasks/paper_reference.json): stored as paper_model in the run's model "
+                          "description, so the leaderboard shows the measured row beside the paper's")
     run.set_defaults(func=run_command)
 
 
@@ -112,6 +118,33 @@ def selected_tasks(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(t.name for t in suite_tasks(args.suite))
 
 
+def paper_model_label(name: str | None) -> dict[str, JSONValue]:
+    """``--paper-model NAME`` as the description field it adds (``{}`` without the flag); a name that is not a
+    model of the paper's reference rows is a TaskError listing the valid ones."""
+    if name is None:
+        return {}
+    from benchmarks.tasks.paper import REFERENCE_FILE, load_reference
+
+    models = sorted({row.model for row in load_reference().rows})
+    if name not in models:
+        raise TaskError(f"--paper-model {name!r}: not a model of the paper's rows in {REFERENCE_FILE}; expected one "
+                        f"of {', '.join(models)} (names are case-sensitive)")
+    return {"paper_model": name}
+
+
+def summary_lines(summary: RunSummary, tasks: tuple[str, ...]) -> list[str]:
+    """The run's summary for people: a line per selected task in the order selected, a skipped one with why."""
+    lines = []
+    for name in tasks:
+        if name in summary.skipped:
+            lines.append(f"  {name:<14} skipped: {summary.skipped[name]}")
+        elif name in summary.tasks:
+            task = summary.tasks[name]
+            metrics = ", ".join(f"{k}={v:.4g}" if v is not None else f"{k}=n/a" for k, v in task.metrics.items())
+            lines.append(f"  {name:<14} n={task.n:<4} {metrics}")
+    return lines
+
+
 def stage_profiler() -> StageProfilerFactory:
     """``--profile``: NExT-GPT's stage instrumentation, injected into the runner from here (the runner may not
     import nextgpt.profiling; see nextgpt.core.interface)."""
@@ -131,6 +164,7 @@ def run_command(args: argparse.Namespace) -> int:
     # the numeric model flags are checked by their argparse types; the device, a bad --checkpoint or missing
     # local weights are named now, not after the datasets are drawn
     choice = resolve_model_choice(args)
+    label = paper_model_label(args.paper_model)
     tasks = selected_tasks(args)
     data = parse_datasets(args.dataset)
     extractors, why_toy = choose_extractors(args.extractors)
@@ -144,7 +178,7 @@ def run_command(args: argparse.Namespace) -> int:
                        "numbers are NOT comparable with published ones. Missing: %s", why_toy)
     distributed = init_distributed(choice.device)
     model = load_model_from_args(args)
-    summary = BenchmarkRunner(model, store, settings, datasets=datasets,
+    summary = BenchmarkRunner(model, store, settings, datasets=datasets, description_extra=label,
                               stage_profiler=stage_profiler() if args.profile else None).run()
     if distributed:
         import torch.distributed
@@ -162,9 +196,8 @@ def run_command(args: argparse.Namespace) -> int:
         print(json.dumps(summary.to_json()))
     else:
         print(f"run {summary.run_id} stored in {store.path}")
-        for name, task in summary.tasks.items():
-            metrics = ", ".join(f"{k}={v:.4g}" if v is not None else f"{k}=n/a" for k, v in task.metrics.items())
-            print(f"  {name:<14} n={task.n:<4} {metrics}")
+        for line in summary_lines(summary, tasks):
+            print(line)
     if report is not None:
         print(f"report: {report}", file=sys.stderr if args.json else sys.stdout)
     return 0
