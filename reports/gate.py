@@ -87,8 +87,10 @@ def run_gate(current: RunData, baseline: RunData, rules: GateRules, *, bootstrap
         if rule.ignore:
             continue
         if (task, metric) not in current.metrics:
+            why = (f"missing from the current run: it skipped {task} ({current.skipped[task]})"
+                   if task in current.skipped else "missing from the current run")
             result.rows.append(GateRow("metric", task, metric, baseline.metrics[(task, metric)].value, None, None,
-                                       "-", False, "missing from the current run"))
+                                       "-", False, why))
             continue
         problem = comparability_problem(baseline, current, task, metric)
         if problem:

@@ -9,7 +9,7 @@ rule the leaderboard uses too (reports/task_layout.py), so a stored run always r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from benchmarks.store import StoredMetric
@@ -19,7 +19,7 @@ from reports.errors import ReportInputError
 from reports.pairing import SET_GROUPS
 from reports.paper_comparison import paper_comparability
 from reports.rundata import RunData
-from reports.task_layout import declarations, ordered_tasks, place_task
+from reports.task_layout import declarations, ordered_tasks, place_task, stored_task_group
 from reports.text_table import metric_direction
 
 #: the paper's model whose number stands beside a run when the paper reports several for a task
@@ -69,6 +69,15 @@ class OverviewRow:
 
 
 @dataclass(frozen=True)
+class SkippedTask:
+    """A selected task the run did not run: the model cannot do it (it has no score, and is never left out)."""
+
+    task: str
+    group: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Overview:
     rows: list[OverviewRow]
     baseline_kind: BaselineKind
@@ -76,8 +85,16 @@ class Overview:
     baseline_label: str
     #: every shared metric against the baseline run (None unless the baseline is a run)
     comparison: Comparison | None
-    #: tasks the run was asked for that have no stored score (a failed or unfinished run)
+    #: tasks the run was asked for that have no stored score (a failed or unfinished run), skipped ones aside
     unscored: list[str]
+    #: tasks the run was asked for and skipped, with why, in task order
+    skipped: list[SkippedTask] = field(default_factory=list)
+
+    def task_order(self) -> list[OverviewRow | SkippedTask]:
+        """The scored and the skipped tasks together, by group and task order (how the page lists them)."""
+        entries: dict[str, OverviewRow | SkippedTask] = {row.task: row for row in self.skipped}
+        entries.update({row.task: row for row in self.rows})
+        return [entries[task] for task in ordered_tasks(entries)]
 
 
 def compare_to_baseline(run: RunData, baseline: RunData, *, bootstrap: int = 1000, seed: int = 0,
@@ -117,8 +134,10 @@ def build_overview(run: RunData, baseline: ReportBaseline = "paper") -> Overview
     else:
         kind, label = "none", ""
     asked = [t for t in run.settings.get("tasks") or [] if isinstance(t, str)]
-    unscored = [t for t in ordered_tasks(asked, declared) if t not in run.tasks]
-    return Overview(rows, kind, label, comparison, unscored)
+    skipped = [SkippedTask(task, stored_task_group(task, declared), run.skipped[task])
+               for task in ordered_tasks(run.skipped, declared) if task not in run.tasks]
+    unscored = [t for t in ordered_tasks(asked, declared) if t not in run.tasks and t not in run.skipped]
+    return Overview(rows, kind, label, comparison, unscored, skipped)
 
 
 def paper_row(reference: ReferenceData, task: str, metric: str) -> ReferenceRow | None:

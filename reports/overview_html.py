@@ -7,7 +7,7 @@ import math
 
 from benchmarks.store import StoredMetric
 from reports.html_page import esc, fmt
-from reports.overview import BaselineCell, BaselineKind, Overview, OverviewRow
+from reports.overview import BaselineCell, BaselineKind, Overview, OverviewRow, SkippedTask
 from reports.svg_plots import StripMark, interval_strip
 from reports.text_table import DOWN, UP
 
@@ -28,22 +28,31 @@ def overview_section(overview: Overview) -> str:
     header.append("chart (right is better)")
     body = []
     group = None
-    for row in overview.rows:
+    for row in overview.task_order():
         if row.group != group:
             group = row.group
             body.append(f"<tr class=\"group\"><th colspan=\"{len(header)}\">"
                         f"{esc(GROUP_TITLES.get(group, group))}</th></tr>")
-        body.append("<tr>" + "".join(_row_cells(row, overview.baseline_kind)) + "</tr>")
+        if isinstance(row, SkippedTask):
+            body.append(_skipped_row(row, len(header)))
+        else:
+            body.append("<tr>" + "".join(_row_cells(row, overview.baseline_kind)) + "</tr>")
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     parts = ["<h2 id=\"overview\">Overview</h2>", f"<p class=\"small\">{_legend(overview)}</p>"]
-    if overview.rows:
+    if not overview.rows:
+        parts.append("<p class=\"warn\">No task of this run has a stored score.</p>")
+    if body:
         parts.append(f"<table class=\"overview\"><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
                      "</table>")
-    else:
-        parts.append("<p class=\"warn\">No task of this run has a stored score.</p>")
     if overview.unscored:
         parts.append(f"<p class=\"warn\">Not scored: {esc(', '.join(overview.unscored))}.</p>")
     return "".join(parts)
+
+
+def _skipped_row(skipped: SkippedTask, columns: int) -> str:
+    """A task the model cannot do: its name, then why it was skipped across the other columns."""
+    return (f"<tr class=\"skipped\"><td>{esc(skipped.task)}</td><td colspan=\"{columns - 1}\" class=\"muted\">"
+            f"skipped: {esc(skipped.reason)}</td></tr>")
 
 
 def arrow(higher_is_better: bool | None) -> str:

@@ -1,6 +1,8 @@
 """Runs kept in files: snapshots (``nextgpt-bench gate RUN --write-baseline FILE``) and pytest-benchmark JSON.
 
-A snapshot ``nextgpt-bench-snapshot/2`` stores each metric as ``{"task", "n", "result": MetricResult.to_dict()}``.
+A snapshot ``nextgpt-bench-snapshot/2`` stores each metric as ``{"task", "n", "result": MetricResult.to_dict()}``,
+and the tasks the run skipped as ``"skipped": {TASK: REASON}`` (absent from snapshots written before skips were
+stored: they read as skipping nothing).
 Snapshots written before results were typed (``/1``) and pytest-benchmark files keep reading: their untyped
 records go through the store's one conversion, :func:`benchmarks.store.legacy_result`.
 """
@@ -150,11 +152,16 @@ def _from_snapshot(data: dict[str, Any], path: Path) -> RunData:
     for task, ids in sample_ids.items():
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise ReportInputError(f"{path}: sample_ids.{task}: expected a list of sample id strings")
+    skipped = _expect(data.get("skipped") or {}, dict, f"{path}: skipped")
+    for task, reason in skipped.items():
+        if not isinstance(reason, str):
+            raise ReportInputError(f"{path}: skipped.{task}: expected the reason the task was skipped (a string), "
+                                   f"got {type(reason).__name__}")
     return RunData(run_id=str(data.get("run_id")), info=info, metrics=metrics,
                    sample_scores=_nested_objects(data.get("sample_scores") or {}, 3, f"{path}: sample_scores"),
                    sample_ids={t: frozenset(ids) for t, ids in sample_ids.items()},
                    stage_timings=_nested_objects(data.get("stage_timings") or {}, 3, f"{path}: stage_timings"),
-                   source=str(path))
+                   source=str(path), skipped=dict(skipped))
 
 
 def _from_pytest_benchmark(data: dict[str, Any], path: Path) -> RunData:

@@ -6,6 +6,9 @@ The page opens with the answer and ends with the evidence:
    difference against a baseline (another run, with compare's paired interval, or the paper where comparable),
    a table with a one-row chart per task (reports/overview.py, reports/overview_html.py);
 2. the sample **gallery**;
+
+A task the run skipped (the model cannot do it) is listed as "skipped: REASON" wherever the page lists the tasks:
+the run header's count, the overview, the gallery, the Run section and the metric tables.
 3. the **detail**: run settings and model, a metrics table per task group (direction from the metric registry,
    value, CI, n, the paper's number beside it -- from benchmarks/tasks/paper_reference.json -- whether it is
    comparable, and the difference against a baseline run), plots (metric vs the paper's NExT-GPT number;
@@ -32,7 +35,7 @@ from reports.run_files import write_text_atomically
 from reports.rundata import RunData, load_from_store
 from reports.stage_records import latency_summary, number, other_fields, peak_memory, seconds_per_call, throughput
 from reports.svg_plots import bar_chart
-from reports.task_layout import GROUP_ORDER, declarations, ordered_tasks, place_task
+from reports.task_layout import GROUP_ORDER, declarations, ordered_tasks, place_task, stored_task_group
 from reports.text_table import direction, metric_direction
 
 #: the sections after the overview, in page order, as the contents line links them
@@ -72,8 +75,8 @@ def _run_line(run: RunData) -> str:
     facts = [f"<b>{esc(run.run_id)}</b>",
              f"<span class=\"{'good' if status == 'complete' else 'bad'}\">{esc(status)}</span>",
              esc(_model_summary(info.get("model") or {}))]
-    scope = [f"{len(run.tasks)} task(s)"] + [f"{key} {settings[key]}" for key in ("limit", "seed")
-                                             if settings.get(key) is not None]
+    scope = [f"{len(run.tasks)} task(s)"] + ([f"{len(run.skipped)} skipped"] if run.skipped else []) + [
+        f"{key} {settings[key]}" for key in ("limit", "seed") if settings.get(key) is not None]
     facts += [esc(", ".join(scope)), f"finished {esc(_when(info.get('finished')))}"]
     parts = ["<h1>nextgpt-bench report</h1>", f"<p class=\"runline\">{' · '.join(facts)}</p>"]
     if info.get("error"):
@@ -87,12 +90,17 @@ def _run_line(run: RunData) -> str:
 
 def _model_summary(model: dict[str, Any]) -> str:
     """``checkpoint tiny-trained (cpu, float32)`` (the folder's name; the Run section has the path), ``preset
-    tiny (cpu, float32)``, or the record itself."""
+    tiny (cpu, float32)``, an adapter and its source's name (``diffusers-text-to-image sd15 (cpu)``), or the
+    record itself; then the paper's row the run stands for, when ``run --paper-model`` named one."""
     runtime = ", ".join(str(model[key]) for key in ("device", "dtype") if model.get(key))
+    label = f", paper row {model['paper_model']}" if model.get("paper_model") else ""
     for kind in ("checkpoint", "preset"):
         if model.get(kind):
             name = Path(str(model[kind])).name or str(model[kind])
-            return f"{kind} {name}" + (f" ({runtime})" if runtime else "")
+            return f"{kind} {name}" + (f" ({runtime})" if runtime else "") + label
+    if model.get("adapter") and model.get("source"):
+        name = Path(str(model["source"])).name or str(model["source"])
+        return f"{model['adapter']} {name}" + (f" ({runtime})" if runtime else "") + label
     return "model " + json.dumps(model, sort_keys=True) if model else "model -"
 
 
@@ -108,10 +116,16 @@ def _settings(run: RunData) -> str:
             ["model", _key_values(info.get("model") or {})],
             ["model fingerprint", esc(info.get("model_fingerprint", "-"))],
             ["settings", _key_values(run.settings)],
+            ["skipped tasks", _skipped_list(run) if run.skipped else "none"],
             ["store", esc(run.source)]]
     if info.get("error"):  # a failed run: its error, as the runner stored it
         rows.insert(2, ["error", f"<pre class=\"warn\">{esc(info['error'])}</pre>"])
     return "<h2 id=\"run\">Run</h2>" + table([], rows)
+
+
+def _skipped_list(run: RunData) -> str:
+    return "<br>".join(f"<b>{esc(task)}</b>: skipped: {esc(run.skipped[task])}"
+                       for task in ordered_tasks(run.skipped))
 
 
 def _key_values(values: dict[str, Any]) -> str:
@@ -140,7 +154,9 @@ def _metric_tables(run: RunData, comparison: Comparison | None = None) -> str:
                   for task in ordered_tasks(run.tasks, declared)]
     for group in GROUP_ORDER:
         records = [run.metrics[(p.task, metric)] for p in placements if p.group == group for metric in p.metrics]
-        if not records:
+        skipped = [task for task in ordered_tasks(run.skipped, declared)
+                   if stored_task_group(task, declared) == group and task not in run.tasks]
+        if not records and not skipped:
             continue
         header = ["task", "metric", "better", "value", "95% CI", "n", "paper (this suite's units)",
                   "comparable with paper", "warnings"]
@@ -157,6 +173,8 @@ def _metric_tables(run: RunData, comparison: Comparison | None = None) -> str:
             if comparison is not None:
                 row.append(_baseline_difference(against.get((record.task, record.metric))))
             rows.append(row)
+        rows += [[esc(task), f"<span class=\"muted\">skipped: {esc(run.skipped[task])}</span>"]
+                 + [""] * (len(header) - 2) for task in skipped]
         parts.append(f"<h3>{esc(GROUP_TITLES.get(group, group))}</h3>" + table(header, rows, numeric={3, 5}))
     return "".join(parts)
 
@@ -252,6 +270,8 @@ def _gallery(run: RunData, store: ResultsStore, out_dir: Path, max_samples: int)
         if items:
             parts.append(f"<h3>{esc(task)}</h3><div class=\"gallery\">"
                          + "".join(item_html(item, out_dir) for item in items) + "</div>")
+    parts += [f"<h3>{esc(task)}</h3><p class=\"small muted\">skipped: {esc(run.skipped[task])}</p>"
+              for task in ordered_tasks(run.skipped) if task not in run.sample_ids]
     if len(parts) == 1:
         parts.append("<p class=\"small\">No stored output to show.</p>")
     return "".join(parts)

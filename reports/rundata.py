@@ -13,7 +13,7 @@ metric key, and its n), whichever the source; reports/run_files.py reads the two
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks.store import ResultsStore, StoredMetric
@@ -38,6 +38,9 @@ class RunData:
     source: str
     #: the store the run lives in (None for files): media for galleries
     store: ResultsStore | None = None
+    #: task -> why the run did not run it (selected, but the model cannot do it); empty for a store older than
+    #: schema 4, a snapshot written before skips were stored, and a pytest-benchmark file
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def tasks(self) -> list[str]:
@@ -53,7 +56,7 @@ class RunData:
             "metrics": [{"task": r.task, "n": r.n, "result": r.result.to_dict()} for r in self.metrics.values()],
             "sample_scores": self.sample_scores,
             "sample_ids": {task: sorted(ids) for task, ids in self.sample_ids.items()},
-            "stage_timings": self.stage_timings,
+            "stage_timings": self.stage_timings, "skipped": self.skipped,
         }
 
 
@@ -66,12 +69,14 @@ def load_from_store(store: ResultsStore, run_id: str) -> RunData:
     return RunData(run_id=run_id, info=info, metrics=metrics,
                    sample_scores={task: store.sample_scores(run_id, task) for task in tasks},
                    sample_ids={task: frozenset(ids) for task, ids in sample_ids.items()},
-                   stage_timings=store.stage_timings(run_id), source=str(store.path), store=store)
+                   stage_timings=store.stage_timings(run_id), source=str(store.path), store=store,
+                   skipped=store.skipped_tasks(run_id))
 
 
 def merge_runs(runs: list[RunData]) -> RunData:
     """One view of several runs that scored different tasks (the task benchmarks write one run per task).
-    A task scored by more than one run is an error: which of them to gate would be a guess."""
+    A task scored by more than one run is an error: which of them to gate would be a guess.  A task one run
+    skipped stays skipped unless another run scored it."""
     seen: dict[str, str] = {}
     for run in runs:
         for task in run.tasks:
@@ -89,4 +94,5 @@ def merge_runs(runs: list[RunData]) -> RunData:
                    sample_scores={k: v for r in runs for k, v in r.sample_scores.items()},
                    sample_ids={k: v for r in runs for k, v in r.sample_ids.items()},
                    stage_timings={k: v for r in runs for k, v in r.stage_timings.items()},
-                   source=first.source, store=first.store)
+                   source=first.source, store=first.store,
+                   skipped={k: v for r in runs for k, v in r.skipped.items() if k not in seen})
