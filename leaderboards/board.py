@@ -1,11 +1,17 @@
 """Leaderboard: runs from a results store beside the paper's reference rows (the paper's rows from
 benchmarks/tasks/paper_reference.json, nowhere else).
 
-The data is one long table (LONG_COLUMNS: a row per model or run, task and metric, with its task's group and
-whether the metric is the task's headline).  Each (task, metric) has a *reference provenance*: the paper's
-(canonical networks on the public dataset) when the paper reports it, else the first run's.  A cell computed
+The data is one long table (LONG_COLUMNS: a row per model or run, task and metric, with its task's group,
+whether the metric is the task's headline, and the paper model the row is or measured).  Each (task, metric)
+has a *reference provenance*: the paper's (canonical networks on the public dataset) when the paper reports it,
+else the first run's.  A cell computed
 differently is kept but **marked** (and its reason listed), never silently ranked with the others; the long
 table carries ``comparable`` and ``note`` per cell.
+
+A *measured* row is a run of a model the paper prints (``run --paper-model SD-1.5`` stores ``paper_model`` in
+the run's model description): it is labelled ``SD-1.5 (measured: RUN)``, sits right after the paper's SD-1.5 row
+in every table, and is checked against that row's protocol (its dataset, canonical networks and settings), so
+whether the user's SD-1.5 FID can stand beside the paper's 11.21 is said in the cell (MARK) and its note.
 
 Views of it: ``headline()`` and ``group_tables()`` (numbers, for pandas users), ``wide()`` (every column in one
 table, the ``--wide`` output); text forms: Markdown (headline + group tables, leaderboards/markdown.py), CSV
@@ -19,21 +25,24 @@ from typing import Any
 
 import pandas as pd
 
-from benchmarks.tasks.paper import ReferenceData, load_reference
-from leaderboards.sections import HEADLINE, MARK, placements_of, sections
+from benchmarks.store import StoredMetric
+from benchmarks.tasks.paper import ReferenceData, ReferenceRow, load_reference
+from leaderboards.sections import HEADLINE, MARK, model_order, placements_of, sections
+from reports.compare_labels import board_label, measured_model
 from reports.pairing import comparability_problem
 from reports.paper_comparison import paper_comparability
 from reports.rundata import RunData
 from reports.text_table import DOWN, UNKNOWN_DIRECTION, UP, metric_label
 
-#: the long table's columns; ``group`` and ``headline`` came last so older readers of the CSV keep working
+#: the long table's columns; ``group``, ``headline`` and ``paper_model`` came last so older readers of the CSV
+#: keep working.  ``paper_model``: the paper's model a paper row is, or a measured run was run as; empty otherwise
 LONG_COLUMNS = ["model", "kind", "run_id", "task", "metric", "value", "ci_low", "ci_high", "n", "source",
-                "comparable", "note", "group", "headline"]
+                "comparable", "note", "group", "headline", "paper_model"]
 #: their dtypes (missing numbers are NaN / <NA>; ``run_id`` is missing on the paper's rows)
 LONG_DTYPES: dict[str, str] = {"model": "str", "kind": "str", "run_id": "str", "task": "str", "metric": "str",
                                "value": "float64", "ci_low": "float64", "ci_high": "float64", "n": "Int64",
                                "source": "str", "comparable": "bool", "note": "str", "group": "str",
-                               "headline": "bool"}
+                               "headline": "bool", "paper_model": "str"}
 
 __all__ = ["LONG_COLUMNS", "LONG_DTYPES", "MARK", "Leaderboard", "build_leaderboard"]
 
@@ -77,7 +86,7 @@ class Leaderboard:
             frame["task"], frame["metric"], strict=True)]
         frame["cell"] = [_cell(v, c) for v, c in zip(frame["value"], frame["comparable"], strict=True)]
         order = list(dict.fromkeys(frame["column"]))
-        rows = list(dict.fromkeys(frame["model"]))
+        rows = model_order(self.long)
         table = frame.pivot_table(index="model", columns="column", values="cell", aggfunc="first")
         return table.reindex(index=rows, columns=order).fillna("")
 
@@ -132,6 +141,9 @@ def _legend(long: pd.DataFrame, *, headline: bool = False) -> str:
             "(benchmarks/tasks/paper_reference.json), converted to this suite's units.")
     if headline:
         text += " Headline: each task's primary metric, [low, high] its stored confidence interval."
+    if "paper_model" in long and (long["paper_model"].notna() & (long["kind"] == "run")).any():
+        text += (" Measured rows (MODEL (measured: RUN)): a run of a model the paper prints (run --paper-model), "
+                 f"right after that model's paper row, {MARK} where its protocol differs from the paper's.")
     if any(metric_label(metric).endswith(UNKNOWN_DIRECTION) for metric in set(long["metric"])):
         text += f" {UNKNOWN_DIRECTION}: the metric is not registered in this process (is its extension installed?)."
     return text
@@ -152,23 +164,38 @@ def build_leaderboard(runs: list[RunData], *, include_paper: bool = True, tasks:
         for row in papers:
             records.append({"model": row.model, "kind": "paper", "run_id": None, "task": task, "metric": metric,
                             "value": row.value, "ci_low": None, "ci_high": None, "n": None,
-                            "source": row.source, "comparable": True, "note": f"printed {row.printed:g}"})
+                            "source": row.source, "comparable": True, "note": f"printed {row.printed:g}",
+                            "paper_model": row.model})
         for run in runs:
             record = run.metrics.get((task, metric))
             if record is None:
                 continue
+            claimed = measured_model(run).paper_model
             if papers:
-                problem = paper_comparability(papers[0], record.result.provenance, run.settings, reference)
-                problem = problem and f"not comparable with the paper rows: {problem}"
+                problem = _paper_problem(papers, claimed, record, run, reference)
             else:
                 problem = None if run is first or first is None else comparability_problem(first, run, task, metric)
                 problem = problem and f"not comparable with {first.run_id if first else '?'}: {problem}"
-            records.append({"model": _label(run), "kind": "run", "run_id": run.run_id, "task": task,
+            records.append({"model": board_label(run), "kind": "run", "run_id": run.run_id, "task": task,
                             "metric": metric, "value": record.value,
                             "ci_low": record.ci[0] if record.ci else None,
                             "ci_high": record.ci[1] if record.ci else None, "n": record.n, "source": run.source,
-                            "comparable": problem is None, "note": problem or ""})
+                            "comparable": problem is None, "note": problem or "",
+                            "paper_model": claimed})
     return Leaderboard(typed_long(records))
+
+
+def _paper_problem(papers: list[ReferenceRow], claimed: str | None, record: StoredMetric, run: RunData,
+                   reference: ReferenceData) -> str | None:
+    """Why a run's cell cannot stand beside the paper's rows of its column (None: it can).  A run measured as
+    one of those models is held to that model's row (``not comparable with the paper's SD-1.5 row: ...``); any
+    other run to the column's rows, which share their dataset."""
+    own = next((row for row in papers if row.model == claimed), None)
+    problem = paper_comparability(own or papers[0], record.result.provenance, run.settings, reference)
+    if problem is None:
+        return None
+    return f"not comparable with the paper's {own.model} row: {problem}" if own else \
+        f"not comparable with the paper rows: {problem}"
 
 
 def typed_long(records: list[dict[str, Any]]) -> pd.DataFrame:
@@ -180,9 +207,3 @@ def typed_long(records: list[dict[str, Any]]) -> pd.DataFrame:
     frame["headline"] = [placements[task].headline == metric
                          for task, metric in zip(frame["task"], frame["metric"], strict=True)]
     return frame.astype(LONG_DTYPES)
-
-
-def _label(run: RunData) -> str:
-    model = run.info.get("model") or {}
-    what = model.get("checkpoint") or model.get("preset") or model.get("source") or "model"
-    return f"{what} ({run.run_id})"

@@ -5,7 +5,7 @@ Schema 1 (a key is only ever added; a change of meaning gets a new ``schema`` nu
     {
       "schema": 1,
       "rows": [{"model", "kind", "run_id", "task", "group", "metric", "headline", "value", "ci_low", "ci_high",
-                "n", "source", "comparable", "note"}, ...],        # every cell: the CSV's rows
+                "n", "source", "comparable", "note", "paper_model"}, ...],  # every cell: the CSV's rows
       "models": [{"model", "label", "kind", "run_id"}, ...],     # row order of the tables; label as shown
       "headline": [{"task", "group", "metric", "higher_is_better"}, ...],
       "groups": {"captioning": [{"task", "metrics": [{"metric", "higher_is_better"}, ...]}, ...], ...},
@@ -14,9 +14,11 @@ Schema 1 (a key is only ever added; a change of meaning gets a new ``schema`` nu
     }
 
 ``headline`` and ``groups`` say which cells make up each table (select ``rows`` by task and metric, or by
-``headline: true``).  Missing numbers are ``null`` (never NaN, which is not JSON); an infinite one is ``null``
-too, named in its row's ``note``; ``run_id`` is ``null`` on the paper's rows; ``higher_is_better`` is ``null``
-for a metric this process does not know.
+``headline: true``).  A row's ``paper_model`` is the paper's model a paper row is, or a measured run was run
+as (``run --paper-model``; in ``models`` such a run comes right after that model's paper row), else null.
+Missing numbers are ``null`` (never NaN, which is not JSON); an infinite one is ``null`` too, named in its row's
+``note``; ``run_id`` is ``null`` on the paper's rows; ``higher_is_better`` is ``null`` for a metric this process
+does not know.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from reports.text_table import metric_direction
 
 SCHEMA = 1
 ROW_KEYS = ("model", "kind", "run_id", "task", "group", "metric", "headline", "value", "ci_low", "ci_high", "n",
-            "source", "comparable", "note")
+            "source", "comparable", "note", "paper_model")
 
 
 def board_object(long: pd.DataFrame, legend: str) -> dict[str, Any]:

@@ -43,10 +43,18 @@ def placements_of(long: pd.DataFrame) -> list[TaskPlacement]:
 
 
 def model_order(long: pd.DataFrame) -> list[str]:
-    """Runs first (in the order they were given), then the paper's rows (in the reference file's order)."""
-    runs = long[long["kind"] == "run"]["model"]
-    others = long[long["kind"] != "run"]["model"]
-    return list(dict.fromkeys([*runs, *others]))
+    """Runs first (in the order they were given), then the paper's rows (in the reference file's order), each
+    followed by the runs measured as that paper model (``paper_model``), so a measured SD-1.5 sits right under
+    the paper's SD-1.5.  A run measured as a model without a paper row on this board stays with the runs."""
+    runs = long[long["kind"] == "run"]
+    papers = list(dict.fromkeys(long[long["kind"] != "run"]["model"]))
+    claims = runs["paper_model"] if "paper_model" in runs else [None] * len(runs)  # a long table of before
+    claimed = {model: paper for model, paper in zip(runs["model"], claims, strict=True)
+               if not missing(paper) and paper in papers}
+    order = [model for model in dict.fromkeys(runs["model"]) if model not in claimed]
+    for paper in papers:
+        order += [paper, *(model for model in dict.fromkeys(runs["model"]) if claimed.get(model) == paper)]
+    return order
 
 
 def sections(long: pd.DataFrame) -> list[Section]:

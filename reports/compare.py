@@ -1,9 +1,15 @@
-"""``nextgpt-bench compare RUN_A RUN_B``: every shared metric side by side with B - A and its paired interval."""
+"""``nextgpt-bench compare RUN_A RUN_B``: every shared metric side by side with B - A and its paired interval.
+
+A and B may be runs of different models (NExT-GPT against a diffusers pipeline, a cascade, another checkpoint):
+what must agree is how each score was computed -- the data, the run seed, the sample set and the metric's
+networks and settings (reports/pairing.py); each side is named by the model it measured
+(reports/compare_labels.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from reports.compare_labels import measured_model
 from reports.errors import IncomparableRunsError
 from reports.pairing import SET_GROUPS, PairedDifference, comparability_problem, paired_difference
 from reports.rundata import RunData
@@ -60,8 +66,7 @@ class Comparison:
         rows = [[r.task, metric_label(r.metric), number(r.a), number(r.b),
                  number(r.paired.difference) if r.paired else "-", interval(r.paired.ci) if r.paired else "-",
                  r.verdict + (f": {r.refused}" if r.refused else "")] for r in self.rows]
-        lines = [f"A = {self.a.run_id} ({self.a.source})", f"B = {self.b.run_id} ({self.b.source})",
-                 format_table(header, rows)]
+        lines = [f"A = {side_line(self.a)}", f"B = {side_line(self.b)}", format_table(header, rows)]
         notes = sorted({r.paired.note for r in self.rows if r.paired and r.paired.significant is None
                         and r.paired.note})
         lines += [f"note: {n}" for n in notes]
@@ -71,12 +76,26 @@ class Comparison:
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, object]:
-        return {"a": self.a.run_id, "b": self.b.run_id, "rows": [
+        return {"a": self.a.run_id, "b": self.b.run_id,
+                "models": {"a": model_json(self.a), "b": model_json(self.b)}, "rows": [
             {"task": r.task, "metric": r.metric, "a": r.a, "b": r.b, "verdict": r.verdict, "refused": r.refused,
              "difference": r.paired.difference if r.paired else None,
              "ci": list(r.paired.ci) if r.paired and r.paired.ci else None,
              "significant": r.paired.significant if r.paired else None,
              "note": r.paired.note if r.paired else ""} for r in self.rows]}
+
+
+def side_line(run: RunData) -> str:
+    """``RUN: SD-1.5 (diffusers-text-to-image: /weights/sd-1.5) from out/results``"""
+    return f"{run.run_id}: {measured_model(run).describe()} from {run.source}"
+
+
+def model_json(run: RunData) -> dict[str, object]:
+    """The model a side measured, for ``compare --json``: its label and what the run's description records."""
+    model = measured_model(run)
+    return {"label": model.describe(), "paper_model": model.paper_model, "adapter": model.adapter,
+            "source": model.source, "checkpoint": model.checkpoint, "preset": model.preset,
+            "fingerprint": run.info.get("model_fingerprint")}
 
 
 def compare_runs(a: RunData, b: RunData, *, bootstrap: int = 1000, seed: int = 0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reports.compare import Comparison
+from reports.compare_labels import measured_model
 from reports.gallery import gallery_items, item_html
 from reports.html_page import esc, fmt, page, table
 from reports.text_table import metric_label
@@ -23,7 +24,8 @@ def render_comparison(comparison: Comparison, out_dir: Path, *, max_samples: int
         rows.append([esc(row.task), esc(metric_label(row.metric)), fmt(row.a), fmt(row.b),
                      fmt(paired.difference) if paired else "-", ci,
                      f"<span class=\"{css}\">{esc(row.verdict)}</span>", f"<span class=\"small\">{esc(note)}</span>"])
-    body = [f"<h1>Compare</h1><p>A = <b>{esc(a.run_id)}</b> ({esc(a.source)})<br>B = <b>{esc(b.run_id)}</b> "
+    body = [f"<h1>Compare</h1><p>A = <b>{esc(a.run_id)}</b>: {esc(measured_model(a).describe())} "
+            f"({esc(a.source)})<br>B = <b>{esc(b.run_id)}</b>: {esc(measured_model(b).describe())} "
             f"({esc(b.source)})</p>",
             table(["task", "metric", "A", "B", "B - A", "paired 95% CI", "verdict", "note"], rows,
                   numeric={2, 3, 4})]

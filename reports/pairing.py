@@ -1,7 +1,9 @@
 """Can two runs' scores be put side by side, and what is the paired interval of their difference?
 
-Refusals reuse the metric library's comparability fields (metrics.provenance.COMPARABILITY_FIELDS) and add the
-two things the store knows beyond one score: the dataset a task read and the set of samples it scored.
+Refusals reuse the metric library's comparability fields (metrics.provenance.COMPARABILITY_FIELDS) and add what
+the store knows beyond one score: the dataset a task read, the run seed every request's seed derives from, and
+the set of samples it scored.  The model is deliberately not among them: runs of different models (a checkpoint
+against a diffusers pipeline or a cascade) are compared as long as their scores were computed the same way.
 
 How a metric is paired is its registry entry's ``pairing`` (benchmarks/scoring/registry.py):
 
@@ -70,6 +72,10 @@ def comparability_problem(a: RunData, b: RunData, task: str, metric: str) -> str
         spec_a, spec_b = data_a.get(family, "synthetic"), data_b.get(family, "synthetic")
         if spec_a != spec_b:
             return f"dataset for {family} differs ({spec_a!r} vs {spec_b!r})"
+    seed_a, seed_b = a.settings.get("seed"), b.settings.get("seed")
+    if seed_a is not None and seed_b is not None and seed_a != seed_b:
+        return (f"run seed differs ({seed_a!r} vs {seed_b!r}): every request's seed derives from it, so the two "
+                "runs did not draw their outputs with the same seeds")
     ids_a, ids_b = a.sample_ids.get(task), b.sample_ids.get(task)
     if ids_a is not None and ids_b is not None and ids_a != ids_b:
         only_a, only_b = sorted(ids_a - ids_b), sorted(ids_b - ids_a)
