@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
 
     profile = subparsers.add_parser("profile", help="per-stage latency, throughput and memory of generation "
                                                     "(--predict: FLOPs and memory on the meta device)")
-    add_model_arguments(profile)
+    add_model_arguments(profile, adapters=True)
     profile.add_argument("--batch-size", type=int, default=1, help="requests per generate call")
     profile.add_argument("--rounds", type=int, default=1, help="profiled generate calls (after --warmup)")
     profile.add_argument("--warmup", type=int, default=1, help="unprofiled generate calls first")
@@ -82,16 +82,12 @@ NEXTGPT_ONLY_FLAGS = {"predict": "--predict", "compare": "--compare", "no_kv_cac
 
 def _names_an_adapter(args: argparse.Namespace) -> bool:
     """Whether the model flags choose an adapter (``--model KIND:PATH``, or a ``--model-config`` JSON with an
-    "adapter" key), read before anything loads; an unreadable file is left for the model loading to name."""
+    "adapter" key), read before anything loads."""
+    from nextgpt.adapters.registry import read_adapter_config
+
     if getattr(args, "model", None) is not None:
         return True
-    if args.model_config is None:
-        return False
-    try:
-        data = json.loads(Path(args.model_config).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and "adapter" in data
+    return args.model_config is not None and read_adapter_config(args.model_config) is not None
 
 
 def _refuse_nextgpt_only_flags(args: argparse.Namespace, model_name: str) -> None:
@@ -100,9 +96,9 @@ def _refuse_nextgpt_only_flags(args: argparse.Namespace, model_name: str) -> Non
     given = [flag for dest, flag in NEXTGPT_ONLY_FLAGS.items() if getattr(args, dest, False)]
     if given:
         raise ProfilingOptionError(
-            f"profile: {', '.join(given)} act on NExT-GPT (the meta-device prediction is made from a NExT-GPT "
-            f"preset, the speed switches change its LLM and decoders); {model_name} is measured in the stages it "
-            "declares, so leave them out")
+            f"profile {' '.join(given)}: for NExT-GPT only (a prediction is made from a NExT-GPT preset on the meta "
+            f"device; the speed switches change NExT-GPT's LLM and decoders); {model_name} is measured in the "
+            f"stages it declares, so leave {'it' if len(given) == 1 else 'them'} out")
 
 
 def _prediction(args: argparse.Namespace, steps: int | None) -> Any:
@@ -132,7 +128,7 @@ def run_profile(args: argparse.Namespace) -> int:
     from nextgpt.profiling.table import measured_table, prediction_table
 
     if _names_an_adapter(args):
-        _refuse_nextgpt_only_flags(args, "an adapter model")
+        _refuse_nextgpt_only_flags(args, "the chosen adapter")
     if args.predict:
         prediction = _prediction(args, args.steps)
         print(json.dumps(prediction.to_dict(), indent=2) if args.json else prediction_table(prediction))

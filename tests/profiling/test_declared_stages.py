@@ -1,10 +1,12 @@
 """StageProfiler on models that declare their own stages (``HasStages``): a small fake model whose modules advance
 a fake clock by known amounts (so exclusive times are exact, with no timed assertion), the declarations refused,
-``profile_model`` within a model's capabilities, and the real diffusers text-to-image adapter."""
+``profile_model`` within a model's capabilities, and ``nextgpt-bench profile --model diffusers:FOLDER`` on a tiny
+saved Stable Diffusion folder."""
 
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import pytest
 import torch
 from torch import nn
 
+from benchmarks.cli import main
 from nextgpt.core.errors import ConfigError
 from nextgpt.core.interface import Capabilities, HasStages, JSONValue, ProfiledStage
 from nextgpt.core.modalities import Modality
@@ -21,6 +24,7 @@ from nextgpt.profiling import END_TO_END, OTHER, StageProfiler
 from nextgpt.profiling.options import ProfilingOptionError, SpeedOptions
 from nextgpt.profiling.session import ProfileConfig, default_modalities, profile_model
 from nextgpt.profiling.table import measured_table
+from nextgpt.tiny_baselines.diffusers_folders import write_tiny_pipeline
 from reports.stage_records import stage_order
 
 STEPS = 3
@@ -227,3 +231,32 @@ def test_profile_model_refuses_what_the_model_cannot_do() -> None:
     with pytest.raises(ProfilingOptionError, match="kv_cache=off"):
         profile_model(model, ProfileConfig(warmup=0, inputs=(), outputs=("image",),
                                            options=SpeedOptions(kv_cache=False)))
+
+
+@pytest.fixture(scope="module")
+def sd_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tiny_pipeline("image", tmp_path_factory.mktemp("tiny-sd") / "pipeline")
+
+
+def test_profile_command_times_the_diffusers_adapter_in_its_declared_stages(sd_folder: Path, capsys: Any) -> None:
+    code = main(["profile", "--model", f"diffusers:{sd_folder}", "--steps", "2", "--batch-size", "2",
+                 "--warmup", "0", "--json"])
+    assert code == 0
+    document = json.loads(capsys.readouterr().out)
+    assert (document["adapter"], document["source"]) == ("diffusers-text-to-image", str(sd_folder))
+    assert (document["inputs"], document["outputs"]) == ([], ["image"])  # what a text-to-image model does
+    stages = document["stages"]
+    assert list(stages) == ["text_encoder", "unet", "vae_decode", OTHER, END_TO_END]
+    # guidance: the prompts and the empty negative prompts of the batch go through the text encoder
+    assert stages["text_encoder"]["units"] == 4 and stages["text_encoder"]["unit"] == "prompts"
+    assert (stages["unet"]["calls"], stages["unet"]["unit"]) == (2, "steps")  # one call per step, both halves
+    assert (stages["vae_decode"]["calls"], stages["vae_decode"]["units"]) == (1, 2)
+    assert stages[END_TO_END]["units"] == 2 and document["prediction"] is None
+    parts = sum(record["seconds"] for name, record in stages.items() if name != END_TO_END)
+    assert parts == pytest.approx(stages[END_TO_END]["seconds"])
+
+
+@pytest.mark.parametrize("flag", ["--predict", "--no-kv-cache", "--compare"])
+def test_nextgpt_only_flags_are_refused_for_an_adapter(sd_folder: Path, flag: str, capsys: Any) -> None:
+    assert main(["profile", "--model", f"diffusers:{sd_folder}", flag]) == 2
+    assert f"profile {flag}: for NExT-GPT only" in capsys.readouterr().err
