@@ -146,7 +146,8 @@ def test_run_command_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture
                  "--extractors", "toy", "--bootstrap", "10", "--json"])
     assert code == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"run_id", "tasks"} and set(out["tasks"]) == {"caption-audio", "t2a"}
+    assert set(out) == {"run_id", "tasks", "skipped"} and set(out["tasks"]) == {"caption-audio", "t2a"}
+    assert out["skipped"] == {}, "the tiny NExT-GPT does every task"
     for task in out["tasks"].values():
         assert set(task) == {"metrics", "ci", "n"} and task["n"] == 2
         assert all(task["ci"][name] is None or len(task["ci"][name]) == 2 for name in task["metrics"])
