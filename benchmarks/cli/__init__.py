@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from benchmarks.cli import (
+    baseline_commands,
     leaderboard_commands,
     metric_commands,
     model_commands,
@@ -36,7 +37,8 @@ class CommandModule(Protocol):
 
 #: Every area's subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[CommandModule, ...] = (model_commands, train_commands, metric_commands, run_commands,
-                                              report_commands, leaderboard_commands, profile_commands)
+                                              report_commands, leaderboard_commands, profile_commands,
+                                              baseline_commands)
 __all__ = ["COMMAND_MODULES", "PLUGIN_GROUP", "build_parser", "load_plugins", "main"]
 
 

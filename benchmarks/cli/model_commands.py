@@ -126,13 +126,14 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, default_checkpoint: 
     checkpoint (``run``) -- take one; training and profiling build a NExT-GPT and do not."""
     accepts_adapters = default_checkpoint is not None if adapters is None else adapters
     parser.set_defaults(accepts_adapters=accepts_adapters)
-    if accepts_adapters:
-        kinds = ", ".join(ADAPTER_KINDS)
-        parser.add_argument("--model", metavar="KIND:PATH",
-                            help=f"a model that is not NExT-GPT, through an adapter: KIND is {kinds} (e.g. "
-                                 f"{ADAPTER_KINDS['diffusers'].example}); --device, --dtype, --steps, "
-                                 "--max-new-tokens (and --guidance-scale) are its settings. Excludes --preset, "
-                                 "--checkpoint, --model-config and the local weight flags")
+    kinds = ", ".join(ADAPTER_KINDS)
+    # a command without adapters still knows --model (hidden), to refuse it by name: argparse would otherwise
+    # read it as an abbreviation of --model-config
+    parser.add_argument("--model", metavar="KIND:PATH",
+                        help=f"a model that is not NExT-GPT, through an adapter: KIND is {kinds} (e.g. "
+                             f"{ADAPTER_KINDS['diffusers'].example}); --device, --dtype, --steps, --max-new-tokens "
+                             "(and --guidance-scale) are its settings. Excludes --preset, --checkpoint, "
+                             "--model-config and the local weight flags" if accepts_adapters else argparse.SUPPRESS)
     if default_checkpoint is None:
         parser.add_argument("--preset", help="tiny, tiny-legacy, paper-7b, paper-7b-legacy (default: tiny)")
     else:
@@ -169,10 +170,13 @@ def model_spec_from_args(args: argparse.Namespace) -> ModelSpec:
     checkpoint, if it has one."""
     flags = {"--preset": args.preset, "--checkpoint": args.checkpoint, "--device": args.device,
              "--dtype": args.dtype, **{flag: getattr(args, slot) for slot, flag in WEIGHT_FLAGS.items()}}
+    command = getattr(args, "command", "this command")
+    if getattr(args, "model", None) is not None:
+        raise ConfigError(f"--model {args.model}: `{command}` works on NExT-GPT models only; choose one with "
+                          "--preset, --checkpoint or --model-config")
     if args.model_config is not None:
         adapter = read_adapter_config(args.model_config)
         if adapter is not None:
-            command = getattr(args, "command", "this command")
             raise ConfigError(f"--model-config {args.model_config} selects the {adapter.kind} adapter, but "
                               f"`{command}` works on NExT-GPT models only; give a model config without an "
                               "\"adapter\" key (preset, checkpoint, device, dtype, weights)")
@@ -234,10 +238,10 @@ def adapter_choice_from_args(args: argparse.Namespace) -> AdapterChoice | None:
     each adapter setting comes from its flag or from the file, not both."""
     from nextgpt.model.loading import check_device
 
-    model_text: str | None = getattr(args, "model", None)
-    config = None
-    if args.model_config is not None and getattr(args, "accepts_adapters", False):
-        config = read_adapter_config(args.model_config)
+    if not getattr(args, "accepts_adapters", False):
+        return None  # model_spec_from_args refuses --model or an adapter model config by name
+    model_text: str | None = args.model
+    config = read_adapter_config(args.model_config) if args.model_config is not None else None
     if model_text is None and config is None:
         return None
     nextgpt_flags = {"--preset": args.preset, "--checkpoint": args.checkpoint,
@@ -343,7 +347,7 @@ def run_generate(args: argparse.Namespace) -> int:
                                       audios=audio_sources(args, model), want=want, seed=args.seed,
                                       max_new_tokens=args.max_new_tokens, num_inference_steps=args.steps,
                                       guidance_scale=args.guidance_scale)
-    result = model.generate(request)
+    result = model.generate([request])[0]
     files = write_result(result, args.out)
     if args.json:
         print(json.dumps({"text": result.text, "files": files}))
