@@ -1,5 +1,5 @@
 """The diffusers text-to-image adapter: a tiny Stable Diffusion pipeline with random weights, saved in diffusers'
-own folder format and loaded through the adapter exactly as a user's folder would be."""
+own folder format (``write_tiny_pipeline``) and loaded through the adapter exactly as a user's folder would be."""
 
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ import pytest
 from benchmarks.runner.runner import BenchmarkRunner, RunSettings
 from benchmarks.store import ResultsStore
 from nextgpt.adapters.diffusers_text_to_image import DiffusersTextToImage
+from nextgpt.adapters.settings import AdapterSettings
 from nextgpt.core.errors import ConfigError, MissingWeightsError
 from nextgpt.core.interface import AnyToAnyModel
 from nextgpt.core.requests import GenerationRequest
-from nextgpt.model.decoders.build import build_decoder
-from nextgpt.model.presets import tiny
-from nextgpt.model.tiny_tokenizers import write_clip_tokenizer
+from nextgpt.tiny_baselines.diffusers_folders import write_tiny_pipeline
 
 #: Few steps keep each image to a fraction of a second on CPU.
 STEPS = 2
@@ -27,12 +26,7 @@ STEPS = 2
 @pytest.fixture(scope="module")
 def pipeline_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny preset's image decoder (random weights) saved as a StableDiffusionPipeline folder."""
-    root = tmp_path_factory.mktemp("tiny-sd")
-    decoder = build_decoder("image", tiny().decoders.image, with_tokenizer=False)
-    decoder.tokenizer = write_clip_tokenizer(root / "tokenizer-source")
-    folder = root / "pipeline"
-    decoder.pipeline().save_pretrained(str(folder))
-    return folder
+    return write_tiny_pipeline("image", tmp_path_factory.mktemp("tiny-sd") / "pipeline")
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +66,20 @@ def test_each_request_gets_one_image_of_the_configured_size_and_its_seed_decides
 def test_the_request_settings_override_the_adapter_defaults(adapter: DiffusersTextToImage) -> None:
     default, unguided = adapter.generate([_request(), _request(guidance_scale=0.0)])
     assert not np.array_equal(np.asarray(default.images[0]), np.asarray(unguided.images[0]))
+
+
+def test_adapter_settings_and_keywords_give_the_same_adapter(pipeline_folder: Path,
+                                                             adapter: DiffusersTextToImage) -> None:
+    from_settings = DiffusersTextToImage(pipeline_folder, AdapterSettings(num_inference_steps=STEPS))
+    assert from_settings.fingerprint() == adapter.fingerprint()
+    overridden = DiffusersTextToImage(pipeline_folder, AdapterSettings(num_inference_steps=STEPS, guidance_scale=2.0),
+                                      guidance_scale=3.0)
+    assert overridden.guidance_scale == 3.0, "a keyword takes precedence over the settings"
+    assert DiffusersTextToImage(pipeline_folder).num_inference_steps == 50, "NExT-GPT's decoder default"
+    with pytest.raises(ConfigError, match=r"adapter settings: dtype must be one of float32, float16, bfloat16"):
+        DiffusersTextToImage(pipeline_folder, dtype="float64")
+    with pytest.raises(ConfigError, match=r"request 0: 5000 steps, but the scheduler of .* allows 1 to 1000"):
+        adapter.generate([_request(num_inference_steps=5000)])
 
 
 def test_the_adapter_size_is_configurable(pipeline_folder: Path) -> None:
