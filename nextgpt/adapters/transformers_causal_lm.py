@@ -33,7 +33,7 @@ import torch
 
 from nextgpt.adapters.folder_fingerprint import folder_sha256
 from nextgpt.adapters.settings import AdapterSettings
-from nextgpt.adapters.transformers_decoding import deterministic_config, token_budget
+from nextgpt.adapters.transformers_decoding import make_deterministic, token_budget
 from nextgpt.adapters.transformers_folders import (
     first_parameter_dtype,
     load_pretrained,
@@ -90,6 +90,7 @@ class TransformersCausalLM:
         model = load_pretrained(AutoModelForCausalLM.from_pretrained, self.folder, "causal LM",
                                 adapter=ADAPTER_NAME, **model_kwargs(self.settings))
         self.model = model.to(torch.device(self.settings.device)).eval()
+        make_deterministic(self.model)  # the folder's max_length is not used: for a causal LM it counts the prompt
         self.uses_chat_template = bool(getattr(self.tokenizer, "chat_template", None))
         folder_budget = getattr(self.model.generation_config, "max_new_tokens", None)
         self.default_max_new_tokens = int(folder_budget or DEFAULT_MAX_NEW_TOKENS)
@@ -165,10 +166,8 @@ class TransformersCausalLM:
         # a chat template writes its own special tokens (BOS...); the plain format gets the tokenizer's
         encoded = self.tokenizer(prompts, return_tensors="pt", padding=True,
                                  add_special_tokens=not self.uses_chat_template).to(self.device)
-        config = deterministic_config(self.model.generation_config, max_new_tokens)
-        config.pad_token_id = self.pad_token_id
         output = self.model.generate(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"],
-                                     generation_config=config)
+                                     max_new_tokens=max_new_tokens, pad_token_id=self.pad_token_id)
         results = []
         for row in output[:, encoded["input_ids"].shape[1]:].tolist():
             answer_ids = self._until_end(row)

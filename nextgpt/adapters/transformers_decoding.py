@@ -3,15 +3,15 @@ settings or the folder decides.
 
 Decoding never samples. Greedy search, or beam search when the folder's ``generation_config.json`` sets
 ``num_beams`` (published captioners often do), gives the same text for the same input whatever the seed and
-whatever else is in the batch, so a request's seed has nothing to decide; the folder's sampling switches
-(``do_sample``, ``temperature``, ``top_p``, ``top_k``) are turned off. The token budget is the request's
-``max_new_tokens``, else the adapter settings', else ``fallback_max_new_tokens`` (None: the folder's own
-generation config, whose ``max_length`` counts only the decoder's tokens for an encoder-decoder captioner).
+whatever else is in the batch, so a request's seed has nothing to decide. At load time the folder's sampling
+switches (``do_sample``, ``temperature``, ``top_p``, ``top_k``) are turned off in the loaded model's generation
+config, and its ``max_length`` is taken out and kept by the adapter: a per-call ``max_new_tokens`` then never
+competes with it (transformers warns on every call where both are set), and a call without a budget passes the
+folder's ``max_length`` back explicitly.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from nextgpt.core.requests import GenerationRequest
@@ -26,15 +26,25 @@ def token_budget(request: GenerationRequest, settings_max_new_tokens: int | None
     return fallback_max_new_tokens
 
 
-def deterministic_config(base: Any, max_new_tokens: int | None) -> Any:
-    """A copy of the folder's ``GenerationConfig`` that never samples and, when ``max_new_tokens`` is given,
-    stops after that many new tokens (the folder's ``max_length`` is then dropped, so the two do not compete)."""
-    config = copy.deepcopy(base)
-    config.do_sample = False
-    config.temperature = None
-    config.top_p = None
-    config.top_k = None
-    if max_new_tokens is not None:
-        config.max_new_tokens = max_new_tokens
+def make_deterministic(model: Any) -> int | None:
+    """Turn sampling off in the generation config of ``model`` and of every sub-model that generates on its own
+    (BLIP's text decoder), and take out their ``max_length``; return the folder's ``max_length`` (None: unset)."""
+    folder_max_length = getattr(model.generation_config, "max_length", None)
+    for module in model.modules():
+        config = getattr(module, "generation_config", None)
+        if config is None:
+            continue
+        config.do_sample = False
+        config.temperature = None
+        config.top_p = None
+        config.top_k = None
         config.max_length = None
-    return config
+    return folder_max_length
+
+
+def length_arguments(max_new_tokens: int | None, folder_max_length: int | None) -> dict[str, int]:
+    """The ``generate`` keyword that bounds an answer: ``max_new_tokens`` when a budget is set, else the folder's
+    ``max_length`` (nothing when the folder sets none: transformers' own default then applies)."""
+    if max_new_tokens is not None:
+        return {"max_new_tokens": max_new_tokens}
+    return {} if folder_max_length is None else {"max_length": folder_max_length}
