@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from benchmarks.runner.runner import BenchmarkRunner, RunSettings
 from benchmarks.store import ResultsStore
@@ -72,6 +73,9 @@ def test_adapter_settings_and_keywords_give_the_same_adapter(pipeline_folder: Pa
                                                              adapter: DiffusersTextToImage) -> None:
     from_settings = DiffusersTextToImage(pipeline_folder, AdapterSettings(num_inference_steps=STEPS))
     assert from_settings.fingerprint() == adapter.fingerprint()
+    legacy = DiffusersTextToImage(pipeline_folder, num_inference_steps=STEPS, device=torch.device("cpu"),
+                                  dtype=torch.float32)  # the keyword types of the first version still work
+    assert legacy.fingerprint() == adapter.fingerprint()
     overridden = DiffusersTextToImage(pipeline_folder, AdapterSettings(num_inference_steps=STEPS, guidance_scale=2.0),
                                       guidance_scale=3.0)
     assert overridden.guidance_scale == 3.0, "a keyword takes precedence over the settings"
