@@ -122,6 +122,8 @@ class DiffusersPipelineAdapter(ABC):
 
     def __init__(self, folder: str | Path, settings: AdapterSettings | None = None,
                  **keywords: Unpack[SettingKeywords]) -> None:
+        """Check and hash ``folder``, then load its pipeline. ``settings`` None means every adapter default; a
+        keyword (``num_inference_steps``, ``guidance_scale``, ``device``, ``dtype``) replaces that field."""
         self.folder = Path(folder)
         settings = with_keywords(settings, keywords, where=self.adapter_name)
         self.num_inference_steps = (DEFAULT_STEPS if settings.num_inference_steps is None
