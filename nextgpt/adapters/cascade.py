@@ -11,7 +11,9 @@ components only as :class:`~nextgpt.core.interface.AnyToAnyModel`\\ s, whatever 
 It reads what its captioners read and writes what its generators write (``capabilities``). Each request goes
 through these steps, every step batched over the requests (one ``generate`` call per component per batch):
 
-1. Every input medium of the request goes to the captioner of its modality, with ``caption_prompt`` as the text.
+1. Every input medium of the request goes, alone and with an empty text, to the captioner of its modality: the
+   captioner describes the medium, the LLM reads the user's message (a captioner given "Describe this image."
+   as a decoder prefix would continue that sentence instead of captioning).
 2. The output modalities are chosen by **the rule** (``nextgpt.adapters.cascade_rule``): the request's ``want``
    forces them; otherwise a keyword rule reads the user's message (``OUTPUT_WORDS``: "image", "picture", "photo",
    "draw"... -> image; "video", "clip", "animation"... -> video; "sound", "audio", "music", "tone"... -> audio),
@@ -77,20 +79,17 @@ def component_seed(seed: int, role: str, position: int = 0) -> int:
 @dataclass(frozen=True)
 class CascadeOptions:
     """The cascade's own settings (part of its fingerprint): which text prompts the generators (see the module
-    docstring) and which text goes with each medium to its captioner ("" = unconditional captioning)."""
+    docstring)."""
 
     generator_prompt: GeneratorPrompt = "llm"
-    caption_prompt: str = ""
 
     def __post_init__(self) -> None:
         if self.generator_prompt not in GENERATOR_PROMPTS:
             raise ConfigError(f"cascade: generator_prompt must be one of {', '.join(GENERATOR_PROMPTS)}, got "
                               f"{self.generator_prompt!r}")
-        if not isinstance(self.caption_prompt, str):
-            raise ConfigError(f"cascade: caption_prompt must be a string, got {type(self.caption_prompt).__name__}")
 
     def to_json(self) -> dict[str, JSONValue]:
-        return {"generator_prompt": self.generator_prompt, "caption_prompt": self.caption_prompt}
+        return {"generator_prompt": self.generator_prompt}
 
 
 @dataclass
@@ -218,7 +217,7 @@ class Cascade:
 
     def _caption_request(self, plan: _Plan, item: MediaInput, position: int) -> GenerationRequest:
         request = plan.request
-        return GenerationRequest(text=self.options.caption_prompt, media=(item,), allowed_outputs=frozenset(),
+        return GenerationRequest(text="", media=(item,), allowed_outputs=frozenset(),
                                  seed=component_seed(request.seed, captioner_role(item.modality), position),
                                  max_new_tokens=request.max_new_tokens)
 

@@ -4,15 +4,15 @@
 
     {
       "adapter": "cascade",
-      "captioners": {"image": "captioner-image", "video": "captioner-video", "audio": "captioner-audio"},
+      "captioners": {"image": {"path": "blip", "prefix": "a picture of"}, "video": "captioner-video"},
       "llm": "llm",
       "generators": {"image": "t2i", "video": {"path": "t2v", "num_frames": 16}, "audio": "t2a"},
       "generator_prompt": "llm",
-      "caption_prompt": "",
       "settings": {"num_inference_steps": 2}
     }
 
-* ``captioners``: input modality -> a transformers captioner folder that reads that modality (optional);
+* ``captioners``: input modality -> a transformers captioner folder that reads that modality, or an object of
+  its ``path`` and the captioner's own ``prefix`` (BLIP and GIT only) (optional);
 * ``llm``: a transformers causal LM folder, or null for none (optional, default null);
 * ``generators``: output modality -> a diffusers pipeline folder writing that modality (StableDiffusionPipeline:
   image, TextToVideoSDPipeline: video, AudioLDMPipeline: audio), or an object of its ``path`` and that adapter's
@@ -21,7 +21,6 @@
 * ``generator_prompt``: ``"llm"`` (the generators draw the LLM's answer; the default with an LLM) or ``"user"``
   (the user's words after the input captions; the default and the only choice without one), see
   ``nextgpt.adapters.cascade``;
-* ``caption_prompt``: the text sent with each medium to its captioner (default ``""``: unconditional captions);
 * ``settings``: ``dtype``, ``num_inference_steps``, ``guidance_scale``, ``max_new_tokens`` for every component
   (each adapter uses those that apply to it). The device comes from the command (``--device``); a setting given
   both here and on the command line is refused, so one place decides it.
@@ -47,20 +46,30 @@ from nextgpt.core.interface import AnyToAnyModel
 from nextgpt.core.json_keys import DuplicateKeysError, reject_duplicate_keys
 from nextgpt.core.modalities import MODALITIES, Modality
 
-CONFIG_KEYS = ("adapter", "captioners", "llm", "generators", "generator_prompt", "caption_prompt", "settings")
+CONFIG_KEYS = ("adapter", "captioners", "llm", "generators", "generator_prompt", "settings")
 #: The adapter settings a cascade file may give for all its components (the device comes from the command).
 FILE_SETTING_KEYS = ("dtype", "num_inference_steps", "guidance_scale", "max_new_tokens")
 
 
+#: The options a captioner entry may give besides its path (TransformersCaptioner's keywords).
+CAPTIONER_OPTIONS = ("prefix",)
+
+
+@dataclass(frozen=True)
+class ComponentEntry:
+    """One captioner or generator of the config: its folder (resolved) and its adapter's own options."""
+
+    path: Path
+    options: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class CascadeSpec:
-    """A checked cascade config: the component folders (resolved), the options and the file's settings."""
+    """A checked cascade config: the components (resolved), the cascade's options and the file's settings."""
 
-    captioners: dict[Modality, Path]
+    captioners: dict[Modality, ComponentEntry]
     llm: Path | None
-    generators: dict[Modality, Path]
-    #: each generator's own adapter options (frames, size, clip length), by output modality
-    generator_options: dict[Modality, dict[str, Any]]
+    generators: dict[Modality, ComponentEntry]
     options: CascadeOptions
     settings: dict[str, Any]
 
@@ -90,11 +99,8 @@ def parse_cascade_config(config: Mapping[str, Any], *, base_dir: Path, where: st
                           f"{', '.join(CONFIG_KEYS)}")
     if config.get("adapter") != "cascade":
         raise ConfigError(f"{where}: adapter must be \"cascade\", got {config.get('adapter')!r}")
-    captioners = {m: path for m, (path, _) in _components(config.get("captioners", {}), "captioners",
-                                                          base_dir=base_dir, where=where, options=False).items()}
-    generator_entries = _components(config.get("generators", {}), "generators", base_dir=base_dir, where=where,
-                                    options=True)
-    generators = {m: path for m, (path, _) in generator_entries.items()}
+    captioners = _components(config.get("captioners", {}), "captioners", base_dir=base_dir, where=where)
+    generators = _components(config.get("generators", {}), "generators", base_dir=base_dir, where=where)
     llm = config.get("llm")
     llm_folder = None if llm is None else _path(llm, "llm", base_dir=base_dir, where=where)
     generator_prompt = config.get("generator_prompt", "user" if llm_folder is None else "llm")
@@ -104,14 +110,9 @@ def parse_cascade_config(config: Mapping[str, Any], *, base_dir: Path, where: st
     if generator_prompt == "llm" and llm_folder is None:
         raise ConfigError(f"{where}: generator_prompt is \"llm\" but llm is null; give an llm folder or "
                           "generator_prompt \"user\"")
-    caption_prompt = config.get("caption_prompt", "")
-    if not isinstance(caption_prompt, str):
-        raise ConfigError(f"{where}: caption_prompt must be a string, got {caption_prompt!r}")
     if not captioners and not generators and llm_folder is None:
         raise ConfigError(f"{where}: no component; give captioners, an llm or generators")
-    return CascadeSpec(captioners, llm_folder, generators,
-                       {m: entry_options for m, (_, entry_options) in generator_entries.items()},
-                       CascadeOptions(generator_prompt, caption_prompt),
+    return CascadeSpec(captioners, llm_folder, generators, CascadeOptions(generator_prompt),
                        _file_settings(config.get("settings", {}), where=where))
 
 
@@ -122,25 +123,25 @@ def _path(value: Any, field: str, *, base_dir: Path, where: str) -> Path:
     return base_dir / Path(value.strip()).expanduser()
 
 
-def _components(value: Any, field: str, *, base_dir: Path, where: str,
-                options: bool) -> dict[Modality, tuple[Path, dict[str, Any]]]:
-    """modality -> (folder, adapter options) of a ``captioners`` or ``generators`` object; an entry is a path or,
-    where ``options`` are allowed, an object of ``path`` and the options."""
-    shape = "a folder path or an object of path and options" if options else "a folder path"
+def _components(value: Any, field: str, *, base_dir: Path, where: str) -> dict[Modality, ComponentEntry]:
+    """The entries of a ``captioners`` or ``generators`` object: each a folder path, or an object of ``path`` and
+    the adapter's own options."""
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{where}: {field} must be an object of modality -> {shape}, got {value!r}")
+        raise ConfigError(f"{where}: {field} must be an object of modality -> a folder path (or an object of path "
+                          f"and options), got {value!r}")
     unknown = sorted(set(value) - set(MODALITIES))
     if unknown:
         raise ConfigError(f"{where}: {field} names unknown modality {', '.join(map(repr, unknown))}; expected "
                           f"among {', '.join(MODALITIES)}")
-    entries: dict[Modality, tuple[Path, dict[str, Any]]] = {}
+    entries: dict[Modality, ComponentEntry] = {}
     for modality in (m for m in MODALITIES if m in value):
         entry, name = value[modality], f"{field}.{modality}"
-        if options and isinstance(entry, Mapping):
-            given = {key: option for key, option in entry.items() if key != "path"}
-            entries[modality] = (_path(entry.get("path"), f"{name}.path", base_dir=base_dir, where=where), given)
+        if isinstance(entry, Mapping):
+            options = {key: option for key, option in entry.items() if key != "path"}
+            entries[modality] = ComponentEntry(_path(entry.get("path"), f"{name}.path", base_dir=base_dir,
+                                                     where=where), options)
         else:
-            entries[modality] = (_path(entry, name, base_dir=base_dir, where=where), {})
+            entries[modality] = ComponentEntry(_path(entry, name, base_dir=base_dir, where=where), {})
     return entries
 
 
@@ -176,23 +177,29 @@ def check_components(spec: CascadeSpec, *, where: str) -> None:
     from nextgpt.adapters.transformers_captioner import check_captioner_folder
     from nextgpt.adapters.transformers_causal_lm import check_causal_lm_folder
 
-    for modality, folder in spec.captioners.items():
+    for modality, entry in spec.captioners.items():
         field = f"captioners.{modality}"
-        reads = _checked(check_captioner_folder, folder, field=field, where=where)
+        reads = _checked(check_captioner_folder, entry.path, field=field, where=where)
         if reads != modality:
-            raise ConfigError(f"{where}: {field}: {folder} is a {reads} captioner, not a {modality} one")
+            raise ConfigError(f"{where}: {field}: {entry.path} is a {reads} captioner, not a {modality} one")
+        _refuse_unknown_options(entry, CAPTIONER_OPTIONS, "a captioner", field=field, where=where)
     if spec.llm is not None:
         _checked(check_causal_lm_folder, spec.llm, field="llm", where=where)
-    for modality, folder in spec.generators.items():
+    for modality, entry in spec.generators.items():
         field = f"generators.{modality}"
-        pipeline = _checked(check_diffusers_folder, folder, field=field, where=where)
+        pipeline = _checked(check_diffusers_folder, entry.path, field=field, where=where)
         if PIPELINE_OUTPUTS[pipeline] != modality:
-            raise ConfigError(f"{where}: {field}: {folder} is a {pipeline}, which writes "
+            raise ConfigError(f"{where}: {field}: {entry.path} is a {pipeline}, which writes "
                               f"{PIPELINE_OUTPUTS[pipeline]}, not {modality}")
-        unknown = sorted(set(spec.generator_options[modality]) - set(PIPELINE_OPTIONS[pipeline]))
-        if unknown:
-            raise ConfigError(f"{where}: {field}: unknown option(s) {', '.join(unknown)} for a {pipeline}; it "
-                              f"takes {', '.join(PIPELINE_OPTIONS[pipeline])}")
+        _refuse_unknown_options(entry, PIPELINE_OPTIONS[pipeline], f"a {pipeline}", field=field, where=where)
+
+
+def _refuse_unknown_options(entry: ComponentEntry, accepted: tuple[str, ...], what: str, *, field: str,
+                            where: str) -> None:
+    unknown = sorted(set(entry.options) - set(accepted))
+    if unknown:
+        raise ConfigError(f"{where}: {field}: unknown option(s) {', '.join(unknown)} for {what}; it takes "
+                          f"{', '.join(accepted) or 'none'}")
 
 
 def _checked(check: Any, folder: Path, *, field: str, where: str) -> Any:
@@ -210,12 +217,13 @@ def build_cascade(spec: CascadeSpec, settings: AdapterSettings, *, source: str, 
 
     merged = merged_settings(spec.settings, settings, where=where)
     check_components(spec, where=where)
-    captioners = {m: _loaded(TransformersCaptioner, folder, merged, field=f"captioners.{m}", where=where)
-                  for m, folder in spec.captioners.items()}
+    captioners = {m: _loaded(TransformersCaptioner, entry.path, merged, field=f"captioners.{m}", where=where,
+                             **entry.options)
+                  for m, entry in spec.captioners.items()}
     llm = None if spec.llm is None else _loaded(TransformersCausalLM, spec.llm, merged, field="llm", where=where)
-    generators = {m: _loaded(load_diffusers_adapter, folder, merged, field=f"generators.{m}", where=where,
-                             options=spec.generator_options[m])
-                  for m, folder in spec.generators.items()}
+    generators = {m: _loaded(load_diffusers_adapter, entry.path, merged, field=f"generators.{m}", where=where,
+                             options=entry.options)
+                  for m, entry in spec.generators.items()}
     try:
         return Cascade(captioners=captioners, llm=llm, generators=generators, options=spec.options, source=source)
     except ConfigError as error:

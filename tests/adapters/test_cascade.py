@@ -159,11 +159,11 @@ def test_text_to_x_prompts_the_generator_with_the_llm_answer_by_default_or_the_u
 def test_editing_captions_the_source_and_states_it_to_the_llm_and_the_generator() -> None:
     request = GenerationRequest.build("Make the circle blue.", images=["data/red-circle.png"], want=("image",),
                                       allowed_outputs=("image",), seed=5, num_inference_steps=3, guidance_scale=2.0)
-    cascade = full_cascade(generator_prompt="user", caption_prompt="A picture of")
+    cascade = full_cascade(generator_prompt="user")
     [result] = cascade.generate([request])
     components = parts(cascade)
     [caption_call] = components["captioner.image"].requests
-    assert caption_call.text == "A picture of" and caption_call.media == request.media
+    assert caption_call.text == "" and caption_call.media == request.media, "the captioner only describes"
     assert caption_call.allowed_outputs == frozenset()
     assert components["llm"].requests[0].text.startswith(
         "[Attached image: a image caption of red-circle]\nMake the circle blue.\n")
@@ -287,7 +287,6 @@ def test_the_fingerprint_follows_every_component_and_the_options() -> None:
     original = cascade.fingerprint()
     assert full_cascade().fingerprint() == original, "equal components and options: equal fingerprint"
     assert full_cascade(generator_prompt="user").fingerprint() != original
-    assert full_cascade(caption_prompt="a photo of").fingerprint() != original
     seen = {original}
     for component in parts(cascade).values():
         component.version += 1
@@ -298,7 +297,7 @@ def test_the_fingerprint_follows_every_component_and_the_options() -> None:
 def test_describe_names_the_source_the_options_and_every_component() -> None:
     description = full_cascade().describe()
     assert description["adapter"] == "cascade" and description["source"] == "/configs/cascade.json"
-    assert description["options"] == {"generator_prompt": "llm", "caption_prompt": ""}
+    assert description["options"] == {"generator_prompt": "llm"}
     assert description["components"]["generator.video"] == {  # type: ignore[index]
         "adapter": "fake-generator-video", "source": "/models/generator-video"}
     assert description["device"] == "cpu"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from nextgpt.adapters.cascade_config import (
+    ComponentEntry,
     check_cascade_config,
     merged_settings,
     parse_cascade_config,
@@ -31,10 +32,12 @@ def parse(**changes: Any) -> Any:
 
 def test_paths_resolve_against_the_config_folder_and_the_defaults_follow_the_llm() -> None:
     spec = parse()
-    assert spec.captioners == {"image": BASE / "cap-i", "audio": Path("/abs/cap-a")}
-    assert spec.llm == BASE / "lm" and spec.generators == {"image": BASE / "t2i", "video": BASE / "t2v"}
-    assert spec.generator_options == {"image": {}, "video": {"num_frames": 4}}
-    assert spec.options.generator_prompt == "llm" and spec.options.caption_prompt == ""
+    assert spec.captioners == {"image": ComponentEntry(BASE / "cap-i", {}),
+                               "audio": ComponentEntry(Path("/abs/cap-a"), {})}
+    assert spec.llm == BASE / "lm"
+    assert spec.generators == {"image": ComponentEntry(BASE / "t2i", {}),
+                               "video": ComponentEntry(BASE / "t2v", {"num_frames": 4})}
+    assert spec.options.generator_prompt == "llm"
     assert spec.settings == {"num_inference_steps": 2}
     without_llm = parse(llm=None)
     assert without_llm.llm is None and without_llm.options.generator_prompt == "user"
@@ -44,15 +47,14 @@ def test_paths_resolve_against_the_config_folder_and_the_defaults_follow_the_llm
 @pytest.mark.parametrize(("changes", "message"), [
     ({"adapter": "diffusers"}, r"adapter must be \"cascade\", got 'diffusers'"),
     ({"llms": "lm"}, r"unknown key\(s\) llms; a cascade config has adapter, captioners, llm"),
-    ({"captioners": ["cap-i"]}, r"captioners must be an object of modality -> a folder path, got"),
+    ({"captioners": ["cap-i"]}, r"captioners must be an object of modality -> a folder path \(or an object"),
     ({"generators": {"text": "t2t"}}, r"generators names unknown modality 'text'; expected among image, video"),
     ({"captioners": {"image": ""}}, r"captioners.image must be a folder path .* got ''"),
-    ({"captioners": {"image": {"path": "cap-i"}}}, r"captioners.image must be a folder path .* got \{'path'"),
+    ({"captioners": {"image": {"prefix": "a"}}}, r"captioners.image.path must be a folder path .* got None"),
     ({"generators": {"video": {"num_frames": 4}}}, r"generators.video.path must be a folder path .* got None"),
     ({"llm": 3}, r"llm must be a folder path .* got 3"),
     ({"generator_prompt": "caption"}, r"generator_prompt must be one of llm, user, got 'caption'"),
     ({"llm": None, "generator_prompt": "llm"}, r"generator_prompt is \"llm\" but llm is null"),
-    ({"caption_prompt": 1}, r"caption_prompt must be a string, got 1"),
     ({"settings": {"device": "cuda"}}, r"settings has unknown key\(s\) device; .* \(the device comes from"),
     ({"settings": {"num_inference_steps": 0}}, r"settings: .*num_inference_steps: expected a positive integer, got 0"),
     ({"captioners": {}, "llm": None, "generators": {}}, r"no component"),
