@@ -7,7 +7,8 @@
   frames, since the encoder reads a fixed count). Each frame then goes through the folder's image processor as
   an image, so the pixels are prepared exactly as the captioner's own image processor prepares them;
 * **audio**: a file libsndfile reads, downmixed to mono and resampled, when it is at another rate, to the
-  feature extractor's rate (16 kHz for Whisper) with the project's one resampler.
+  feature extractor's rate (16 kHz for Whisper) with the project's one resampler. The feature extractor then
+  pads or cuts the clip to its window (30 s for published Whisper models).
 
 Preprocessed tensors (ImageBind's layout, which NExT-GPT accepts) are not pixels a captioner's processor can
 read; they are refused with the request's index.

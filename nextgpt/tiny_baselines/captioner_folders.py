@@ -6,7 +6,8 @@ One family per modality by default, the classic published ones:
 * ``image``: ``vit-gpt2``, a VisionEncoderDecoderModel (ViT encoder + GPT-2 decoder) with a ViTImageProcessor;
   ``blip`` (BlipForConditionalGeneration) and ``git`` (GitForCausalLM) can be written too;
 * ``video``: ``timesformer-gpt2``, a VisionEncoderDecoderModel (TimeSformer encoder reading 4 frames + GPT-2)
-  with a VideoMAEImageProcessor;
+  with a VideoMAEImageProcessor; ``git-video`` (GitForCausalLM with 4 frame embeddings, as GIT's VATEX
+  captioner) can be written too;
 * ``audio``: ``whisper``, a WhisperForConditionalGeneration with a WhisperFeatureExtractor at 16 kHz whose
   window is 2 s (published Whisper reads 30 s; the tiny one keeps the encoder to 100 positions).
 
@@ -38,7 +39,7 @@ INIT_STD = 0.3
 DEFAULT_FAMILIES = {"image": "vit-gpt2", "video": "timesformer-gpt2", "audio": "whisper"}
 #: Every family this module writes, with the modality it reads.
 FAMILY_MODALITIES = {"vit-gpt2": "image", "blip": "image", "git": "image", "timesformer-gpt2": "video",
-                     "whisper": "audio"}
+                     "git-video": "video", "whisper": "audio"}
 
 _SMALL = {"hidden_size": HIDDEN, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 2 * HIDDEN,
           "initializer_range": INIT_STD}
@@ -107,14 +108,18 @@ def _write_blip(target: Path) -> None:
     _save(target, model, BlipImageProcessor(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE}))
 
 
-def _write_git(target: Path) -> None:
+def _write_git(target: Path, frames: int | None = None) -> None:
     from transformers import CLIPImageProcessor, GitConfig, GitForCausalLM
 
-    config = GitConfig(vision_config=_VISION, vocab_size=VOCAB_SIZE, max_position_embeddings=64, **_SMALL,
-                       **_TOKENS)
+    config = GitConfig(vision_config=_VISION, vocab_size=VOCAB_SIZE, max_position_embeddings=64,
+                       num_image_with_embedding=frames, **_SMALL, **_TOKENS)
     processor = CLIPImageProcessor(size={"shortest_edge": IMAGE_SIZE},
                                    crop_size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
     _save(target, GitForCausalLM(config), processor)
+
+
+def _write_git_video(target: Path) -> None:
+    _write_git(target, frames=VIDEO_FRAMES)
 
 
 def _write_whisper(target: Path) -> None:
@@ -131,5 +136,5 @@ def _write_whisper(target: Path) -> None:
 
 _WRITERS: dict[str, Callable[[Path], None]] = {
     "vit-gpt2": _write_vit_gpt2, "timesformer-gpt2": _write_timesformer_gpt2, "blip": _write_blip,
-    "git": _write_git, "whisper": _write_whisper,
+    "git": _write_git, "git-video": _write_git_video, "whisper": _write_whisper,
 }

@@ -209,11 +209,6 @@ def test_folders_that_are_not_supported_captioners_are_refused_without_loading(f
         check_captioner_folder(bert)
 
 
-def test_a_git_config_with_frame_embeddings_is_a_video_captioner(folders: dict[str, Path], tmp_path: Path) -> None:
-    video_git = _edited_copy(folders["git"], tmp_path / "git-video", num_image_with_embedding=3)
-    assert check_captioner_folder(video_git) == "video"
-
-
 def test_the_tiny_writer_refuses_a_family_of_another_modality(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"family 'whisper' is not a tiny image captioner; image families: "
                                           r"vit-gpt2, blip, git"):
@@ -264,3 +259,18 @@ def test_the_captioner_runs_its_captioning_task_through_the_benchmark_runner(
     assert summary.tasks[task].metrics.get("meteor") is None  # unavailable, with its reason
     assert store.run(summary.run_id)["model"] == captioner.describe()
     assert {row["model_fingerprint"] for row in store.runs()} == {captioner.fingerprint()}
+
+
+def test_the_stage_profiler_times_the_encoder_once_per_medium_and_the_decoder_per_token(
+        captioners: dict[str, TransformersCaptioner], media: dict[str, list[Path]]) -> None:
+    from nextgpt.profiling.stage_profiler import StageProfiler
+
+    captioner = captioners["vit-gpt2"]
+    requests = [_request("image", path, max_new_tokens=3) for path in media["image"][:2]]
+    with StageProfiler(captioner) as profiler:
+        results = captioner.generate(requests)
+    records = {name: record.to_dict() for name, record in profiler.records().items()}
+    assert (records["encoder"]["units"], records["encoder"]["unit"]) == (2, "images")
+    longest = max(len(result.answer_token_ids) for result in results)
+    assert records["decoder"]["unit"] == "tokens" and records["decoder"]["units"] == 2 * records["decoder"]["calls"]
+    assert records["decoder"]["calls"] >= longest

@@ -133,3 +133,12 @@ def test_the_tiny_folder_is_reproducible_and_never_overwrites(llm_folder: Path, 
     assert TransformersCausalLM(again).describe()["folder_sha256"] == TransformersCausalLM(llm_folder).folder_sha256
     with pytest.raises(ConfigError, match=r"already exists and is not an empty folder"):
         write_tiny_causal_lm(again)
+
+
+def test_the_stage_profiler_counts_one_token_per_row_and_forward(llm: TransformersCausalLM) -> None:
+    from nextgpt.profiling.stage_profiler import StageProfiler
+
+    with StageProfiler(llm) as profiler:
+        llm.generate([GenerationRequest.build("hello", max_new_tokens=3)] * 2)
+    record = profiler.records()["llm"].to_dict()
+    assert record["unit"] == "tokens" and record["units"] == 2 * record["calls"] and 1 <= record["calls"] <= 3
