@@ -19,12 +19,13 @@ The defaults, 50 steps and guidance 7.5, are the sampler settings of NExT-GPT's 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import pickle
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypedDict, Unpack
 
@@ -105,6 +106,22 @@ def _read_errors() -> tuple[type[BaseException], ...]:
     return (OSError, SafetensorError, pickle.UnpicklingError, EOFError, ValueError)
 
 
+@contextlib.contextmanager
+def _no_loading_bar() -> Iterator[None]:
+    """No "Loading pipeline components..." bar: the adapter is loaded like NExT-GPT's own decoders, which draw
+    none; the pipeline's denoising bar is switched off the same way (``set_progress_bar_config``). diffusers keeps
+    one switch for every bar it draws, put back as it was afterwards."""
+    from diffusers.utils import logging as diffusers_logging
+
+    was_on = diffusers_logging.is_progress_bar_enabled()
+    diffusers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            diffusers_logging.enable_progress_bar()
+
+
 class DiffusersPipelineAdapter(ABC):
     """A local diffusers text-to-X pipeline folder as an :class:`~nextgpt.core.interface.AnyToAnyModel`.
 
@@ -145,7 +162,8 @@ class DiffusersPipelineAdapter(ABC):
         if dtype is not None:
             kwargs["dtype"] = dtype
         try:
-            return getattr(diffusers, self.pipeline_class).from_pretrained(str(self.folder), **kwargs)
+            with _no_loading_bar():
+                return getattr(diffusers, self.pipeline_class).from_pretrained(str(self.folder), **kwargs)
         except _read_errors() as error:
             raise CheckpointError(f"{self.adapter_name}: the {self.pipeline_class} in {self.folder} cannot be read "
                                   f"({error}); a file of the folder is missing, damaged or not in diffusers "
