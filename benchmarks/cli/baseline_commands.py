@@ -52,10 +52,24 @@ def _pipeline(modality: str) -> Callable[[Path], Path]:
     return write
 
 
+def _captioner(modality: str) -> Callable[[Path], Path]:
+    def write(folder: Path) -> Path:
+        from nextgpt.tiny_baselines.captioner_folders import write_tiny_captioner
+
+        return write_tiny_captioner(modality, folder)
+    return write
+
+
 def _causal_lm(folder: Path) -> Path:
     from nextgpt.tiny_baselines.causal_lm_folder import write_tiny_causal_lm
 
     return write_tiny_causal_lm(folder)
+
+
+def _cascade(folder: Path) -> Path:
+    from nextgpt.tiny_baselines.cascade_folder import write_tiny_cascade
+
+    return write_tiny_cascade(folder)
 
 
 def _run(suite: str) -> tuple[str, ...]:
@@ -70,9 +84,17 @@ TINY_BASELINES: tuple[TinyBaseline, ...] = (
                  _run("text-to-x"), _pipeline("video")),
     TinyBaseline("diffusers-text-to-audio", "diffusers AudioLDMPipeline (text to audio)", "diffusers",
                  _run("text-to-x"), _pipeline("audio")),
+    TinyBaseline("captioner-image", "transformers image captioner (ViT + GPT-2)", "captioner",
+                 ("run", "--tasks", "caption-image", "--limit", "4"), _captioner("image")),
+    TinyBaseline("captioner-video", "transformers video captioner (TimeSformer + GPT-2)", "captioner",
+                 ("run", "--tasks", "caption-video", "--limit", "4"), _captioner("video")),
+    TinyBaseline("captioner-audio", "transformers audio captioner (Whisper)", "captioner",
+                 ("run", "--tasks", "caption-audio", "--limit", "4"), _captioner("audio")),
     TinyBaseline("causal-lm", "transformers causal LM (text in, text out)", "causal-lm",
                  ("generate", "--text", "Hello, who are you?", "--max-new-tokens", "16", "--out", "out/causal-lm"),
                  _causal_lm),
+    TinyBaseline("cascade", "cascade any-to-any baseline: captioners, the LLM and the three generators",
+                 "cascade", _run("default"), _cascade),
 )
 
 
@@ -104,7 +126,7 @@ def write_tiny_baselines(out: Path, baselines: tuple[TinyBaseline, ...] = TINY_B
     try:
         written = {}
         for baseline in baselines:
-            logger.info("writing %s (%s)", baseline.name, baseline.what)
+            logger.info("writing %s: %s", baseline.name, baseline.what)
             written[baseline.name] = out / baseline.write(staging / baseline.name).relative_to(staging)
         if out.exists():
             out.rmdir()  # empty, checked above
@@ -114,11 +136,22 @@ def write_tiny_baselines(out: Path, baselines: tuple[TinyBaseline, ...] = TINY_B
     return written
 
 
+def run_command(baseline: TinyBaseline, path: Path) -> list[str]:
+    """The command line that runs ``baseline`` written at ``path``.  A tiny pipeline draws with the tiny NExT-GPT
+    preset's step count (the pipeline folder has none of its own, and the adapter's default of 50 would make the
+    tiny baseline 25 times slower than the tiny NExT-GPT on the same networks)."""
+    from nextgpt.model.presets import tiny
+
+    command = ["nextgpt-bench", baseline.command[0], "--model", f"{baseline.kind}:{path}", *baseline.command[1:]]
+    if baseline.kind == "diffusers":
+        command += ["--steps", str(tiny().decoders.image.num_inference_steps)]
+    return command
+
+
 def run_write_tiny(args: argparse.Namespace) -> int:
     written = write_tiny_baselines(args.out)
     for baseline in TINY_BASELINES:
         path = written[baseline.name]
-        command = ["nextgpt-bench", baseline.command[0], "--model", f"{baseline.kind}:{path}", *baseline.command[1:]]
         print(f"wrote {path}: {baseline.what}")
-        print(f"  {shlex.join(command)}")
+        print(f"  {shlex.join(run_command(baseline, path))}")
     return 0

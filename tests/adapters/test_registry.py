@@ -3,6 +3,7 @@ adapter module (checked without weights, loaded through the kind's own loader)."
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from nextgpt.adapters.registry import (
     read_adapter_config,
 )
 from nextgpt.adapters.settings import AdapterSettings
-from nextgpt.core.errors import ConfigError
+from nextgpt.core.errors import ConfigError, NextGPTError
 
 
 def test_the_kinds_are_the_four_adapter_families() -> None:
@@ -168,3 +169,35 @@ def test_every_setting_key_is_an_adapter_settings_field() -> None:
     from dataclasses import fields
 
     assert set(registry.SETTING_KEYS) == {f.name for f in fields(AdapterSettings)}
+
+
+# ------------------------------------------------------------------------------------ the real kinds
+@pytest.fixture(scope="module")
+def transformers_folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A tiny image captioner and a tiny causal LM, saved as users' folders are (a few hundred kB each)."""
+    from nextgpt.tiny_baselines.captioner_folders import write_tiny_captioner
+    from nextgpt.tiny_baselines.causal_lm_folder import write_tiny_causal_lm
+
+    root = tmp_path_factory.mktemp("tiny-transformers")
+    return {"captioner": write_tiny_captioner("image", root / "captioner"),
+            "causal-lm": write_tiny_causal_lm(root / "llm")}
+
+
+def test_every_kind_names_a_check_and_a_loader_its_module_has() -> None:
+    for kind in ADAPTER_KINDS.values():
+        module = importlib.import_module(kind.module)
+        assert callable(getattr(module, kind.check)) and callable(getattr(module, kind.load)), kind.name
+
+
+def test_each_transformers_kind_checks_and_loads_its_folder_and_refuses_the_other(
+        transformers_folders: dict[str, Path]) -> None:
+    for kind, folder in transformers_folders.items():
+        check_adapter(kind, folder)
+        model = load_adapter(kind, folder, AdapterSettings(max_new_tokens=2))
+        assert model.describe()["source"] == str(folder)
+        assert model.describe()["adapter"] == {"captioner": "transformers-captioner",
+                                               "causal-lm": "transformers-causal-lm"}[kind]
+    with pytest.raises(NextGPTError, match=str(transformers_folders["captioner"])):
+        check_adapter("causal-lm", transformers_folders["captioner"])
+    with pytest.raises(NextGPTError, match=r"has no model_index.json"):
+        check_adapter("diffusers", transformers_folders["causal-lm"])

@@ -206,3 +206,14 @@ def test_write_tiny_never_writes_into_a_folder_with_files(tmp_path: Path, capsys
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
     code, _, err = run_cli(["baselines", "write-tiny", "--out", str(tmp_path / "notes.txt")], capsys)
     assert code == 2 and "is a file" in err
+
+
+def test_a_tiny_pipeline_runs_with_the_tiny_presets_step_count() -> None:
+    """A pipeline folder holds no step count; the adapter's default (50) would make the tiny baseline far slower
+    than the tiny NExT-GPT drawing through the same networks."""
+    by_kind = {baseline.kind: baseline for baseline in baseline_commands.TINY_BASELINES}
+    command = baseline_commands.run_command(by_kind["diffusers"], Path("tiny/sd"))
+    assert command[:4] == ["nextgpt-bench", "run", "--model", "diffusers:tiny/sd"]
+    assert command[-2:] == ["--steps", "2"]
+    assert "--steps" not in baseline_commands.run_command(by_kind["cascade"], Path("tiny/cascade/model.json")), \
+        "the cascade's model.json sets its own steps"
