@@ -16,7 +16,7 @@ from benchmarks.runner.runner import BenchmarkRunner, RunSettings
 from benchmarks.store import ResultsStore
 from benchmarks.tasks.task import suite_tasks
 from nextgpt.adapters.cascade import Cascade
-from nextgpt.adapters.cascade_config import check_cascade_config, load_cascade
+from nextgpt.adapters.cascade_config import cascade_from_mapping, check_cascade_config, load_cascade
 from nextgpt.adapters.settings import AdapterSettings
 from nextgpt.core.errors import ConfigError, MissingWeightsError
 from nextgpt.core.interface import AnyToAnyModel, Capabilities
@@ -110,6 +110,9 @@ def test_a_changed_file_of_any_component_changes_the_fingerprint(config_file: Pa
     shutil.copytree(config_file.parent, copy)
     copied = copy / config_file.name
     assert load_cascade(copied, AdapterSettings()).fingerprint() == cascade.fingerprint(), "moving keeps it"
+    inline = cascade_from_mapping(json.loads(copied.read_text(encoding="utf-8")), base_dir=copy,
+                                  where="--model-config run.json", settings=AdapterSettings())
+    assert inline.fingerprint() == cascade.fingerprint() and inline.describe()["source"] == "--model-config run.json"
     tokenizer = copy / "llm" / "tokenizer_config.json"
     tokenizer.write_text(tokenizer.read_text(encoding="utf-8").replace("{", '{"edited": true, ', 1), encoding="utf-8")
     assert load_cascade(copied, AdapterSettings()).fingerprint() != cascade.fingerprint()
