@@ -114,19 +114,20 @@ DatasetLoader = Callable[[str, str | None, int | None], Dataset]
 
 def capability_problems(task: Task, dataset: Dataset, capabilities: Capabilities) -> list[str]:
     """Why a model with ``capabilities`` cannot do ``task`` on ``dataset`` (empty: it can): an output the task
-    forces that the model does not write, or an input medium of the samples that it does not read.  A dialogue
-    lets the model choose its outputs, so only its inputs are checked."""
+    forces that the model does not write, or an input medium of the samples that it does not read (each reason
+    without ";", so several join with "; ").  A dialogue lets the model choose its outputs, so only its inputs
+    are checked."""
     problems = []
     output = task.produced_modality
     if output is not None and output not in capabilities.outputs:
-        problems.append(f"the task asks for {output} output; the model writes {_modalities(capabilities.outputs)}")
+        problems.append(f"the task asks for {output} output but the model writes {_modalities(capabilities.outputs)}")
     if task.output == "dialogue":
         read = {m.modality for sample in dataset.samples for turn in sample.turns for m in turn.media}
     else:
         read = {f.modality for sample in dataset.samples for f in sample.inputs} if task.uses_inputs else set()
     unread = sorted(read - capabilities.inputs)
     if unread:
-        problems.append(f"the task gives the model {', '.join(unread)} input; it reads "
+        problems.append(f"the task gives the model {', '.join(unread)} input but it reads "
                         f"{_modalities(capabilities.inputs)}")
     return problems
 
@@ -292,9 +293,9 @@ class BenchmarkRunner:
         datasets = self.datasets()
         skipped = self.skipped_tasks()
         if len(skipped) == len(self.settings.tasks):
-            reasons = "; ".join(f"{name}: {reason}" for name, reason in skipped.items())
-            raise TaskError(f"the model ({type(self.model).__name__}) can do none of the selected tasks ({reasons}); "
-                            "select tasks whose inputs it reads and whose output it writes")
+            reasons = "".join(f"\n  {name}: {reason}" for name, reason in skipped.items())
+            raise TaskError(f"the model ({type(self.model).__name__}) can do none of the selected tasks; select tasks "
+                            f"whose inputs it reads and whose output it writes:{reasons}")
         run_id, resumed = self._start(rank, world, skipped)
         logger.info("run %s (%s), store %s", run_id, "resumed" if resumed else "new", self.store.folder)
         for name, reason in skipped.items():

@@ -134,9 +134,9 @@ def test_a_task_the_model_cannot_do_is_skipped_with_its_reason(tmp_path: Path) -
     store = ResultsStore(tmp_path / "store")
     summary = _run(SolidColourModel(), store, ("t2i", "t2v"))
     assert list(summary.tasks) == ["t2i"]
-    assert summary.skipped == {"t2v": "the task asks for video output; the model writes text and audio, image"}
-    with pytest.raises(TaskError, match=r"can do none of the selected tasks \(caption-video: the task gives the "
-                                        r"model video input; it reads text and audio, image\)"):
+    assert summary.skipped == {"t2v": "the task asks for video output but the model writes text and audio, image"}
+    with pytest.raises(TaskError, match=r"can do none of the selected tasks; .*\n  caption-video: the task gives the "
+                                        r"model video input but it reads text and audio, image$"):
         _run(SolidColourModel(), store, ("caption-video",))
     assert len(store.runs()) == 1, "a run of nothing is refused before a run row is written"
 

@@ -22,7 +22,7 @@ from nextgpt.core.interface import Capabilities, JSONValue
 from nextgpt.core.modalities import Modality
 from nextgpt.core.requests import GenerationRequest, GenerationResult
 
-AUDIO_REASON = "the task asks for audio output; the model writes text and image"
+AUDIO_REASON = "the task asks for audio output but the model writes text and image"
 TASKS = ("t2i", "t2a")
 
 
