@@ -308,6 +308,9 @@ TARGETS: tuple[Target, ...] = (
            name="model.json"),
     Target("profile", "--model-config", "file", lambda g, b, w: ["profile", "--model-config", str(b)],
            name="model.json"),
+    # ---- benchmarks/cli/baseline_commands.py
+    Target("baselines write-tiny", "--out", "output-folder",
+           lambda g, b, w: ["baselines", "write-tiny", "--out", str(b)]),
 )
 
 #: subcommands without a file or folder argument: one bad value each, so they are walked too

@@ -23,6 +23,7 @@ from nextgpt.adapters.registry import (
     ADAPTER_KINDS,
     AdapterChoice,
     check_adapter,
+    check_options,
     check_settings,
     parse_model_argument,
     read_adapter_config,
@@ -247,6 +248,7 @@ def adapter_choice_from_args(args: argparse.Namespace) -> AdapterChoice | None:
     nextgpt_flags = {"--preset": args.preset, "--checkpoint": args.checkpoint,
                      **{flag: getattr(args, slot) for slot, flag in WEIGHT_FLAGS.items()}}
     file_settings: dict[str, Any] = {}
+    options: dict[str, Any] = {}
     if model_text is not None:
         source = f"--model {model_text}"
         nextgpt_flags["--model-config"] = args.model_config
@@ -254,7 +256,7 @@ def adapter_choice_from_args(args: argparse.Namespace) -> AdapterChoice | None:
     else:
         assert config is not None
         source = f"--model-config {args.model_config}"
-        kind, path, file_settings = config.kind, config.path, dict(config.settings)
+        kind, path, file_settings, options = config.kind, config.path, dict(config.settings), dict(config.options)
     given = [flag for flag, value in nextgpt_flags.items() if value is not None]
     if given:
         raise ConfigError(f"{source} selects the whole model (the {kind} adapter); drop {', '.join(given)}")
@@ -269,9 +271,10 @@ def adapter_choice_from_args(args: argparse.Namespace) -> AdapterChoice | None:
     check_device(settings.device, label=lambda _: device_label)
     try:
         check_adapter(kind, path)
+        check_options(kind, path, options, where="options")
     except NextGPTError as error:  # the same error, naming where the path came from
         raise type(error)(f"{source}: {error}") from error
-    return AdapterChoice(kind, path, settings)
+    return AdapterChoice(kind, path, settings, options)
 
 
 def check_media_files(args: argparse.Namespace) -> None:

@@ -47,6 +47,11 @@ def check_diffusers_folder(folder: Path) -> str:
     return class_name
 
 
+def accepted_options(folder: Path) -> tuple[str, ...]:
+    """The options ``load_diffusers_adapter`` takes for ``folder``'s pipeline class (reads model_index.json)."""
+    return PIPELINE_OPTIONS[check_diffusers_folder(folder)]
+
+
 def load_diffusers_adapter(folder: Path, settings: AdapterSettings, *,
                            options: Mapping[str, JSONValue] | None = None) -> DiffusersPipelineAdapter:
     """The adapter of ``folder``'s pipeline class, loaded with ``settings`` (nothing is downloaded).

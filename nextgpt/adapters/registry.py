@@ -9,9 +9,12 @@ imported only when a kind is checked or loaded, so importing this registry costs
 An adapter model config is a JSON object with an ``"adapter"`` key (a file without one is a NExT-GPT model config,
 read by ``nextgpt.model.model_spec``):
 
-* ``{"adapter": "diffusers" | "captioner" | "causal-lm", "path": PATH, ...settings}``: PATH is relative to the
-  file's folder; the optional settings are the fields of :class:`~nextgpt.adapters.settings.AdapterSettings`
-  (``device``, ``dtype``, ``num_inference_steps``, ``guidance_scale``, ``max_new_tokens``);
+* ``{"adapter": "diffusers" | "captioner" | "causal-lm", "path": PATH, ...settings, "options": {...}}``: PATH is
+  relative to the file's folder; the optional settings are the fields of
+  :class:`~nextgpt.adapters.settings.AdapterSettings` (``device``, ``dtype``, ``num_inference_steps``,
+  ``guidance_scale``, ``max_new_tokens``); the optional ``options`` are the adapter's own settings, which no flag
+  gives: a diffusers pipeline's ``height``/``width`` (image, video), ``num_frames`` (video) or
+  ``audio_length_in_s`` (audio), a BLIP/GIT captioner's ``prefix``; a causal LM takes none;
 * ``{"adapter": "cascade", ...}``: the file is itself a cascade config (``nextgpt.adapters.cascade_config``), the
   same as ``cascade:FILE``.
 """
@@ -45,18 +48,22 @@ class AdapterKind:
     module: str
     #: ``check(path) -> Any`` (its result is not used): reads no weights
     check: str
-    #: ``load(path, settings) -> AnyToAnyModel``
+    #: ``load(path, settings) -> AnyToAnyModel``; with options, ``load(path, settings, options=MAPPING)``
     load: str
+    #: ``accepted(path) -> tuple[str, ...]``: the options an adapter config may give this kind (None: none)
+    options: str | None = None
 
 
 #: The adapter kinds, by name, in the order messages list them.
 ADAPTER_KINDS: Mapping[str, AdapterKind] = {kind.name: kind for kind in (
     AdapterKind("diffusers", "a diffusers pipeline folder (StableDiffusionPipeline, TextToVideoSDPipeline or "
                 "AudioLDMPipeline, chosen by its model_index.json)", "diffusers:weights/stable-diffusion-v1-5",
-                "nextgpt.adapters.diffusers_pipelines", "check_diffusers_folder", "load_diffusers_adapter"),
+                "nextgpt.adapters.diffusers_pipelines", "check_diffusers_folder", "load_diffusers_adapter",
+                "accepted_options"),
     AdapterKind("captioner", "a transformers image, video or audio captioner folder",
                 "captioner:weights/blip-image-captioning-base",
-                "nextgpt.adapters.transformers_captioner", "check_captioner_folder", "TransformersCaptioner"),
+                "nextgpt.adapters.transformers_captioner", "check_captioner_folder", "load_captioner",
+                "accepted_options"),
     AdapterKind("causal-lm", "a transformers causal language model folder (text in, text out)",
                 "causal-lm:weights/vicuna-7b-v0",
                 "nextgpt.adapters.transformers_causal_lm", "check_causal_lm_folder", "TransformersCausalLM"),
@@ -113,11 +120,33 @@ def check_adapter(kind: str, path: Path) -> None:
     getattr(importlib.import_module(spec.module), spec.check)(adapter_path(kind, path))
 
 
-def load_adapter(kind: str, path: Path, settings: AdapterSettings) -> AnyToAnyModel:
-    """The adapter of ``kind`` on the local model at ``path``; nothing is downloaded."""
+def check_options(kind: str, path: Path, options: Mapping[str, Any], *, where: str) -> None:
+    """Refuse an option the adapter of ``kind`` at ``path`` does not take, naming it and the accepted ones (reads
+    only configs, like :func:`check_adapter`)."""
+    if not options:
+        return
     spec = adapter_kind(kind)
-    model: AnyToAnyModel = getattr(importlib.import_module(spec.module), spec.load)(adapter_path(kind, path),
-                                                                                   settings)
+    accepted: tuple[str, ...] = ()
+    if spec.options is not None:
+        accepted = tuple(getattr(importlib.import_module(spec.module), spec.options)(adapter_path(kind, path)))
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        takes = f"it takes {', '.join(accepted)}" if accepted else "it takes no options"
+        raise ConfigError(f"{where}: {', '.join(unknown)} do(es) not apply to the {spec.name} adapter of {path}; "
+                          f"{takes}")
+
+
+def load_adapter(kind: str, path: Path, settings: AdapterSettings,
+                 options: Mapping[str, Any] | None = None) -> AnyToAnyModel:
+    """The adapter of ``kind`` on the local model at ``path``, with its own ``options`` (see
+    :func:`check_options`); nothing is downloaded."""
+    spec = adapter_kind(kind)
+    load = getattr(importlib.import_module(spec.module), spec.load)
+    if options:
+        check_options(kind, path, options, where=f"{kind}:{path} options")
+        model: AnyToAnyModel = load(adapter_path(kind, path), settings, options=dict(options))
+    else:
+        model = load(adapter_path(kind, path), settings)
     return model
 
 
@@ -130,6 +159,8 @@ class AdapterConfig:
     kind: str
     path: Path
     settings: Mapping[str, Any] = field(default_factory=dict)
+    #: the adapter's own options (``"options"`` of the file), checked against the folder by ``check_options``
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 def read_adapter_config(file: Path) -> AdapterConfig | None:
@@ -148,7 +179,7 @@ def read_adapter_config(file: Path) -> AdapterConfig | None:
     kind = adapter_kind(name, where=f"{where}: adapter")
     if kind.name == "cascade":  # the file is the cascade's own config
         return AdapterConfig(file, kind.name, file)
-    allowed = ("adapter", "path", *SETTING_KEYS)
+    allowed = ("adapter", "path", "options", *SETTING_KEYS)
     unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} for the {kind.name} adapter; expected "
@@ -157,9 +188,13 @@ def read_adapter_config(file: Path) -> AdapterConfig | None:
     if not isinstance(path, str) or not path.strip():
         raise ConfigError(f"{where}: path must be {kind.reads}, relative to the file's folder or absolute; got "
                           f"{path!r}")
+    options = data.get("options", {})
+    if not isinstance(options, dict):
+        raise ConfigError(f"{where}: options must be a JSON object of the adapter's own settings (e.g. "
+                          f'{{"num_frames": 24}}), got {options!r}')
     settings = {key: data[key] for key in SETTING_KEYS if key in data}
     check_settings(settings, where=where)
-    return AdapterConfig(file, kind.name, file.parent / Path(path.strip()).expanduser(), settings)
+    return AdapterConfig(file, kind.name, file.parent / Path(path.strip()).expanduser(), settings, options)
 
 
 def check_settings(settings: Mapping[str, Any], *, where: str) -> AdapterSettings:
@@ -179,10 +214,11 @@ class AdapterChoice:
     kind: str
     path: Path
     settings: AdapterSettings
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def device(self) -> str:
         return self.settings.device
 
     def load(self) -> AnyToAnyModel:
-        return load_adapter(self.kind, self.path, self.settings)
+        return load_adapter(self.kind, self.path, self.settings, self.options)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,29 @@ def check_captioner_folder(folder: Path) -> str:
     alone (no weights are loaded). A missing folder, config, weights, tokenizer or processor, or an architecture
     this adapter does not read, is refused naming the path (the error lists what is supported)."""
     return _family_of_folder(Path(folder)).modality
+
+
+#: The options a captioner takes besides AdapterSettings (its keyword arguments).
+CAPTIONER_OPTIONS = ("prefix",)
+
+
+def accepted_options(folder: Path) -> tuple[str, ...]:
+    """The options ``load_captioner`` takes for ``folder`` (a prefix only where the family decodes from one)."""
+    return CAPTIONER_OPTIONS if _family_of_folder(Path(folder)).takes_prefix else ()
+
+
+def load_captioner(folder: Path, settings: AdapterSettings, *,
+                   options: Mapping[str, Any] | None = None) -> TransformersCaptioner:
+    """The registry's loader: :class:`TransformersCaptioner` with the options of an adapter config."""
+    given = dict(options or {})
+    unknown = sorted(set(given) - set(CAPTIONER_OPTIONS))
+    if unknown:
+        raise ConfigError(f"{ADAPTER_NAME} {folder}: option(s) {', '.join(unknown)} do not apply; a captioner "
+                          f"takes {', '.join(CAPTIONER_OPTIONS)}")
+    prefix = given.get("prefix")
+    if prefix is not None and not isinstance(prefix, str):
+        raise ConfigError(f"{ADAPTER_NAME} {folder}: prefix must be a string, got {prefix!r}")
+    return TransformersCaptioner(folder, settings, prefix=prefix)
 
 
 class TransformersCaptioner:

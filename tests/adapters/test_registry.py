@@ -25,6 +25,7 @@ from nextgpt.adapters.registry import (
 )
 from nextgpt.adapters.settings import AdapterSettings
 from nextgpt.core.errors import ConfigError, NextGPTError
+from nextgpt.core.requests import GenerationRequest
 
 
 def test_the_kinds_are_the_four_adapter_families() -> None:
@@ -152,8 +153,8 @@ def test_a_file_without_an_adapter_key_is_left_to_the_nextgpt_reader(tmp_path: P
                                r"folder, relative to the file's folder or absolute; got None"),
     ({"adapter": "diffusers", "path": " "}, r"path must be a diffusers pipeline folder .* got ' '"),
     ({"adapter": "diffusers", "path": "x", "steps": 4}, r"model config .*: unknown key\(s\) steps for the "
-                                                        r"diffusers adapter; expected adapter, path, device, dtype, "
-                                                        r"num_inference_steps, guidance_scale, max_new_tokens"),
+                                                        r"diffusers adapter; expected adapter, path, options, device, "
+                                                        r"dtype, num_inference_steps, guidance_scale, max_new_tokens"),
     ({"adapter": "diffusers", "path": "x", "num_inference_steps": 0},
      r"model config .*model.json: adapter settings: num_inference_steps: expected a positive integer, got 0"),
     ({"adapter": "causal-lm", "path": "x", "dtype": "int8"},
@@ -201,3 +202,40 @@ def test_each_transformers_kind_checks_and_loads_its_folder_and_refuses_the_othe
         check_adapter("causal-lm", transformers_folders["captioner"])
     with pytest.raises(NextGPTError, match=r"has no model_index.json"):
         check_adapter("diffusers", transformers_folders["causal-lm"])
+
+
+# ------------------------------------------------------------------------------- the adapters' own options
+def test_an_adapter_config_passes_its_own_options_to_the_adapter(tmp_path: Path) -> None:
+    from nextgpt.adapters.registry import read_adapter_config
+    from nextgpt.tiny_baselines.diffusers_folders import write_tiny_pipeline
+
+    write_tiny_pipeline("video", tmp_path / "t2v")
+    config = tmp_path / "model.json"
+    config.write_text(json.dumps({"adapter": "diffusers", "path": "t2v", "num_inference_steps": 1,
+                                  "options": {"num_frames": 3, "height": 16, "width": 16}}), encoding="utf-8")
+    selected = read_adapter_config(config)
+    assert selected is not None and dict(selected.options) == {"num_frames": 3, "height": 16, "width": 16}
+    model = registry.load_adapter("diffusers", selected.path, registry.check_settings(selected.settings, where="t"),
+                                  selected.options)
+    video = model.generate([GenerationRequest.build("a red square", want=("video",), seed=0)])[0].videos[0]
+    assert video.shape[:3] == (3, 16, 16)
+
+
+def test_an_option_the_adapter_does_not_take_is_refused_naming_what_it_takes(tmp_path: Path) -> None:
+    from nextgpt.tiny_baselines.diffusers_folders import write_tiny_pipeline
+
+    folder = write_tiny_pipeline("audio", tmp_path / "t2a")
+    with pytest.raises(ConfigError, match=r"where: num_frames do\(es\) not apply to the diffusers adapter of .*t2a; "
+                                          r"it takes audio_length_in_s"):
+        registry.check_options("diffusers", folder, {"num_frames": 4}, where="where")
+    with pytest.raises(ConfigError, match="it takes no options"):
+        registry.check_options("causal-lm", tmp_path, {"prefix": "a"}, where="where")
+
+
+def test_options_must_be_an_object(tmp_path: Path) -> None:
+    from nextgpt.adapters.registry import read_adapter_config
+
+    config = tmp_path / "model.json"
+    config.write_text(json.dumps({"adapter": "diffusers", "path": "x", "options": [1]}), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"options must be a JSON object"):
+        read_adapter_config(config)
