@@ -165,16 +165,16 @@ class Cascade:
 
     def profiled_stages(self) -> list[ProfiledStage]:
         """Each component's own stages, named after its role (``llm.decoder``, ``generator.video.unet``...); a
-        module shared by two roles is timed once, under the first."""
+        module shared by two roles is timed once, under the first (the profiler refuses one module in two stages,
+        even through different methods)."""
         stages: list[ProfiledStage] = []
-        seen: set[tuple[int, str | None]] = set()
+        seen: set[int] = set()
         for role, component in self.components().items():
             if not isinstance(component, HasStages):
                 continue
             for stage in component.profiled_stages():
-                key = (id(stage.module), stage.method)
-                if key not in seen:
-                    seen.add(key)
+                if id(stage.module) not in seen:
+                    seen.add(id(stage.module))
                     stages.append(replace(stage, name=f"{role}.{stage.name}"))
         return stages
 
