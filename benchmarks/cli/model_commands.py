@@ -124,7 +124,8 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, default_checkpoint: 
 
     ``adapters``: the command also takes a model that is not NExT-GPT (``--model KIND:PATH``, or a model config
     with an ``"adapter"`` key).  By default, the commands that run a finished model -- those with a default
-    checkpoint (``run``) -- take one; training and profiling build a NExT-GPT and do not."""
+    checkpoint (``run``) -- take one; ``generate`` and ``profile`` pass True, ``demo`` (NExT-GPT's own any-to-any
+    demonstration) False, and training builds a NExT-GPT."""
     accepts_adapters = default_checkpoint is not None if adapters is None else adapters
     parser.set_defaults(accepts_adapters=accepts_adapters)
     kinds = ", ".join(ADAPTER_KINDS)
