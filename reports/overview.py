@@ -1,6 +1,8 @@
 """What the report's overview says: per task, its headline metric with its 95% interval, and how it stands
 against a baseline -- another run (the paired interval of ``nextgpt-bench compare``) or the NExT-GPT paper
-(a difference only where the two numbers are comparable; otherwise the paper's number and the reason).
+(a difference only where the two numbers are comparable; otherwise the paper's number and the reason).  The
+paper's number is NExT-GPT's own, or, for a run that names its paper row (``run --paper-model SD-1.5``: the
+description's ``paper_model``), that model's.
 
 Each task declares its headline metric and its group (``benchmarks.tasks``); where a stored task goes, and which
 metric stands in when the declared headline is not stored or the task is not registered in this process, is the
@@ -89,6 +91,8 @@ class Overview:
     unscored: list[str]
     #: tasks the run was asked for and skipped, with why, in task order
     skipped: list[SkippedTask] = field(default_factory=list)
+    #: the paper's model whose numbers a paper baseline shows, when the run names one (``run --paper-model``)
+    paper_model: str | None = None
 
     def task_order(self) -> list[OverviewRow | SkippedTask]:
         """The scored and the skipped tasks together, by group and task order (how the page lists them)."""
@@ -137,11 +141,21 @@ def build_overview(run: RunData, baseline: ReportBaseline = "paper") -> Overview
     skipped = [SkippedTask(task, stored_task_group(task, declared), run.skipped[task])
                for task in ordered_tasks(run.skipped, declared) if task not in run.tasks]
     unscored = [t for t in ordered_tasks(asked, declared) if t not in run.tasks and t not in run.skipped]
-    return Overview(rows, kind, label, comparison, unscored, skipped)
+    return Overview(rows, kind, label, comparison, unscored, skipped, paper_model_of(run))
 
 
-def paper_row(reference: ReferenceData, task: str, metric: str) -> ReferenceRow | None:
-    """The paper's number for ``task``/``metric``: NExT-GPT's own when the paper prints several models."""
+def paper_model_of(run: RunData) -> str | None:
+    """The paper's model the run stands for (``run --paper-model``), None when it names none."""
+    model = run.info.get("model")
+    named = model.get("paper_model") if isinstance(model, dict) else None
+    return named if isinstance(named, str) and named else None
+
+
+def paper_row(reference: ReferenceData, task: str, metric: str, model: str | None = None) -> ReferenceRow | None:
+    """The paper's number for ``task``/``metric``: ``model``'s (None when the paper prints none for it), or,
+    without ``model``, NExT-GPT's own when the paper prints several models."""
+    if model is not None:
+        return next(iter(reference.for_task(task, metric, model)), None)
     rows = reference.for_task(task, metric)
     return next((row for row in rows if row.model == PAPER_MODEL), rows[0] if rows else None)
 
@@ -175,10 +189,12 @@ def _against_run(comparison: Comparison, record: StoredMetric) -> BaselineCell:
 
 
 def _against_paper(run: RunData, record: StoredMetric, reference: ReferenceData) -> BaselineCell:
-    row = paper_row(reference, record.task, record.metric)
+    model = paper_model_of(run)
+    row = paper_row(reference, record.task, record.metric, model)
     if row is None:
+        of = f" of {model}" if model else ""
         return BaselineCell(None, None, None, None, "no paper number",
-                            f"the paper reports no {record.metric} for {record.task}", "the NExT-GPT paper")
+                            f"the paper reports no {record.metric} for {record.task}{of}", "the NExT-GPT paper")
     source = f"{row.model}; printed {row.printed:g}; {row.source}"
     problem = paper_comparability(row, record.result.provenance, run.settings, reference)
     if problem is not None:

@@ -66,11 +66,19 @@ def _legend(overview: Overview) -> str:
         return ("Each task's headline metric. " + scale + "the value and its 95% interval on a scale from 0.")
     against = {"run": f"against the baseline {esc(overview.baseline_label)}: this run minus the baseline with the "
                       "paired 95% interval of <code>nextgpt-bench compare</code>, significant when it excludes 0",
-               "paper": "against the NExT-GPT paper's number, in this suite's units, where the two are comparable "
+               "paper": f"against the NExT-GPT paper's number{_of_paper_model(overview)}, in this suite's units, "
+                        "where the two are comparable "
                         "(otherwise the paper's number is greyed, with the reason)"}[overview.baseline_kind]
     return (f"Each task's headline metric, {against}. {scale}where a difference is shown, the difference and its "
             "95% interval around the baseline (grey tick; green: significantly better, red: significantly "
             "worse); otherwise the value and its 95% interval on a scale from 0.")
+
+
+def _of_paper_model(overview: Overview) -> str:
+    """" for SD-1.5 (the run's paper row)" when the run names the paper's model it stands for."""
+    if overview.paper_model is None:
+        return ""
+    return f" for {esc(overview.paper_model)} (the paper row this run names)"
 
 
 def _row_cells(row: OverviewRow, kind: BaselineKind) -> list[str]:

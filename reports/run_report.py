@@ -28,7 +28,7 @@ from reports.compare import CompareRow, Comparison
 from reports.errors import ReportInputError
 from reports.gallery import gallery_items, item_html
 from reports.html_page import esc, fmt, page, table
-from reports.overview import ReportBaseline, build_overview, paper_row
+from reports.overview import ReportBaseline, build_overview, paper_model_of, paper_row
 from reports.overview_html import GROUP_TITLES, arrow, overview_section
 from reports.paper_comparison import paper_comparability
 from reports.run_files import write_text_atomically
@@ -135,7 +135,7 @@ def _key_values(values: dict[str, Any]) -> str:
 
 def _paper_cell(run: RunData, record: StoredMetric) -> tuple[str, str]:
     reference = load_reference()
-    ours = paper_row(reference, record.task, record.metric)
+    ours = paper_row(reference, record.task, record.metric, paper_model_of(run))
     if ours is None:
         return "-", ""
     problem = paper_comparability(ours, record.result.provenance, run.settings, reference)
@@ -206,7 +206,7 @@ def _plots(run: RunData, store: ResultsStore) -> str:
     reference = load_reference()
     charts = []
     for (task, metric), record in sorted(run.metrics.items()):
-        paper = paper_row(reference, task, metric)
+        paper = paper_row(reference, task, metric, paper_model_of(run))
         if paper is not None and record.value is not None:
             charts.append(bar_chart(f"{task} {record.result.qualified_name} {direction(metric)}", [
                 ("this run", float(record.value), "#2563eb"), (f"paper: {paper.model}", paper.value, "#9ca3af")]))

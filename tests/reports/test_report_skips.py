@@ -115,6 +115,17 @@ def test_a_skipped_task_is_listed_with_its_reason_wherever_the_report_lists_task
         assert shown in _text(_section(page, section, end)), section
 
 
+def test_a_run_that_names_its_paper_row_is_set_beside_that_row(skip_runs: SkipRuns, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    labelled = _report(skip_runs, skip_runs.picture, tmp_path / "labelled", capsys)
+    overview = _section(labelled, "overview", "samples")
+    assert "for SD-1.5 (the paper row this run names)" in overview
+    assert "SD-1.5; printed 11.21" in overview and "printed 10.07" not in overview
+    assert "(SD-1.5; printed 11.21;" in _section(labelled, "metrics", "plots")
+    plain = _section(_report(skip_runs, skip_runs.full, tmp_path / "plain", capsys), "overview", "samples")
+    assert "NExT-GPT; printed 10.07" in plain and "SD-1.5" not in plain, "without a label: NExT-GPT's own row"
+
+
 def test_a_run_without_skips_says_none(skip_runs: SkipRuns, tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     page = _report(skip_runs, skip_runs.full, tmp_path / "report", capsys)
