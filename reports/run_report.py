@@ -33,7 +33,15 @@ from reports.overview_html import GROUP_TITLES, arrow, overview_section
 from reports.paper_comparison import paper_comparability
 from reports.run_files import write_text_atomically
 from reports.rundata import RunData, load_from_store
-from reports.stage_records import latency_summary, number, other_fields, peak_memory, seconds_per_call, throughput
+from reports.stage_records import (
+    latency_summary,
+    number,
+    other_fields,
+    peak_memory,
+    seconds_per_call,
+    stage_order,
+    throughput,
+)
 from reports.svg_plots import bar_chart
 from reports.task_layout import GROUP_ORDER, declarations, ordered_tasks, place_task, stored_task_group
 from reports.text_table import direction, metric_direction
@@ -225,7 +233,8 @@ def _latency_bars(run: RunData, store: ResultsStore) -> tuple[str, list[tuple[st
     if run.stage_timings:
         bars = []
         for task, stages in sorted(run.stage_timings.items()):
-            for stage, record in sorted(stages.items()):
+            for stage in stage_order(stages):
+                record = stages[stage]
                 per_call = seconds_per_call(record)
                 if per_call is not None:
                     bars.append((f"{task} {stage}", per_call, "#059669"))
@@ -240,7 +249,8 @@ def _timings(run: RunData) -> str:
                 "profiled.</p>")
     rows = []
     for task, stages in sorted(run.stage_timings.items()):
-        for stage, record in sorted(stages.items()):
+        for stage in stage_order(stages):
+            record = stages[stage]
             memory = peak_memory(record)
             extra = other_fields(record)
             rows.append([esc(task), esc(stage), fmt(number(record.get("seconds"))), esc(record.get("calls", "-")),

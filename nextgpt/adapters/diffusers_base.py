@@ -197,7 +197,7 @@ class DiffusersPipelineAdapter(ABC):
     def settings(self) -> dict[str, JSONValue]:
         """What, besides the folder's content, decides the outputs."""
         return {"num_inference_steps": self.num_inference_steps, "guidance_scale": self.guidance_scale,
-                **self.output_settings(), "dtype": str(self.pipeline.unet.dtype)}
+                **self.output_settings(), "dtype": str(self.pipeline.unet.dtype).removeprefix("torch.")}
 
     def fingerprint(self) -> str:
         identity = {"adapter": self.adapter_name, "folder_sha256": self.folder_sha256, **self.settings()}

@@ -93,4 +93,4 @@ def model_kwargs(settings: AdapterSettings) -> dict[str, Any]:
 
 
 def first_parameter_dtype(module: torch.nn.Module) -> str:
-    return str(next(module.parameters()).dtype)
+    return str(next(module.parameters()).dtype).removeprefix("torch.")  # "float32", as NExT-GPT describes it
