@@ -438,9 +438,9 @@ class BenchmarkRunner:
     def _to_generation(self, key: str, task: str, sample_id: str, turn: int, request: GenerationRequest,
                        result: GenerationResult, seconds: float) -> Generation:
         """Store the result's media and keep what scoring reads.  A medium the model returned without a signal run
-        gets a ``forced`` one (start 0, length 0, nothing dropped; see ``SignalRun``): the interface does not ask a
-        model for runs, and scoring counts what was produced from them.  NExT-GPT reports a run for everything it
-        produces, so its records are unchanged."""
+        gets an ``unsignalled`` one (start 0, length 0, nothing dropped; see ``SignalRun``): the interface does not
+        ask a model without signal tokens for runs, and scoring counts what was produced from them.  NExT-GPT
+        reports a run for everything it produces, so its records are unchanged."""
         where = f"task {task}, sample {sample_id!r}, turn {turn}"
         returned: list[tuple[Modality, list[Any]]] = [
             ("image", result.images), ("video", result.videos), ("audio", result.audios)]
@@ -448,7 +448,7 @@ class BenchmarkRunner:
                  for modality, items in returned for index, medium in enumerate(items)]
         signalled = {run.modality for run in result.signal_runs}
         signal_runs = list(result.signal_runs) + [
-            SignalRun(modality, "forced", 0, 0, 0) for modality in dict.fromkeys(m.modality for m in media)
+            SignalRun(modality, "unsignalled", 0, 0, 0) for modality in dict.fromkeys(m.modality for m in media)
             if modality not in signalled]
         runs = tuple({"modality": r.modality, "status": r.status, "dropped": r.dropped} for r in signal_runs)
         return Generation(key, task, sample_id, turn, request.seed, result.text, tuple(media), runs, seconds)

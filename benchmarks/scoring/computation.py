@@ -67,6 +67,8 @@ class PerSampleMetric:
     function: Callable[[ScoredItem], float | None]
     #: what the number means, recorded as the provenance setting ``definition``
     definition: str
+    #: why the metric is unavailable when ``function`` scores no item at all
+    when_none_scored: str = "no item of the task could be scored"
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ import numpy as np
 from metrics.provenance import MetricResult, Provenance
 
 
-def mean_result(name: str, values: dict[str, float], definition: str, *, bootstrap: int, seed: int
-                ) -> MetricResult:
+def mean_result(name: str, values: dict[str, float], definition: str, *, bootstrap: int, seed: int,
+                when_empty: str = "no item of the task could be scored") -> MetricResult:
     """``name``'s mean over ``values`` (item key -> score); unavailable when no item was scored.  The
     provenance records the definition as the setting ``definition`` (there is no library metric to name)."""
     from metrics.bootstrap import bootstrap_mean
@@ -17,6 +17,6 @@ def mean_result(name: str, values: dict[str, float], definition: str, *, bootstr
     provenance = Provenance(metric=name, n_samples=len(array), seed=seed if bootstrap else None,
                             settings=(("definition", definition),))
     if not len(array):
-        return MetricResult.unavailable(name, "no item of the task could be scored", provenance)
+        return MetricResult.unavailable(name, when_empty, provenance)
     ci = bootstrap_mean(array, n_resamples=bootstrap, seed=seed) if bootstrap and len(array) > 1 else None
     return MetricResult(name, float(array.mean()), provenance, ci)

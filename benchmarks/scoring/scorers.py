@@ -71,7 +71,8 @@ def _mean_of_items(context: ScoringContext, name: str, compute: PerSampleMetric)
         value = compute.function(item)
         if value is not None:
             per_item[item.key] = value
-    result = mean_result(name, per_item, compute.definition, bootstrap=context.bootstrap, seed=context.seed)
+    result = mean_result(name, per_item, compute.definition, bootstrap=context.bootstrap, seed=context.seed,
+                         when_empty=compute.when_none_scored)
     return ScoredMetric(result, len(per_item), per_item or None)
 
 

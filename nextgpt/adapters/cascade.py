@@ -29,8 +29,9 @@ through these steps, every step batched over the requests (one ``generate`` call
 
 Seeds: each component's request is seeded from the request's seed and the component's role (and the medium's
 position for captions), so a result depends only on its request, never on the rest of its batch. The cascade has
-no signal tokens: each produced medium is reported as a ``forced`` :class:`~nextgpt.core.requests.SignalRun`, as the
-interface asks of such models (dialogue's ``modality_accuracy`` counts it, ``signal_rate`` stays 0).
+no signal tokens, so it reports no :class:`~nextgpt.core.requests.SignalRun`, as the interface asks of such models:
+the runner records each produced medium as ``unsignalled`` (dialogue's ``modality_accuracy`` counts it;
+``signal_rate`` and ``signal_exact`` are not applicable).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from nextgpt.adapters.cascade_rule import choose_outputs
 from nextgpt.core.errors import ConfigError, TaskError
 from nextgpt.core.interface import AnyToAnyModel, Capabilities, HasStages, JSONValue, ProfiledStage
 from nextgpt.core.modalities import MODALITIES, Modality, check_modality
-from nextgpt.core.requests import GenerationRequest, GenerationResult, MediaInput, SignalRun
+from nextgpt.core.requests import GenerationRequest, GenerationResult, MediaInput
 from nextgpt.core.validation import MAX_SEED
 
 ADAPTER_NAME = "cascade"
@@ -268,7 +269,6 @@ class Cascade:
             _media_of(result, modality).append(_media_of(produced, modality)[0])
             if modality == "audio":
                 result.audio_sample_rate = produced.audio_sample_rate
-            result.signal_runs.append(SignalRun(modality, "forced", 0, 0, 0))
         return result
 
 

@@ -37,7 +37,7 @@ from nextgpt.core import validation
 from nextgpt.core.errors import CheckpointError, ConfigError, MissingWeightsError
 from nextgpt.core.interface import Capabilities, JSONValue, ProfiledStage
 from nextgpt.core.modalities import Modality
-from nextgpt.core.requests import GenerationRequest, GenerationResult, SignalRun
+from nextgpt.core.requests import GenerationRequest, GenerationResult
 
 #: The sampler settings of NExT-GPT's diffusion decoders (``nextgpt.model.config.DecoderConfig``).
 DEFAULT_STEPS = 50
@@ -242,8 +242,9 @@ class DiffusersPipelineAdapter(ABC):
         return self.results(output)
 
     def _result(self, **media: Any) -> GenerationResult:
-        """A result holding one medium of the adapter's output, reported as a ``forced`` signal run."""
-        return GenerationResult(text="", signal_runs=[SignalRun(self.output, "forced", 0, 0, 0)], **media)
+        """A result holding one medium of the adapter's output. A pipeline has no signal tokens, so it reports no
+        signal run (the runner records the medium as ``unsignalled``)."""
+        return GenerationResult(text="", **media)
 
     def refuse_unsupported(self, request: GenerationRequest, index: int) -> None:
         """A text-to-X pipeline answers a prompt with one medium; say exactly which part of a request it cannot."""

@@ -78,10 +78,10 @@ class AnyToAnyModel(Protocol):
         is reused for every batch size.
 
         Report each output medium's :class:`~nextgpt.core.requests.SignalRun` in ``signal_runs`` when the model
-        signals its outputs (NExT-GPT's signal tokens). A model without signal tokens may leave them out: the runner
-        records a ``forced`` run (start 0, length 0, nothing dropped) for every returned medium without one, so the
-        produced media count for ``modality_accuracy`` (dialogue) while ``signal_rate`` stays 0 (the model never
-        asked for them)."""
+        signals its outputs (NExT-GPT's signal tokens). A model without signal tokens leaves them out: the runner
+        records an ``unsignalled`` run (start 0, length 0, nothing dropped) for every returned medium without one,
+        so the produced media count for ``modality_accuracy`` (dialogue), while ``signal_rate`` and
+        ``signal_exact`` are not applicable (unavailable, with the reason) rather than 0."""
         ...
 
     def fingerprint(self) -> str:

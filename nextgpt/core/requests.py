@@ -13,7 +13,7 @@ from PIL import Image
 
 from nextgpt.core import validation
 from nextgpt.core.errors import ConfigError, MediaError
-from nextgpt.core.modalities import Modality, check_modality
+from nextgpt.core.modalities import MODALITIES, Modality, check_modality
 
 #: A media input: a file path, a PIL image (images only) or an already preprocessed tensor
 #: (shapes in ``nextgpt.model.encoder.media.EXPECTED_SHAPES``).
@@ -23,11 +23,16 @@ MediaSource = str | Path | Image.Image | torch.Tensor
 @dataclass(frozen=True)
 class SignalRun:
     """How the model signalled one output modality in its answer (NExT-GPT: its run of signal tokens; see
-    ``nextgpt.model.signal_tokens``). A model without signal tokens reports each output it produced as
-    ``forced`` with start 0, length 0 and nothing dropped."""
+    ``nextgpt.model.signal_tokens``): ``complete``, ``repaired``, or ``forced`` (the model emitted none, so the
+    output was forced by the request's ``want``).
+
+    ``unsignalled`` is the harness's record of an output produced by a model that has no signal tokens at all (a
+    diffusers pipeline, a cascade): such a model leaves ``signal_runs`` empty, and the runner records each medium
+    it returned as ``unsignalled`` (start 0, length 0, nothing dropped). The signal metrics then read "not
+    applicable" instead of a 0 that would compare as worse."""
 
     modality: Modality
-    status: Literal["complete", "repaired", "forced"]
+    status: Literal["complete", "repaired", "forced", "unsignalled"]
     #: Position of the run's first token in the normalised answer ids.
     start: int
     length: int
@@ -125,4 +130,8 @@ class GenerationResult:
 
     @property
     def produced(self) -> list[Modality]:
-        return [run.modality for run in self.signal_runs]
+        """The output modalities: those of the signal runs, in their order, then any modality the result holds
+        media of without a run (a model without signal tokens reports none)."""
+        signalled = [run.modality for run in self.signal_runs]
+        held = {"image": self.images, "video": self.videos, "audio": self.audios}
+        return signalled + [m for m in MODALITIES if held[m] and m not in signalled]

@@ -69,9 +69,10 @@ def test_the_tiny_cascade_runs_every_task_of_the_default_suite(cascade: Cascade,
     for name, task in summary.tasks.items():
         assert task.n == 2, name
         assert task.metrics, f"{name} got no score"
-    # the cascade has no signal tokens: every produced medium is 'forced', so the dialogue counts it but
-    # signal_rate stays 0 (it never asked)
-    assert summary.tasks["t2i"].metrics["signal_rate"] == 0.0
+    # the cascade has no signal tokens: every produced medium is recorded 'unsignalled', so the dialogue counts it but
+    # signal_rate and signal_exact are not applicable (unavailable), never a 0 that would compare as worse
+    assert summary.tasks["t2i"].metrics["signal_rate"] is None
+    assert summary.tasks["t2i"].metrics["signal_exact"] is None
 
 
 def test_each_component_folder_is_checked_against_its_field(config_file: Path, tmp_path: Path) -> None:

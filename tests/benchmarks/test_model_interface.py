@@ -184,7 +184,9 @@ def test_nextgpt_fingerprint_keeps_existing_caches_valid(tiny_model: NextGPT, mo
     assert tiny_model.fingerprint() != _fingerprint_before_the_interface(tiny_model)
 
 
-def test_media_of_a_model_without_signal_runs_count_as_forced(tmp_path: Path) -> None:
+def test_media_of_a_model_without_signal_runs_are_recorded_unsignalled(tmp_path: Path) -> None:
+    """They count for the dialogue's modality accuracy; the signal metrics are not applicable (unavailable, with
+    the reason), not a 0 that would compare as a model failing to ask."""
     store = ResultsStore(tmp_path / "store")
     settings = RunSettings(tasks=("dialogue", "t2i", "t2v"), limit=2, bootstrap=0, extractors="toy")
     summary = BenchmarkRunner(KeywordModel(), store, settings, progress=None).run()
@@ -192,11 +194,18 @@ def test_media_of_a_model_without_signal_runs_count_as_forced(tmp_path: Path) ->
     # every turn produced exactly the expected media (the last turn of each dialogue: text only)
     assert dialogue["modality_accuracy"] == 1.0
     assert dialogue["image_turn_accuracy"] == dialogue["video_turn_accuracy"] == dialogue["audio_turn_accuracy"] == 1.0
-    assert summary.tasks["t2i"].metrics["signal_rate"] == summary.tasks["t2v"].metrics["signal_rate"] == 0.0
+    for task in ("t2i", "t2v"):
+        assert summary.tasks[task].metrics["signal_rate"] is None
+        assert summary.tasks[task].metrics["signal_exact"] is None
+
+    reasons = {(m.task, m.metric): m.result.to_dict() for m in store.metric_values(summary.run_id)}
+    for task in ("t2i", "t2v"):
+        for metric in ("signal_rate", "signal_exact"):
+            assert "the model has no signal tokens" in json.dumps(reasons[(task, metric)])
     recorded = store.recorded(summary.run_id, "dialogue")
     for generation in recorded.values():
         assert generation.signal_runs == tuple(
-            {"modality": m.modality, "status": "forced", "dropped": 0} for m in generation.media)
+            {"modality": m.modality, "status": "unsignalled", "dropped": 0} for m in generation.media)
         assert all(m.path.endswith(STORED_SUFFIX[m.modality]) for m in generation.media)  # type: ignore[index]
     assert {m.modality for g in recorded.values() for m in g.media} == {"image", "video", "audio"}
 
