@@ -116,8 +116,11 @@ def capability_problems(task: Task, dataset: Dataset, capabilities: Capabilities
     """Why a model with ``capabilities`` cannot do ``task`` on ``dataset`` (empty: it can): an output the task
     forces that the model does not write, or an input medium of the samples that it does not read (each reason
     without ";", so several join with "; ").  A dialogue lets the model choose its outputs, so only its inputs
-    are checked."""
+    are checked -- and that the model holds conversations at all (``Capabilities.conversations``)."""
     problems = []
+    if task.output == "dialogue" and not capabilities.conversations:
+        problems.append("the task is a conversation (turns with history, some of text alone) but the model answers "
+                        "single requests only")
     output = task.produced_modality
     if output is not None and output not in capabilities.outputs:
         problems.append(f"the task asks for {output} output but the model writes {_modalities(capabilities.outputs)}")

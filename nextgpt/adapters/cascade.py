@@ -37,7 +37,6 @@ the runner records each produced medium as ``unsignalled`` (dialogue's ``modalit
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import cast
@@ -52,6 +51,7 @@ from nextgpt.adapters.cascade_prompts import (
     user_generator_prompt,
 )
 from nextgpt.adapters.cascade_rule import choose_outputs
+from nextgpt.adapters.identity import adapter_fingerprint
 from nextgpt.core.errors import ConfigError, TaskError
 from nextgpt.core.interface import AnyToAnyModel, Capabilities, HasStages, JSONValue, ProfiledStage
 from nextgpt.core.modalities import MODALITIES, Modality, check_modality
@@ -59,6 +59,9 @@ from nextgpt.core.requests import GenerationRequest, GenerationResult, MediaInpu
 from nextgpt.core.validation import MAX_SEED
 
 ADAPTER_NAME = "cascade"
+#: The version of the cascade's own code (rule, prompts, seeds): bump it when the same components and options
+#: would answer differently, so cached outputs of the old code are not reused (``nextgpt.adapters.identity``).
+IMPLEMENTATION = 1
 LLM_ROLE = "llm"
 
 
@@ -155,14 +158,15 @@ class Cascade:
         return next((device for device in devices if device.type == "cuda"), devices[0])
 
     def fingerprint(self) -> str:
-        identity = {"adapter": ADAPTER_NAME, "options": self.options.to_json(),
-                    "components": {role: c.fingerprint() for role, c in self.components().items()}}
-        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()
+        identity: dict[str, JSONValue] = {
+            "adapter": ADAPTER_NAME, "options": self.options.to_json(),
+            "components": {role: c.fingerprint() for role, c in self.components().items()}}
+        return adapter_fingerprint(identity, implementation=IMPLEMENTATION)
 
     def describe(self) -> dict[str, JSONValue]:
         components: dict[str, JSONValue] = {role: c.describe() for role, c in self.components().items()}
         return {"adapter": ADAPTER_NAME, "source": self.source, "options": self.options.to_json(),
-                "components": components, "device": str(self.device)}
+                "components": components, "implementation": IMPLEMENTATION, "device": str(self.device)}
 
     def profiled_stages(self) -> list[ProfiledStage]:
         """Each component's own stages, named after its role (``llm.decoder``, ``generator.video.unet``...); a

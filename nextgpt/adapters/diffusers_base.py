@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import pickle
 from abc import ABC, abstractmethod
@@ -32,12 +31,18 @@ from typing import Any, ClassVar, TypedDict, Unpack
 import torch
 
 from nextgpt.adapters.folder_fingerprint import folder_sha256
+from nextgpt.adapters.identity import adapter_fingerprint
 from nextgpt.adapters.settings import DTYPES, AdapterSettings
 from nextgpt.core import validation
 from nextgpt.core.errors import CheckpointError, ConfigError, MissingWeightsError
 from nextgpt.core.interface import Capabilities, JSONValue, ProfiledStage
 from nextgpt.core.modalities import Modality
 from nextgpt.core.requests import GenerationRequest, GenerationResult
+
+#: The version of this adapter's own code (request handling and output conversion): bump it when the same
+#: folder and settings would give other outputs, so cached outputs of the old code are not reused
+#: (``nextgpt.adapters.identity``).
+IMPLEMENTATION = 1
 
 #: The sampler settings of NExT-GPT's diffusion decoders (``nextgpt.model.config.DecoderConfig``).
 DEFAULT_STEPS = 50
@@ -201,11 +206,12 @@ class DiffusersPipelineAdapter(ABC):
 
     def fingerprint(self) -> str:
         identity = {"adapter": self.adapter_name, "folder_sha256": self.folder_sha256, **self.settings()}
-        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()
+        return adapter_fingerprint(identity, implementation=IMPLEMENTATION)
 
     def describe(self) -> dict[str, JSONValue]:
         return {"adapter": self.adapter_name, "pipeline": self.pipeline_class, "source": str(self.folder),
-                "folder_sha256": self.folder_sha256, **self.settings(), "device": str(self.device)}
+                "folder_sha256": self.folder_sha256, **self.settings(), "implementation": IMPLEMENTATION,
+                "device": str(self.device)}
 
     def profiled_stages(self) -> list[ProfiledStage]:
         """The text encoder (prompts and, with guidance, the empty negative prompts), the UNet (one call per

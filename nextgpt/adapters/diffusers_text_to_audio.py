@@ -39,7 +39,7 @@ class DiffusersTextToAudio(DiffusersPipelineAdapter):
     adapter_name = ADAPTER_NAME
     pipeline_class = PIPELINE_CLASS
     output = "audio"
-    capabilities = Capabilities(inputs=frozenset(), outputs=frozenset({"audio"}))
+    capabilities = Capabilities(inputs=frozenset(), outputs=frozenset({"audio"}), conversations=False)
 
     def __init__(self, folder: str | Path, settings: AdapterSettings | None = None, *,
                  audio_length_in_s: float = DEFAULT_AUDIO_LENGTH_S, **keywords: Unpack[SettingKeywords]) -> None:

@@ -33,7 +33,7 @@ class DiffusersTextToImage(DiffusersPipelineAdapter):
     adapter_name = ADAPTER_NAME
     pipeline_class = PIPELINE_CLASS
     output = "image"
-    capabilities = Capabilities(inputs=frozenset(), outputs=frozenset({"image"}))
+    capabilities = Capabilities(inputs=frozenset(), outputs=frozenset({"image"}), conversations=False)
     load_arguments: ClassVar[Mapping[str, Any]] = {"safety_checker": None, "requires_safety_checker": False}
 
     def __init__(self, folder: str | Path, settings: AdapterSettings | None = None, *, height: int | None = None,

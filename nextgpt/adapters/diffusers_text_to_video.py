@@ -35,7 +35,7 @@ class DiffusersTextToVideo(DiffusersPipelineAdapter):
     adapter_name = ADAPTER_NAME
     pipeline_class = PIPELINE_CLASS
     output = "video"
-    capabilities = Capabilities(inputs=frozenset(), outputs=frozenset({"video"}))
+    capabilities = Capabilities(inputs=frozenset(), outputs=frozenset({"video"}), conversations=False)
 
     def __init__(self, folder: str | Path, settings: AdapterSettings | None = None, *,
                  num_frames: int = DEFAULT_NUM_FRAMES, height: int | None = None, width: int | None = None,

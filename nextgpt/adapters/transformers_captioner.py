@@ -20,8 +20,6 @@ how a request's medium becomes pixels or a waveform (frame sampling, resampling)
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from typing import Any
 import torch
 
 from nextgpt.adapters.folder_fingerprint import folder_sha256
+from nextgpt.adapters.identity import adapter_fingerprint
 from nextgpt.adapters.settings import AdapterSettings
 from nextgpt.adapters.transformers_captioner_families import ADAPTER_NAME, CaptionerFamily, captioner_family
 from nextgpt.adapters.transformers_captioner_media import read_audio_input, read_image_input, read_video_input
@@ -42,6 +41,11 @@ from nextgpt.adapters.transformers_folders import (
 from nextgpt.core.errors import ConfigError, MissingWeightsError
 from nextgpt.core.interface import Capabilities, JSONValue, ProfiledStage
 from nextgpt.core.requests import GenerationRequest, GenerationResult, MediaInput
+
+#: The version of this adapter's own code (media reading, frame rule and decoding): bump it when the same
+#: folder and settings would give other outputs, so cached outputs of the old code are not reused
+#: (``nextgpt.adapters.identity``).
+IMPLEMENTATION = 1
 
 #: Files one of which a saved image processor, video processor or feature extractor writes.
 PROCESSOR_FILES = ("preprocessor_config.json", "video_preprocessor_config.json")
@@ -104,7 +108,8 @@ class TransformersCaptioner:
             raise ConfigError(f"{ADAPTER_NAME}: prefix {prefix!r} given, but a {self.family.model_type} captioner "
                               "decodes without a text prefix (only blip and git take one)")
         self.prefix = prefix
-        self.capabilities = Capabilities(inputs=frozenset({self.family.modality}), outputs=frozenset())
+        self.capabilities = Capabilities(inputs=frozenset({self.family.modality}), outputs=frozenset(),
+                                         conversations=False)
         self.folder_sha256 = folder_sha256(self.folder)
         self.tokenizer = load_pretrained(transformers.AutoTokenizer.from_pretrained, self.folder, "tokenizer",
                                          adapter=ADAPTER_NAME)
@@ -143,11 +148,12 @@ class TransformersCaptioner:
 
     def fingerprint(self) -> str:
         identity = {"adapter": ADAPTER_NAME, "folder_sha256": self.folder_sha256, **self.describe_settings()}
-        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()
+        return adapter_fingerprint(identity, implementation=IMPLEMENTATION)
 
     def describe(self) -> dict[str, JSONValue]:
         return {"adapter": ADAPTER_NAME, "source": str(self.folder), "folder_sha256": self.folder_sha256,
-                "model_class": type(self.model).__name__, **self.describe_settings(), "device": str(self.device)}
+                "model_class": type(self.model).__name__, **self.describe_settings(),
+                "implementation": IMPLEMENTATION, "device": str(self.device)}
 
     def profiled_stages(self) -> list[ProfiledStage]:
         """The medium's encoder (one item per image, clip or frame) and the text decoder's forward (one token per

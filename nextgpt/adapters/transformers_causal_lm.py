@@ -24,14 +24,13 @@ answers, or any task whose requests carry no media).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
 from nextgpt.adapters.folder_fingerprint import folder_sha256
+from nextgpt.adapters.identity import adapter_fingerprint
 from nextgpt.adapters.settings import AdapterSettings
 from nextgpt.adapters.transformers_decoding import make_deterministic, token_budget
 from nextgpt.adapters.transformers_folders import (
@@ -44,6 +43,11 @@ from nextgpt.adapters.transformers_folders import (
 from nextgpt.core.errors import ConfigError
 from nextgpt.core.interface import Capabilities, JSONValue, ProfiledStage
 from nextgpt.core.requests import GenerationRequest, GenerationResult
+
+#: The version of this adapter's own code (prompt format and decoding): bump it when the same
+#: folder and settings would give other outputs, so cached outputs of the old code are not reused
+#: (``nextgpt.adapters.identity``).
+IMPLEMENTATION = 1
 
 ADAPTER_NAME = "transformers-causal-lm"
 #: New tokens per answer when neither the request, the settings nor the folder's generation config say.
@@ -119,11 +123,12 @@ class TransformersCausalLM:
 
     def fingerprint(self) -> str:
         identity = {"adapter": ADAPTER_NAME, "folder_sha256": self.folder_sha256, **self.describe_settings()}
-        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()
+        return adapter_fingerprint(identity, implementation=IMPLEMENTATION)
 
     def describe(self) -> dict[str, JSONValue]:
         return {"adapter": ADAPTER_NAME, "source": str(self.folder), "folder_sha256": self.folder_sha256,
-                "model_class": type(self.model).__name__, **self.describe_settings(), "device": str(self.device)}
+                "model_class": type(self.model).__name__, **self.describe_settings(),
+                "implementation": IMPLEMENTATION, "device": str(self.device)}
 
     def profiled_stages(self) -> list[ProfiledStage]:
         """One stage: the LM's forward. Each call yields one token per row (prefill included), so counting rows

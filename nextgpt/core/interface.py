@@ -37,10 +37,13 @@ JSONValue: TypeAlias = Union[str, int, float, bool, list["JSONValue"], dict[str,
 @dataclass(frozen=True)
 class Capabilities:
     """The media a model reads (``inputs``) and writes (``outputs``). Text is always read and written, so it is
-    never listed."""
+    never listed. ``conversations``: whether the model answers a turn that continues a conversation (a request
+    with ``history``) and a turn of text alone; a single-purpose model (a text-to-image pipeline, a captioner)
+    does not, and the harness skips the dialogue task for it."""
 
     inputs: frozenset[Modality]
     outputs: frozenset[Modality]
+    conversations: bool = True
 
     def __post_init__(self) -> None:
         for name in ("inputs", "outputs"):
@@ -50,6 +53,8 @@ class Capabilities:
                                   f"{type(value).__name__} {value!r}")
             for modality in value:
                 check_modality(modality, where=f"Capabilities.{name}")
+        if not isinstance(self.conversations, bool):
+            raise ConfigError(f"Capabilities.conversations: expected True or False, got {self.conversations!r}")
 
     @classmethod
     def any_to_any(cls) -> Capabilities:

@@ -151,3 +151,29 @@ def test_the_adapter_runs_text_to_image_through_the_benchmark_runner(adapter: Di
     run = store.run(summary.run_id)
     assert run["model"] == adapter.describe()
     assert {row["model_fingerprint"] for row in store.runs()} == {adapter.fingerprint()}
+
+
+def test_the_default_suite_skips_every_task_but_t2i_instead_of_failing_halfway(adapter: DiffusersTextToImage,
+                                                                                tmp_path: Path) -> None:
+    """The dialogue (history, text-only turns) included: the pipeline answers single prompts only."""
+    from benchmarks.runner.runner import BenchmarkRunner, RunSettings
+    from benchmarks.store import ResultsStore
+    from benchmarks.tasks.task import suite_tasks
+
+    tasks = tuple(task.name for task in suite_tasks("default"))
+    runner = BenchmarkRunner(adapter, ResultsStore(tmp_path / "store"),
+                             RunSettings(tasks=tasks, limit=1, bootstrap=0, extractors="toy"), progress=None)
+    skipped = runner.skipped_tasks()
+    assert sorted(skipped) == sorted(set(tasks) - {"t2i"})
+    assert "conversation" in skipped["dialogue"]
+
+
+def test_a_new_version_of_the_adapter_code_changes_the_fingerprint(adapter: DiffusersTextToImage,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cached outputs of older adapter code are not reused once its IMPLEMENTATION is bumped."""
+    import nextgpt.adapters.diffusers_base as base
+
+    before = adapter.fingerprint()
+    assert adapter.describe()["implementation"] == base.IMPLEMENTATION
+    monkeypatch.setattr(base, "IMPLEMENTATION", base.IMPLEMENTATION + 1)
+    assert adapter.fingerprint() != before

@@ -248,3 +248,22 @@ def test_cli_run_of_nothing_doable_exits_2_with_the_reasons(tmp_path: Path, monk
                            "--store", str(tmp_path / "store"), "--no-report"], capsys)
     assert code == 2 and out == ""
     assert "can do none of the selected tasks" in err and f"t2a: {AUDIO_REASON}" in err
+
+
+def test_a_model_that_holds_no_conversation_skips_the_dialogue_instead_of_failing_in_it() -> None:
+    """A text-to-image pipeline or a captioner refuses a request with history: the dialogue must be skipped before
+    the run, never fail halfway through a suite."""
+    from benchmarks.datasets.samples import Dataset
+    from benchmarks.runner.runner import capability_problems
+    from benchmarks.tasks.task import get_task
+    from nextgpt.core.interface import Capabilities
+
+    dialogue = get_task("dialogue")
+    empty = Dataset(name="none", root=Path("."), samples=(), source="no samples")
+    single = Capabilities(inputs=frozenset(), outputs=frozenset({"image", "video", "audio"}), conversations=False)
+    assert capability_problems(dialogue, empty, single) == [
+        "the task is a conversation (turns with history, some of text alone) but the model answers single requests "
+        "only"]
+    talking = Capabilities(inputs=frozenset(), outputs=frozenset({"image", "video", "audio"}))
+    assert capability_problems(dialogue, empty, talking) == []
+    assert capability_problems(get_task("t2i"), empty, single) == []
