@@ -28,9 +28,10 @@ through these steps, every step batched over the requests (one ``generate`` call
    captions (``"user"``; the only choice without an LLM).
 
 Seeds: each component's request is seeded from the request's seed and the component's role (and the medium's
-position for captions), so a result depends only on its request, never on the rest of its batch. The cascade has
-no signal tokens, so it reports no :class:`~nextgpt.core.requests.SignalRun`, as the interface asks of such models:
-the runner records each produced medium as ``unsignalled`` (dialogue's ``modality_accuracy`` counts it;
+position for captions), so a result depends only on its request, up to the float rounding of batched computation
+(a video pixel may differ by one level between a batch and a request alone, as the interface allows). The cascade
+has no signal tokens, so it reports no :class:`~nextgpt.core.requests.SignalRun`, as the interface asks of such
+models: the runner records each produced medium as ``unsignalled`` (dialogue's ``modality_accuracy`` counts it;
 ``signal_rate`` and ``signal_exact`` are not applicable).
 """
 
