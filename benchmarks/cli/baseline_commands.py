@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import shlex
-import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,20 +116,17 @@ def check_new_folder(folder: Path) -> None:
 
 def write_tiny_baselines(out: Path, baselines: tuple[TinyBaseline, ...] = TINY_BASELINES) -> dict[str, Path]:
     """Write ``baselines`` under ``out`` (new or empty) -> name -> the path ``--model`` takes, under ``out``."""
+    from nextgpt.tiny_baselines.atomic_folder import write_folder_atomically
+
     check_new_folder(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.{uuid.uuid4().hex}.partial"
-    staging.mkdir()  # not mkdtemp: DIR gets the user's usual permissions, not 0700
-    try:
-        written = {}
+    written: dict[str, Path] = {}
+
+    def write(staging: Path) -> None:
         for baseline in baselines:
             logger.info("writing %s: %s", baseline.name, baseline.what)
             written[baseline.name] = out / baseline.write(staging / baseline.name).relative_to(staging)
-        if out.exists():
-            out.rmdir()  # empty, checked above
-        os.replace(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+    write_folder_atomically(out, write, what="the tiny baselines")
     return written
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from nextgpt.core.errors import ConfigError
 from nextgpt.core.modalities import check_modality
 from nextgpt.model.tiny_tokenizers import build_llm_tokenizer
-from nextgpt.tiny_baselines.causal_lm_folder import write_folder_atomically
+from nextgpt.tiny_baselines.atomic_folder import write_folder_atomically
 
 VOCAB_SIZE = 512
 BOS, EOS = 1, 2
@@ -56,7 +56,7 @@ def write_tiny_captioner(modality: str, folder: Path, *, family: str | None = No
         known = ", ".join(name for name, reads in FAMILY_MODALITIES.items() if reads == modality)
         raise ConfigError(f"write_tiny_captioner: family {chosen!r} is not a tiny {modality} captioner; "
                           f"{modality} families: {known}")
-    return write_folder_atomically(Path(folder), _WRITERS[chosen])
+    return write_folder_atomically(Path(folder), _WRITERS[chosen], what=f"the tiny {modality} captioner")
 
 
 def _save(target: Path, model: Any, processor: Any) -> None:

@@ -10,22 +10,21 @@
 
 The generators draw with the tiny NExT-GPT preset's own decoder settings (steps, frames, clip length), so the tiny
 cascade and the tiny NExT-GPT generate through the same networks at the same cost. The whole folder is written
-beside its target and renamed into place, so it is never half written; an existing tiny cascade folder there is
-replaced, anything else is refused. ``nextgpt-bench run --model cascade:FOLDER`` then runs it.
+beside its target and renamed into place, so it is never half written; the target must be new or empty
+(``nextgpt.tiny_baselines.atomic_folder``), so nothing there is ever replaced. ``nextgpt-bench run --model
+cascade:FOLDER`` then runs it.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from nextgpt.core.errors import ConfigError
 from nextgpt.core.modalities import MODALITIES
 from nextgpt.model.presets import tiny
+from nextgpt.tiny_baselines.atomic_folder import write_folder_atomically
 from nextgpt.tiny_baselines.captioner_folders import write_tiny_captioner
 from nextgpt.tiny_baselines.causal_lm_folder import write_tiny_causal_lm
 from nextgpt.tiny_baselines.diffusers_folders import write_tiny_pipeline
@@ -68,47 +67,11 @@ def tiny_cascade_config() -> dict[str, Any]:
 
 def write_tiny_cascade(folder: Path) -> Path:
     """Write the tiny cascade (every component folder and ``model.json``) at ``folder``; return the model.json."""
-    folder = Path(folder)
-    _check_target(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
-    try:
+    def write(target: Path) -> None:
         for modality in MODALITIES:
-            write_tiny_captioner(modality, staging / captioner_folder(modality))
-            write_tiny_pipeline(modality, staging / generator_folder(modality))
-        write_tiny_causal_lm(staging / LLM_FOLDER)
-        (staging / CONFIG_NAME).write_text(json.dumps(tiny_cascade_config(), indent=2) + "\n", encoding="utf-8")
-        _install(staging, folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return folder / CONFIG_NAME
+            write_tiny_captioner(modality, target / captioner_folder(modality))
+            write_tiny_pipeline(modality, target / generator_folder(modality))
+        write_tiny_causal_lm(target / LLM_FOLDER)
+        (target / CONFIG_NAME).write_text(json.dumps(tiny_cascade_config(), indent=2) + "\n", encoding="utf-8")
 
-
-def _check_target(folder: Path) -> None:
-    """Refuse a target that writing would destroy: a file, or a non-empty folder that is not a cascade folder."""
-    if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"tiny cascade target {folder} is a file; expected a folder to write the cascade into "
-                          "(a new path, or an existing cascade folder to replace)")
-    if folder.is_dir() and any(folder.iterdir()) and not _is_cascade_folder(folder):
-        raise ConfigError(f"tiny cascade target {folder} is a non-empty folder without a cascade {CONFIG_NAME}; "
-                          "writing would replace everything in it. Choose a new folder")
-
-
-def _is_cascade_folder(folder: Path) -> bool:
-    try:
-        config = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(config, dict) and config.get("adapter") == "cascade"
-
-
-def _install(staging: Path, folder: Path) -> None:
-    """Move the finished ``staging`` folder to ``folder``, replacing what is there with two renames."""
-    if not folder.exists():
-        os.replace(staging, folder)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))
-    old.rmdir()
-    os.replace(folder, old)
-    os.replace(staging, folder)
-    shutil.rmtree(old, ignore_errors=True)
+    return write_folder_atomically(Path(folder), write, what="the tiny cascade") / CONFIG_NAME

@@ -8,18 +8,12 @@ from a fixed seed, so writing the folder twice gives the same files (and the sam
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 
-import torch
-
-from nextgpt.core.errors import ConfigError
 from nextgpt.model.llm import build_base_llm
 from nextgpt.model.presets import tiny
 from nextgpt.model.tiny_tokenizers import build_llm_tokenizer
+from nextgpt.tiny_baselines.atomic_folder import write_folder_atomically
 
 #: Vicuna v0 turns, as NExT-GPT's LLM was trained on them.
 VICUNA_CHAT_TEMPLATE = (
@@ -30,32 +24,6 @@ VICUNA_CHAT_TEMPLATE = (
     "{% endfor %}"
     "{% if add_generation_prompt %}### Assistant:{% endif %}"
 )
-#: The seed every tiny baseline folder draws its random weights from.
-WEIGHTS_SEED = 0
-
-
-def write_folder_atomically(folder: Path, write: Callable[[Path], None]) -> Path:
-    """Let ``write`` fill a fresh folder beside ``folder`` and move it into place in one rename, so a crash never
-    leaves a half-written model folder behind. ``folder`` must be new or empty (nothing of the user's is
-    overwritten); its parents are created."""
-    folder = Path(folder)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise ConfigError(f"{folder} already exists and is not an empty folder; choose a new folder for the tiny "
-                          "baseline (nothing is overwritten)")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = folder.parent / f".{folder.name}.{uuid.uuid4().hex}.partial"
-    staging.mkdir()  # not mkdtemp: the folder gets the user's usual permissions, not 0700
-    try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(WEIGHTS_SEED)
-            write(staging)
-        if folder.exists():
-            folder.rmdir()  # empty, checked above
-        os.replace(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return folder
 
 
 def write_tiny_causal_lm(folder: Path) -> Path:
@@ -70,4 +38,4 @@ def write_tiny_causal_lm(folder: Path) -> Path:
         model.save_pretrained(str(target))
         tokenizer.save_pretrained(str(target))
 
-    return write_folder_atomically(Path(folder), write)
+    return write_folder_atomically(Path(folder), write, what="the tiny causal LM")

@@ -7,15 +7,12 @@ AudioLDM's CLAP text encoder -- and saves the pipeline with diffusers' ``save_pr
 with ``<PipelineClass>.from_pretrained(folder, local_files_only=True)`` exactly as a downloaded SD-1.5, Zeroscope or
 AudioLDM folder does.
 
-The folder is written beside its target and renamed into place, so it is never half written; an existing pipeline
-folder there is replaced, anything else is refused.
+The folder is written beside its target and renamed into place, so it is never half written; the target must be
+new or empty (``nextgpt.tiny_baselines.atomic_folder``): a user's downloaded pipeline there is never replaced.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,6 +23,7 @@ from nextgpt.core.errors import ConfigError
 from nextgpt.model.decoders.build import build_decoder
 from nextgpt.model.presets import tiny
 from nextgpt.model.tiny_tokenizers import write_clip_tokenizer, write_roberta_tokenizer
+from nextgpt.tiny_baselines.atomic_folder import write_folder_atomically
 
 #: The pipeline class each modality's folder holds.
 PIPELINE_CLASSES = {"image": "StableDiffusionPipeline", "video": "TextToVideoSDPipeline",
@@ -39,19 +37,12 @@ def write_tiny_pipeline(modality: str, folder: Path) -> Path:
     if modality not in PIPELINE_CLASSES:
         raise ConfigError(f"write_tiny_pipeline: modality must be one of {', '.join(PIPELINE_CLASSES)} (the tiny "
                           f"preset's decoders), got {modality!r}")
-    folder = Path(folder)
-    _check_target(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    # a plain mkdir (not mkdtemp, which makes the folder private) so the pipeline gets the user's usual permissions
-    staging = folder.with_name(f".{folder.name}.{secrets.token_hex(4)}.partial")
-    staging.mkdir()
-    try:
+
+    def write(target: Path) -> None:
         with tempfile.TemporaryDirectory(prefix="nextgpt-tiny-tokenizer-") as tokenizer_folder:
-            _tiny_pipeline(modality, Path(tokenizer_folder)).save_pretrained(str(staging))
-        _install(staging, folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return folder
+            _tiny_pipeline(modality, Path(tokenizer_folder)).save_pretrained(str(target))
+
+    return write_folder_atomically(Path(folder), write, what=f"the tiny {modality} pipeline")
 
 
 def _tiny_pipeline(modality: str, tokenizer_folder: Path) -> Any:
@@ -70,25 +61,3 @@ def _tiny_pipeline(modality: str, tokenizer_folder: Path) -> Any:
     else:
         decoder.tokenizer = write_clip_tokenizer(tokenizer_folder, max_length=positions)
     return decoder.pipeline()
-
-
-def _check_target(folder: Path) -> None:
-    """Refuse a target that writing would destroy: a file, or a non-empty folder that is not a pipeline folder."""
-    if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"tiny pipeline target {folder} is a file; expected a folder to write the pipeline into "
-                          "(a new path, or an existing pipeline folder to replace)")
-    if folder.is_dir() and any(folder.iterdir()) and not (folder / "model_index.json").is_file():
-        raise ConfigError(f"tiny pipeline target {folder} is a non-empty folder that is not a diffusers pipeline "
-                          "(no model_index.json); writing would replace everything in it. Choose a new folder")
-
-
-def _install(staging: Path, folder: Path) -> None:
-    """Move the finished ``staging`` folder to ``folder`` by renames only, replacing what was there."""
-    if not folder.exists():
-        os.replace(staging, folder)
-        return
-    backup = folder.with_name(f".{folder.name}.old")
-    shutil.rmtree(backup, ignore_errors=True)
-    os.replace(folder, backup)
-    os.replace(staging, folder)
-    shutil.rmtree(backup, ignore_errors=True)

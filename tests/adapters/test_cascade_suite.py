@@ -127,8 +127,16 @@ def test_a_changed_file_of_any_component_changes_the_fingerprint(config_file: Pa
     assert load_cascade(copied, AdapterSettings()).fingerprint() != cascade.fingerprint()
 
 
-def test_writing_the_tiny_cascade_refuses_a_folder_of_other_files(tmp_path: Path) -> None:
+def test_writing_the_tiny_cascade_never_replaces_a_folder(tmp_path: Path) -> None:
     (tmp_path / "mine.txt").write_text("keep me", encoding="utf-8")
-    with pytest.raises(ConfigError, match=rf"tiny cascade target {tmp_path} is a non-empty folder without a cascade"):
+    with pytest.raises(ConfigError, match=rf"{tmp_path} already exists and is not an empty folder; choose a new "
+                                          "folder for the tiny cascade"):
         write_tiny_cascade(tmp_path)
     assert (tmp_path / "mine.txt").read_text(encoding="utf-8") == "keep me"
+    # not even a folder that holds a cascade config: it may be the user's own cascade beside their downloads
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "model.json").write_text('{"adapter": "cascade"}', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"already exists and is not an empty folder"):
+        write_tiny_cascade(own)
+    assert [path.name for path in own.iterdir()] == ["model.json"]

@@ -105,7 +105,12 @@ def test_the_tiny_folders_are_written_whole_and_the_same_every_time(folders: dic
                                                                     tmp_path: Path) -> None:
     again = write_tiny_pipeline("image", tmp_path / "image")
     assert folder_sha256(again) == folder_sha256(folders["image"]), "seeded weights, same files"
-    write_tiny_pipeline("image", again)  # an existing pipeline folder is replaced
+    before = folder_sha256(again)
+    # a pipeline folder already there -- a user's real download, say -- is never replaced
+    with pytest.raises(ConfigError, match=rf"{again} already exists and is not an empty folder; choose a new folder "
+                                          r"for the tiny image pipeline \(nothing is overwritten\)"):
+        write_tiny_pipeline("image", again)
+    assert folder_sha256(again) == before, "the existing pipeline is untouched"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["image"], "no staging or backup folder is left"
     assert {path.name for path in again.iterdir()} == {"model_index.json", "scheduler", "text_encoder",
                                                        "tokenizer", "unet", "vae"}
@@ -114,6 +119,6 @@ def test_the_tiny_folders_are_written_whole_and_the_same_every_time(folders: dic
     occupied = tmp_path / "occupied"
     occupied.mkdir()
     (occupied / "notes.txt").write_text("mine\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=rf"{occupied} is a non-empty folder that is not a diffusers pipeline"):
+    with pytest.raises(ConfigError, match=rf"{occupied} already exists and is not an empty folder"):
         write_tiny_pipeline("image", occupied)
     assert (occupied / "notes.txt").read_text(encoding="utf-8") == "mine\n"
