@@ -83,7 +83,7 @@ def register(subparsers: Any) -> None:
     card.set_defaults(func=run_model_card)
 
     generate = subparsers.add_parser("generate", help="answer one prompt with text, images, videos, audio")
-    add_model_arguments(generate, default_checkpoint=DEFAULT_CHECKPOINT, adapters=True)
+    add_model_arguments(generate, default_checkpoint=DEFAULT_CHECKPOINT, adapters=True, guidance=True)
     generate.add_argument("--text", required=True, help="the user's message")
     generate.add_argument("--image", action="append", default=[], metavar="FILE", help="input image (repeatable)")
     generate.add_argument("--video", action="append", default=[], metavar="FILE", help="input video (repeatable)")
@@ -117,7 +117,7 @@ def register(subparsers: Any) -> None:
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, *, default_checkpoint: str | None = None,
-                        adapters: bool | None = None) -> None:
+                        adapters: bool | None = None, guidance: bool = False) -> None:
     """Model choice flags (see ``nextgpt.model.loading``).  With ``default_checkpoint`` (a shipped checkpoint's
     name), a command given neither --preset nor --checkpoint runs that checkpoint; ``--preset tiny`` alone is the
     untrained tiny model.  ``--model-config FILE`` gives the same choice as a JSON file instead of flags.
@@ -125,17 +125,18 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, default_checkpoint: 
     ``adapters``: the command also takes a model that is not NExT-GPT (``--model KIND:PATH``, or a model config
     with an ``"adapter"`` key).  By default, the commands that run a finished model -- those with a default
     checkpoint (``run``) -- take one; ``generate`` and ``profile`` pass True, ``demo`` (NExT-GPT's own any-to-any
-    demonstration) False, and training builds a NExT-GPT."""
+    demonstration) False, and training builds a NExT-GPT.  ``guidance``: the command also has ``--guidance-scale``
+    (``add_guidance_argument``), so the ``--model`` help names it among the adapter's settings."""
     accepts_adapters = default_checkpoint is not None if adapters is None else adapters
     parser.set_defaults(accepts_adapters=accepts_adapters)
     kinds = ", ".join(ADAPTER_KINDS)
+    setting_flags = "--device, --dtype, --steps, --max-new-tokens" + (" and --guidance-scale" if guidance else "")
     # a command without adapters still knows --model (hidden), to refuse it by name: argparse would otherwise
     # read it as an abbreviation of --model-config
-    parser.add_argument("--model", metavar="KIND:PATH",
-                        help=f"a model that is not NExT-GPT, through an adapter: KIND is {kinds} (e.g. "
-                             f"{ADAPTER_KINDS['diffusers'].example}); --device, --dtype, --steps, --max-new-tokens "
-                             "(and --guidance-scale) are its settings. Excludes --preset, --checkpoint, "
-                             "--model-config and the local weight flags" if accepts_adapters else argparse.SUPPRESS)
+    model_help = (f"a model that is not NExT-GPT, through an adapter: KIND is {kinds} (e.g. "
+                  f"{ADAPTER_KINDS['diffusers'].example}); {setting_flags} are its settings. Excludes --preset, "
+                  "--checkpoint, --model-config and the local weight flags")
+    parser.add_argument("--model", metavar="KIND:PATH", help=model_help if accepts_adapters else argparse.SUPPRESS)
     if default_checkpoint is None:
         parser.add_argument("--preset", help="tiny, tiny-legacy, paper-7b, paper-7b-legacy (default: tiny)")
     else:

@@ -148,6 +148,17 @@ def test_flags_beside_an_adapter_that_it_cannot_take_are_refused(
     assert not store.exists(), "refused before the store (or any data) was touched"
 
 
+@pytest.mark.parametrize(("command", "has_guidance"), [("run", False), ("profile", False), ("generate", True)])
+def test_the_model_help_names_guidance_only_where_the_command_has_it(command: str, has_guidance: bool,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    code, stdout, _ = run_cli([command, "--help"], capsys)
+    assert code == 0
+    flat = " ".join(stdout.split()).replace("- ", "-")  # argparse may wrap a line after a hyphen
+    assert "--device, --dtype, --steps, --max-new-tokens" in flat
+    assert ("--guidance-scale are its settings" in flat) == has_guidance
+    assert ("--guidance-scale" in flat) == has_guidance, "no flag of that name on this command"
+
+
 @pytest.mark.parametrize(("model", "message"), [
     ("diffusers:{missing}", "--model diffusers:{missing}: diffusers: {missing} is not a folder"),
     ("diffusers:{empty}", "{empty} has no model_index.json"),
