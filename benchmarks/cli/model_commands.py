@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from nextgpt.adapters.registry import (
     ADAPTER_KINDS,
     AdapterChoice,
+    adapter_path,
     check_adapter,
     check_options,
     check_settings,
@@ -276,7 +277,22 @@ def adapter_choice_from_args(args: argparse.Namespace) -> AdapterChoice | None:
         check_options(kind, path, options, where="options")
     except NextGPTError as error:  # the same error, naming where the path came from
         raise type(error)(f"{source}: {error}") from error
+    if kind == "cascade":
+        refuse_flags_the_cascade_sets(adapter_path(kind, path), flag_settings, source=source)
     return AdapterChoice(kind, path, settings, options)
+
+
+def refuse_flags_the_cascade_sets(config_file: Path, flag_settings: dict[str, Any], *, source: str) -> None:
+    """A cascade file's ``settings`` and the command's flags may not both set one field (one place decides it);
+    refused here, before anything loads, naming the flag to drop."""
+    from nextgpt.adapters.cascade_config import read_file_settings
+
+    twice = [name for name in flag_settings if name in read_file_settings(config_file)]
+    if twice:
+        flags = ", ".join(ADAPTER_SETTING_FLAGS[name][0] for name in twice)
+        fields = ", ".join(f"settings.{name}" for name in twice)
+        raise ConfigError(f"{source}: {config_file} sets {fields} already; drop {flags} (or remove {fields} from "
+                          f"{config_file})")
 
 
 def check_media_files(args: argparse.Namespace) -> None:

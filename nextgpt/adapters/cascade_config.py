@@ -51,10 +51,6 @@ CONFIG_KEYS = ("adapter", "captioners", "llm", "generators", "generator_prompt",
 FILE_SETTING_KEYS = ("dtype", "num_inference_steps", "guidance_scale", "max_new_tokens")
 
 
-#: The options a captioner entry may give besides its path (TransformersCaptioner's keywords).
-CAPTIONER_OPTIONS = ("prefix",)
-
-
 @dataclass(frozen=True)
 class ComponentEntry:
     """One captioner or generator of the config: its folder (resolved) and its adapter's own options."""
@@ -171,9 +167,11 @@ def merged_settings(file_settings: Mapping[str, Any], settings: AdapterSettings,
 
 
 def check_components(spec: CascadeSpec, *, where: str) -> None:
-    """Check every component folder without loading weights: it exists, is of its role's kind and reads or writes
-    the modality its key names."""
-    from nextgpt.adapters.diffusers_pipelines import PIPELINE_OPTIONS, PIPELINE_OUTPUTS, check_diffusers_folder
+    """Check every component folder without loading weights: it exists, is of its role's kind, reads or writes
+    the modality its key names, and takes the options its entry gives, with those values (each adapter's own
+    ``check_option_values``, so a cascade accepts exactly what the adapter alone would)."""
+    from nextgpt.adapters import diffusers_pipelines, transformers_captioner
+    from nextgpt.adapters.diffusers_pipelines import PIPELINE_OUTPUTS, check_diffusers_folder
     from nextgpt.adapters.transformers_captioner import check_captioner_folder
     from nextgpt.adapters.transformers_causal_lm import check_causal_lm_folder
 
@@ -182,7 +180,7 @@ def check_components(spec: CascadeSpec, *, where: str) -> None:
         reads = _checked(check_captioner_folder, entry.path, field=field, where=where)
         if reads != modality:
             raise ConfigError(f"{where}: {field}: {entry.path} is a {reads} captioner, not a {modality} one")
-        _refuse_unknown_options(entry, CAPTIONER_OPTIONS, "a captioner", field=field, where=where)
+        transformers_captioner.check_option_values(entry.path, entry.options, where=f"{where}: {field}")
     if spec.llm is not None:
         _checked(check_causal_lm_folder, spec.llm, field="llm", where=where)
     for modality, entry in spec.generators.items():
@@ -191,15 +189,7 @@ def check_components(spec: CascadeSpec, *, where: str) -> None:
         if PIPELINE_OUTPUTS[pipeline] != modality:
             raise ConfigError(f"{where}: {field}: {entry.path} is a {pipeline}, which writes "
                               f"{PIPELINE_OUTPUTS[pipeline]}, not {modality}")
-        _refuse_unknown_options(entry, PIPELINE_OPTIONS[pipeline], f"a {pipeline}", field=field, where=where)
-
-
-def _refuse_unknown_options(entry: ComponentEntry, accepted: tuple[str, ...], what: str, *, field: str,
-                            where: str) -> None:
-    unknown = sorted(set(entry.options) - set(accepted))
-    if unknown:
-        raise ConfigError(f"{where}: {field}: unknown option(s) {', '.join(unknown)} for {what}; it takes "
-                          f"{', '.join(accepted) or 'none'}")
+        diffusers_pipelines.check_option_values(entry.path, entry.options, where=f"{where}: {field}")
 
 
 def _checked(check: Any, folder: Path, *, field: str, where: str) -> Any:
@@ -212,13 +202,13 @@ def _checked(check: Any, folder: Path, *, field: str, where: str) -> Any:
 def build_cascade(spec: CascadeSpec, settings: AdapterSettings, *, source: str, where: str) -> Cascade:
     """Load every component (after :func:`check_components`) and compose them."""
     from nextgpt.adapters.diffusers_pipelines import load_diffusers_adapter
-    from nextgpt.adapters.transformers_captioner import TransformersCaptioner
+    from nextgpt.adapters.transformers_captioner import load_captioner
     from nextgpt.adapters.transformers_causal_lm import TransformersCausalLM
 
     merged = merged_settings(spec.settings, settings, where=where)
     check_components(spec, where=where)
-    captioners = {m: _loaded(TransformersCaptioner, entry.path, merged, field=f"captioners.{m}", where=where,
-                             **entry.options)
+    captioners = {m: _loaded(load_captioner, entry.path, merged, field=f"captioners.{m}", where=where,
+                             options=entry.options)
                   for m, entry in spec.captioners.items()}
     llm = None if spec.llm is None else _loaded(TransformersCausalLM, spec.llm, merged, field="llm", where=where)
     generators = {m: _loaded(load_diffusers_adapter, entry.path, merged, field=f"generators.{m}", where=where,
@@ -246,17 +236,16 @@ def check_cascade_config(config_file: Path) -> None:
     check_components(spec, where=where)
 
 
+def read_file_settings(config_file: Path) -> dict[str, Any]:
+    """The ``settings`` of the cascade config ``config_file`` (checked), so a command can refuse a flag that sets
+    one of them again before it loads anything."""
+    where = f"cascade config {config_file}"
+    return parse_cascade_config(read_config_file(config_file), base_dir=config_file.parent, where=where).settings
+
+
 def load_cascade(config_file: Path, settings: AdapterSettings) -> Cascade:
     """The cascade ``config_file`` describes, its components loaded from their local folders."""
     where = f"cascade config {config_file}"
     spec = parse_cascade_config(read_config_file(config_file), base_dir=config_file.parent, where=where)
     return build_cascade(spec, settings, source=str(config_file), where=where)
-
-
-def cascade_from_mapping(config: Mapping[str, Any], *, base_dir: Path, where: str,
-                         settings: AdapterSettings) -> Cascade:
-    """A cascade from a config already read (e.g. held inline by a model config); paths are relative to
-    ``base_dir`` and ``where`` names the source in messages and in ``describe()["source"]``."""
-    spec = parse_cascade_config(config, base_dir=base_dir, where=where)
-    return build_cascade(spec, settings, source=where, where=where)
 

@@ -33,7 +33,6 @@ import torch
 from nextgpt.adapters.folder_fingerprint import folder_sha256
 from nextgpt.adapters.identity import adapter_fingerprint
 from nextgpt.adapters.settings import DTYPES, AdapterSettings
-from nextgpt.core import validation
 from nextgpt.core.errors import CheckpointError, ConfigError, MissingWeightsError
 from nextgpt.core.interface import Capabilities, JSONValue, ProfiledStage
 from nextgpt.core.modalities import Modality
@@ -143,9 +142,11 @@ class DiffusersPipelineAdapter(ABC):
     load_arguments: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(self, folder: str | Path, settings: AdapterSettings | None = None,
-                 **keywords: Unpack[SettingKeywords]) -> None:
-        """Check and hash ``folder``, then load its pipeline. ``settings`` None means every adapter default; a
-        keyword (``num_inference_steps``, ``guidance_scale``, ``device``, ``dtype``) replaces that field."""
+                 options: Mapping[str, Any] | None = None, **keywords: Unpack[SettingKeywords]) -> None:
+        """Check and hash ``folder``, check the subclass's ``options`` (:meth:`checked_options`, before any weight
+        is read; ``self.options`` holds them checked), then load its pipeline. ``settings`` None means every
+        adapter default; a keyword (``num_inference_steps``, ``guidance_scale``, ``device``, ``dtype``) replaces
+        that field."""
         self.folder = Path(folder)
         settings = with_keywords(settings, keywords, where=self.adapter_name)
         self.num_inference_steps = (DEFAULT_STEPS if settings.num_inference_steps is None
@@ -155,6 +156,7 @@ class DiffusersPipelineAdapter(ABC):
         if class_name != self.pipeline_class:
             raise ConfigError(f"{self.folder / 'model_index.json'}: _class_name is {class_name!r}; the "
                               f"{self.adapter_name} adapter reads {self.pipeline_class} folders only")
+        self.options = self.checked_options(self.folder, options or {}, where=self.adapter_name)
         self.folder_sha256 = folder_sha256(self.folder)
         self.pipeline = self._load(settings.torch_dtype).to(torch.device(settings.device))
         self.pipeline.set_progress_bar_config(disable=True)
@@ -186,6 +188,13 @@ class DiffusersPipelineAdapter(ABC):
         return torch.device(self.pipeline.device)
 
     # ------------------------------------------------------------------------------------------ what differs
+    @classmethod
+    @abstractmethod
+    def checked_options(cls, folder: Path, options: Mapping[str, Any], *, where: str) -> dict[str, Any]:
+        """The adapter's own options (a missing or None one: its default), their values checked against the
+        folder's small config files without loading weights (``nextgpt.adapters.diffusers_options``); a bad value
+        is a ConfigError starting ``where.OPTION``."""
+
     @abstractmethod
     def output_settings(self) -> dict[str, JSONValue]:
         """The subclass's settings that change outputs (size, frames, duration)."""
@@ -268,11 +277,3 @@ class DiffusersPipelineAdapter(ABC):
         if request.history:
             raise ConfigError(f"{where} continues a conversation of {len(request.history)} turn(s); this adapter "
                               "reads one prompt, without history")
-
-
-def positive_size(value: int, *, where: str, multiple: int) -> int:
-    """A frame height or width: positive and a multiple of the VAE's downscale factor."""
-    size = validation.positive_int(value, name=where)
-    if size % multiple:
-        raise ConfigError(f"{where}: must be a multiple of {multiple} (the VAE's downscale factor), got {size}")
-    return size

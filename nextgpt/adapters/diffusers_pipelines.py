@@ -52,6 +52,18 @@ def accepted_options(folder: Path) -> tuple[str, ...]:
     return PIPELINE_OPTIONS[check_diffusers_folder(folder)]
 
 
+def check_option_values(folder: Path, options: Mapping[str, Any], *, where: str) -> None:
+    """Refuse an option ``folder``'s adapter does not take, or a value it would refuse (a size that is not a
+    multiple of what the pipeline takes, a clip shorter than one latent frame...), naming the option, the value and
+    what is expected; reads only the folder's small config files, no weights."""
+    class_name = check_diffusers_folder(folder)
+    unknown = sorted(set(options) - set(PIPELINE_OPTIONS[class_name]))
+    if unknown:
+        raise ConfigError(f"{where}: option(s) {', '.join(unknown)} do not apply to a {class_name}; it takes "
+                          f"{', '.join(PIPELINE_OPTIONS[class_name])}")
+    PIPELINE_ADAPTERS[class_name].checked_options(folder, options, where=where)
+
+
 def load_diffusers_adapter(folder: Path, settings: AdapterSettings, *,
                            options: Mapping[str, JSONValue] | None = None) -> DiffusersPipelineAdapter:
     """The adapter of ``folder``'s pipeline class, loaded with ``settings`` (nothing is downloaded).
@@ -60,9 +72,5 @@ def load_diffusers_adapter(folder: Path, settings: AdapterSettings, *,
     pipeline); an option the adapter does not take is refused, naming it and the ones it takes."""
     class_name = check_diffusers_folder(folder)
     given: dict[str, Any] = dict(options or {})
-    unknown = sorted(set(given) - set(PIPELINE_OPTIONS[class_name]))
-    if unknown:
-        accepted = ", ".join(PIPELINE_OPTIONS[class_name])
-        raise ConfigError(f"diffusers {folder}: option(s) {', '.join(unknown)} do not apply to a {class_name}; it "
-                          f"takes {accepted}")
+    check_option_values(folder, given, where=f"diffusers {folder} options")
     return PIPELINE_ADAPTERS[class_name](folder, settings, **given)

@@ -9,14 +9,15 @@ another rate is refused when it loads, not halfway through a suite.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Unpack
 
 import numpy as np
 
 from nextgpt.adapters.diffusers_base import DiffusersPipelineAdapter, SettingKeywords
+from nextgpt.adapters.diffusers_options import audio_length
 from nextgpt.adapters.settings import AdapterSettings
-from nextgpt.core import validation
 from nextgpt.core.errors import ConfigError
 from nextgpt.core.interface import Capabilities, JSONValue, ProfiledStage
 from nextgpt.core.requests import GenerationResult
@@ -43,14 +44,19 @@ class DiffusersTextToAudio(DiffusersPipelineAdapter):
 
     def __init__(self, folder: str | Path, settings: AdapterSettings | None = None, *,
                  audio_length_in_s: float = DEFAULT_AUDIO_LENGTH_S, **keywords: Unpack[SettingKeywords]) -> None:
-        self.audio_length_in_s = validation.positive_float(audio_length_in_s,
-                                                           name=f"{ADAPTER_NAME}.audio_length_in_s")
-        super().__init__(folder, settings, **keywords)
+        super().__init__(folder, settings, {"audio_length_in_s": audio_length_in_s}, **keywords)
+        self.audio_length_in_s = self.options["audio_length_in_s"]
         rate = int(self.pipeline.vocoder.config.sampling_rate)
         if rate != SAMPLE_RATE:
             raise ConfigError(f"{self.folder / 'vocoder' / 'config.json'}: sampling_rate is {rate}; the suite "
                               f"stores and scores audio at {SAMPLE_RATE} Hz, so the {ADAPTER_NAME} adapter reads "
                               f"{SAMPLE_RATE} Hz AudioLDM pipelines only")
+
+    @classmethod
+    def checked_options(cls, folder: Path, options: Mapping[str, Any], *, where: str) -> dict[str, Any]:
+        seconds = options.get("audio_length_in_s")
+        return {"audio_length_in_s": audio_length(folder, DEFAULT_AUDIO_LENGTH_S if seconds is None else seconds,
+                                                  where=where)}
 
     def output_settings(self) -> dict[str, JSONValue]:
         return {"audio_length_in_s": self.audio_length_in_s, "sample_rate": SAMPLE_RATE}

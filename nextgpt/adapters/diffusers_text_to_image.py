@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Unpack
 
-from nextgpt.adapters.diffusers_base import DiffusersPipelineAdapter, SettingKeywords, positive_size
+from nextgpt.adapters.diffusers_base import DiffusersPipelineAdapter, SettingKeywords
+from nextgpt.adapters.diffusers_options import frame_size
 from nextgpt.adapters.settings import AdapterSettings
 from nextgpt.core.interface import Capabilities, JSONValue
 from nextgpt.core.requests import GenerationResult
@@ -38,13 +39,12 @@ class DiffusersTextToImage(DiffusersPipelineAdapter):
 
     def __init__(self, folder: str | Path, settings: AdapterSettings | None = None, *, height: int | None = None,
                  width: int | None = None, **keywords: Unpack[SettingKeywords]) -> None:
-        super().__init__(folder, settings, **keywords)
-        scale = int(self.pipeline.vae_scale_factor)
-        native = int(self.pipeline.unet.config.sample_size) * scale
-        self.height = native if height is None else positive_size(height, where=f"{ADAPTER_NAME}.height",
-                                                                  multiple=scale)
-        self.width = native if width is None else positive_size(width, where=f"{ADAPTER_NAME}.width",
-                                                                multiple=scale)
+        super().__init__(folder, settings, {"height": height, "width": width}, **keywords)
+        self.height, self.width = self.options["height"], self.options["width"]
+
+    @classmethod
+    def checked_options(cls, folder: Path, options: Mapping[str, Any], *, where: str) -> dict[str, Any]:
+        return frame_size(folder, options.get("height"), options.get("width"), where=where)
 
     def output_settings(self) -> dict[str, JSONValue]:
         return {"height": self.height, "width": self.width}

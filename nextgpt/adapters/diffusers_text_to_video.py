@@ -7,12 +7,14 @@ one ``(frames, H, W, 3)`` uint8 array per request, what NExT-GPT's video decoder
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Unpack
 
 import numpy as np
 
-from nextgpt.adapters.diffusers_base import DiffusersPipelineAdapter, SettingKeywords, positive_size
+from nextgpt.adapters.diffusers_base import DiffusersPipelineAdapter, SettingKeywords
+from nextgpt.adapters.diffusers_options import frame_size
 from nextgpt.adapters.settings import AdapterSettings
 from nextgpt.core import validation
 from nextgpt.core.interface import Capabilities, JSONValue
@@ -40,14 +42,17 @@ class DiffusersTextToVideo(DiffusersPipelineAdapter):
     def __init__(self, folder: str | Path, settings: AdapterSettings | None = None, *,
                  num_frames: int = DEFAULT_NUM_FRAMES, height: int | None = None, width: int | None = None,
                  **keywords: Unpack[SettingKeywords]) -> None:
-        self.num_frames = validation.positive_int(num_frames, name=f"{ADAPTER_NAME}.num_frames")
-        super().__init__(folder, settings, **keywords)
-        scale = int(self.pipeline.vae_scale_factor)
-        native = int(self.pipeline.unet.config.sample_size) * scale
-        self.height = native if height is None else positive_size(height, where=f"{ADAPTER_NAME}.height",
-                                                                  multiple=scale)
-        self.width = native if width is None else positive_size(width, where=f"{ADAPTER_NAME}.width",
-                                                                multiple=scale)
+        super().__init__(folder, settings, {"num_frames": num_frames, "height": height, "width": width}, **keywords)
+        self.num_frames = self.options["num_frames"]
+        self.height, self.width = self.options["height"], self.options["width"]
+
+    @classmethod
+    def checked_options(cls, folder: Path, options: Mapping[str, Any], *, where: str) -> dict[str, Any]:
+        frames = options.get("num_frames")
+        num_frames = DEFAULT_NUM_FRAMES if frames is None else validation.positive_int(frames,
+                                                                                       name=f"{where}.num_frames")
+        return {"num_frames": num_frames,
+                **frame_size(folder, options.get("height"), options.get("width"), where=where)}
 
     def output_settings(self) -> dict[str, JSONValue]:
         return {"num_frames": self.num_frames, "height": self.height, "width": self.width}

@@ -52,6 +52,9 @@ class AdapterKind:
     load: str
     #: ``accepted(path) -> tuple[str, ...]``: the options an adapter config may give this kind (None: none)
     options: str | None = None
+    #: ``check(path, options, *, where) -> None``: refuses an option value the adapter would refuse at load time,
+    #: reading no weights (None: the kind takes no options)
+    option_values: str | None = None
 
 
 #: The adapter kinds, by name, in the order messages list them.
@@ -59,11 +62,11 @@ ADAPTER_KINDS: Mapping[str, AdapterKind] = {kind.name: kind for kind in (
     AdapterKind("diffusers", "a diffusers pipeline folder (StableDiffusionPipeline, TextToVideoSDPipeline or "
                 "AudioLDMPipeline, chosen by its model_index.json)", "diffusers:weights/stable-diffusion-v1-5",
                 "nextgpt.adapters.diffusers_pipelines", "check_diffusers_folder", "load_diffusers_adapter",
-                "accepted_options"),
+                "accepted_options", "check_option_values"),
     AdapterKind("captioner", "a transformers image, video or audio captioner folder",
                 "captioner:weights/blip-image-captioning-base",
                 "nextgpt.adapters.transformers_captioner", "check_captioner_folder", "load_captioner",
-                "accepted_options"),
+                "accepted_options", "check_option_values"),
     AdapterKind("causal-lm", "a transformers causal language model folder (text in, text out)",
                 "causal-lm:weights/vicuna-7b-v0",
                 "nextgpt.adapters.transformers_causal_lm", "check_causal_lm_folder", "TransformersCausalLM"),
@@ -121,8 +124,9 @@ def check_adapter(kind: str, path: Path) -> None:
 
 
 def check_options(kind: str, path: Path, options: Mapping[str, Any], *, where: str) -> None:
-    """Refuse an option the adapter of ``kind`` at ``path`` does not take, naming it and the accepted ones (reads
-    only configs, like :func:`check_adapter`)."""
+    """Refuse an option the adapter of ``kind`` at ``path`` does not take, naming it and the accepted ones, or a
+    value it would refuse when loading, naming the option, the value and what is expected (reads only configs,
+    like :func:`check_adapter`, so a command refuses it before it creates its results store)."""
     if not options:
         return
     spec = adapter_kind(kind)
@@ -134,6 +138,9 @@ def check_options(kind: str, path: Path, options: Mapping[str, Any], *, where: s
         takes = f"it takes {', '.join(accepted)}" if accepted else "it takes no options"
         raise ConfigError(f"{where}: {', '.join(unknown)} do(es) not apply to the {spec.name} adapter of {path}; "
                           f"{takes}")
+    if spec.option_values is not None:
+        getattr(importlib.import_module(spec.module), spec.option_values)(adapter_path(kind, path), options,
+                                                                          where=where)
 
 
 def load_adapter(kind: str, path: Path, settings: AdapterSettings,

@@ -80,18 +80,27 @@ def accepted_options(folder: Path) -> tuple[str, ...]:
     return CAPTIONER_OPTIONS if _family_of_folder(Path(folder)).takes_prefix else ()
 
 
+def check_option_values(folder: Path, options: Mapping[str, Any], *, where: str) -> None:
+    """Refuse an option value ``load_captioner`` would refuse, naming it (reads only the folder's config)."""
+    accepted = accepted_options(folder)
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        takes = f"it takes {', '.join(accepted)}" if accepted else "it takes none (only blip and git take a prefix)"
+        raise ConfigError(f"{where}: option(s) {', '.join(unknown)} do not apply to the {ADAPTER_NAME} of {folder}; "
+                          f"{takes}")
+    prefix = options.get("prefix")
+    if prefix is not None and (not isinstance(prefix, str) or not prefix.strip()):
+        raise ConfigError(f"{where}.prefix: expected the words a caption starts with (a non-empty string, e.g. "
+                          f"\"a picture of\"), got {prefix!r}")
+
+
 def load_captioner(folder: Path, settings: AdapterSettings, *,
                    options: Mapping[str, Any] | None = None) -> TransformersCaptioner:
-    """The registry's loader: :class:`TransformersCaptioner` with the options of an adapter config."""
+    """The registry's loader: :class:`TransformersCaptioner` with the options of an adapter config (checked by
+    :func:`check_option_values` first)."""
     given = dict(options or {})
-    unknown = sorted(set(given) - set(CAPTIONER_OPTIONS))
-    if unknown:
-        raise ConfigError(f"{ADAPTER_NAME} {folder}: option(s) {', '.join(unknown)} do not apply; a captioner "
-                          f"takes {', '.join(CAPTIONER_OPTIONS)}")
-    prefix = given.get("prefix")
-    if prefix is not None and not isinstance(prefix, str):
-        raise ConfigError(f"{ADAPTER_NAME} {folder}: prefix must be a string, got {prefix!r}")
-    return TransformersCaptioner(folder, settings, prefix=prefix)
+    check_option_values(folder, given, where=f"{ADAPTER_NAME} {folder} options")
+    return TransformersCaptioner(folder, settings, prefix=given.get("prefix"))
 
 
 class TransformersCaptioner:
@@ -107,6 +116,8 @@ class TransformersCaptioner:
         if prefix is not None and not self.family.takes_prefix:
             raise ConfigError(f"{ADAPTER_NAME}: prefix {prefix!r} given, but a {self.family.model_type} captioner "
                               "decodes without a text prefix (only blip and git take one)")
+        if prefix is not None:
+            check_option_values(self.folder, {"prefix": prefix}, where=ADAPTER_NAME)
         self.prefix = prefix
         self.capabilities = Capabilities(inputs=frozenset({self.family.modality}), outputs=frozenset(),
                                          conversations=False)

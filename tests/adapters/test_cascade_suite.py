@@ -18,7 +18,7 @@ from benchmarks.tasks.task import get_task, suite_tasks
 from metrics.captions import meteor
 from metrics.errors import MetricUnavailableError
 from nextgpt.adapters.cascade import Cascade
-from nextgpt.adapters.cascade_config import cascade_from_mapping, check_cascade_config, load_cascade
+from nextgpt.adapters.cascade_config import check_cascade_config, load_cascade
 from nextgpt.adapters.settings import AdapterSettings
 from nextgpt.core.errors import ConfigError, MissingWeightsError
 from nextgpt.core.interface import AnyToAnyModel, Capabilities
@@ -106,8 +106,19 @@ def test_each_component_folder_is_checked_against_its_field(config_file: Path, t
     with pytest.raises(ConfigError, match=r"cascade config .*: llm: "):
         check_cascade_config(not_an_llm)
     option = write(generators={**base["generators"], "audio": {"path": "generator-audio", "num_frames": 3}})
-    with pytest.raises(ConfigError, match=r"generators.audio: unknown option\(s\) num_frames for a AudioLDMPipeline"):
+    with pytest.raises(ConfigError, match=r"generators.audio: option\(s\) num_frames do not apply to a "
+                                          r"AudioLDMPipeline; it takes audio_length_in_s"):
         check_cascade_config(option)
+    # option values are checked too, by the adapter's own check, before anything loads
+    short = write(generators={**base["generators"], "audio": {"path": "generator-audio", "audio_length_in_s": 0.01}})
+    with pytest.raises(ConfigError, match=r"generators.audio.audio_length_in_s: expected at least 0.032 s .* got "
+                                          r"0.01"):
+        check_cascade_config(short)
+    # a ViT-GPT2 captioner decodes without a prefix: the check says so (not the load)
+    prefixed = write(captioners={**base["captioners"], "image": {"path": "captioner-image", "prefix": "a"}})
+    with pytest.raises(ConfigError, match=r"captioners.image: option\(s\) prefix do not apply to the "
+                                          r"transformers-captioner of .*; it takes none \(only blip and git"):
+        check_cascade_config(prefixed)
     twice = write()
     with pytest.raises(ConfigError, match=r"settings.num_inference_steps is also given by the command"):
         load_cascade(twice, AdapterSettings(num_inference_steps=3))
@@ -119,9 +130,6 @@ def test_a_changed_file_of_any_component_changes_the_fingerprint(config_file: Pa
     shutil.copytree(config_file.parent, copy)
     copied = copy / config_file.name
     assert load_cascade(copied, AdapterSettings()).fingerprint() == cascade.fingerprint(), "moving keeps it"
-    inline = cascade_from_mapping(json.loads(copied.read_text(encoding="utf-8")), base_dir=copy,
-                                  where="--model-config run.json", settings=AdapterSettings())
-    assert inline.fingerprint() == cascade.fingerprint() and inline.describe()["source"] == "--model-config run.json"
     tokenizer = copy / "llm" / "tokenizer_config.json"
     tokenizer.write_text(tokenizer.read_text(encoding="utf-8").replace("{", '{"edited": true, ', 1), encoding="utf-8")
     assert load_cascade(copied, AdapterSettings()).fingerprint() != cascade.fingerprint()

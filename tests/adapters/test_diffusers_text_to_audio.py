@@ -85,6 +85,11 @@ def test_request_settings_override_the_adapter_and_the_length_is_a_setting(adapt
     assert DiffusersTextToAudio(pipeline_folder).audio_length_in_s == 5.12, "NExT-GPT's AudioLDM clip length"
     with pytest.raises(ConfigError, match=r"diffusers-text-to-audio.audio_length_in_s: expected a finite number > 0"):
         DiffusersTextToAudio(pipeline_folder, audio_length_in_s=0)
+    # shorter than one latent frame: diffusers' own ValueError comes only when the pipeline is called; the adapter
+    # refuses it first, with diffusers' minimum (8 * 8 * 8 vocoder samples per latent frame / 16 kHz = 0.032 s)
+    with pytest.raises(ConfigError, match=r"diffusers-text-to-audio.audio_length_in_s: expected at least 0.032 s "
+                                          r".* got 0.01"):
+        DiffusersTextToAudio(pipeline_folder, audio_length_in_s=0.01)
 
 
 def test_a_vocoder_at_another_rate_is_refused_when_the_folder_loads(pipeline_folder: Path, tmp_path: Path) -> None:

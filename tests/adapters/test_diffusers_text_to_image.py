@@ -89,8 +89,14 @@ def test_adapter_settings_and_keywords_give_the_same_adapter(pipeline_folder: Pa
 def test_the_adapter_size_is_configurable(pipeline_folder: Path) -> None:
     wide = DiffusersTextToImage(pipeline_folder, num_inference_steps=1, height=16, width=48)
     assert wide.generate([_request()])[0].images[0].size == (48, 16)
-    with pytest.raises(ConfigError, match=r"diffusers-text-to-image.width: must be a multiple of 2 .* got 33"):
+    with pytest.raises(ConfigError, match=r"diffusers-text-to-image.width: expected a multiple of 8 .* got 33"):
         DiffusersTextToImage(pipeline_folder, width=33)
+    # the tiny VAE's factor is 2, but the pipeline's own check_inputs wants multiples of 8: refused before loading
+    with pytest.raises(ConfigError, match=r"diffusers-text-to-image.height: expected a multiple of 8 \(the pipeline "
+                                          r"takes multiples of 8 and its VAE's factor\), got 12"):
+        DiffusersTextToImage(pipeline_folder, height=12)
+    with pytest.raises(ConfigError, match=r"diffusers-text-to-image.height: expected a positive integer, got '16'"):
+        DiffusersTextToImage(pipeline_folder, height="16")  # type: ignore[arg-type]
 
 
 def test_any_changed_file_or_setting_changes_the_fingerprint(pipeline_folder: Path, tmp_path: Path) -> None:

@@ -76,7 +76,7 @@ def test_request_settings_override_the_adapter_and_frames_size_are_settings(adap
     assert DiffusersTextToVideo(pipeline_folder).num_frames == 24, "NExT-GPT's Zeroscope frame count by default"
     with pytest.raises(ConfigError, match=r"diffusers-text-to-video.num_frames: expected a positive integer, got 0"):
         DiffusersTextToVideo(pipeline_folder, num_frames=0)
-    with pytest.raises(ConfigError, match=r"diffusers-text-to-video.height: must be a multiple of 2 .* got 15"):
+    with pytest.raises(ConfigError, match=r"diffusers-text-to-video.height: expected a multiple of 8 .* got 15"):
         DiffusersTextToVideo(pipeline_folder, height=15)
 
 

@@ -232,6 +232,34 @@ def test_an_option_the_adapter_does_not_take_is_refused_naming_what_it_takes(tmp
         registry.check_options("causal-lm", tmp_path, {"prefix": "a"}, where="where")
 
 
+@pytest.fixture(scope="module")
+def pipeline_folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from nextgpt.tiny_baselines.diffusers_folders import write_tiny_pipeline
+
+    root = tmp_path_factory.mktemp("tiny-pipelines")
+    return {modality: write_tiny_pipeline(modality, root / modality) for modality in ("image", "video", "audio")}
+
+
+@pytest.mark.parametrize(("modality", "options", "message"), [
+    ("audio", {"audio_length_in_s": 0.01}, r"options.audio_length_in_s: expected at least 0.032 s \(one latent frame "
+                                            r"of the pipeline in .*\), got 0.01"),
+    ("audio", {"audio_length_in_s": "5"}, r"options.audio_length_in_s: expected a finite number > 0, got '5'"),
+    ("image", {"height": 12}, r"options.height: expected a multiple of 8 .*, got 12"),
+    ("video", {"num_frames": 0}, r"options.num_frames: expected a positive integer, got 0"),
+    ("video", {"width": -8}, r"options.width: expected a positive integer, got -8"),
+])
+def test_an_option_value_the_adapter_would_refuse_is_refused_by_the_check(
+        pipeline_folders: dict[str, Path], modality: str, options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        registry.check_options("diffusers", pipeline_folders[modality], options, where="options")
+    registry.check_options("diffusers", pipeline_folders[modality], {}, where="options")  # the defaults pass
+
+
+def test_a_captioner_prefix_is_checked_by_family_and_type(transformers_folders: dict[str, Path]) -> None:
+    with pytest.raises(ConfigError, match=r"options: prefix do\(es\) not apply to the captioner adapter"):
+        registry.check_options("captioner", transformers_folders["captioner"], {"prefix": "a"}, where="options")
+
+
 def test_options_must_be_an_object(tmp_path: Path) -> None:
     from nextgpt.adapters.registry import read_adapter_config
 

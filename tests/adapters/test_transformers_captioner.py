@@ -21,7 +21,12 @@ from benchmarks.store import ResultsStore
 from metrics.captions import meteor
 from metrics.errors import MetricUnavailableError
 from nextgpt.adapters.settings import AdapterSettings
-from nextgpt.adapters.transformers_captioner import TransformersCaptioner, check_captioner_folder
+from nextgpt.adapters.transformers_captioner import (
+    TransformersCaptioner,
+    check_captioner_folder,
+    check_option_values,
+    load_captioner,
+)
 from nextgpt.adapters.transformers_captioner_media import evenly_spaced_frames
 from nextgpt.core.errors import CheckpointError, ConfigError, MissingWeightsError
 from nextgpt.core.interface import AnyToAnyModel, HasStages
@@ -127,6 +132,17 @@ def test_blip_and_git_may_start_from_a_fixed_prefix(family: str, folders: dict[s
 def test_a_prefix_is_refused_for_captioners_without_one(folders: dict[str, Path]) -> None:
     with pytest.raises(ConfigError, match=r"a vision-encoder-decoder captioner decodes without a text prefix"):
         TransformersCaptioner(folders["vit-gpt2"], prefix="a picture of")
+    with pytest.raises(ConfigError, match=r"where: option\(s\) prefix do not apply to the transformers-captioner of "
+                                          r".*; it takes none \(only blip and git take a prefix\)"):
+        check_option_values(folders["vit-gpt2"], {"prefix": "a picture of"}, where="where")
+    for bad in (5, "  "):  # a BLIP takes a prefix, but only words: refused by the check, before any weight loads
+        with pytest.raises(ConfigError, match=rf"where.prefix: expected the words a caption starts with .* got "
+                                              rf"{bad!r}"):
+            check_option_values(folders["blip"], {"prefix": bad}, where="where")
+        with pytest.raises(ConfigError, match=r"prefix: expected the words"):
+            load_captioner(folders["blip"], SETTINGS, options={"prefix": bad})
+        with pytest.raises(ConfigError, match=r"transformers-captioner.prefix: expected the words"):
+            TransformersCaptioner(folders["blip"], SETTINGS, prefix=bad)
 
 
 def test_video_frames_are_evenly_spaced_and_repeated_for_short_clips() -> None:

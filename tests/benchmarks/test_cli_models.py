@@ -122,6 +122,34 @@ def test_an_adapter_model_config_is_the_same_model_as_the_flags(pipeline: Path, 
     assert f"--model-config {config} sets num_inference_steps already; drop --steps" in err
 
 
+def test_a_bad_option_value_is_refused_before_the_store_is_made(pipeline: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """diffusers would refuse the height only when called (a ValueError traceback after the store exists)."""
+    config = tmp_path / "sd.json"
+    config.write_text(json.dumps({"adapter": "diffusers", "path": "sd", "options": {"height": 12}}),
+                      encoding="utf-8")
+    store = tmp_path / "store"
+    code, _, err = run_cli(["run", "--model-config", str(config), *QUICK, "--store", str(store)], capsys)
+    assert code == 2
+    assert f"--model-config {config}: options.height: expected a multiple of 8" in err and "got 12" in err
+    assert "Traceback" not in err and not store.exists()
+
+
+@pytest.mark.parametrize("how", ["--model", "--model-config"])
+def test_a_flag_the_cascade_file_also_sets_is_refused_naming_both(pipeline: Path, tmp_path: Path, how: str,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    cascade = tmp_path / "cascade.json"
+    cascade.write_text(json.dumps({"adapter": "cascade", "generators": {"image": "sd"},
+                                   "settings": {"num_inference_steps": 2, "dtype": "float32"}}), encoding="utf-8")
+    chosen = ["--model", f"cascade:{cascade}"] if how == "--model" else ["--model-config", str(cascade)]
+    store = tmp_path / "store"
+    code, _, err = run_cli(["run", *chosen, *QUICK, "--dtype", "float32", "--store", str(store)], capsys)
+    assert code == 2
+    assert (f"{cascade} sets settings.dtype, settings.num_inference_steps already; drop --dtype, --steps (or remove "
+            f"settings.dtype, settings.num_inference_steps from {cascade})") in " ".join(err.split())
+    assert not store.exists(), "refused before the store (or any data) was touched"
+
+
 def test_generate_answers_with_the_adapter(pipeline: Path, tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "answer"
