@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import pickle
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -32,6 +31,7 @@ import torch
 
 from nextgpt.adapters.folder_fingerprint import folder_sha256
 from nextgpt.adapters.identity import adapter_fingerprint
+from nextgpt.adapters.load_errors import folder_read_errors
 from nextgpt.adapters.settings import DTYPES, AdapterSettings
 from nextgpt.core.errors import CheckpointError, ConfigError, MissingWeightsError
 from nextgpt.core.interface import Capabilities, JSONValue, ProfiledStage
@@ -103,13 +103,6 @@ def read_pipeline_class(folder: Path, *, where: str, expected: str) -> str:
     return class_name
 
 
-def _read_errors() -> tuple[type[BaseException], ...]:
-    """What ``from_pretrained`` raises on a damaged folder (most problems arrive wrapped in OSError)."""
-    from safetensors import SafetensorError
-
-    return (OSError, SafetensorError, pickle.UnpicklingError, EOFError, ValueError)
-
-
 @contextlib.contextmanager
 def _no_loading_bar() -> Iterator[None]:
     """No "Loading pipeline components..." bar: the adapter is loaded like NExT-GPT's own decoders, which draw
@@ -171,7 +164,7 @@ class DiffusersPipelineAdapter(ABC):
         try:
             with _no_loading_bar():
                 return getattr(diffusers, self.pipeline_class).from_pretrained(str(self.folder), **kwargs)
-        except _read_errors() as error:
+        except folder_read_errors() as error:
             raise CheckpointError(f"{self.adapter_name}: the {self.pipeline_class} in {self.folder} cannot be read "
                                   f"({error}); a file of the folder is missing, damaged or not in diffusers "
                                   "format") from error

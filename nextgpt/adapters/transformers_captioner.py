@@ -31,7 +31,7 @@ from nextgpt.adapters.identity import adapter_fingerprint
 from nextgpt.adapters.settings import AdapterSettings
 from nextgpt.adapters.transformers_captioner_families import ADAPTER_NAME, CaptionerFamily, captioner_family
 from nextgpt.adapters.transformers_captioner_media import read_audio_input, read_image_input, read_video_input
-from nextgpt.adapters.transformers_decoding import length_arguments, make_deterministic, token_budget
+from nextgpt.adapters.transformers_decoding import length_arguments, make_deterministic, token_budget, until_end
 from nextgpt.adapters.transformers_folders import (
     first_parameter_dtype,
     load_pretrained,
@@ -258,7 +258,7 @@ class TransformersCaptioner:
         special = set(self.tokenizer.all_special_ids)
         results = []
         for row in output.tolist():
-            answer = [token for token in self._until_end(row[start:]) if token not in special]
+            answer = [token for token in until_end(row[start:], self._end_ids()) if token not in special]
             text = self.tokenizer.decode(row, skip_special_tokens=True).strip()
             results.append(GenerationResult(text=text, answer_token_ids=answer))
         return results
@@ -271,12 +271,8 @@ class TransformersCaptioner:
         given = int(inputs["input_ids"].shape[1])
         return given - 1 if self.family.model_type == "blip" else given
 
-    def _until_end(self, token_ids: list[int]) -> list[int]:
-        ends = self.model.generation_config.eos_token_id
+    def _end_ids(self) -> int | list[int] | None:
         if self.family.model_type == "blip":
-            ends = self.model.config.text_config.sep_token_id  # what BLIP's generate stops on
-        end_ids = set(ends if isinstance(ends, list) else [] if ends is None else [ends])
-        for position, token_id in enumerate(token_ids):
-            if token_id in end_ids:
-                return token_ids[:position]
-        return token_ids
+            return int(self.model.config.text_config.sep_token_id)  # what BLIP's generate stops on
+        ends: int | list[int] | None = self.model.generation_config.eos_token_id
+        return ends

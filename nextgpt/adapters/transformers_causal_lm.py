@@ -32,7 +32,7 @@ import torch
 from nextgpt.adapters.folder_fingerprint import folder_sha256
 from nextgpt.adapters.identity import adapter_fingerprint
 from nextgpt.adapters.settings import AdapterSettings
-from nextgpt.adapters.transformers_decoding import make_deterministic, token_budget
+from nextgpt.adapters.transformers_decoding import make_deterministic, token_budget, until_end
 from nextgpt.adapters.transformers_folders import (
     first_parameter_dtype,
     load_pretrained,
@@ -175,19 +175,10 @@ class TransformersCausalLM:
                                      max_new_tokens=max_new_tokens, pad_token_id=self.pad_token_id)
         results = []
         for row in output[:, encoded["input_ids"].shape[1]:].tolist():
-            answer_ids = self._until_end(row)
+            answer_ids = until_end(row, self.model.generation_config.eos_token_id)
             text = self.tokenizer.decode(answer_ids, skip_special_tokens=True)
             results.append(GenerationResult(text=self._answer(text), answer_token_ids=answer_ids))
         return results
-
-    def _until_end(self, token_ids: list[int]) -> list[int]:
-        """The generated ids up to (without) the first end-of-sequence token: what follows is batch padding."""
-        ends = self.model.generation_config.eos_token_id
-        ends = set(ends if isinstance(ends, list) else [] if ends is None else [ends])
-        for position, token_id in enumerate(token_ids):
-            if token_id in ends:
-                return token_ids[:position]
-        return token_ids
 
     def _answer(self, text: str) -> str:
         if not self.uses_chat_template:

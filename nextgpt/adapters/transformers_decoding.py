@@ -42,6 +42,16 @@ def make_deterministic(model: Any) -> int | None:
     return folder_max_length
 
 
+def until_end(token_ids: list[int], ends: int | list[int] | None) -> list[int]:
+    """The generated ids up to (without) the first end token (``ends``: a generation config's
+    ``eos_token_id``, one id, several or none): what follows is batch padding."""
+    end_ids = set(ends if isinstance(ends, list) else [] if ends is None else [ends])
+    for position, token_id in enumerate(token_ids):
+        if token_id in end_ids:
+            return token_ids[:position]
+    return token_ids
+
+
 def length_arguments(max_new_tokens: int | None, folder_max_length: int | None) -> dict[str, int]:
     """The ``generate`` keyword that bounds an answer: ``max_new_tokens`` when a budget is set, else the folder's
     ``max_length`` (nothing when the folder sets none: transformers' own default then applies)."""

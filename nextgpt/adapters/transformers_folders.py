@@ -10,13 +10,13 @@ with ``local_files_only=True``: nothing is downloaded.
 from __future__ import annotations
 
 import json
-import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import torch
 
+from nextgpt.adapters.load_errors import folder_read_errors
 from nextgpt.adapters.settings import AdapterSettings
 from nextgpt.core.errors import CheckpointError, ConfigError, MissingWeightsError
 
@@ -27,13 +27,6 @@ WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_mo
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "spiece.model", "tokenizer.model")
 
 _Loaded = TypeVar("_Loaded")
-
-
-def read_errors() -> tuple[type[BaseException], ...]:
-    """What ``from_pretrained`` raises on a damaged folder (most problems arrive wrapped in OSError)."""
-    from safetensors import SafetensorError
-
-    return (OSError, SafetensorError, pickle.UnpicklingError, EOFError, ValueError, KeyError)
 
 
 def read_model_config(folder: Path, *, adapter: str, expected: str) -> dict[str, Any]:
@@ -82,7 +75,7 @@ def load_pretrained(loader: Callable[..., _Loaded], folder: Path, what: str, *, 
     CheckpointError naming the folder and ``what`` (the model, the tokenizer, the processor)."""
     try:
         return loader(str(folder), local_files_only=True, **kwargs)
-    except read_errors() as error:
+    except folder_read_errors() as error:
         raise CheckpointError(f"{adapter}: the {what} in {folder} cannot be read ({error}); a file of the folder "
                               "is missing, damaged or not in transformers format") from error
 

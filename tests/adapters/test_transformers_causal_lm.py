@@ -11,6 +11,7 @@ import pytest
 
 from nextgpt.adapters.settings import AdapterSettings
 from nextgpt.adapters.transformers_causal_lm import TransformersCausalLM, check_causal_lm_folder
+from nextgpt.adapters.transformers_decoding import until_end
 from nextgpt.core.errors import ConfigError, MissingWeightsError
 from nextgpt.core.interface import AnyToAnyModel, HasStages
 from nextgpt.core.requests import GenerationRequest
@@ -142,3 +143,10 @@ def test_the_stage_profiler_counts_one_token_per_row_and_forward(llm: Transforme
         llm.generate([GenerationRequest.build("hello", max_new_tokens=3)] * 2)
     record = profiler.records()["llm"].to_dict()
     assert record["unit"] == "tokens" and record["units"] == 2 * record["calls"] and 1 <= record["calls"] <= 3
+
+
+def test_an_answer_ends_before_the_first_end_token_of_any_kind() -> None:
+    """The one cut both transformers adapters use: a generation config's eos_token_id is one id, several or none."""
+    assert until_end([7, 8, 2, 9, 2], 2) == [7, 8]
+    assert until_end([7, 3, 8, 2], [2, 3]) == [7]
+    assert until_end([7, 8], None) == [7, 8] and until_end([2], 2) == []
