@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any, ClassVar, TypedDict, Unpack
 import torch
 
 from nextgpt.adapters.folder_fingerprint import folder_sha256
+from nextgpt.adapters.folder_index import read_folder_index
 from nextgpt.adapters.identity import adapter_fingerprint
 from nextgpt.adapters.load_errors import folder_read_errors
 from nextgpt.adapters.settings import DTYPES, AdapterSettings
@@ -78,19 +78,9 @@ def read_pipeline_class(folder: Path, *, where: str, expected: str) -> str:
     """The ``_class_name`` of ``folder``'s ``model_index.json``, after checking -- without loading any weights --
     that the folder is a saved diffusers pipeline with every component folder its index lists. ``where`` starts
     each message; ``expected`` says what kind of folder was wanted."""
-    if not folder.is_dir():
-        raise MissingWeightsError(f"{where}: {folder} is not a folder; expected a local {expected} saved with "
-                                  "save_pretrained (nothing is downloaded)")
+    entries = read_folder_index(folder, "model_index.json", where=where, expected=f"a local {expected}",
+                                kind="a diffusers pipeline")
     index = folder / "model_index.json"
-    if not index.is_file():
-        raise MissingWeightsError(f"{where}: {folder} has no model_index.json, so it is not a diffusers pipeline "
-                                  f"folder; expected a local {expected} saved with save_pretrained")
-    try:
-        entries = json.loads(index.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise CheckpointError(f"{index}: not a readable JSON object ({error})") from error
-    if not isinstance(entries, dict):
-        raise CheckpointError(f"{index}: expected a JSON object, got {type(entries).__name__}")
     class_name = entries.get("_class_name")
     if not isinstance(class_name, str) or not class_name:
         raise CheckpointError(f"{index}: _class_name is {class_name!r}; expected the pipeline class name, as "

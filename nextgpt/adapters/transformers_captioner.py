@@ -27,12 +27,12 @@ from typing import Any
 import torch
 
 from nextgpt.adapters.folder_fingerprint import folder_sha256
-from nextgpt.adapters.identity import adapter_fingerprint
 from nextgpt.adapters.settings import AdapterSettings
 from nextgpt.adapters.transformers_captioner_families import ADAPTER_NAME, CaptionerFamily, captioner_family
 from nextgpt.adapters.transformers_captioner_media import read_audio_input, read_image_input, read_video_input
 from nextgpt.adapters.transformers_decoding import length_arguments, make_deterministic, token_budget, until_end
 from nextgpt.adapters.transformers_folders import (
+    FolderModelIdentity,
     first_parameter_dtype,
     load_pretrained,
     model_kwargs,
@@ -103,8 +103,11 @@ def load_captioner(folder: Path, settings: AdapterSettings, *,
     return TransformersCaptioner(folder, settings, prefix=given.get("prefix"))
 
 
-class TransformersCaptioner:
+class TransformersCaptioner(FolderModelIdentity):
     """One medium in, its caption out, from a local captioner folder (see the module docstring)."""
+
+    adapter_name = ADAPTER_NAME
+    implementation = IMPLEMENTATION
 
     def __init__(self, folder: str | Path, settings: AdapterSettings | None = None, *,
                  prefix: str | None = None) -> None:
@@ -156,15 +159,6 @@ class TransformersCaptioner:
         if self.family.modality == "audio":
             settings["sample_rate"] = self._sample_rate()
         return settings
-
-    def fingerprint(self) -> str:
-        identity = {"adapter": ADAPTER_NAME, "folder_sha256": self.folder_sha256, **self.describe_settings()}
-        return adapter_fingerprint(identity, implementation=IMPLEMENTATION)
-
-    def describe(self) -> dict[str, JSONValue]:
-        return {"adapter": ADAPTER_NAME, "source": str(self.folder), "folder_sha256": self.folder_sha256,
-                "model_class": type(self.model).__name__, **self.describe_settings(),
-                "implementation": IMPLEMENTATION, "device": str(self.device)}
 
     def profiled_stages(self) -> list[ProfiledStage]:
         """The medium's encoder (one item per image, clip or frame) and the text decoder's forward (one token per

@@ -30,10 +30,10 @@ from pathlib import Path
 import torch
 
 from nextgpt.adapters.folder_fingerprint import folder_sha256
-from nextgpt.adapters.identity import adapter_fingerprint
 from nextgpt.adapters.settings import AdapterSettings
 from nextgpt.adapters.transformers_decoding import make_deterministic, token_budget, until_end
 from nextgpt.adapters.transformers_folders import (
+    FolderModelIdentity,
     first_parameter_dtype,
     load_pretrained,
     model_kwargs,
@@ -75,9 +75,11 @@ def check_causal_lm_folder(folder: Path) -> None:
                           f"transformers maps there (e.g. {examples})")
 
 
-class TransformersCausalLM:
+class TransformersCausalLM(FolderModelIdentity):
     """Text in, text out, from a local causal LM folder (see the module docstring)."""
 
+    adapter_name = ADAPTER_NAME
+    implementation = IMPLEMENTATION
     capabilities = Capabilities(inputs=frozenset(), outputs=frozenset())
 
     def __init__(self, folder: str | Path, settings: AdapterSettings | None = None) -> None:
@@ -120,15 +122,6 @@ class TransformersCausalLM:
                 "prompt_format": "chat-template" if self.uses_chat_template else "vicuna-v0-plain",
                 "decoding": "greedy (beam search where the folder's generation config sets num_beams)",
                 "dtype": first_parameter_dtype(self.model)}
-
-    def fingerprint(self) -> str:
-        identity = {"adapter": ADAPTER_NAME, "folder_sha256": self.folder_sha256, **self.describe_settings()}
-        return adapter_fingerprint(identity, implementation=IMPLEMENTATION)
-
-    def describe(self) -> dict[str, JSONValue]:
-        return {"adapter": ADAPTER_NAME, "source": str(self.folder), "folder_sha256": self.folder_sha256,
-                "model_class": type(self.model).__name__, **self.describe_settings(),
-                "implementation": IMPLEMENTATION, "device": str(self.device)}
 
     def profiled_stages(self) -> list[ProfiledStage]:
         """One stage: the LM's forward. Each call yields one token per row (prefill included), so counting rows

@@ -9,16 +9,18 @@ with ``local_files_only=True``: nothing is downloaded.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import torch
 
+from nextgpt.adapters.folder_index import read_folder_index
+from nextgpt.adapters.identity import adapter_fingerprint
 from nextgpt.adapters.load_errors import folder_read_errors
 from nextgpt.adapters.settings import AdapterSettings
 from nextgpt.core.errors import CheckpointError, ConfigError, MissingWeightsError
+from nextgpt.core.interface import JSONValue
 
 #: The weight files ``from_pretrained`` reads, one of which a folder must hold.
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
@@ -32,19 +34,7 @@ _Loaded = TypeVar("_Loaded")
 def read_model_config(folder: Path, *, adapter: str, expected: str) -> dict[str, Any]:
     """The parsed ``config.json`` of ``folder``, after checking that the folder, its config, its weights and its
     tokenizer are there. ``expected`` says, in the error messages, what kind of folder the adapter reads."""
-    if not folder.is_dir():
-        raise MissingWeightsError(f"{adapter}: {folder} is not a folder; expected {expected} saved with "
-                                  "save_pretrained (nothing is downloaded)")
-    config_file = folder / "config.json"
-    if not config_file.is_file():
-        raise MissingWeightsError(f"{adapter}: {folder} has no config.json, so it is not a transformers model "
-                                  f"folder; expected {expected} saved with save_pretrained")
-    try:
-        config = json.loads(config_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise CheckpointError(f"{config_file}: not readable JSON ({error})") from error
-    if not isinstance(config, dict):
-        raise CheckpointError(f"{config_file}: expected a JSON object, got {type(config).__name__}")
+    config = read_folder_index(folder, "config.json", where=adapter, expected=expected, kind="a transformers model")
     if not any((folder / name).is_file() for name in WEIGHT_FILES):
         raise MissingWeightsError(f"{adapter}: {folder} has no weights (none of {', '.join(WEIGHT_FILES)}); "
                                   f"expected {expected} saved with save_pretrained")
@@ -87,3 +77,27 @@ def model_kwargs(settings: AdapterSettings) -> dict[str, Any]:
 
 def first_parameter_dtype(module: torch.nn.Module) -> str:
     return str(next(module.parameters()).dtype).removeprefix("torch.")  # "float32", as NExT-GPT describes it
+
+
+class FolderModelIdentity:
+    """``fingerprint`` and ``describe`` of an adapter that wraps one transformers model folder (a captioner, a
+    causal LM). The adapter sets ``adapter_name`` and ``implementation`` (its module's IMPLEMENTATION) and has
+    ``folder``, ``folder_sha256``, ``model``, ``device`` and ``describe_settings()``: every setting that changes
+    its outputs."""
+
+    adapter_name: ClassVar[str]
+    implementation: ClassVar[int]
+    folder: Path
+    folder_sha256: str
+    model: torch.nn.Module
+    device: torch.device  # the adapter's property
+    describe_settings: Callable[[], dict[str, JSONValue]]  # the adapter's method
+
+    def fingerprint(self) -> str:
+        identity = {"adapter": self.adapter_name, "folder_sha256": self.folder_sha256, **self.describe_settings()}
+        return adapter_fingerprint(identity, implementation=self.implementation)
+
+    def describe(self) -> dict[str, JSONValue]:
+        return {"adapter": self.adapter_name, "source": str(self.folder), "folder_sha256": self.folder_sha256,
+                "model_class": type(self.model).__name__, **self.describe_settings(),
+                "implementation": self.implementation, "device": str(self.device)}
