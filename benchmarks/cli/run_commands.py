@@ -28,7 +28,7 @@ def register(subparsers: Any) -> None:
 
     run = subparsers.add_parser("run", help="run benchmark tasks on a model and store the results")
     add_model_arguments(run, default_checkpoint=DEFAULT_CHECKPOINT)
-    run.add_argument("--suite", default="default", help="default, captioning, text-to-x, editing, dialogue")
+    run.add_argument("--suite", default="default", help="default, captioning, text-to-x, editing, dialogue, cycle")
     run.add_argument("--tasks", help="comma-separated task names (instead of --suite)")
     run.add_argument("--dataset", action="append", default=[], metavar="FAMILY=SPEC",
                      help="use a local dataset for a family, e.g. image-captions=coco:ANNOTATIONS.json:IMAGES "

@@ -40,6 +40,7 @@ from PIL import Image
 
 from benchmarks.datasets.registry import resolve_dataset
 from benchmarks.datasets.samples import Dataset, Sample
+from benchmarks.runner.cycles import cycle_generations
 from benchmarks.runner.keys import cache_key, sample_seed
 from benchmarks.scoring.scorers import ScoringContext, save_task_scores, score_task
 from benchmarks.store import Generation, ResultsStore, StoredMedia
@@ -117,6 +118,8 @@ def capability_problems(task: Task, dataset: Dataset, capabilities: Capabilities
     forces that the model does not write, or an input medium of the samples that it does not read (each reason
     without ";", so several join with "; ").  A dialogue lets the model choose its outputs, so only its inputs
     are checked -- and that the model holds conversations at all (``Capabilities.conversations``)."""
+    if task.legs:
+        return _cycle_capability_problems(task, dataset, capabilities)
     problems = []
     if task.output == "dialogue" and not capabilities.conversations:
         problems.append("the task is a conversation (turns with history, some of text alone) but the model answers "
@@ -128,6 +131,26 @@ def capability_problems(task: Task, dataset: Dataset, capabilities: Capabilities
         read = {m.modality for sample in dataset.samples for turn in sample.turns for m in turn.media}
     else:
         read = {f.modality for sample in dataset.samples for f in sample.inputs} if task.uses_inputs else set()
+    unread = sorted(read - capabilities.inputs)
+    if unread:
+        problems.append(f"the task gives the model {', '.join(unread)} input but it reads "
+                        f"{_modalities(capabilities.inputs)}")
+    return problems
+
+
+def _cycle_capability_problems(task: Task, dataset: Dataset, capabilities: Capabilities) -> list[str]:
+    """A cycle needs every output its legs ask of the model and reads every medium its legs give it (the
+    sample's, or the previous leg's); a given leg asks nothing."""
+    asked = [(index, leg) for index, leg in enumerate(task.legs) if not leg.given]
+    problems = [f"the task asks for {leg.output} output (leg {index}) but the model writes "
+                f"{_modalities(capabilities.outputs)}" for index, leg in asked
+                if leg.modality is not None and leg.modality not in capabilities.outputs]
+    read: set[Modality] = set()
+    for index, leg in asked:
+        if leg.media == "sample":
+            read |= {f.modality for sample in dataset.samples for f in sample.inputs}
+        elif leg.media == "previous" and (medium := task.legs[index - 1].modality) is not None:
+            read.add(medium)
     unread = sorted(read - capabilities.inputs)
     if unread:
         problems.append(f"the task gives the model {', '.join(unread)} input but it reads "
@@ -271,6 +294,8 @@ class BenchmarkRunner:
         """Generate (or take from the cache) and record one sample -> (generated, cached) request counts."""
         if task.output == "dialogue":
             return self._dialogue(run_id, task, sample)
+        if task.legs:
+            return self._cycle(run_id, task, sample)
         return self._single_turn_batch(run_id, task, [sample])
 
     def score(self, run_id: str, task: Task, dataset: Dataset) -> TaskSummary:
@@ -365,16 +390,18 @@ class BenchmarkRunner:
     def _generate_task(self, run_id: str, task: Task, samples: Sequence[Sample]) -> tuple[int, int]:
         """Generate this process's ``samples`` not yet recorded -> (generated, cached) request counts; the progress
         counts samples (a dialogue's turns are requests, so the two tallies can exceed the samples)."""
-        done = {sample for sample, _ in self.store.recorded(run_id, task.name)}
+        done = _done_samples(task, self.store.recorded(run_id, task.name))
         pending = [s for s in samples if s.id not in done]
         generated = cached = 0
         with progress_task(f"[{task.name}] generate", len(samples), done=len(samples) - len(pending),
                            unit="samples") as progress:
             for batch in _batches(pending, self.settings.batch_size):
-                # a dialogue's samples are generated one by one (each turn needs the previous answer)
-                steps = [[sample] for sample in batch] if task.output == "dialogue" else [batch]
+                # a dialogue's or a cycle's samples are generated one by one (each turn or leg needs the previous
+                # answer)
+                one_by_one = task.output == "dialogue" or bool(task.legs)
+                steps = [[sample] for sample in batch] if one_by_one else [batch]
                 for step in steps:
-                    g, c = (self.generate_sample(run_id, task, step[0]) if task.output == "dialogue"
+                    g, c = (self.generate_sample(run_id, task, step[0]) if one_by_one
                             else self._single_turn_batch(run_id, task, step))
                     generated, cached = generated + g, cached + c
                     progress.advance(len(step), generated=g, cached=c)
@@ -409,20 +436,33 @@ class BenchmarkRunner:
         seed = sample_seed(self.settings.seed, task.name, sample.id)
         for turn in range(len(sample.turns)):
             request = task.dialogue_request(sample, turn, tuple(history), seed)
-            key = self._key(task, sample.id, turn, request)
-            generation = self.store.cached(key)
-            if generation is None:
-                started = time.perf_counter()
-                result, = self._check_results(task.name, 1, self.model.generate([request]))
-                self._synchronise()
-                generation = self._to_generation(key, task.name, sample.id, turn, request, result,
-                                                 time.perf_counter() - started)
-                generated += 1
-            else:
-                cached += 1
+            generation, fresh = self._answer(task, sample.id, turn, request)
+            generated, cached = generated + fresh, cached + (not fresh)
             self.store.record(run_id, generation)
             history.append((sample.turns[turn].text, generation.text))
         return generated, cached
+
+    def _cycle(self, run_id: str, task: Task, sample: Sample) -> tuple[int, int]:
+        """Every leg of a cycle (benchmarks/runner/cycles.py), recorded once all are there: a sample whose legs are
+        not all recorded is generated again on resume (its finished legs come from the cache)."""
+        legs, generated, cached = cycle_generations(
+            task, sample, sample_seed(self.settings.seed, task.name, sample.id), self.store,
+            lambda turn, request: self._answer(task, sample.id, turn, request))
+        for generation in legs:
+            self.store.record(run_id, generation)
+        return generated, cached
+
+    def _answer(self, task: Task, sample_id: str, turn: int, request: GenerationRequest) -> tuple[Generation, bool]:
+        """One request from the cache, or generated now -> (generation, whether it was generated)."""
+        key = self._key(task, sample_id, turn, request)
+        generation = self.store.cached(key)
+        if generation is not None:
+            return _retarget(generation, task.name, sample_id, turn), False
+        started = time.perf_counter()
+        result, = self._check_results(task.name, 1, self.model.generate([request]))
+        self._synchronise()
+        return self._to_generation(key, task.name, sample_id, turn, request, result,
+                                   time.perf_counter() - started), True
 
     def _key(self, task: Task, sample_id: str, turn: int, request: GenerationRequest) -> str:
         return cache_key(self.fingerprint, task.name, sample_id, turn, request, task.settings, self._file_digests)
@@ -496,6 +536,13 @@ def _encode(modality: Modality, medium: Any, sample_rate: int) -> bytes:
     if modality == "video":
         return encode_video(medium)
     return encode_audio(medium, sample_rate)
+
+
+def _done_samples(task: Task, recorded: Mapping[tuple[str, int], Generation]) -> set[str]:
+    """The samples already recorded: any turn of an ordinary task or dialogue, every leg of a cycle."""
+    if not task.legs:
+        return {sample for sample, _ in recorded}
+    return {sample for sample, _ in recorded if all((sample, turn) in recorded for turn in range(len(task.legs)))}
 
 
 def _retarget(generation: Generation, task: str, sample_id: str, turn: int) -> Generation:

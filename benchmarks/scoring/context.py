@@ -34,6 +34,16 @@ EXTRACTOR_SETS: dict[str, dict[ExtractorRole, str]] = {
 
 
 @dataclass(frozen=True)
+class ScoredLeg:
+    """One leg of a cycle task as scoring sees it: stored as ``turn``, producing ``output``, scored by
+    ``metrics`` (declared on that leg; see benchmarks/tasks/legs.py)."""
+
+    turn: int
+    output: OutputKind
+    metrics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ScoredTask:
     """What scoring needs to know of a task (``benchmarks.tasks.Task.scoring()`` builds it): scoring sits below
     the task declarations and never imports them."""
@@ -42,6 +52,8 @@ class ScoredTask:
     output: OutputKind
     #: the declared metric names (validated against the registry when the task was registered)
     metrics: tuple[str, ...]
+    #: a cycle's legs (each scored on its own stored turn); empty for every other task
+    legs: tuple[ScoredLeg, ...] = ()
 
     @property
     def produced_modality(self) -> Modality | None:

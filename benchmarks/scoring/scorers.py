@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from benchmarks.scoring.computation import PerSampleMetric, ScoredMetric, SetOutcome
 from benchmarks.scoring.context import EXTRACTOR_SETS, ScoredTask, ScoringContext
+from benchmarks.scoring.cycle_scoring import leg_context
 from benchmarks.scoring.mean_metric import mean_result
 from benchmarks.scoring.registry import metric_spec, registered_metrics
 from benchmarks.store import FeatureRows, FeatureSide, ResultsStore
@@ -35,7 +36,17 @@ class TaskScores:
 
 def score_task(context: ScoringContext) -> TaskScores:
     """Every metric the task declares, computed as the registry says; a set scorer that returns other metrics
-    than those asked of it is a TaskError naming it (a declared metric must never go missing silently)."""
+    than those asked of it is a TaskError naming it (a declared metric must never go missing silently).  A cycle
+    is scored leg by leg, each leg's metrics on its own stored turn (benchmarks/scoring/cycle_scoring.py)."""
+    if not context.task.legs:
+        return _score_declared(context)
+    parts = [_score_declared(leg_context(context, leg)) for leg in context.task.legs if leg.metrics]
+    order = [stored for spec in registered_metrics() for stored in spec.stored_names]
+    metrics = sorted((m for part in parts for m in part.metrics), key=lambda m: order.index(m.metric))
+    return TaskScores(context.task.name, tuple(metrics), tuple(f for part in parts for f in part.features))
+
+
+def _score_declared(context: ScoringContext) -> TaskScores:
     declared = context.task.metrics
     scored: dict[str, ScoredMetric] = {}
     features: list[tuple[FeatureSide, FeatureRows]] = []

@@ -5,7 +5,10 @@ The shipped tasks are registered here, when the package is first imported (Pytho
 its modules): ``benchmarks.tasks.builtin`` imports the registry, never the other way round.
 """
 
-from benchmarks.tasks import builtin  # noqa: F401  (registers the shipped tasks and suites)
+from benchmarks.tasks import (
+    builtin,  # noqa: F401  (registers the shipped tasks and suites)
+    cycles,  # noqa: F401  (registers the cycle tasks and their suite)
+)
 from benchmarks.tasks.task import (
     TASK_GROUPS,
     Task,

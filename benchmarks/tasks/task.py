@@ -1,6 +1,7 @@
 """A benchmark task is a declaration: dataset family, what the model is asked, what is scored.
 
-``Task.requests`` turns one dataset sample into the model requests of that task (one, or one per dialogue turn);
+``Task.requests`` turns one dataset sample into the model requests of that task (one, or one per dialogue turn;
+a cycle's ``legs`` are requested leg by leg, each from the previous leg's output: benchmarks/tasks/legs.py);
 everything else (caching, storing, scoring) is shared by all tasks, so a new task is a new declaration, not a new
 code path.
 """
@@ -15,12 +16,13 @@ from benchmarks.datasets.samples import Sample
 from benchmarks.scoring.context import ScoredTask
 from benchmarks.scoring.metric_spec import OUTPUT_KINDS, OutputKind
 from benchmarks.scoring.registry import declaration_problems
+from benchmarks.tasks.legs import Leg, leg_problems, scored_legs
 from nextgpt.core.errors import TaskError
 from nextgpt.core.modalities import MODALITIES, Modality
 from nextgpt.core.requests import GenerationRequest, MediaInput
 
-__all__ = ["TASK_GROUPS", "OutputKind", "Task", "TaskGroup", "get_task", "register_suite", "register_task",
-           "registered_tasks", "suite_tasks", "task_group"]
+__all__ = ["TASK_GROUPS", "Leg", "OutputKind", "Task", "TaskGroup", "cycle_task", "get_task", "register_suite",
+           "register_task", "registered_tasks", "suite_tasks", "task_group"]
 
 
 @dataclass(frozen=True)
@@ -43,19 +45,36 @@ class Task:
     #: the one metric that answers "how good is the model at this task" (overview tables, report charts);
     #: empty means the first of ``metrics``.  The paper's choice where it reports the task.
     headline: str = ""
+    #: a cross-modal cycle (image -> caption -> image...): its legs, each one request stored as turn = leg index;
+    #: ``output`` is then the last leg's and ``metrics`` every leg's metrics (see ``cycle_task``)
+    legs: tuple[Leg, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.legs:
+            self._check_legs()
         if self.output not in OUTPUT_KINDS:
             raise TaskError(f"task {self.name}: unknown output {self.output!r}; expected one of "
                             f"{', '.join(OUTPUT_KINDS)}")
         if not self.metrics:
             raise TaskError(f"task {self.name}: declares no metric")
-        problems = declaration_problems(self.output, tuple(self.metrics))
+        problems = [] if self.legs else declaration_problems(self.output, tuple(self.metrics))
         if problems:
             raise TaskError(f"task {self.name}: " + "; ".join(problems))
         if self.headline and self.headline not in self.metrics:
             raise TaskError(f"task {self.name}: headline metric {self.headline!r} is not one of its metrics "
                             f"({', '.join(self.metrics)})")
+
+    def _check_legs(self) -> None:
+        problems = leg_problems(self.legs)
+        if problems:
+            raise TaskError(f"task {self.name}: " + "; ".join(problems))
+        if self.output != self.legs[-1].output:
+            raise TaskError(f"task {self.name}: output {self.output!r} is not the last leg's output "
+                            f"{self.legs[-1].output!r}")
+        declared = [m for leg in self.legs for m in leg.metrics]
+        if sorted(self.metrics) != sorted(declared):
+            raise TaskError(f"task {self.name}: metrics ({', '.join(self.metrics)}) must be exactly the legs' "
+                            f"metrics ({', '.join(declared)}): a cycle's metric is scored on the leg that declares it")
 
     @property
     def headline_metric(self) -> str:
@@ -65,8 +84,8 @@ class Task:
     @property
     def group(self) -> TaskGroup:
         """What kind of task this is, from what it asks: captioning (media -> text), text-to-x, editing
-        (media + text -> media) or dialogue.  Leaderboards and reports put one group in one table."""
-        return task_group(self.output, self.uses_inputs)
+        (media + text -> media), dialogue or cycle.  Leaderboards and reports put one group in one table."""
+        return "cycle" if self.legs else task_group(self.output, self.uses_inputs)
 
     @property
     def produced_modality(self) -> Modality | None:
@@ -74,12 +93,14 @@ class Task:
 
     def scoring(self) -> ScoredTask:
         """What the scorers need of this task (they sit below the task layer and never see a Task)."""
-        return ScoredTask(self.name, self.output, tuple(self.metrics))
+        return ScoredTask(self.name, self.output, tuple(self.metrics), scored_legs(self.legs))
 
     def requests(self, sample: Sample, seed: int) -> list[GenerationRequest]:
         """The model request of ``sample`` (dialogues go turn by turn through ``dialogue_request``)."""
         if self.output == "dialogue":
             raise TaskError(f"task {self.name}: dialogues are generated turn by turn (dialogue_request)")
+        if self.legs:
+            raise TaskError(f"task {self.name}: cycles are generated leg by leg (benchmarks.tasks.legs.leg_request)")
         media = tuple(MediaInput(f.modality, f.path) for f in sample.inputs) if self.uses_inputs else ()
         try:
             text = self.prompt.format(caption=sample.captions[0] if sample.captions else "",
@@ -104,12 +125,23 @@ class Task:
                                  max_new_tokens=self.max_new_tokens)
 
 
-TaskGroup = Literal["captioning", "text-to-x", "editing", "dialogue"]
+def cycle_task(name: str, family: str, legs: tuple[Leg, ...], *, description: str, headline: str = "",
+               max_new_tokens: int = 32) -> Task:
+    """A cycle task from its legs: output is the last leg's, metrics every leg's (the last leg's first: tables show
+    what the cycle ends with before what it went through), the prompt and inputs those of the first leg."""
+    return Task(name=name, family=family, output=legs[-1].output if legs else "text",
+                metrics=tuple(m for leg in reversed(legs) for m in leg.metrics), prompt=legs[0].prompt if legs else "",
+                uses_inputs=bool(legs) and legs[0].media == "sample", max_new_tokens=max_new_tokens,
+                description=description, headline=headline, legs=legs)
+
+
+TaskGroup = Literal["captioning", "text-to-x", "editing", "dialogue", "cycle"]
 #: the groups in the order tables show them
-TASK_GROUPS: tuple[TaskGroup, ...] = ("captioning", "text-to-x", "editing", "dialogue")
+TASK_GROUPS: tuple[TaskGroup, ...] = ("captioning", "text-to-x", "editing", "dialogue", "cycle")
 
 
 def task_group(output: str, uses_inputs: bool) -> TaskGroup:
+    """The group of a single-request task or a dialogue (a task with legs is a ``cycle``: ``Task.group``)."""
     if output == "dialogue":
         return "dialogue"
     if output == "text":

@@ -1,0 +1,80 @@
+"""The cross-modal cycle tasks (suite ``cycle``): what only an any-to-any model can be asked.
+
+* ``cycle-image`` / ``-video`` / ``-audio``: medium -> caption -> medium.  The regenerated medium is scored against
+  the SOURCE medium (CLIP-I for image and video with the run's CLIP network, mel distance for audio).
+* ``cycle-text-image`` / ``-video`` / ``-audio``: caption -> medium -> caption.  The final caption is scored against
+  the original captions (BLEU-4, METEOR, CIDEr, attribute accuracy), and the intermediate medium against the
+  original caption (CLIP-T for images, CLIPSIM for videos).
+* each with a ``-reference`` twin whose first leg is the ground truth instead of the model: the reference caption
+  (``cycle-image-reference``: regenerate from the dataset's caption, what the cycle would score with a perfect
+  captioner) or the dataset's own render (``cycle-text-image-reference``: caption the ground truth, what it would
+  score with a perfect generator).  The twin is registered right after its cycle, so reports show them together.
+
+The third reference point, the cascade baseline, is a model rather than a task: ``--model cascade:FILE`` runs the
+same suite.
+"""
+
+from __future__ import annotations
+
+from benchmarks.tasks.legs import Leg
+from benchmarks.tasks.task import cycle_task, register_suite, register_task
+from nextgpt.core.modalities import MODALITIES, Modality
+
+#: caption -> X -> caption: the final caption against the original captions (CIDEr-D, corpus BLEU-4 and METEOR,
+#: and the synthetic world's attribute accuracy)
+FINAL_CAPTION_METRICS = ("cider", "bleu4", "meteor", "attribute_accuracy")
+#: X -> caption -> X: the regenerated medium against the source medium
+FINAL_MEDIUM_METRICS: dict[Modality, tuple[str, ...]] = {
+    "image": ("clip_i",), "video": ("clip_i",), "audio": ("mel_distance",)}
+#: the intermediate medium of caption -> X -> caption against the original caption (no CLIP for sound)
+INTERMEDIATE_METRICS: dict[Modality, tuple[str, ...]] = {"image": ("clip_t",), "video": ("clipsim",), "audio": ()}
+
+_NOUN: dict[Modality, str] = {"image": "image", "video": "video", "audio": "sound"}
+_GENERATE: dict[Modality, str] = {"image": "Generate an image of {}.", "video": "Generate a video of {}.",
+                                  "audio": "Generate the sound of {}."}
+_FAMILY: dict[Modality, str] = {"image": "image-captions", "video": "video-captions", "audio": "audio-captions"}
+
+#: the suite's tasks, each cycle followed by its reference
+CYCLES: list[str] = []
+
+
+def _describe(modality: Modality) -> str:
+    return f"Describe this {_NOUN[modality]} in one sentence."
+
+
+def _register_medium_cycle(modality: Modality) -> None:
+    """X -> caption -> X and its reference (the dataset's caption instead of the model's)."""
+    name, metrics = f"cycle-{modality}", FINAL_MEDIUM_METRICS[modality]
+    regenerate = Leg(modality, _GENERATE[modality].format("{previous}"), "none", metrics)
+    register_task(cycle_task(
+        name, _FAMILY[modality], (Leg("text", _describe(modality), "sample"), regenerate), headline=metrics[0],
+        description=f"{modality} -> caption -> {modality}; the regenerated {modality} against the source"))
+    register_task(cycle_task(
+        f"{name}-reference", _FAMILY[modality], (Leg("text", given=True), regenerate), headline=metrics[0],
+        description=f"{name} from the dataset's reference caption instead of the model's (a perfect captioner)"))
+    CYCLES.extend([name, f"{name}-reference"])
+
+
+def _register_text_cycle(modality: Modality) -> None:
+    """caption -> X -> caption and its reference (the dataset's render instead of the model's)."""
+    name, intermediate = f"cycle-text-{modality}", INTERMEDIATE_METRICS[modality]
+    describe = Leg("text", _describe(modality), "previous", FINAL_CAPTION_METRICS)
+    against = f"; the {modality} against the original caption" if intermediate else ""
+    register_task(cycle_task(
+        name, _FAMILY[modality], (Leg(modality, _GENERATE[modality].format("{caption}"), "none", intermediate),
+                                  describe),
+        headline="cider", description=f"caption -> {modality} -> caption; the final caption against the original "
+                                      f"captions{against}"))
+    register_task(cycle_task(
+        f"{name}-reference", _FAMILY[modality], (Leg(modality, given=True, metrics=intermediate), describe),
+        headline="cider", description=f"{name} from the dataset's own {modality} instead of the model's (a perfect "
+                                      "generator)"))
+    CYCLES.extend([name, f"{name}-reference"])
+
+
+for _modality in MODALITIES:
+    _register_medium_cycle(_modality)
+for _modality in MODALITIES:
+    _register_text_cycle(_modality)
+
+register_suite("cycle", lambda: list(CYCLES))

@@ -1,0 +1,280 @@
+"""Cross-modal cycle tasks: the declarations (legs, metrics per leg, the `cycle` suite with each reference next to
+its cycle), the runner (legs as turns, each built from the previous leg's stored output, cached with it, resumed
+only when complete, a broken chain scored as a failure), capability skips per leg, and scoring against the source:
+a model that knows the synthetic world answers every leg perfectly and the cycle scores as perfect."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from benchmarks.datasets.registry import resolve_dataset
+from benchmarks.runner.keys import sample_seed
+from benchmarks.runner.runner import BenchmarkRunner, RunSettings, RunSummary
+from benchmarks.store import ResultsStore
+from benchmarks.tasks import get_task, suite_tasks
+from benchmarks.tasks.legs import Leg, leg_problems
+from benchmarks.tasks.task import Task, cycle_task
+from nextgpt.core.errors import TaskError
+from nextgpt.core.interface import Capabilities, JSONValue
+from nextgpt.core.media import read_media
+from nextgpt.core.modalities import MODALITIES, Modality
+from nextgpt.core.requests import GenerationRequest, GenerationResult
+
+FAMILIES = {"image": "image-captions", "video": "video-captions", "audio": "audio-captions"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def private_dataset_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NEXTGPT_BENCH_CACHE", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
+def _digest(path: object) -> str:
+    return hashlib.sha256(Path(str(path)).read_bytes()).hexdigest()
+
+
+class WorldModel:
+    """Not a network: it knows the synthetic world.  Asked for a caption of a medium, it answers the first caption
+    of the sample whose medium has those bytes (``caption_prefix`` first); asked for a medium of a caption, it
+    returns that sample's own medium.  So each leg of a cycle is answered perfectly, unless ``produce`` leaves a
+    modality out (a model that ignores what it was asked) or ``outputs``/``inputs`` narrow what it claims."""
+
+    device = torch.device("cpu")
+
+    def __init__(self, *, produce: frozenset[Modality] = frozenset(MODALITIES), caption_prefix: str = "",
+                 inputs: frozenset[Modality] = frozenset(MODALITIES),
+                 outputs: frozenset[Modality] = frozenset(MODALITIES)) -> None:
+        self.capabilities = Capabilities(inputs=inputs, outputs=outputs)
+        self.produce, self.prefix = produce, caption_prefix
+        self.requests: list[GenerationRequest] = []
+        self.captions: dict[str, str] = {}  # medium bytes digest -> first caption
+        self.media: dict[tuple[str, str], Path] = {}  # (modality, first caption) -> the medium file
+        for modality, family in FAMILIES.items():
+            for sample in resolve_dataset(family, None, limit=3).samples:
+                source = sample.inputs[0].path
+                self.captions[_digest(source)] = sample.captions[0]
+                self.media[(modality, sample.captions[0])] = source
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
+        self.requests += requests
+        return [self._answer(request) for request in requests]
+
+    def _answer(self, request: GenerationRequest) -> GenerationResult:
+        if not request.want:
+            caption = self.captions.get(_digest(request.media[0].source), "a thing") if request.media else "nothing"
+            return GenerationResult(text=self.prefix + caption)
+        modality, = request.want
+        result = GenerationResult(text="here it is")
+        if modality not in self.produce:
+            return result
+        caption = request.text.split(" of ", 1)[1].rstrip(".").removeprefix(self.prefix)
+        medium = read_media(modality, self.media[(modality, caption)])
+        if modality == "image":
+            result.images.append(Image.fromarray(medium))
+        elif modality == "video":
+            result.videos.append(medium)
+        else:
+            result.audios.append(medium)
+        return result
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(f"world {sorted(self.produce)} {self.prefix}".encode()).hexdigest()
+
+    def describe(self) -> dict[str, JSONValue]:
+        return {"adapter": "world-test", "source": "tests/benchmarks/test_cycle_tasks.py"}
+
+
+def _run(model: WorldModel, store: ResultsStore, tasks: tuple[str, ...], limit: int = 2) -> RunSummary:
+    settings = RunSettings(tasks=tasks, limit=limit, bootstrap=0, extractors="toy")
+    return BenchmarkRunner(model, store, settings, progress=None).run()  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------------------- declarations
+def test_the_cycle_suite_holds_every_cycle_followed_by_its_reference() -> None:
+    names = [task.name for task in suite_tasks("cycle")]
+    assert names == [f"cycle-{kind}{suffix}" for kind in ("image", "video", "audio", "text-image", "text-video",
+                                                          "text-audio") for suffix in ("", "-reference")]
+    assert {task.group for task in suite_tasks("cycle")} == {"cycle"}
+    assert "cycle-image" not in [task.name for task in suite_tasks("default")]
+
+
+def test_each_metric_is_declared_on_the_leg_it_reads() -> None:
+    text_image = get_task("cycle-text-image")
+    assert [(leg.output, leg.metrics) for leg in text_image.legs] == [
+        ("image", ("clip_t",)), ("text", ("cider", "bleu4", "meteor", "attribute_accuracy"))]
+    assert text_image.metrics[0] == "cider" == text_image.headline_metric, "the final leg's metrics come first"
+    image = get_task("cycle-image")
+    assert image.output == "image" and image.legs[0].media == "sample" and "clip_i" in image.legs[1].metrics
+    assert get_task("cycle-image-reference").legs[0].given
+    assert get_task("cycle-text-audio-reference").legs[0] == Leg("audio", given=True)
+    scoring = text_image.scoring()
+    assert [(leg.turn, leg.output, leg.metrics) for leg in scoring.legs] == [
+        (0, "image", ("clip_t",)), (1, "text", ("cider", "bleu4", "meteor", "attribute_accuracy"))]
+
+
+@pytest.mark.parametrize(("legs", "problem"), [
+    ((Leg("text", "Describe.", "sample"),), "at least 2 legs"),
+    ((Leg("text", "Describe.", "sample"), Leg("image", "Generate an image.", "none")), "does not contain {previous}"),
+    ((Leg("image", "Generate {caption}."), Leg("text", "Describe.", "none")), "does not read it"),
+    ((Leg("text", "Describe.", "sample"), Leg("image", "Of {previous}.", given=True)), "only the first leg"),
+    ((Leg("text", "Describe.", "previous"), Leg("image", "Of {previous}.")), "no previous leg to read"),
+    ((Leg("image", "Of {caption}.", metrics=("cider",)), Leg("text", "Describe.", "previous")),
+     "metric cider does not apply to image output"),
+    ((Leg("image", "Of {caption}.", metrics=("clip_i",)), Leg("text", "D.", "previous"),
+      Leg("image", "Of {previous}.", metrics=("clip_i",))), "declared on legs 0 and 2"),
+])
+def test_a_bad_cycle_is_refused_naming_the_leg(legs: tuple[Leg, ...], problem: str) -> None:
+    assert any(problem in p for p in leg_problems(legs)), leg_problems(legs)
+    with pytest.raises(TaskError, match="task broken"):
+        cycle_task("broken", "image-captions", legs, description="")
+
+
+def test_a_cycles_metrics_must_be_its_legs_metrics() -> None:
+    legs = (Leg("text", "Describe.", "sample"), Leg("image", "Of {previous}.", metrics=("clip_i",)))
+    with pytest.raises(TaskError, match="exactly the legs' metrics"):
+        Task(name="odd", family="image-captions", output="image", metrics=("clip_i", "fid"), prompt="",
+             uses_inputs=True, legs=legs)
+    with pytest.raises(TaskError, match="generated leg by leg"):
+        get_task("cycle-image").requests(resolve_dataset("image-captions", None, limit=1).samples[0], 0)
+
+
+# ------------------------------------------------------------------------------------------------- runner
+def test_each_leg_is_built_from_the_previous_legs_output_and_stored_as_its_turn(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "store")
+    model = WorldModel()
+    summary = _run(model, store, ("cycle-image",))
+    assert summary.tasks["cycle-image"].generated == 4 and summary.tasks["cycle-image"].n == 2
+    recorded = store.recorded(summary.run_id, "cycle-image")
+    assert sorted(recorded) == [("image-0000", 0), ("image-0000", 1), ("image-0001", 0), ("image-0001", 1)]
+    dataset = resolve_dataset("image-captions", None, limit=2)
+    for index, sample in enumerate(dataset.samples):
+        caption, regenerate = model.requests[2 * index], model.requests[2 * index + 1]
+        seed = sample_seed(0, "cycle-image", sample.id)
+        assert (caption.seed, regenerate.seed) == (seed, seed + 1), "each leg has its own seed"
+        assert caption.media[0].source == sample.inputs[0].path and not caption.want
+        assert recorded[(sample.id, 0)].text == sample.captions[0]
+        assert regenerate.text == f"Generate an image of {sample.captions[0]}." and not regenerate.media
+        assert regenerate.want == frozenset({"image"}) == regenerate.allowed_outputs
+        assert len(recorded[(sample.id, 1)].media) == 1
+
+
+def test_a_medium_goes_to_the_next_leg_as_the_stored_file(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "store")
+    model = WorldModel()
+    summary = _run(model, store, ("cycle-text-video",), limit=1)
+    describe = model.requests[1]
+    generated = store.recorded(summary.run_id, "cycle-text-video")[("video-0000", 0)].media[0]
+    assert describe.media[0].modality == "video" and Path(describe.media[0].source) == store.media_path(generated)
+    assert describe.text == "Describe this video in one sentence."
+
+
+def test_the_cache_never_serves_a_leg_for_a_different_previous_output(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "store")
+    first = WorldModel()
+    _run(first, store, ("cycle-image",))
+    again = _run(WorldModel(), store, ("cycle-image",), limit=1)
+    assert again.tasks["cycle-image"].cached == 2 and again.tasks["cycle-image"].generated == 0
+    with store.transaction() as db:  # the cache keeps the image legs but forgets the captions
+        db.execute("DELETE FROM run_samples WHERE task='cycle-image' AND turn=0")
+        db.execute("DELETE FROM generations WHERE task='cycle-image' AND turn=0")
+    other = WorldModel(caption_prefix="maybe ")
+    other.fingerprint = first.fingerprint  # type: ignore[method-assign]  # the same identity, other captions
+    changed = _run(other, store, ("cycle-image",))
+    assert changed.tasks["cycle-image"].generated == 4
+    samples = resolve_dataset("image-captions", None, limit=2).samples
+    asked = [r.text for r in other.requests if r.want]
+    assert asked == [f"Generate an image of maybe {s.captions[0]}." for s in samples]
+
+
+def test_a_sample_is_resumed_until_all_its_legs_are_recorded(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "store")
+    model = WorldModel()
+    summary = _run(model, store, ("cycle-image",))
+    with store.transaction() as db:  # a crash after one leg of the first sample was recorded
+        db.execute("DELETE FROM run_samples WHERE run_id=? AND sample_id='image-0000' AND turn=1",
+                   (summary.run_id,))
+    store.fail_run(summary.run_id, "killed")
+    resumed = _run(WorldModel(), store, ("cycle-image",))
+    assert resumed.run_id == summary.run_id and resumed.resumed
+    assert resumed.tasks["cycle-image"].cached == 2 and resumed.tasks["cycle-image"].generated == 0
+    assert len(store.recorded(summary.run_id, "cycle-image")) == 4
+
+
+def test_a_reference_leg_is_the_ground_truth_not_a_request(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "store")
+    model = WorldModel()
+    summary = _run(model, store, ("cycle-image-reference", "cycle-text-audio-reference"), limit=1)
+    assert [r.want for r in model.requests] == [frozenset({"image"}), frozenset()], "one request per cycle"
+    image = store.recorded(summary.run_id, "cycle-image-reference")[("image-0000", 0)]
+    sample = resolve_dataset("image-captions", None, limit=1).samples[0]
+    assert image.text == sample.captions[0] and not image.media
+    sound = store.recorded(summary.run_id, "cycle-text-audio-reference")[("audio-0000", 0)]
+    source = resolve_dataset("audio-captions", None, limit=1).samples[0].inputs[0].path
+    assert store.media_path(sound.media[0]).read_bytes() == source.read_bytes()
+    assert _digest(model.requests[1].media[0].source) == _digest(source)
+
+
+def test_a_broken_chain_is_recorded_and_scored_as_a_failure(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "store")
+    model = WorldModel(produce=frozenset())  # says "here it is" and draws nothing
+    summary = _run(model, store, ("cycle-text-image",))
+    assert len(model.requests) == 2, "the captioning leg is never asked without its image"
+    final = store.recorded(summary.run_id, "cycle-text-image")[("image-0001", 1)]
+    assert final.text == "" and not final.media
+    scores = summary.tasks["cycle-text-image"].metrics
+    assert scores["attribute_accuracy"] == 0.0 and scores["cider"] == 0.0
+    assert scores["clip_t"] is None, "no image was produced: unavailable, not zero"
+    again = _run(WorldModel(produce=frozenset()), store, ("cycle-text-image",))
+    assert again.tasks["cycle-text-image"].generated == 0 and again.tasks["cycle-text-image"].cached == 2
+
+
+# ----------------------------------------------------------------------------------------- capabilities
+def test_a_model_is_skipped_only_for_the_legs_it_cannot_do(tmp_path: Path) -> None:
+    pictures = WorldModel(inputs=frozenset(), outputs=frozenset({"image"}))  # text -> image only
+    summary = _run(pictures, ResultsStore(tmp_path / "store"),
+                   ("cycle-image", "cycle-image-reference", "cycle-text-image", "cycle-text-image-reference"),
+                   limit=1)
+    assert list(summary.tasks) == ["cycle-image-reference"]
+    assert summary.skipped == {
+        "cycle-image": "the task gives the model image input but it reads text only",
+        "cycle-text-image": "the task gives the model image input but it reads text only",
+        "cycle-text-image-reference": "the task gives the model image input but it reads text only"}
+    captioner = WorldModel(outputs=frozenset())
+    summary = _run(captioner, ResultsStore(tmp_path / "other"), ("cycle-audio", "cycle-text-audio-reference"),
+                   limit=1)
+    assert list(summary.tasks) == ["cycle-text-audio-reference"]
+    assert summary.skipped["cycle-audio"] == "the task asks for audio output (leg 1) but the model writes text only"
+
+
+# ---------------------------------------------------------------------------------------------- scoring
+@pytest.mark.parametrize("modality", MODALITIES)
+def test_a_perfect_medium_cycle_scores_as_the_source(modality: Modality, tmp_path: Path) -> None:
+    name = f"cycle-{modality}"
+    summary = _run(WorldModel(), ResultsStore(tmp_path / "store"), (name, f"{name}-reference"))
+    for task in (name, f"{name}-reference"):
+        scores = summary.tasks[task].metrics
+        if modality == "audio":
+            assert scores["mel_distance"] == pytest.approx(0.0, abs=1e-6)
+        else:
+            assert scores["clip_i"] == pytest.approx(1.0, abs=1e-5), "the regenerated medium is the source"
+
+
+def test_a_perfect_text_cycle_scores_its_final_caption_and_its_intermediate_medium(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "store")
+    summary = _run(WorldModel(), store, ("cycle-text-image", "cycle-text-image-reference"))
+    perfect, reference = (summary.tasks[t].metrics for t in ("cycle-text-image", "cycle-text-image-reference"))
+    assert perfect["attribute_accuracy"] == 1.0 and perfect["cider"] > 1.0
+    assert perfect == reference, "the model draws exactly the dataset's render, so the reference is the same"
+    per_sample = store.sample_scores(summary.run_id, "cycle-text-image")
+    assert set(per_sample["clip_t"]) == set(per_sample["cider"]) == {"image-0000", "image-0001"}
+    wrong = WorldModel(caption_prefix="a blurry ")
+    assert np.isfinite(_run(wrong, ResultsStore(tmp_path / "b"), ("cycle-text-image",)).tasks[
+        "cycle-text-image"].metrics["cider"])
