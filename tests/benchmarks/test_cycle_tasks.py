@@ -5,14 +5,12 @@ a model that knows the synthetic world answers every leg perfectly and the cycle
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-from PIL import Image
+from synthetic_world_model import WorldModel, digest
 
 from benchmarks.datasets.registry import resolve_dataset
 from benchmarks.runner.keys import sample_seed
@@ -22,12 +20,7 @@ from benchmarks.tasks import get_task, suite_tasks
 from benchmarks.tasks.legs import Leg, leg_problems
 from benchmarks.tasks.task import Task, cycle_task
 from nextgpt.core.errors import TaskError
-from nextgpt.core.interface import Capabilities, JSONValue
-from nextgpt.core.media import read_media
 from nextgpt.core.modalities import MODALITIES, Modality
-from nextgpt.core.requests import GenerationRequest, GenerationResult
-
-FAMILIES = {"image": "image-captions", "video": "video-captions", "audio": "audio-captions"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -35,61 +28,6 @@ def private_dataset_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NEXTGPT_BENCH_CACHE", str(tmp_path_factory.mktemp("cache")))
         yield
-
-
-def _digest(path: object) -> str:
-    return hashlib.sha256(Path(str(path)).read_bytes()).hexdigest()
-
-
-class WorldModel:
-    """Not a network: it knows the synthetic world.  Asked for a caption of a medium, it answers the first caption
-    of the sample whose medium has those bytes (``caption_prefix`` first); asked for a medium of a caption, it
-    returns that sample's own medium.  So each leg of a cycle is answered perfectly, unless ``produce`` leaves a
-    modality out (a model that ignores what it was asked) or ``outputs``/``inputs`` narrow what it claims."""
-
-    device = torch.device("cpu")
-
-    def __init__(self, *, produce: frozenset[Modality] = frozenset(MODALITIES), caption_prefix: str = "",
-                 inputs: frozenset[Modality] = frozenset(MODALITIES),
-                 outputs: frozenset[Modality] = frozenset(MODALITIES)) -> None:
-        self.capabilities = Capabilities(inputs=inputs, outputs=outputs)
-        self.produce, self.prefix = produce, caption_prefix
-        self.requests: list[GenerationRequest] = []
-        self.captions: dict[str, str] = {}  # medium bytes digest -> first caption
-        self.media: dict[tuple[str, str], Path] = {}  # (modality, first caption) -> the medium file
-        for modality, family in FAMILIES.items():
-            for sample in resolve_dataset(family, None, limit=3).samples:
-                source = sample.inputs[0].path
-                self.captions[_digest(source)] = sample.captions[0]
-                self.media[(modality, sample.captions[0])] = source
-
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
-        self.requests += requests
-        return [self._answer(request) for request in requests]
-
-    def _answer(self, request: GenerationRequest) -> GenerationResult:
-        if not request.want:
-            caption = self.captions.get(_digest(request.media[0].source), "a thing") if request.media else "nothing"
-            return GenerationResult(text=self.prefix + caption)
-        modality, = request.want
-        result = GenerationResult(text="here it is")
-        if modality not in self.produce:
-            return result
-        caption = request.text.split(" of ", 1)[1].rstrip(".").removeprefix(self.prefix)
-        medium = read_media(modality, self.media[(modality, caption)])
-        if modality == "image":
-            result.images.append(Image.fromarray(medium))
-        elif modality == "video":
-            result.videos.append(medium)
-        else:
-            result.audios.append(medium)
-        return result
-
-    def fingerprint(self) -> str:
-        return hashlib.sha256(f"world {sorted(self.produce)} {self.prefix}".encode()).hexdigest()
-
-    def describe(self) -> dict[str, JSONValue]:
-        return {"adapter": "world-test", "source": "tests/benchmarks/test_cycle_tasks.py"}
 
 
 def _run(model: WorldModel, store: ResultsStore, tasks: tuple[str, ...], limit: int = 2) -> RunSummary:
@@ -219,7 +157,7 @@ def test_a_reference_leg_is_the_ground_truth_not_a_request(tmp_path: Path) -> No
     sound = store.recorded(summary.run_id, "cycle-text-audio-reference")[("audio-0000", 0)]
     source = resolve_dataset("audio-captions", None, limit=1).samples[0].inputs[0].path
     assert store.media_path(sound.media[0]).read_bytes() == source.read_bytes()
-    assert _digest(model.requests[1].media[0].source) == _digest(source)
+    assert digest(model.requests[1].media[0].source) == digest(source)
 
 
 def test_a_broken_chain_is_recorded_and_scored_as_a_failure(tmp_path: Path) -> None:
