@@ -24,10 +24,11 @@ def _run(program: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           env=environment)
 
 
-def test_the_guide_has_the_four_examples_and_a_run() -> None:
+def test_the_guide_has_the_four_examples_a_cycle_and_a_run() -> None:
     blocks = guide_blocks()
-    assert len(blocks) == 5
-    for needle in ("register_metric(", "register_dataset_kind(", "register_task(", "AnyToAnyModel", "BenchmarkRunner("):
+    assert len(blocks) == 6
+    for needle in ("register_metric(", "register_dataset_kind(", "register_task(", "cycle_task(", "AnyToAnyModel",
+                   "BenchmarkRunner("):
         assert any(needle in block for block in blocks), needle
 
 
