@@ -216,3 +216,50 @@ def test_a_perfect_text_cycle_scores_its_final_caption_and_its_intermediate_medi
     wrong = WorldModel(caption_prefix="a blurry ")
     assert np.isfinite(_run(wrong, ResultsStore(tmp_path / "b"), ("cycle-text-image",)).tasks[
         "cycle-text-image"].metrics["cider"])
+
+
+# ------------------------------------------------------------------------------------- real models (slow)
+def _no_java() -> Path:
+    from metrics.errors import MetricUnavailableError
+
+    raise MetricUnavailableError("METEOR is left out of this test (tests/metrics checks it against pycocoevalcap)")
+
+
+@pytest.mark.slow
+def test_the_tiny_model_runs_the_cycle_suite_through_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from benchmarks.cli import main
+    from metrics.captions import meteor
+
+    monkeypatch.setattr(meteor, "meteor_jar", _no_java)  # a JVM start per text cycle: most of the test's time
+    code = main(["run", "--preset", "tiny", "--suite", "cycle", "--limit", "2", "--bootstrap", "0", "--store",
+                 str(tmp_path / "store"), "--no-report", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    summary = json.loads(captured.out)
+    assert summary["skipped"] == {} and list(summary["tasks"]) == [t.name for t in suite_tasks("cycle")]
+    for name, task in summary["tasks"].items():
+        assert task["n"] == 2, name
+        assert isinstance(task["metrics"][get_task(name).headline_metric], float), name
+    stored = ResultsStore(tmp_path / "store").recorded(summary["run_id"], "cycle-text-video")
+    assert sorted(turn for _, turn in stored) == [0, 0, 1, 1]
+
+
+@pytest.mark.slow
+def test_the_tiny_cascade_runs_the_same_cycles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cascade baseline is the cycles' other reference point: the same suite, nothing of its own."""
+    from metrics.captions import meteor
+    from nextgpt.adapters.cascade_config import load_cascade
+    from nextgpt.adapters.settings import AdapterSettings
+    from nextgpt.tiny_baselines.cascade_folder import write_tiny_cascade
+
+    monkeypatch.setattr(meteor, "meteor_jar", _no_java)
+    cascade = load_cascade(write_tiny_cascade(tmp_path / "cascade"), AdapterSettings())
+    tasks = tuple(task.name for task in suite_tasks("cycle"))
+    summary = BenchmarkRunner(cascade, ResultsStore(tmp_path / "store"),
+                              RunSettings(tasks=tasks, limit=2, bootstrap=0, extractors="toy"), progress=None).run()
+    assert summary.skipped == {} and sorted(summary.tasks) == sorted(tasks)
+    for name, task in summary.tasks.items():
+        assert task.n == 2 and isinstance(task.metrics[get_task(name).headline_metric], float), name
