@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -46,6 +46,7 @@ from PIL import Image, ImageFilter
 
 from benchmarks.datasets.registry import resolve_dataset
 from benchmarks.datasets.samples import Dataset, Sample
+from benchmarks.scoring.per_attribute_accuracy import PER_ATTRIBUTE_METRICS
 from benchmarks.scoring.scorers import ScoredTask, ScoringContext, score_task
 from benchmarks.store import Generation, ResultsStore
 from benchmarks.tasks.task import Task, get_task
@@ -65,6 +66,9 @@ TOLERANCE = 1e-6
 LOWER_IS_BETTER = frozenset({"fid", "kid", "fad", "mel_distance"})
 #: task metrics that describe the model's signal tokens, not the quality of the medium
 NOT_QUALITY = frozenset({"signal_rate", "signal_exact"})
+#: the synthetic world's verifier metrics: robust to the mild degradations above by design (a verifier that
+#: misread a slightly noisy image would be useless), so they have their own probes and strengths (VERIFIER_PROBES)
+VERIFIED_METRICS = frozenset({"attribute_accuracy", *(spec.name for spec in PER_ATTRIBUTE_METRICS)})
 #: KID here is one "subset" of all samples: the unbiased MMD^2 of the full sets.  torch-fidelity's 100 random
 #: subsets of 1000 reduce variance at large n; at this check's n they add subset noise larger than a mild
 #: degradation's effect, and a permuted set gets other subsets (measured: 100 subsets of n/2 made KID "move" under
@@ -206,6 +210,14 @@ DEGRADATIONS: dict[tuple[Modality, str], Degradation] = {(d.modality, d.name): d
                 per_sample(low_pass)),
     Degradation("pitch-shift", "audio", (0, 0.5, 1, 2, 4), "semitones up (phase vocoder, same duration)",
                 per_sample(pitch_shift)),
+    # strong enough to defeat the synthetic world's verifiers (VERIFIER_PROBES): they read every reference right
+    # up to about sigma 96 (images, videos) and white noise of std 0.2 (tones)
+    Degradation("strong-noise", "image", (0, 112, 144, 192, 256), "Gaussian sigma (0-255)",
+                per_sample(gaussian_noise)),
+    Degradation("strong-noise", "video", (0, 128, 192, 224, 256), "Gaussian sigma (0-255), every frame",
+                per_sample(gaussian_noise)),
+    Degradation("strong-noise", "audio", (0, 0.5, 1, 2, 4), "white noise std (tones peak at 0.4)",
+                per_sample(white_noise)),
 )}
 
 
@@ -268,6 +280,17 @@ EXPECTED: dict[tuple[str, str, str], Expectation] = {
     ("t2v", "kid", "freeze"): Expectation(None, "falls: frozen frames repeat earlier frames, i.e. copies of "
                                                 "reference frames, which the unbiased MMD^2 rewards"),
 }
+
+
+#: the verifier metrics (attribute_accuracy and the per-attribute accuracies) of the text -> X tasks, against noise
+#: that defeats the verifiers: attribute_accuracy must fall at every step (asserted); each attribute is reported
+VERIFIER_PROBES: tuple[Probe, ...] = (
+    Probe("t2i", ("strong-noise",), 96), Probe("t2v", ("strong-noise",), 48), Probe("t2a", ("strong-noise",), 48))
+_ONE_ATTRIBUTE = Expectation(None, "one attribute: reported, not asserted (some withstand all of it: the "
+                                   "background is the median of the border, the pitch the strongest frequency)")
+VERIFIER_EXPECTED: dict[tuple[str, str, str], Expectation] = {
+    (probe.task, spec.name, "strong-noise"): _ONE_ATTRIBUTE for probe in VERIFIER_PROBES
+    for spec in PER_ATTRIBUTE_METRICS}
 
 
 # -------------------------------------------------------------------------------- an aligned stand-in CLIP
@@ -447,10 +470,13 @@ def score_sweep_point(store: ResultsStore, task: Task, dataset: Dataset, media: 
                       extractors: str, seed: int, context_factory: ContextFactory = ScoringContext,
                       metrics: frozenset[str] | None = None, reference_cache: dict[str, np.ndarray] | None = None
                       ) -> dict[str, float]:
-    """Quality metrics (``metrics``, default all) of one degraded output set, scored through the task path (no
-    bootstrap), plus KID beside a task's FID."""
+    """Quality metrics (``metrics``, default all but VERIFIED_METRICS) of one degraded output set, scored through
+    the task path (no bootstrap; only the wanted metrics are computed), plus KID beside a task's FID."""
     outputs = record_outputs(store, task, dataset.samples, media, label)
-    context = context_factory(task.scoring(), dataset, outputs, store, extractors, 0, seed)
+    scoring = task.scoring()
+    wanted = tuple(m for m in scoring.metrics if (m not in VERIFIED_METRICS if metrics is None else
+                                                  m in metrics or (m == "fid" and "kid" in metrics)))
+    context = context_factory(replace(scoring, metrics=wanted), dataset, outputs, store, extractors, 0, seed)
     values = score_task(context).metrics
     scores = {v.metric: float(v.value) for v in values if v.metric not in NOT_QUALITY and v.value is not None}
     if "fid" in scores and (metrics is None or "kid" in metrics):
@@ -537,6 +563,13 @@ def measure_oracle_clip(*, seed: int = 0, cache_dir: Path | None = None, samples
                    samples=samples, metrics=CLIP_METRICS, expected={})
 
 
+def measure_verifiers(*, seed: int = 0, cache_dir: Path | None = None, samples: int | None = None
+                      ) -> list[Trend]:
+    """``VERIFIER_PROBES``: the verifier metrics against strong noise (attribute_accuracy must be ``monotonic``)."""
+    return measure(VERIFIER_PROBES, seed=seed, cache_dir=cache_dir, samples=samples, metrics=VERIFIED_METRICS,
+                   expected=VERIFIER_EXPECTED)
+
+
 def unexpected(trends: Sequence[Trend]) -> list[Trend]:
     """Trends whose verdict is not the asserted one (entries expected ``monotonic`` or ``invariant``)."""
     return [t for t in trends if not t.as_expected]
@@ -598,6 +631,17 @@ def _plain_lines(trends: Sequence[Trend]) -> str:
                      for t in trends)
 
 
+def _print_verifier_table(seed: int, samples: int | None, markdown: bool, started: float) -> int:
+    trends = measure_verifiers(seed=seed, samples=samples)
+    if markdown:
+        print(degradations_table(trends) + "\n")
+    print((markdown_table if markdown else _plain_lines)(trends))
+    bad = unexpected(trends)
+    print(f"\n{len(trends)} trends, {len(bad)} unexpected, {time.perf_counter() - started:.0f} s (seed {seed})",
+          file=sys.stderr)
+    return 1 if bad else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure and print the table (``--markdown``: as in metrics/README.md); exit 1 on an unexpected verdict."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.sensitivity", description=__doc__.split("\n")[0])
@@ -607,11 +651,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tasks", default=None, help="comma-separated subset of " + ",".join(p.task for p in PROBES))
     parser.add_argument("--no-oracle", action="store_true", help="skip the aligned stand-in CLIP table")
     parser.add_argument("--markdown", action="store_true", help="print the README tables")
+    parser.add_argument("--verifiers", action="store_true",
+                        help="only the synthetic world's verifier metrics against strong noise (docs/verifiers.md)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     wanted = set(args.tasks.split(",")) if args.tasks else None
     started = time.perf_counter()
+    if args.verifiers:
+        return _print_verifier_table(args.seed, args.samples, args.markdown, started)
     trends = measure([p for p in PROBES if wanted is None or p.task in wanted], extractors=args.extractors,
                      seed=args.seed, samples=args.samples, threads=1 if args.extractors == "toy" else None)
     oracle = [] if args.no_oracle else [t for t in measure_oracle_clip(seed=args.seed, samples=args.samples)

@@ -4,7 +4,8 @@
   positions on a white, black or gray background;
 * videos: such a shape moving left, right, up or down (8 frames, 2 s);
 * audio: a low, middle or high tone that is steady, beeping, rising or falling (2 s, 16 kHz);
-* edits: the same scene with the colour (image, video) or the pitch (audio) changed, with the instruction;
+* edits: the same scene with the colour (image, video) or the pitch (audio) changed, with the instruction; the
+  metadata holds the target's attributes, ``edited`` (``colour`` or ``pitch``) and ``source`` (the input's);
 * dialogues: conversations that switch modality (an image, a video and a tone turn, shuffled) and end with a
   text-only turn; every turn carries the assistant's reference answer (for instruction tuning).
 
@@ -30,7 +31,8 @@ from benchmarks.datasets.manifest import load_manifest, write_manifest
 from benchmarks.datasets.samples import Dataset
 from nextgpt.core.media import write_png, write_video, write_wav
 
-VERSION = 2
+#: 3: edit samples carry their target's attributes, what was edited and the source's attributes as metadata
+VERSION = 3
 IMAGE_SIZE = 64
 VIDEO_FRAMES, VIDEO_FPS = 8, 4
 AUDIO_SECONDS, SAMPLE_RATE = 2.0, 16000
@@ -198,25 +200,34 @@ def _write_world(folder: Path, world: SyntheticWorld, count: int) -> None:
         records["image_edits"].append({
             "id": f"image-edit-{i:04d}", "inputs": [_media("image", f"images/scene-{i:04d}.png")],
             "instruction": f"make the {scene.shape} {edited.colour}",
-            "targets": [_media("image", f"images/edited-{i:04d}.png")], "captions": image_captions(edited)})
+            "targets": [_media("image", f"images/edited-{i:04d}.png")], "captions": image_captions(edited),
+            "metadata": _edit_metadata(edited.__dict__, "colour", scene.__dict__)})
 
         recoloured = moving.with_colour(world.other_colour(moving, i + 5000))
         write_video(render_video(recoloured), folder / f"videos/edited-{i:04d}.mp4", fps=VIDEO_FPS)
         records["video_edits"].append({
             "id": f"video-edit-{i:04d}", "inputs": [_media("video", f"videos/motion-{i:04d}.mp4")],
             "instruction": f"make the {moving.shape} {recoloured.colour}",
-            "targets": [_media("video", f"videos/edited-{i:04d}.mp4")], "captions": video_captions(recoloured)})
+            "targets": [_media("video", f"videos/edited-{i:04d}.mp4")], "captions": video_captions(recoloured),
+            "metadata": _edit_metadata(recoloured.__dict__, "colour", moving.__dict__)})
 
         retuned = Tone(world.other_pitch(tone, i), tone.pattern)
         write_wav(render_tone(retuned), folder / f"audio/edited-{i:04d}.wav", SAMPLE_RATE)
         records["audio_edits"].append({
             "id": f"audio-edit-{i:04d}", "inputs": [_media("audio", f"audio/tone-{i:04d}.wav")],
             "instruction": f"make it a {retuned.pitch} tone",
-            "targets": [_media("audio", f"audio/edited-{i:04d}.wav")], "captions": audio_captions(retuned)})
+            "targets": [_media("audio", f"audio/edited-{i:04d}.wav")], "captions": audio_captions(retuned),
+            "metadata": _edit_metadata(retuned.__dict__, "pitch", tone.__dict__)})
 
         records["dialogues"].append(_dialogue(world, i, scene, moving, tone))
     for kind, rows in records.items():
         write_manifest(folder / f"{kind}.jsonl", rows)
+
+
+def _edit_metadata(target: dict[str, str], edited: str, source: dict[str, str]) -> dict[str, Any]:
+    """An edit sample's metadata: the attributes its output should have, which one the instruction changes, and
+    the input's attributes (benchmarks/datasets/verifiers check an edited output against the first)."""
+    return {**target, "edited": edited, "source": dict(source)}
 
 
 def _dialogue(world: SyntheticWorld, index: int, scene: Scene, moving: Scene, tone: Tone) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from benchmarks.scoring.dialogue_metrics import MODALITY_ACCURACY, TURN_ACCURACI
 from benchmarks.scoring.frechet_metrics import FAD, FID, KID
 from benchmarks.scoring.mel_distance import MEL_DISTANCE
 from benchmarks.scoring.metric_spec import MetricSpec
+from benchmarks.scoring.per_attribute_accuracy import PER_ATTRIBUTE_METRICS
 from benchmarks.scoring.signal_metrics import SIGNAL_EXACT, SIGNAL_RATE
 
 BUILTIN_METRICS: tuple[MetricSpec, ...] = (
@@ -27,4 +28,5 @@ BUILTIN_METRICS: tuple[MetricSpec, ...] = (
     CLIP_I_SPEC,
     MODALITY_ACCURACY,
     *TURN_ACCURACIES,
+    *PER_ATTRIBUTE_METRICS,
 )

@@ -21,7 +21,9 @@ def test_unknown_metric_is_refused_naming_it_and_the_valid_ones() -> None:
     with pytest.raises(TaskError) as caught:
         _task("image", ("fid", "nonexistent_metric"))
     assert str(caught.value) == ("task my-task: unknown metric(s) nonexistent_metric; metrics for image output: "
-                                 "signal_rate, signal_exact, fid, kid, clip_score, clip_t, clip_i")
+                                 "attribute_accuracy, signal_rate, signal_exact, fid, kid, clip_score, clip_t, "
+                                 "clip_i, colour_accuracy, shape_accuracy, size_accuracy, position_accuracy, "
+                                 "background_accuracy")
 
 
 @pytest.mark.parametrize("output, metrics, message", [
@@ -56,7 +58,8 @@ def test_scoring_sees_the_declaration_not_the_task() -> None:
     task = registered_tasks()[3]
     scored = task.scoring()
     assert (scored.name, scored.output, scored.metrics, scored.produced_modality) == (
-        "t2i", "image", ("fid", "clip_score", "signal_rate", "signal_exact"), "image")
+        "t2i", "image", ("fid", "clip_score", "signal_rate", "signal_exact", "attribute_accuracy", "colour_accuracy",
+                         "shape_accuracy", "size_accuracy", "position_accuracy", "background_accuracy"), "image")
 
 
 def test_caption_metrics_match_the_caption_suite() -> None:

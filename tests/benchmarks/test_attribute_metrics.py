@@ -1,0 +1,121 @@
+"""attribute_accuracy and the per-attribute accuracies on text, image, video and audio outputs, scored through the
+task path (store -> ScoringContext -> score_task) on the synthetic world."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from benchmarks.datasets.registry import resolve_dataset
+from benchmarks.datasets.samples import Dataset, Sample
+from benchmarks.scoring.per_attribute_accuracy import PER_ATTRIBUTE_METRICS
+from benchmarks.scoring.registry import metric_spec
+from benchmarks.scoring.scorers import ScoredTask, ScoringContext, score_task
+from benchmarks.store import Generation, ResultsStore
+from benchmarks.tasks import get_task
+from nextgpt.core.media import STORED_SUFFIX, encode_audio, encode_image, encode_video, read_media
+
+#: a produced medium per sample, or None for "the model produced none"
+Producer = Callable[[Sample], np.ndarray | None]
+
+
+def _encode(medium: np.ndarray, modality: str) -> bytes:
+    if modality == "image":
+        return encode_image(Image.fromarray(medium))
+    return encode_video(medium) if modality == "video" else encode_audio(medium, 16000)
+
+
+def _score(tmp_path: Path, task: ScoredTask, dataset: Dataset, produce: Producer | None = None,
+           answer: Callable[[Sample], str] = lambda sample: "") -> dict[str, float | None]:
+    store = ResultsStore(tmp_path / task.name)
+    run_id, _ = store.start_or_resume(f"attributes-{task.name}", {"preset": "test"}, {"tasks": [task.name]})
+    for sample in dataset.samples:
+        medium = None if produce is None else produce(sample)
+        media = () if medium is None else (store.write_media(_encode(medium, task.output), STORED_SUFFIX[task.output],
+                                                             task.output),)
+        key = hashlib.sha256(f"{task.name}/{sample.id}".encode()).hexdigest()
+        store.record(run_id, Generation(key, task.name, sample.id, 0, 0, answer(sample), media, (), 0.0))
+    scores = score_task(ScoringContext(task, dataset, store.recorded(run_id, task.name), store, "toy", 0, 0))
+    store.close()
+    return {m.metric: m.value for m in scores.metrics}
+
+
+def _verified(task: str) -> ScoredTask:
+    """The task's declaration, keeping only its attribute metrics (no feature network needed)."""
+    declared = get_task(task).scoring()
+    return ScoredTask(declared.name, declared.output, tuple(m for m in declared.metrics if "accuracy" in m))
+
+
+def _target(modality: str) -> Producer:
+    return lambda sample: read_media(modality, next(f for f in sample.targets if f.modality == modality).path,
+                                     sample_rate=16000)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("world")
+
+
+@pytest.mark.parametrize("task", ["t2i", "t2v", "t2a", "edit-image", "edit-video", "edit-audio"])
+def test_the_references_score_one_and_no_output_scores_zero(task: str, world: Path, tmp_path: Path) -> None:
+    scored = _verified(task)
+    dataset = resolve_dataset(get_task(task).family, None, limit=6, cache_dir=world)
+    assert _score(tmp_path / "ref", scored, dataset, _target(scored.output)) == dict.fromkeys(scored.metrics, 1.0)
+    assert _score(tmp_path / "none", scored, dataset) == dict.fromkeys(scored.metrics, 0.0)
+
+
+def test_an_unedited_image_fails_only_the_edited_attribute(world: Path, tmp_path: Path) -> None:
+    """edit-image scores the output against the target scene: returning the input keeps shape, size, position
+    and background right and gets the asked-for colour wrong."""
+    scored = _verified("edit-image")
+    dataset = resolve_dataset("image-edits", None, limit=6, cache_dir=world)
+    assert all(s.metadata["edited"] == "colour" and s.metadata["source"]["colour"] != s.metadata["colour"]
+               for s in dataset.samples)
+    values = _score(tmp_path, scored, dataset, lambda s: read_media("image", s.inputs[0].path))
+    assert values == {"attribute_accuracy": pytest.approx(0.8), "colour_accuracy": 0.0, "shape_accuracy": 1.0,
+                      "size_accuracy": 1.0, "position_accuracy": 1.0, "background_accuracy": 1.0}
+
+
+def test_a_blank_image_shows_only_a_background(world: Path, tmp_path: Path) -> None:
+    scored = _verified("t2i")
+    dataset = resolve_dataset("image-captions", None, limit=6, cache_dir=world)
+    values = _score(tmp_path, scored, dataset, lambda s: np.zeros((32, 32, 3), dtype=np.uint8))
+    black = np.mean([s.metadata["background"] == "black" for s in dataset.samples])
+    assert values == {"attribute_accuracy": pytest.approx(black / 5), "colour_accuracy": 0.0, "shape_accuracy": 0.0,
+                      "size_accuracy": 0.0, "position_accuracy": 0.0, "background_accuracy": pytest.approx(black)}
+
+
+def test_caption_tasks_score_each_named_attribute(world: Path, tmp_path: Path) -> None:
+    scored = _verified("caption-image")
+    assert scored.metrics == ("attribute_accuracy", "colour_accuracy", "shape_accuracy", "size_accuracy",
+                              "background_accuracy")
+    dataset = resolve_dataset("image-captions", None, limit=6, cache_dir=world)
+    values = _score(tmp_path, scored, dataset,
+                    answer=lambda s: f"a {s.metadata['colour']} thing on a {s.metadata['background']} background")
+    assert values == {"attribute_accuracy": 0.5, "colour_accuracy": 1.0, "shape_accuracy": 0.0, "size_accuracy": 0.0,
+                      "background_accuracy": 1.0}
+
+
+def test_samples_without_the_attribute_are_not_scored(world: Path, tmp_path: Path) -> None:
+    """A public dataset has no scene metadata: the metrics are unavailable, not 0."""
+    scored = _verified("t2i")
+    dataset = resolve_dataset("image-captions", None, limit=3, cache_dir=world)
+    bare = Dataset(dataset.name, dataset.root, tuple(Sample(id=s.id, inputs=s.inputs, captions=s.captions,
+                                                            targets=s.targets) for s in dataset.samples),
+                   dataset.source)
+    assert _score(tmp_path, scored, bare, _target("image")) == dict.fromkeys(scored.metrics)
+
+
+def test_declarations_say_synthetic_world_only() -> None:
+    for name in ("attribute_accuracy", *(spec.name for spec in PER_ATTRIBUTE_METRICS)):
+        spec = metric_spec(name)
+        assert "synthetic" in spec.description and "no published counterpart" in spec.compute.definition  # type: ignore[union-attr]
+        assert spec.higher_is_better and spec.pairing == "per-sample"
+    assert metric_spec("motion_accuracy").outputs == {"text", "video"}
+    assert metric_spec("pitch_accuracy").outputs == {"text", "audio"}
+    assert get_task("t2v").headline_metric == "fid" and get_task("edit-audio").headline_metric == "mel_distance"
