@@ -23,6 +23,20 @@ from nextgpt.core.errors import TaskError
 from nextgpt.core.modalities import MODALITIES, Modality
 
 
+@pytest.fixture(autouse=True)
+def no_meteor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """METEOR starts a JVM per scored text task (most of these tests' time); tests/metrics checks it."""
+    from metrics.captions import meteor
+
+    monkeypatch.setattr(meteor, "meteor_jar", _no_java)
+
+
+def _no_java() -> Path:
+    from metrics.errors import MetricUnavailableError
+
+    raise MetricUnavailableError("METEOR is left out of this test (tests/metrics checks it against pycocoevalcap)")
+
+
 @pytest.fixture(scope="module", autouse=True)
 def private_dataset_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
@@ -219,21 +233,13 @@ def test_a_perfect_text_cycle_scores_its_final_caption_and_its_intermediate_medi
 
 
 # ------------------------------------------------------------------------------------- real models (slow)
-def _no_java() -> Path:
-    from metrics.errors import MetricUnavailableError
-
-    raise MetricUnavailableError("METEOR is left out of this test (tests/metrics checks it against pycocoevalcap)")
-
-
 @pytest.mark.slow
-def test_the_tiny_model_runs_the_cycle_suite_through_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_the_tiny_model_runs_the_cycle_suite_through_the_cli(tmp_path: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
     from benchmarks.cli import main
-    from metrics.captions import meteor
 
-    monkeypatch.setattr(meteor, "meteor_jar", _no_java)  # a JVM start per text cycle: most of the test's time
     code = main(["run", "--preset", "tiny", "--suite", "cycle", "--limit", "2", "--bootstrap", "0", "--store",
                  str(tmp_path / "store"), "--no-report", "--json"])
     captured = capsys.readouterr()
@@ -248,14 +254,12 @@ def test_the_tiny_model_runs_the_cycle_suite_through_the_cli(tmp_path: Path, mon
 
 
 @pytest.mark.slow
-def test_the_tiny_cascade_runs_the_same_cycles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_tiny_cascade_runs_the_same_cycles(tmp_path: Path) -> None:
     """The cascade baseline is the cycles' other reference point: the same suite, nothing of its own."""
-    from metrics.captions import meteor
     from nextgpt.adapters.cascade_config import load_cascade
     from nextgpt.adapters.settings import AdapterSettings
     from nextgpt.tiny_baselines.cascade_folder import write_tiny_cascade
 
-    monkeypatch.setattr(meteor, "meteor_jar", _no_java)
     cascade = load_cascade(write_tiny_cascade(tmp_path / "cascade"), AdapterSettings())
     tasks = tuple(task.name for task in suite_tasks("cycle"))
     summary = BenchmarkRunner(cascade, ResultsStore(tmp_path / "store"),
