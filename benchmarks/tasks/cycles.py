@@ -1,10 +1,12 @@
 """The cross-modal cycle tasks (suite ``cycle``): what only an any-to-any model can be asked.
 
 * ``cycle-image`` / ``-video`` / ``-audio``: medium -> caption -> medium.  The regenerated medium is scored against
-  the SOURCE medium (CLIP-I for image and video with the run's CLIP network, mel distance for audio).
+  the SOURCE medium (CLIP-I for image and video with the run's CLIP network, mel distance for audio) and, on the
+  synthetic world, against the source's scene through the world's verifiers (attribute accuracy, overall and per
+  attribute).
 * ``cycle-text-image`` / ``-video`` / ``-audio``: caption -> medium -> caption.  The final caption is scored against
-  the original captions (BLEU-4, METEOR, CIDEr, attribute accuracy), and the intermediate medium against the
-  original caption (CLIP-T for images, CLIPSIM for videos).
+  the original captions (BLEU-4, METEOR, CIDEr, and the attributes it names), and the intermediate medium against
+  the original caption (CLIP-T for images, CLIPSIM for videos).
 * each with a ``-reference`` twin whose first leg is the ground truth instead of the model: the reference caption
   (``cycle-image-reference``: regenerate from the dataset's caption, what the cycle would score with a perfect
   captioner) or the dataset's own render (``cycle-text-image-reference``: caption the ground truth, what it would
@@ -16,16 +18,20 @@ same suite.
 
 from __future__ import annotations
 
+from benchmarks.scoring.per_attribute_accuracy import CAPTION_ATTRIBUTE_METRICS, VERIFIED_ATTRIBUTE_METRICS
 from benchmarks.tasks.legs import Leg
 from benchmarks.tasks.task import cycle_task, register_suite, register_task
 from nextgpt.core.modalities import MODALITIES, Modality
 
-#: caption -> X -> caption: the final caption against the original captions (CIDEr-D, corpus BLEU-4 and METEOR,
-#: and the synthetic world's attribute accuracy)
-FINAL_CAPTION_METRICS = ("cider", "bleu4", "meteor", "attribute_accuracy")
-#: X -> caption -> X: the regenerated medium against the source medium
+#: caption -> X -> caption: the final caption against the original captions (CIDEr-D, corpus BLEU-4 and METEOR),
+#: and on the synthetic world whether it names the source scene's attributes (overall and one by one)
+FINAL_CAPTION_METRICS: dict[Modality, tuple[str, ...]] = {
+    m: ("cider", "bleu4", "meteor", "attribute_accuracy", *CAPTION_ATTRIBUTE_METRICS[m]) for m in MODALITIES}
+#: X -> caption -> X: the regenerated medium against the source medium, and on the synthetic world whether the
+#: world's verifiers read the source scene's attributes off it (overall and one by one)
 FINAL_MEDIUM_METRICS: dict[Modality, tuple[str, ...]] = {
-    "image": ("clip_i",), "video": ("clip_i",), "audio": ("mel_distance",)}
+    m: (paired, "attribute_accuracy", *VERIFIED_ATTRIBUTE_METRICS[m])
+    for m, paired in (("image", "clip_i"), ("video", "clip_i"), ("audio", "mel_distance"))}
 #: the intermediate medium of caption -> X -> caption against the original caption (no CLIP for sound)
 INTERMEDIATE_METRICS: dict[Modality, tuple[str, ...]] = {"image": ("clip_t",), "video": ("clipsim",), "audio": ()}
 
@@ -58,7 +64,7 @@ def _register_medium_cycle(modality: Modality) -> None:
 def _register_text_cycle(modality: Modality) -> None:
     """caption -> X -> caption and its reference (the dataset's render instead of the model's)."""
     name, intermediate = f"cycle-text-{modality}", INTERMEDIATE_METRICS[modality]
-    describe = Leg("text", _describe(modality), "previous", FINAL_CAPTION_METRICS)
+    describe = Leg("text", _describe(modality), "previous", FINAL_CAPTION_METRICS[modality])
     against = f"; the {modality} against the original caption" if intermediate else ""
     register_task(cycle_task(
         name, _FAMILY[modality], (Leg(modality, _GENERATE[modality].format("{caption}"), "none", intermediate),

@@ -60,8 +60,9 @@ def test_the_cycle_suite_holds_every_cycle_followed_by_its_reference() -> None:
 
 def test_each_metric_is_declared_on_the_leg_it_reads() -> None:
     text_image = get_task("cycle-text-image")
-    assert [(leg.output, leg.metrics) for leg in text_image.legs] == [
-        ("image", ("clip_t",)), ("text", ("cider", "bleu4", "meteor", "attribute_accuracy"))]
+    caption = ("cider", "bleu4", "meteor", "attribute_accuracy", "colour_accuracy", "shape_accuracy",
+               "size_accuracy", "background_accuracy")
+    assert [(leg.output, leg.metrics) for leg in text_image.legs] == [("image", ("clip_t",)), ("text", caption)]
     assert text_image.metrics[0] == "cider" == text_image.headline_metric, "the final leg's metrics come first"
     image = get_task("cycle-image")
     assert image.output == "image" and image.legs[0].media == "sample" and "clip_i" in image.legs[1].metrics
@@ -69,7 +70,9 @@ def test_each_metric_is_declared_on_the_leg_it_reads() -> None:
     assert get_task("cycle-text-audio-reference").legs[0] == Leg("audio", given=True)
     scoring = text_image.scoring()
     assert [(leg.turn, leg.output, leg.metrics) for leg in scoring.legs] == [
-        (0, "image", ("clip_t",)), (1, "text", ("cider", "bleu4", "meteor", "attribute_accuracy"))]
+        (0, "image", ("clip_t",)), (1, "text", caption)]
+    assert get_task("cycle-audio").legs[1].metrics == ("mel_distance", "attribute_accuracy", "pitch_accuracy",
+                                                        "pattern_accuracy")
 
 
 @pytest.mark.parametrize(("legs", "problem"), [
@@ -217,6 +220,16 @@ def test_a_perfect_medium_cycle_scores_as_the_source(modality: Modality, tmp_pat
             assert scores["mel_distance"] == pytest.approx(0.0, abs=1e-6)
         else:
             assert scores["clip_i"] == pytest.approx(1.0, abs=1e-5), "the regenerated medium is the source"
+        assert scores["attribute_accuracy"] == 1.0, "the verifiers read the source's scene off the regenerated one"
+
+
+def test_a_cycle_that_draws_the_wrong_scene_or_nothing_scores_below_perfect(tmp_path: Path) -> None:
+    wrong = _run(WorldModel(shift=True), ResultsStore(tmp_path / "wrong"), ("cycle-image",)).tasks["cycle-image"]
+    assert wrong.metrics["attribute_accuracy"] < 1.0 and wrong.metrics["clip_i"] < 1.0 - 1e-4
+    nothing = _run(WorldModel(produce=frozenset()), ResultsStore(tmp_path / "nothing"), ("cycle-image",))
+    scores = nothing.tasks["cycle-image"].metrics
+    assert scores["attribute_accuracy"] == 0.0 == scores["colour_accuracy"], "no medium: the cycle failed"
+    assert scores["clip_i"] is None
 
 
 def test_a_perfect_text_cycle_scores_its_final_caption_and_its_intermediate_medium(tmp_path: Path) -> None:
