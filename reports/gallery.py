@@ -78,15 +78,31 @@ def gallery_items(store: Any, run_id: str, task_name: str, sample_scores: dict[s
     recorded = store.recorded(run_id, task_name)
     samples = _dataset_samples(task_name, settings)
     chosen = sorted({sid for sid, _ in recorded})[:limit]
+    scored_turn = _scored_turn(task_name)
     items = []
     for (sample_id, turn), generation in sorted(recorded.items()):
         if sample_id not in chosen:
             continue
-        prompt, inputs = _inputs(task_name, samples.get(sample_id), turn)
+        previous = recorded.get((sample_id, turn - 1))
+        prompt, inputs = _inputs(task_name, samples.get(sample_id), turn,
+                                 previous.text if previous is not None else "")
         scores = {metric: values.get(sample_id) for metric, values in sample_scores.items() if sample_id in values}
         items.append(GalleryItem(sample_id, turn, prompt, inputs, generation.text,
-                                 tuple(store.media_path(m) for m in generation.media), scores if turn == 0 else {}))
+                                 tuple(store.media_path(m) for m in generation.media),
+                                 scores if turn == scored_turn else {}))
     return items
+
+
+def _scored_turn(task_name: str) -> int:
+    """The turn whose card shows the sample's scores: a cycle's last leg (what it ends with), else the first."""
+    from benchmarks.tasks import get_task
+    from nextgpt.core.errors import NextGPTError
+
+    try:
+        legs = get_task(task_name).legs
+    except NextGPTError:
+        return 0
+    return len(legs) - 1 if legs else 0
 
 
 def _dataset_samples(task_name: str, settings: dict[str, Any]) -> dict[str, Any]:
@@ -103,12 +119,21 @@ def _dataset_samples(task_name: str, settings: dict[str, Any]) -> dict[str, Any]
     return {sample.id: sample for sample in dataset.samples}
 
 
-def _inputs(task_name: str, sample: Any, turn: int) -> tuple[str | None, tuple[Path, ...]]:
+def _inputs(task_name: str, sample: Any, turn: int, previous: str = "") -> tuple[str | None, tuple[Path, ...]]:
+    """The prompt and input files of ``turn``: a dialogue's user turn, a cycle's leg (a given leg: "(ground
+    truth)"; a leg reading the previous medium shows it on the previous card), else the task's prompt."""
     from benchmarks.tasks import get_task
+    from benchmarks.tasks.legs import leg_prompt
 
     if sample is None:
         return None, ()
     task = get_task(task_name)
+    if task.legs and turn < len(task.legs):
+        leg = task.legs[turn]
+        if leg.given:
+            return "(ground truth)", ()
+        prompt = leg_prompt(task_name, leg, sample, previous)
+        return prompt, tuple(f.path for f in sample.inputs) if leg.media == "sample" else ()
     if task.output == "dialogue":
         item = sample.turns[turn] if turn < len(sample.turns) else None
         return (item.text, tuple(m.path for m in item.media)) if item else (None, ())

@@ -27,8 +27,8 @@ from nextgpt.core.errors import TaskError
 from nextgpt.core.modalities import MODALITIES, Modality
 from nextgpt.core.requests import GenerationRequest, MediaInput
 
-__all__ = ["LEG_MEDIA", "Leg", "LegInput", "LegMedia", "given_medium", "given_text", "leg_problems", "leg_request",
-           "scored_legs"]
+__all__ = ["LEG_MEDIA", "Leg", "LegInput", "LegMedia", "given_medium", "given_text", "leg_problems", "leg_prompt",
+           "leg_request", "scored_legs"]
 
 #: what media go with a leg's request: none, the sample's input media (first leg), the previous leg's medium
 LegMedia = Literal["none", "sample", "previous"]
@@ -118,15 +118,20 @@ def leg_request(task: str, leg: Leg, sample: Sample, previous: LegInput | None, 
         media = previous.media
     else:
         media = ()
-    try:
-        text = leg.prompt.format(caption=sample.captions[0] if sample.captions else "",
-                                 previous=_inside_sentence(previous.text) if previous else "")
-    except (KeyError, IndexError) as error:
-        raise TaskError(f"task {task}: leg prompt {leg.prompt!r} needs {error}; a leg prompt may use {{caption}} "
-                        "and {previous}") from error
+    text = leg_prompt(task, leg, sample, previous.text if previous else "")
     wanted: frozenset[Modality] = frozenset() if leg.modality is None else frozenset({leg.modality})
     return GenerationRequest(text=text, media=media, want=wanted, allowed_outputs=wanted, seed=seed,
                              max_new_tokens=max_new_tokens)
+
+
+def leg_prompt(task: str, leg: Leg, sample: Sample, previous: str) -> str:
+    """The user's message of ``leg``: its prompt with the sample's first caption and the previous leg's text."""
+    try:
+        return leg.prompt.format(caption=sample.captions[0] if sample.captions else "",
+                                 previous=_inside_sentence(previous))
+    except (KeyError, IndexError) as error:
+        raise TaskError(f"task {task}: leg prompt {leg.prompt!r} needs {error}; a leg prompt may use {{caption}} "
+                        "and {previous}") from error
 
 
 def _inside_sentence(answer: str) -> str:

@@ -105,7 +105,24 @@ def test_the_leaderboard_has_a_cycle_table(cycle_runs: CycleRuns) -> None:
                               include_paper=False)
     tables = board.group_tables()
     assert list(tables) == ["cycle"]
-    assert [task for task, _ in tables["cycle"].columns][:3] == ["cycle-image", "cycle-image-reference",
-                                                                 "cycle-text-image"]
+    assert list(dict.fromkeys(task for task, _ in tables["cycle"].columns)) == list(TASKS)
     assert list(board.headline().columns) == list(TASKS)
     assert "## cycle" in board.to_markdown()
+
+
+def test_the_gallery_shows_each_leg_with_its_prompt_and_scores_the_last(cycle_runs: CycleRuns) -> None:
+    from benchmarks.datasets.registry import resolve_dataset
+    from benchmarks.store import ResultsStore
+    from reports.gallery import gallery_items
+
+    store = ResultsStore(cycle_runs.store_dir)
+    settings = store.run(cycle_runs.perfect)["settings"]
+    caption = resolve_dataset("image-captions", None, limit=1).samples[0].captions[0]
+    for task, first_prompt in (("cycle-image", "Describe this image in one sentence."),
+                               ("cycle-image-reference", "(ground truth)")):
+        scores = store.sample_scores(cycle_runs.perfect, task)
+        first, last = gallery_items(store, cycle_runs.perfect, task, scores, settings, 1)
+        assert (first.turn, first.prompt, last.turn) == (0, first_prompt, 1)
+        assert last.prompt == f"Generate an image of {caption}." and first.text == caption
+        assert len(first.inputs) == (task == "cycle-image") and not last.inputs
+        assert not first.scores and last.scores["clip_i"] == pytest.approx(1.0, abs=1e-5)
