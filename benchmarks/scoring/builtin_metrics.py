@@ -15,7 +15,6 @@ from benchmarks.scoring.signal_metrics import SIGNAL_EXACT, SIGNAL_RATE
 
 BUILTIN_METRICS: tuple[MetricSpec, ...] = (
     *CAPTION_METRICS,
-    ATTRIBUTE_ACCURACY,
     SIGNAL_RATE,
     SIGNAL_EXACT,
     FID,
@@ -28,5 +27,6 @@ BUILTIN_METRICS: tuple[MetricSpec, ...] = (
     CLIP_I_SPEC,
     MODALITY_ACCURACY,
     *TURN_ACCURACIES,
+    ATTRIBUTE_ACCURACY,
     *PER_ATTRIBUTE_METRICS,
 )

@@ -395,7 +395,8 @@ def test_run_prints_results_on_stdout_and_one_progress_line_per_task_on_stderr(
     out = shown.out.splitlines()
     assert len(out) == 2
     assert re.fullmatch(rf"run (\S+) stored in {re.escape(str(tmp_path / 'store' / 'results.sqlite'))}", out[0])
-    assert re.fullmatch(r"  t2a            n=2    signal_rate=\S+, signal_exact=\S+, fad=\S+", out[1])
+    assert re.fullmatch(r"  t2a            n=2    signal_rate=\S+, signal_exact=\S+, fad=\S+, attribute_accuracy=\S+, "
+                        r"pitch_accuracy=\S+, pattern_accuracy=\S+", out[1])
     generate = [line for line in shown.err.splitlines() if line.startswith("[t2a] generate: 2/2")]
     assert len(generate) == 1 and re.fullmatch(r"\[t2a\] generate: 2/2 samples in \S+, generated 2, cached 0",
                                                generate[0]), shown.err

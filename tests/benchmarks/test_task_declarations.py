@@ -21,9 +21,9 @@ def test_unknown_metric_is_refused_naming_it_and_the_valid_ones() -> None:
     with pytest.raises(TaskError) as caught:
         _task("image", ("fid", "nonexistent_metric"))
     assert str(caught.value) == ("task my-task: unknown metric(s) nonexistent_metric; metrics for image output: "
-                                 "attribute_accuracy, signal_rate, signal_exact, fid, kid, clip_score, clip_t, "
-                                 "clip_i, colour_accuracy, shape_accuracy, size_accuracy, position_accuracy, "
-                                 "background_accuracy")
+                                 "signal_rate, signal_exact, fid, kid, clip_score, clip_t, clip_i, "
+                                 "attribute_accuracy, colour_accuracy, shape_accuracy, size_accuracy, "
+                                 "position_accuracy, background_accuracy")
 
 
 @pytest.mark.parametrize("output, metrics, message", [

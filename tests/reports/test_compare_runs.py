@@ -14,7 +14,9 @@ def test_identical_runs_compare_equal(tiny_runs: TinyRuns, capsys: pytest.Captur
                         "--bootstrap", "200", "--set-groups", "4", "--json"], capsys)
     assert code == 0
     rows = {(r["task"], r["metric"]): r for r in json.loads(out)["rows"]}
-    assert set(rows) == {("t2v", "fid"), ("t2v", "clipsim"), ("t2v", "signal_rate"), ("t2v", "signal_exact")}
+    assert set(rows) == {("t2v", m) for m in ("fid", "clipsim", "signal_rate", "signal_exact", "attribute_accuracy",
+                                             "colour_accuracy", "shape_accuracy", "background_accuracy",
+                                             "motion_accuracy")}
     for row in rows.values():
         assert row["difference"] == 0.0 and row["significant"] in (False, None)
     assert rows[("t2v", "clipsim")]["ci"] == [0.0, 0.0]

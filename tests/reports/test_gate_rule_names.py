@@ -61,14 +61,15 @@ def test_registered_metric_a_task_does_not_declare(tmp_path: Path, capsys: pytes
                                                         "signal_rate": {"ignore": True}}})
     assert code == 2
     assert ("metrics.t2i/clipsim: task t2i has no metric 'clipsim' (its metrics: fid, clip_score, signal_rate, "
-            "signal_exact)") in err
+            "signal_exact, attribute_accuracy, colour_accuracy, shape_accuracy, size_accuracy, position_accuracy, "
+            "background_accuracy)") in err
     assert "metrics.kid_mean: metric 'kid_mean' is registered, but no registered task declares it" in err
 
 
 @pytest.mark.parametrize("key, message", [
     ("t2x/fid", "metrics.t2x/fid: unknown task 't2x' (registered tasks: caption-audio, caption-image"),
     ("fidd", "metrics.fidd: unknown metric 'fidd' (registered metrics: attribute_accuracy, audio_turn_accuracy, "
-             "bleu1"),
+             "background_accuracy, bleu1"),
     ("t2i/fid", "metrics.t2i/fid: task t2i declares fid, but the baseline run has no t2i/fid to gate"),
     ("clipsim", "metrics.clipsim: the baseline run has no clipsim in any task to gate"),
     # KID is registered as kid but stored as kid_mean / kid_std: a rule on kid would gate nothing
