@@ -34,6 +34,13 @@ def board() -> Leaderboard:
     return build_leaderboard([default_suite_run(), default_suite_run(*SECOND_RUN)])
 
 
+@pytest.fixture(scope="module")
+def board_before() -> Leaderboard:
+    """The same board with only the metrics of before the verifier metrics (what the golden files hold)."""
+    return build_leaderboard([default_suite_run(before_verifiers=True),
+                              default_suite_run(*SECOND_RUN, before_verifiers=True)])
+
+
 def markdown_tables(text: str) -> list[dict[str, Any]]:
     """Each pipe table of ``text``: the ## and ### headings above it, its header and its rows (cells stripped)."""
     found: list[dict[str, Any]] = []
@@ -52,14 +59,14 @@ def markdown_tables(text: str) -> list[dict[str, Any]]:
     return found
 
 
-def test_wide_is_the_single_table_of_before(board: Leaderboard) -> None:
+def test_wide_is_the_single_table_of_before(board_before: Leaderboard) -> None:
     """golden/leaderboard_wide.md was written by the leaderboard before the layout existed, on these runs."""
-    assert board.to_markdown(wide=True) == (GOLDEN / "leaderboard_wide.md").read_text(encoding="utf-8")
+    assert board_before.to_markdown(wide=True) == (GOLDEN / "leaderboard_wide.md").read_text(encoding="utf-8")
 
 
-def test_csv_keeps_every_cell_and_the_columns_of_before(board: Leaderboard) -> None:
+def test_csv_keeps_every_cell_and_the_columns_of_before(board_before: Leaderboard) -> None:
     old = list(csv.DictReader(io.StringIO((GOLDEN / "leaderboard_long.csv").read_text(encoding="utf-8"))))
-    new = list(csv.DictReader(io.StringIO(board.to_csv())))
+    new = list(csv.DictReader(io.StringIO(board_before.to_csv())))
     assert list(new[0]) == LONG_COLUMNS and LONG_COLUMNS[:12] == list(old[0])
     assert len(new) == len(old)
     for before, after in zip(old, new, strict=True):
@@ -178,11 +185,11 @@ def test_html_shows_the_headline_then_the_groups(board: Leaderboard) -> None:
     html = board.to_html()
     positions = [html.index(f"<h2>{title}</h2>") for title in ("Headline: one metric per task", *GROUPS)]
     assert positions == sorted(positions)
-    assert "<th colspan='8'>caption-image</th>" in html and "<script" not in html
+    assert "<th colspan='12'>caption-image</th>" in html and "<script" not in html
     between = {title: html[positions[i]:positions[i + 1] if i + 1 < len(positions) else len(html)]
                for i, title in enumerate(("headline", *GROUPS))}
-    # wider than a 1280 px window: one table per task (captioning 24 columns, editing 13); text-to-x (11) stays one
-    assert [between[key].count("<table") for key in between] == [1, 3, 1, 3, 1]
+    # wider than a 1280 px window: one table per task (captioning 33 columns, text-to-x 25, editing 27)
+    assert [between[key].count("<table") for key in between] == [1, 3, 3, 3, 1]
     assert "<span class='ci'>[" in between["headline"] and "signal_<wbr>rate ↑" in between["text-to-x"]
     assert "<table" in board.to_html(wide=True) and "<h2>" not in board.to_html(wide=True)
 
