@@ -12,8 +12,9 @@ A checkpoint folder holds:
 
 Frozen parts are not stored: they come from the preset's seed (tiny) or from local folders (paper scale).  A
 small checkpoint may bundle the frozen parts it was trained on (the shipped tiny checkpoint carries its pre-trained
-tiny LLM in ``llm/`` and its pre-trained tiny ImageBind in ``encoder/``): a *relative* ``llm.path`` or
-``encoder.checkpoint`` in ``config.json`` is read relative to the checkpoint folder.
+tiny LLM in ``llm/``, its pre-trained tiny ImageBind in ``encoder/`` and its pre-trained tiny decoders as diffusers
+pipeline folders in ``decoders/<modality>/``): a *relative* ``llm.path``, ``encoder.checkpoint`` or
+``decoders.<m>.path`` in ``config.json`` is read relative to the checkpoint folder.
 Folders are written to a temporary sibling and renamed into place, so a crash never leaves half a checkpoint.
 """
 
@@ -179,7 +180,24 @@ def _bundled_paths_resolved(config: NextGPTConfig, folder: Path) -> NextGPTConfi
             raise CheckpointError(f"{folder / CONFIG_FILE}: encoder.checkpoint {encoder_path!r} names a bundled "
                                   f"file, but {bundled} does not exist")
         config = config.replace(encoder=dataclasses.replace(config.encoder, checkpoint=str(bundled.resolve())))
-    return config
+    return _bundled_decoders_resolved(config, folder)
+
+
+def _bundled_decoders_resolved(config: NextGPTConfig, folder: Path) -> NextGPTConfig:
+    """A relative ``decoders.<m>.path`` names a diffusers pipeline folder bundled inside the checkpoint (the
+    shipped checkpoint carries its pre-trained tiny decoders in ``decoders/image``, ``decoders/video`` and
+    ``decoders/audio``)."""
+    decoders = {}
+    for modality in ("image", "video", "audio"):
+        decoder = config.decoders.for_modality(modality)  # type: ignore[arg-type]
+        if decoder.path is not None and not Path(decoder.path).is_absolute():
+            bundled = folder / decoder.path
+            if not (bundled / "model_index.json").is_file():
+                raise CheckpointError(f"{folder / CONFIG_FILE}: decoders.{modality}.path {decoder.path!r} names a "
+                                      f"bundled diffusers pipeline folder, but {bundled} has no model_index.json")
+            decoder = dataclasses.replace(decoder, path=str(bundled.resolve()))
+        decoders[modality] = decoder
+    return config.replace(decoders=dataclasses.replace(config.decoders, **decoders))
 
 
 def load_checkpoint(path: str | Path, *, preset: str | None = None, device: str | torch.device = "cpu",

@@ -5,8 +5,9 @@
   own text encoding of the caption -- CLIP text states (77 x D) for SD / Zeroscope, the L2-normalised CLAP text
   embedding for AudioLDM -- i.e. what the decoder would have been given for that caption as a text prompt;
 * conditional latent denoising (stage 2): the frozen UNet, conditioned on the projected condition, predicts the
-  noise added to the VAE latent of the real medium; weighted per sample by min-SNR (Hang et al. 2023,
-  ``min(SNR, gamma) / SNR`` for epsilon prediction, gamma 5).
+  noise added to the VAE latent of the real medium (or the velocity, for a v-prediction scheduler such as the
+  pre-trained tiny decoders'); weighted per sample by min-SNR (Hang et al. 2023, ``min(SNR, gamma) / SNR`` for
+  epsilon prediction, ``min(SNR, gamma) / (SNR + 1)`` for v-prediction, gamma 5).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def alignment_loss(conditions: torch.Tensor, targets: torch.Tensor) -> torch.Ten
 
 
 # ------------------------------------------------------------------------------------------- denoising
-def _resize_pixels(frames: np.ndarray, height: int, width: int) -> torch.Tensor:
+def resize_pixels(frames: np.ndarray, height: int, width: int) -> torch.Tensor:
     """(N, H, W, 3) uint8 -> (N, 3, height, width) in [-1, 1]."""
     pixels = torch.from_numpy(np.array(frames, dtype=np.uint8)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
     return F.interpolate(pixels, size=(height, width), mode="bilinear", align_corners=False, antialias=True)
@@ -76,10 +77,10 @@ def target_latents(decoder: Any, modality: Modality, media: list[Any], generator
     config = decoder.config
     device, dtype = next(vae.parameters()).device, next(vae.parameters()).dtype
     if modality == "image":
-        pixels = torch.cat([_resize_pixels(m[None], config.height, config.width) for m in media])
+        pixels = torch.cat([resize_pixels(m[None], config.height, config.width) for m in media])
     elif modality == "video":
         picks = [m[np.linspace(0, len(m) - 1, config.num_frames).round().astype(int)] for m in media]
-        pixels = torch.cat([_resize_pixels(p, config.height, config.width) for p in picks])
+        pixels = torch.cat([resize_pixels(p, config.height, config.width) for p in picks])
     else:
         vocoder = decoder.components["vocoder"].config
         frames = int(config.audio_length_s * vocoder.sampling_rate / np.prod(vocoder.upsample_rates))
@@ -95,7 +96,8 @@ def target_latents(decoder: Any, modality: Modality, media: list[Any], generator
 
 def denoising_loss(decoder: Any, modality: Modality, conditions: torch.Tensor, media: list[Any],
                    generator: torch.Generator, snr_gamma: float = 5.0) -> torch.Tensor:
-    """Min-SNR weighted epsilon-prediction loss of the frozen UNet conditioned on ``conditions``."""
+    """Min-SNR weighted denoising loss (the scheduler's prediction type) of the frozen UNet conditioned on
+    ``conditions``."""
     from diffusers import DDPMScheduler
 
     unet = decoder.components["unet"]
@@ -113,6 +115,11 @@ def denoising_loss(decoder: Any, modality: Modality, conditions: torch.Tensor, m
         prediction = unet(noisy, steps, encoder_hidden_states=condition).sample
     alphas = scheduler.alphas_cumprod.to(latents.device)[steps]
     snr = alphas / (1 - alphas)
-    weights = torch.clamp(snr, max=snr_gamma) / snr
-    per_sample = F.mse_loss(prediction.float(), noise.float(), reduction="none").flatten(1).mean(1)
+    if scheduler.config.prediction_type == "v_prediction":  # the pre-trained tiny decoders (zero terminal SNR)
+        target = scheduler.get_velocity(latents, noise, steps)
+        weights = torch.clamp(snr, max=snr_gamma) / (snr + 1)
+    else:
+        target = noise
+        weights = torch.clamp(snr, max=snr_gamma) / torch.clamp(snr, min=1e-8)
+    per_sample = F.mse_loss(prediction.float(), target.float(), reduction="none").flatten(1).mean(1)
     return (weights * per_sample).mean()

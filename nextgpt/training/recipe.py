@@ -4,8 +4,10 @@
 model of ``nextgpt-bench run``):
 
 0. pre-train the tiny preset's ImageBind contrastively on training media and their captions
-   (``nextgpt.training.encoder_pretraining``; the stand-in for ImageBind, frozen from here on) and its LLM as a
-   language model on the training text (``nextgpt.training.language_model``; the stand-in for Vicuna, frozen);
+   (``nextgpt.training.encoder_pretraining``; the stand-in for ImageBind, frozen from here on), its LLM as a
+   language model on the training text (``nextgpt.training.language_model``; the stand-in for Vicuna, frozen)
+   and its three decoders as text-conditioned latent diffusion models (``nextgpt.training.decoder_pretraining``;
+   the stand-ins for SD, Zeroscope and AudioLDM, frozen);
 1. stage 1, encoding-side alignment (input projection);
 2. stage 2, decoding-side alignment (signal-token rows + output projections; NLL + caption alignment +
    min-SNR denoising through the frozen UNets);
@@ -13,8 +15,8 @@ model of ``nextgpt-bench run``):
 
 All data is the synthetic world's *train* split; the benchmark suite scores the *test* split.  Each part writes
 its own folder under ``--out`` and a rerun of the same command skips finished parts and resumes the running one
-from its last checkpoint.  The result, ``OUT/final``, is a checkpoint folder that bundles the pre-trained encoder
-and LLM (relative paths, see ``nextgpt.model.checkpoint``).
+from its last checkpoint.  The result, ``OUT/final``, is a checkpoint folder that bundles the pre-trained encoder,
+LLM and decoders (relative paths, see ``nextgpt.model.checkpoint``).
 """
 
 from __future__ import annotations
@@ -29,13 +31,17 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from nextgpt.core.errors import ConfigError
+from nextgpt.training.decoder_pretraining import DecoderPretrainingConfig
 from nextgpt.training.encoder_pretraining import EncoderPretrainingConfig
 from nextgpt.training.language_model import LanguageModelConfig
+from nextgpt.training.latent_diffusion import AutoencoderTraining, DenoiserTraining
+from nextgpt.training.vocoder_training import VocoderTraining
 
 #: where the bundled LLM and encoder sit inside a checkpoint folder (relative paths, see nextgpt.model.checkpoint)
 BUNDLED_LLM = "llm"
 BUNDLED_ENCODER = "encoder"
 ENCODER_FILE = "imagebind.pth"
+BUNDLED_DECODERS = "decoders"
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ class Recipe:
     seed: int
     encoder: EncoderPretrainingConfig | None
     language_model: LanguageModelConfig | None
+    decoders: DecoderPretrainingConfig | None
     stages: tuple[StagePlan, ...]
 
 
@@ -63,6 +70,13 @@ TINY_TRAINED = Recipe(
     name="tiny-trained", preset="tiny", train_samples=96, seed=0,
     encoder=EncoderPretrainingConfig(steps=300, batch_size=32, learning_rate=2e-3),
     language_model=LanguageModelConfig(steps=600, batch_size=16, learning_rate=3e-3),
+    decoders=DecoderPretrainingConfig(
+        autoencoder=AutoencoderTraining(steps=300, batch_size=16, learning_rate=3e-3, log_every=50),
+        image=DenoiserTraining(steps=800, batch_size=16, learning_rate=1.5e-3, log_every=100),
+        video=DenoiserTraining(steps=600, batch_size=6, learning_rate=1.5e-3, log_every=100),
+        audio_autoencoder=AutoencoderTraining(steps=200, batch_size=12, learning_rate=3e-3, log_every=50),
+        audio=DenoiserTraining(steps=400, batch_size=24, learning_rate=1.5e-3, log_every=100),
+        vocoder=VocoderTraining(steps=400, batch_size=12, learning_rate=2e-3, log_every=100)),
     stages=(StagePlan(1, steps=600, batch_size=8, learning_rate=3e-3),
             StagePlan(2, steps=120, batch_size=8, learning_rate=2e-3, denoising_weight=0.1),
             StagePlan(3, steps=500, batch_size=8, learning_rate=1.5e-3)))
@@ -80,15 +94,14 @@ def run_recipe(recipe: Recipe, out_dir: str | Path, *, progress: TextIO | None =
     """Run (or resume) every part of ``recipe`` under ``out_dir``; returns the final checkpoint folder."""
     from safetensors.torch import load_file
 
+    from nextgpt.model.building import build_model
     from nextgpt.model.checkpoint import (
         frozen_fingerprint,
         load_trainable_state,
         trainable_state,
         write_checkpoint_folder,
     )
-    from nextgpt.model.loading import load_model
-    from nextgpt.model.model_spec import LocalWeights, ModelSpec
-    from nextgpt.model.presets import get_preset
+    from nextgpt.model.presets import get_preset, with_local_weights
     from nextgpt.training.stage_data import stage_examples
     from nextgpt.training.trainer import TrainConfig, Trainer
 
@@ -96,15 +109,16 @@ def run_recipe(recipe: Recipe, out_dir: str | Path, *, progress: TextIO | None =
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     config = get_preset(recipe.preset)
-    weights = LocalWeights()
+    weights: dict[str, Path] = {}
     if recipe.encoder is not None:
-        encoder_file = _pretrained_encoder(recipe, config, out_dir, progress)
-        weights = dataclasses.replace(weights, imagebind=encoder_file.resolve())
+        weights["imagebind"] = _pretrained_encoder(recipe, config, out_dir, progress).resolve()
     if recipe.language_model is not None:
-        llm_folder = _pretrained_llm(recipe, config, out_dir, progress)
-        weights = dataclasses.replace(weights, llm=llm_folder.resolve())
-    model = load_model(ModelSpec(preset=recipe.preset, weights=weights))  # the preset on its pre-trained parts
-    config = model.config
+        weights["llm"] = _pretrained_llm(recipe, config, out_dir, progress).resolve()
+    decoder_folders: dict[str, Path] = {}
+    if recipe.decoders is not None:
+        decoder_folders = _pretrained_decoders(recipe.decoders, out_dir, progress)
+    config = _with_decoders(with_local_weights(config, **weights), recipe.decoders, decoder_folders)
+    model = build_model(config)  # the preset on its pre-trained parts
     for plan in recipe.stages:
         stage_dir = out_dir / f"stage-{plan.stage}"
         train_config = TrainConfig(stage=plan.stage, steps=plan.steps, batch_size=plan.batch_size,
@@ -128,6 +142,10 @@ def run_recipe(recipe: Recipe, out_dir: str | Path, *, progress: TextIO | None =
     if recipe.language_model is not None:
         bundled = bundled.replace(llm=dataclasses.replace(config.llm, path=BUNDLED_LLM))
         bundle[BUNDLED_LLM] = Path(config.llm.path or "")
+    if decoder_folders:
+        bundled = _with_decoders(bundled, recipe.decoders, {
+            modality: Path(f"{BUNDLED_DECODERS}/{modality}") for modality in decoder_folders})
+        bundle.update({f"{BUNDLED_DECODERS}/{modality}": folder for modality, folder in decoder_folders.items()})
     final = write_checkpoint_folder(
         out_dir / "final", bundled, trainable_state(model), fingerprint=frozen_fingerprint(model),
         tokenizer=model.tokenizer, bundle=bundle,
@@ -215,6 +233,32 @@ def _pretrained_llm(recipe: Recipe, config: object, out_dir: Path, progress: Tex
     shutil.rmtree(folder, ignore_errors=True)
     staging.replace(folder)
     return folder
+
+
+def _pretrained_decoders(config: DecoderPretrainingConfig, out_dir: Path,
+                         progress: TextIO | None) -> dict[str, Path]:
+    """Part 0c: the pre-trained decoders as diffusers pipeline folders (each reused when finished before)."""
+    from nextgpt.training.decoder_pretraining import finished, pretrain_decoders
+
+    folder = out_dir / BUNDLED_DECODERS
+    settings = json.loads(json.dumps(dataclasses.asdict(config)))
+    if not all(finished(folder / modality, settings) for modality in config.only):
+        _refuse_stale_stages(out_dir, "decoders")
+    return {modality: path.resolve() for modality, path in
+            pretrain_decoders(config, folder, progress=progress).items()}
+
+
+def _with_decoders(config: Any, decoders: DecoderPretrainingConfig | None, folders: dict[str, Path]) -> Any:
+    """``config`` with each decoder of ``folders`` loaded from its pipeline folder, with the pre-trained decoders'
+    generation settings (DDIM steps, guidance, output size)."""
+    from nextgpt.training.decoder_pretraining import decoder_settings
+
+    if decoders is None or not folders:
+        return config
+    replaced = {modality: dataclasses.replace(config.decoders.for_modality(modality), path=str(folder),
+                                              architecture=None, **decoder_settings(decoders, modality))
+                for modality, folder in folders.items()}
+    return config.replace(decoders=dataclasses.replace(config.decoders, **replaced))
 
 
 def _refuse_stale_stages(out_dir: Path, part: str) -> None:

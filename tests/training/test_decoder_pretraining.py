@@ -1,0 +1,92 @@
+"""Pre-training of the tiny decoders (recipe part 0c): diffusers pipeline folders that resume, load through the
+diffusers adapter and through a checkpoint that bundles them."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nextgpt.training.decoder_pretraining import DecoderPretrainingConfig, decoder_settings, pretrain_decoders
+from nextgpt.training.decoder_tokenizer import build_word_tokenizer, caption_words
+from nextgpt.training.latent_diffusion import AutoencoderTraining, DenoiserTraining
+from nextgpt.training.vocoder_training import VocoderTraining
+
+#: a few steps of every part on a handful of renders: what is checked is the plumbing, not the quality
+MINI_DECODERS = DecoderPretrainingConfig(
+    autoencoder=AutoencoderTraining(steps=2, batch_size=3), image=DenoiserTraining(steps=2, batch_size=3),
+    video=DenoiserTraining(steps=2, batch_size=2), audio_autoencoder=AutoencoderTraining(steps=2, batch_size=3),
+    audio=DenoiserTraining(steps=2, batch_size=3), vocoder=VocoderTraining(steps=2, batch_size=2, crop_frames=4),
+    image_renders=6, video_renders=3, num_inference_steps=2)
+PIPELINES = {"image": "StableDiffusionPipeline", "video": "TextToVideoSDPipeline", "audio": "AudioLDMPipeline"}
+
+
+@pytest.fixture(scope="module")
+def decoders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return pretrain_decoders(MINI_DECODERS, tmp_path_factory.mktemp("decoders"), progress=None)
+
+
+def test_every_decoder_is_a_diffusers_pipeline_folder(decoders: dict[str, Path]) -> None:
+    for modality, folder in decoders.items():
+        index = json.loads((folder / "model_index.json").read_text(encoding="utf-8"))
+        assert index["_class_name"] == PIPELINES[modality]
+        note = json.loads((folder / "pretraining.json").read_text(encoding="utf-8"))
+        assert note["settings"]["seed"] == 0 and "denoiser" in note["losses"]
+    # the video decoder decodes frames with the image decoder's VAE
+    assert (decoders["image"] / "vae" / "diffusion_pytorch_model.safetensors").read_bytes() == \
+        (decoders["video"] / "vae" / "diffusion_pytorch_model.safetensors").read_bytes()
+
+
+def test_a_rerun_reuses_finished_decoders_and_retrains_changed_ones(decoders: dict[str, Path]) -> None:
+    out = decoders["image"].parent
+    log = io.StringIO()
+    pretrain_decoders(MINI_DECODERS, out, progress=log)
+    assert all(f"{m} decoder: done before" in log.getvalue() for m in PIPELINES)
+    changed = dataclasses.replace(MINI_DECODERS, audio=DenoiserTraining(steps=3, batch_size=3), only=("audio",))
+    log = io.StringIO()
+    pretrain_decoders(changed, out, progress=log)
+    assert "audio decoder: trained in" in log.getvalue()
+    pretrain_decoders(MINI_DECODERS, out, progress=None)  # back to the fixture's settings for the other tests
+
+
+@pytest.mark.parametrize("modality", list(PIPELINES))
+def test_the_folders_generate_through_the_diffusers_adapter(decoders: dict[str, Path], modality: str) -> None:
+    from nextgpt.adapters.diffusers_pipelines import load_diffusers_adapter
+    from nextgpt.adapters.settings import AdapterSettings
+    from nextgpt.core.requests import GenerationRequest
+
+    settings = decoder_settings(MINI_DECODERS, modality)
+    options = {"video": {"num_frames": settings.get("num_frames")},
+               "audio": {"audio_length_in_s": settings.get("audio_length_s")}}.get(modality, {})
+    adapter = load_diffusers_adapter(decoders[modality], AdapterSettings(num_inference_steps=2), options=options)
+    result = adapter.generate([GenerationRequest(text="a large red circle in the center on a white background",
+                                                 want=frozenset({modality}))])[0]
+    produced = {"image": result.images, "video": result.videos, "audio": result.audios}[modality]
+    assert len(produced) == 1
+
+
+def test_the_word_tokenizer_knows_every_caption_word_and_drops_punctuation() -> None:
+    tokenizer = build_word_tokenizer(77)
+    ids = tokenizer("A red circle, in the center!").input_ids
+    assert ids[0] == tokenizer.bos_token_id and ids[-1] == tokenizer.eos_token_id
+    assert tokenizer.unk_token_id not in ids and len(ids) == 8
+    assert {"red", "triangle", "beeping", "gray", "moving"} <= set(caption_words())
+    assert tokenizer("a zebra").input_ids[2] == tokenizer.unk_token_id
+
+
+def test_the_tones_cover_every_pitch_and_pattern() -> None:
+    from transformers import SpeechT5HifiGanConfig
+
+    from nextgpt.training import decoder_architectures as arch
+    from nextgpt.training.decoder_data import tone_renders
+
+    vocoder = SpeechT5HifiGanConfig(**arch.vocoder())
+    renders = tone_renders(vocoder, 64)
+    assert renders.media.shape == (12, 1, 64, 32) and renders.waves is not None
+    assert renders.waves.shape == (12, 64 * 512)
+    assert len({captions[0] for captions in renders.captions}) == 12
+    assert np.isfinite(renders.media.numpy()).all()
