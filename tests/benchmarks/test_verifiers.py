@@ -88,6 +88,14 @@ def test_a_blank_image_has_a_background_and_nothing_else() -> None:
     assert read_image(speck)["shape"] == NONE
 
 
+def test_random_pixels_are_not_read_as_a_scene() -> None:
+    """An untrained decoder's noise must not score by chance: object colours scattered everywhere are no shape."""
+    rng = np.random.default_rng(0)
+    shapes = [read_image(rng.integers(0, 256, (size, size, 3), dtype=np.uint8))["shape"]
+              for size in (32, 64) for _ in range(15)]
+    assert shapes.count(NONE) >= 28
+
+
 @pytest.mark.parametrize("motion", MOTIONS)
 def test_every_motion_is_read_from_the_centroid_track(motion: str) -> None:
     scene = _scene(motion=motion, shape="square", colour="green", background="black", size="small")

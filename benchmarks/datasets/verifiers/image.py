@@ -19,8 +19,8 @@ The world draws one flat-coloured circle, square or triangle (apex up) on a flat
 8. size and position: the shape's radius from the covered area (0.14 or 0.24 of the side) and its centre from
    the centre of mass, named by the nearest.
 
-No object (a blank image, a region too small to be a drawn shape) reads as "none" for colour, shape, size and
-position; the background is always read.
+No object (a blank image, a random one, a region too small or too sprawling to be a drawn shape) reads as "none"
+for colour, shape, size and position; the background is always read.
 """
 
 from __future__ import annotations
@@ -38,6 +38,12 @@ WORKING_SIZE = 64
 MIN_SIDE = 16
 #: smallest object, as a share of the image area: the world's smallest shape (a small triangle) covers 0.039
 MIN_OBJECT_AREA = 0.006
+#: largest object, as a share of the image area: the world's largest shape (a large square) covers 0.23
+MAX_OBJECT_AREA = 0.45
+#: the least share of all object-coloured pixels the object holds (the rest: stray pixels)
+MIN_REGION_SHARE = 0.35
+#: the least share of its bounding box a drawn shape fills (a triangle: 0.5; soft edges lower it a little)
+MIN_BOX_FILL = 0.3
 #: the fitted radius (share of the image side) between small (0.14) and large (0.24)
 LARGE_RADIUS = (SIZES["small"] + SIZES["large"]) / 2
 #: RGB -> luma and two colour differences (BT.601).  Coverage weighs the colour differences at CHROMA_WEIGHT of
@@ -115,12 +121,21 @@ def find_object(rgb: np.ndarray, background: np.ndarray) -> SceneObject | None:
 
 def object_region(rgb: np.ndarray, background: np.ndarray) -> np.ndarray | None:
     """The object's pixels: the largest 8-connected region of pixels nearer to an object colour than to the
-    background colour (None when there is none, or it is too small to be a drawn shape)."""
+    background colour.  None when there is none, or it cannot be a drawn shape: smaller than MIN_OBJECT_AREA,
+    larger than MAX_OBJECT_AREA, holding less than MIN_REGION_SHARE of the object-coloured pixels, or filling
+    less than MIN_BOX_FILL of its box (a random image has no such shape)."""
     candidates = np.concatenate([background[None], OBJECT_PALETTE])
-    nearest = ((rgb[:, :, None, :] - candidates[None, None]) ** 2).sum(-1).argmin(-1)
-    region = _largest_region(nearest > 0)
-    if region is None or region.sum() < MIN_OBJECT_AREA * region.size:
+    coloured = ((rgb[:, :, None, :] - candidates[None, None]) ** 2).sum(-1).argmin(-1) > 0
+    if coloured.mean() > MAX_OBJECT_AREA:  # no background to stand on: noise, or a picture of something else
         return None
+    region = _largest_region(coloured)
+    if region is None or not MIN_OBJECT_AREA * region.size <= region.sum() <= MAX_OBJECT_AREA * region.size:
+        return None
+    if region.sum() < MIN_REGION_SHARE * coloured.sum():
+        return None  # object colours scattered all over (noise): no one shape stands out
+    rows, cols = np.nonzero(region.any(axis=1))[0], np.nonzero(region.any(axis=0))[0]
+    if region.sum() < MIN_BOX_FILL * (rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1):
+        return None  # a sprawling region (connected noise), not a drawn shape
     return region
 
 
