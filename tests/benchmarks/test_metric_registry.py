@@ -136,9 +136,10 @@ def test_set_statistics_pair_by_jackknife_and_corpus_statistics_not_at_all() -> 
 # ------------------------------------------------------------------------------------------------- tasks
 def test_every_shipped_task_validates() -> None:
     tasks = registered_tasks()
-    assert len(tasks) == 10
-    for task in tasks:
-        assert declaration_problems(task.output, task.metrics) == [], task.name
+    assert len([task for task in tasks if not task.legs]) == 10 and len([t for t in tasks if t.legs]) == 12
+    for task in tasks:  # a cycle declares its metrics on the leg whose output they read
+        for output, metrics in ([(leg.output, leg.metrics) for leg in task.legs] or [(task.output, task.metrics)]):
+            assert declaration_problems(output, metrics) == [], task.name
 
 
 def _declarations(output: OutputKind) -> list[tuple[str, ...]]:

@@ -120,8 +120,10 @@ def test_every_tone_is_read_whole_and_cut_to_the_tiny_decoders_length(pitch: str
     assert read_audio(wave[:16384], 16000) == {"pitch": pitch, "pattern": pattern}
 
 
-def test_silence_has_no_pitch_and_another_sample_rate_is_read_as_such() -> None:
+def test_silence_and_noise_have_no_pitch_and_another_sample_rate_is_read_as_such() -> None:
     assert read_audio(np.zeros(16000, dtype=np.float32), 16000) == {"pitch": NONE, "pattern": NONE}
+    hiss = np.random.default_rng(0).standard_normal(16384).astype(np.float32) * 0.3  # an untrained decoder's
+    assert read_audio(hiss, 16000) == {"pitch": NONE, "pattern": NONE}
     t = np.arange(22050) / 22050
     assert read_audio((0.3 * np.sin(2 * np.pi * 880 * t)).astype(np.float32), 22050) == {
         "pitch": "high", "pattern": "steady"}

@@ -13,7 +13,8 @@ rising (the frequency sweeps up to twice the start over 2 s) or falling (down to
 * rising / falling / steady: the strongest frequency of each loud frame, a straight line fitted to its log2
   over time: a slope beyond +-``SWEEP_OCTAVES_PER_SECOND`` octaves per second is a sweep (the world's sweeps move
   0.36 to 0.72 octaves per second; a 1.024 s cut of a 2 s rising sweep still rises 0.6 octaves);
-* a silent clip (RMS under ``SILENCE``) reads "none" for both.
+* a silent clip (RMS under ``SILENCE``), or one whose start has no tone standing ``MIN_TONALITY`` times above
+  the median of its spectrum (noise, an untrained decoder's hiss), reads "none" for both.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ FRAME_SECONDS = 0.064
 #: a frame is quiet under this share of the loud frames' level; a clip beeps when this share of frames is quiet
 QUIET, QUIET_SHARE = 0.25, 0.3
 SWEEP_OCTAVES_PER_SECOND = 0.15
+#: how far the spectral peak of the first PITCH_SECONDS must stand above the spectrum's median to be a tone
+#: (a world tone: about 10^4; white noise: about 4; a tone under white noise of 10x its amplitude: about 10)
+MIN_TONALITY = 8.0
 #: frequencies searched for the tone (the world's span 110-1760 Hz)
 LOWEST_HZ, HIGHEST_HZ = 50.0, 4000.0
 
@@ -50,8 +54,20 @@ def read_audio(wave: np.ndarray, sample_rate: int) -> dict[str, str]:
     if float(np.sqrt(np.mean(samples**2))) < SILENCE:
         return {"pitch": NONE, "pattern": NONE}
     start = samples[:int(PITCH_SECONDS * sample_rate)]
-    return {"pitch": nearest_pitch(_strongest_frequency(start, sample_rate)),
-            "pattern": _pattern(samples, int(sample_rate))}
+    frequency, tonality = _tone_at_start(start, int(sample_rate))
+    if tonality < MIN_TONALITY:
+        return {"pitch": NONE, "pattern": NONE}
+    return {"pitch": nearest_pitch(frequency), "pattern": _pattern(samples, int(sample_rate))}
+
+
+def _tone_at_start(samples: np.ndarray, sample_rate: int) -> tuple[float, float]:
+    """The strongest frequency (Hz) of ``samples`` and how far its peak stands above the median of the spectrum
+    between LOWEST_HZ and HIGHEST_HZ (a sine: hundreds; white noise: a few)."""
+    size = 1 << int(np.ceil(np.log2(4 * len(samples))))
+    magnitude = np.abs(np.fft.rfft(samples * np.hanning(len(samples)), size))
+    frequencies = np.fft.rfftfreq(size, 1 / sample_rate)
+    band = magnitude[(frequencies >= LOWEST_HZ) & (frequencies <= HIGHEST_HZ)]
+    return _strongest_frequency(samples, sample_rate), float(band.max() / max(float(np.median(band)), 1e-12))
 
 
 def _strongest_frequency(samples: np.ndarray, sample_rate: int) -> float:
