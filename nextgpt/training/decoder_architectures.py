@@ -5,6 +5,8 @@ They keep what the tiny preset's output projections feed (image: 77 x 32 text st
 
 * a three-level VAE (32 x 32 pixels -> 8 x 8 x 8 latents) shared by the image and the video decoder, so the UNets
   work on 8 x 8 latents, which is what lets them train in minutes on two CPU cores;
+* group norms of 8 groups (2 to 8 channels each): with one channel per group, as at SD's group count on these
+  narrow layers, each channel's mean is normalised away and the colours of the scene are lost;
 * UNets with cross-attention at both levels (the preset's has none at full resolution);
 * two-layer text encoders over the word-level vocabulary of ``decoder_tokenizer``;
 * audio: 2.048 s (the world's 2 s tones), 32 mel bins up to 8 kHz with a 512-sample hop (64 frames), a
@@ -24,6 +26,16 @@ MAX_TOKENS = 77
 LATENT_CHANNELS = 8
 
 
+def architectures() -> dict[str, dict[str, Any]]:
+    """Every component config, per modality (recorded with a finished decoder, so a change retrains it)."""
+    return {"image": {"vae": autoencoder(3, IMAGE_SIZE), "unet": unet(32), "text_encoder": clip_text(32)},
+            "video": {"vae": autoencoder(3, IMAGE_SIZE), "unet": unet(48, video=True),
+                      "text_encoder": clip_text(48)},
+            "audio": {"vae": autoencoder(1, 64), "unet": audio_unet(32), "text_encoder": clap_text(32),
+                      "vocoder": vocoder()},
+            "scheduler": dict(scheduler().config)}
+
+
 def vocabulary_size() -> int:
     return len(SPECIAL_TOKENS) + len(caption_words())
 
@@ -31,15 +43,15 @@ def vocabulary_size() -> int:
 def autoencoder(channels: int, sample_size: int) -> dict[str, Any]:
     return {"sample_size": sample_size, "in_channels": channels, "out_channels": channels,
             "latent_channels": LATENT_CHANNELS, "layers_per_block": 1, "block_out_channels": [16, 32, 64],
-            "norm_num_groups": 16, "down_block_types": ["DownEncoderBlock2D"] * 3,
-            "up_block_types": ["UpDecoderBlock2D"] * 3}
+            "norm_num_groups": 8, "down_block_types": ["DownEncoderBlock2D"] * 3,
+            "up_block_types": ["UpDecoderBlock2D"] * 3, "mid_block_add_attention": False}
 
 
 def unet(cross_attention_dim: int, *, video: bool = False) -> dict[str, Any]:
     kind = "3D" if video else "2D"
     return {"sample_size": IMAGE_SIZE // 4, "in_channels": LATENT_CHANNELS, "out_channels": LATENT_CHANNELS,
             "layers_per_block": 1, "block_out_channels": [64, 64], "attention_head_dim": 8,
-            "cross_attention_dim": cross_attention_dim, "norm_num_groups": 32,
+            "cross_attention_dim": cross_attention_dim, "norm_num_groups": 8,
             "down_block_types": [f"CrossAttnDownBlock{kind}"] * 2, "up_block_types": [f"CrossAttnUpBlock{kind}"] * 2}
 
 
@@ -47,7 +59,7 @@ def audio_unet(embedding_dim: int) -> dict[str, Any]:
     """AudioLDM's UNet: the CLAP embedding enters as a class embedding concatenated to the time embedding."""
     return {"sample_size": 16, "in_channels": LATENT_CHANNELS, "out_channels": LATENT_CHANNELS,
             "layers_per_block": 1, "block_out_channels": [64, 64], "attention_head_dim": 8,
-            "cross_attention_dim": [64, 64], "norm_num_groups": 32,
+            "cross_attention_dim": [64, 64], "norm_num_groups": 8,
             "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"],
             "up_block_types": ["CrossAttnUpBlock2D", "UpBlock2D"],
             "class_embed_type": "simple_projection", "projection_class_embeddings_input_dim": embedding_dim,

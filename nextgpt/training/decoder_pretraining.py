@@ -78,7 +78,7 @@ def decoder_settings(config: DecoderPretrainingConfig, modality: Modality) -> di
 def pretrain_decoders(config: DecoderPretrainingConfig, out_dir: Path, *,
                       progress: TextIO | None = sys.stderr) -> dict[Modality, Path]:
     """Train (or reuse) every decoder of ``config.only`` under ``out_dir/<modality>``; returns the folders."""
-    settings = json.loads(json.dumps(dataclasses.asdict(config)))
+    settings = pretraining_settings(config)
     folders: dict[Modality, Path] = {}
     for modality in config.only:
         folder = out_dir / modality
@@ -103,6 +103,13 @@ def pretrain_decoders(config: DecoderPretrainingConfig, out_dir: Path, *,
         staging.replace(folder)
         _say(progress, f"{modality} decoder: trained in {seconds:.0f} s, saved {folder}")
     return folders
+
+
+def pretraining_settings(config: DecoderPretrainingConfig) -> dict[str, Any]:
+    """What a finished decoder folder must have been trained with to be reused: the config (but ``only``, which
+    picks the decoders to train, not how) and every component's architecture."""
+    settings = {name: value for name, value in dataclasses.asdict(config).items() if name != "only"}
+    return json.loads(json.dumps({**settings, "architectures": arch.architectures()}))
 
 
 def finished(folder: Path, settings: dict[str, Any]) -> bool:

@@ -71,10 +71,11 @@ TINY_TRAINED = Recipe(
     encoder=EncoderPretrainingConfig(steps=300, batch_size=32, learning_rate=2e-3),
     language_model=LanguageModelConfig(steps=600, batch_size=16, learning_rate=3e-3),
     decoders=DecoderPretrainingConfig(
-        autoencoder=AutoencoderTraining(steps=300, batch_size=16, learning_rate=3e-3, log_every=50),
+        autoencoder=AutoencoderTraining(steps=700, batch_size=16, learning_rate=2e-3, log_every=50,
+                                        foreground_weight=10.0),
         image=DenoiserTraining(steps=800, batch_size=16, learning_rate=1.5e-3, log_every=100),
-        video=DenoiserTraining(steps=600, batch_size=6, learning_rate=1.5e-3, log_every=100),
-        audio_autoencoder=AutoencoderTraining(steps=200, batch_size=12, learning_rate=3e-3, log_every=50),
+        video=DenoiserTraining(steps=500, batch_size=6, learning_rate=1.5e-3, log_every=100),
+        audio_autoencoder=AutoencoderTraining(steps=300, batch_size=12, learning_rate=2e-3, log_every=50),
         audio=DenoiserTraining(steps=400, batch_size=24, learning_rate=1.5e-3, log_every=100),
         vocoder=VocoderTraining(steps=400, batch_size=12, learning_rate=2e-3, log_every=100)),
     stages=(StagePlan(1, steps=600, batch_size=8, learning_rate=3e-3),
@@ -238,10 +239,10 @@ def _pretrained_llm(recipe: Recipe, config: object, out_dir: Path, progress: Tex
 def _pretrained_decoders(config: DecoderPretrainingConfig, out_dir: Path,
                          progress: TextIO | None) -> dict[str, Path]:
     """Part 0c: the pre-trained decoders as diffusers pipeline folders (each reused when finished before)."""
-    from nextgpt.training.decoder_pretraining import finished, pretrain_decoders
+    from nextgpt.training.decoder_pretraining import finished, pretrain_decoders, pretraining_settings
 
     folder = out_dir / BUNDLED_DECODERS
-    settings = json.loads(json.dumps(dataclasses.asdict(config)))
+    settings = pretraining_settings(config)
     if not all(finished(folder / modality, settings) for modality in config.only):
         _refuse_stale_stages(out_dir, "decoders")
     return {modality: path.resolve() for modality, path in
