@@ -28,10 +28,11 @@ from nextgpt.core.requests import GenerationRequest, MediaInput
 Answer = Callable[[int, GenerationRequest], tuple[Generation, bool]]
 
 
-def cycle_generations(task: Task, sample: Sample, seed: int, store: ResultsStore, answer: Answer
-                      ) -> tuple[list[Generation], int, int]:
+def cycle_generations(task: Task, sample: Sample, seed: int, store: ResultsStore, answer: Answer,
+                      record: Callable[[Generation], None]) -> tuple[list[Generation], int, int]:
     """Every leg of ``sample`` in order (turn = leg index) -> (generations, generated, cached); leg ``k`` is asked
-    with seed ``seed + k``.  Nothing is recorded here: the caller records the legs together."""
+    with seed ``seed + k``.  Each leg is handed to ``record`` as soon as it exists, so an interrupted cycle keeps
+    its finished legs in the cache (the sample counts as done only once every leg is recorded)."""
     legs: list[Generation] = []
     generated = cached = 0
     broken = False
@@ -39,6 +40,7 @@ def cycle_generations(task: Task, sample: Sample, seed: int, store: ResultsStore
         previous = legs[-1] if legs else None
         if leg.given:
             legs.append(_given(task, sample, turn, seed, store))
+            record(legs[-1])
             continue
         request = None if broken else leg_request(
             task.name, leg, sample, None if previous is None else _leg_input(previous, store), seed + turn,
@@ -46,11 +48,13 @@ def cycle_generations(task: Task, sample: Sample, seed: int, store: ResultsStore
         if request is None:
             assert previous is not None  # only a leg reading the previous medium can find none
             legs.append(_unproduced(task, sample, turn, seed, previous))
+            record(legs[-1])
             broken = True
             continue
         generation, fresh = answer(turn, request)
         generated, cached = generated + fresh, cached + (not fresh)
         legs.append(generation)
+        record(generation)
     return legs, generated, cached
 
 

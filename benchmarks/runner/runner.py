@@ -443,13 +443,12 @@ class BenchmarkRunner:
         return generated, cached
 
     def _cycle(self, run_id: str, task: Task, sample: Sample) -> tuple[int, int]:
-        """Every leg of a cycle (benchmarks/runner/cycles.py), recorded once all are there: a sample whose legs are
-        not all recorded is generated again on resume (its finished legs come from the cache)."""
-        legs, generated, cached = cycle_generations(
+        """Every leg of a cycle (benchmarks/runner/cycles.py), each recorded as soon as it exists: a sample whose
+        legs are not all recorded is generated again on resume, its finished legs coming from the cache."""
+        _, generated, cached = cycle_generations(
             task, sample, sample_seed(self.settings.seed, task.name, sample.id), self.store,
-            lambda turn, request: self._answer(task, sample.id, turn, request))
-        for generation in legs:
-            self.store.record(run_id, generation)
+            lambda turn, request: self._answer(task, sample.id, turn, request),
+            lambda generation: self.store.record(run_id, generation))
         return generated, cached
 
     def _answer(self, task: Task, sample_id: str, turn: int, request: GenerationRequest) -> tuple[Generation, bool]:

@@ -5,7 +5,7 @@ a model that knows the synthetic world answers every leg perfectly and the cycle
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ from benchmarks.tasks.legs import Leg, leg_problems
 from benchmarks.tasks.task import Task, cycle_task
 from nextgpt.core.errors import TaskError
 from nextgpt.core.modalities import MODALITIES, Modality
+from nextgpt.core.requests import GenerationRequest, GenerationResult
 
 
 @pytest.fixture(autouse=True)
@@ -149,18 +150,29 @@ def test_the_cache_never_serves_a_leg_for_a_different_previous_output(tmp_path: 
     assert asked == [f"Generate an image of maybe {s.captions[0]}." for s in samples]
 
 
-def test_a_sample_is_resumed_until_all_its_legs_are_recorded(tmp_path: Path) -> None:
+class _KilledDuringTheImageLeg(WorldModel):
+    """Answers the captioning leg, then dies while drawing (a crash inside generate, mid-cycle)."""
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
+        if any(request.want for request in requests):
+            raise KeyboardInterrupt("killed while drawing leg 1")
+        return super().generate(requests)
+
+
+def test_a_cycle_killed_mid_sample_resumes_from_its_finished_legs(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "store")
+    with pytest.raises(KeyboardInterrupt):
+        _run(_KilledDuringTheImageLeg(), store, ("cycle-image",), limit=1)
+    with store.transaction() as db:
+        run_id, = db.execute("SELECT run_id FROM runs").fetchone()
+    assert list(store.recorded(run_id, "cycle-image")) == [("image-0000", 0)], "the caption leg was kept"
+    store.fail_run(run_id, "killed")
     model = WorldModel()
-    summary = _run(model, store, ("cycle-image",))
-    with store.transaction() as db:  # a crash after one leg of the first sample was recorded
-        db.execute("DELETE FROM run_samples WHERE run_id=? AND sample_id='image-0000' AND turn=1",
-                   (summary.run_id,))
-    store.fail_run(summary.run_id, "killed")
-    resumed = _run(WorldModel(), store, ("cycle-image",))
-    assert resumed.run_id == summary.run_id and resumed.resumed
-    assert resumed.tasks["cycle-image"].cached == 2 and resumed.tasks["cycle-image"].generated == 0
-    assert len(store.recorded(summary.run_id, "cycle-image")) == 4
+    resumed = _run(model, store, ("cycle-image",), limit=1)
+    assert resumed.run_id == run_id and resumed.resumed
+    assert [bool(r.want) for r in model.requests] == [True], "leg 0 is not asked again, only the unfinished leg"
+    assert resumed.tasks["cycle-image"].cached == 1 and resumed.tasks["cycle-image"].generated == 1
+    assert len(store.recorded(run_id, "cycle-image")) == 2
 
 
 def test_a_reference_leg_is_the_ground_truth_not_a_request(tmp_path: Path) -> None:
