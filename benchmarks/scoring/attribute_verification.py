@@ -7,7 +7,7 @@ should have: the scene of a text -> X prompt, the target scene of an edit)."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import logging
 
 import numpy as np
 
@@ -15,32 +15,32 @@ from benchmarks.datasets.samples import Sample
 from benchmarks.datasets.verifiers import VERIFIED_ATTRIBUTES, read_audio, read_image, read_video
 from benchmarks.scoring.context import ScoredItem
 from benchmarks.scoring.media_inputs import SCORED_SAMPLE_RATE
+from nextgpt.core.errors import MediaError
 
-#: readings kept, keyed by the identity of the medium array (the array is kept with its reading, so that its
-#: id cannot be reused while cached): every attribute metric of a sample reads its medium once
-_CACHE_SIZE = 512
-_readings: OrderedDict[int, tuple[np.ndarray, dict[str, str]]] = OrderedDict()
+logger = logging.getLogger(__name__)
 
 
 def read_medium(modality: str, medium: np.ndarray) -> dict[str, str]:
-    """The verifier's reading of one scored medium (image (H, W, 3), video (F, H, W, 3), 16 kHz audio)."""
-    cached = _readings.get(id(medium))
-    if cached is not None and cached[0] is medium:
-        _readings.move_to_end(id(medium))
-        return cached[1]
+    """The verifier's reading of one scored medium (image (H, W, 3), video (F, H, W, 3), 16 kHz audio); raises
+    MediaError for a medium the verifiers cannot read (too small, too few frames, too short)."""
     if modality == "image":
-        reading = read_image(medium)
-    elif modality == "video":
-        reading = read_video(medium)
-    elif modality == "audio":
-        reading = read_audio(medium, SCORED_SAMPLE_RATE)
-    else:
-        raise ValueError(f"no verifier reads {modality!r} output; verified modalities: "
-                         f"{', '.join(VERIFIED_ATTRIBUTES)}")
-    _readings[id(medium)] = (medium, reading)
-    if len(_readings) > _CACHE_SIZE:
-        _readings.popitem(last=False)
-    return reading
+        return read_image(medium)
+    if modality == "video":
+        return read_video(medium)
+    if modality == "audio":
+        return read_audio(medium, SCORED_SAMPLE_RATE)
+    raise ValueError(f"no verifier reads {modality!r} output; verified modalities: {', '.join(VERIFIED_ATTRIBUTES)}")
+
+
+def _reading_or_none(task: str, sample: Sample, modality: str, medium: np.ndarray) -> dict[str, str]:
+    """The reading, or every attribute "none" (matching no expected value) for a medium the verifiers cannot
+    read: a model's too-small image or too-short sound is a failed sample, not a failed run."""
+    try:
+        return read_medium(modality, medium)
+    except MediaError as error:
+        logger.warning("[%s] sample %s: the produced %s cannot be verified, so every attribute of it counts as "
+                       "wrong: %s", task, sample.id, modality, error)
+        return {key: "none" for key in VERIFIED_ATTRIBUTES[modality]}
 
 
 def expected_attributes(sample: Sample, modality: str) -> dict[str, str] | None:
@@ -60,8 +60,9 @@ def verified_matches(item: ScoredItem) -> dict[str, bool] | None:
     expected = None if modality is None else expected_attributes(item.sample, modality)
     if modality is None or expected is None:
         return None
-    medium = item.output_media()
-    if medium is None:
+    reading = item.context.reading(item.sample, modality,
+                                   lambda medium: _reading_or_none(item.context.task.name, item.sample, modality,
+                                                                   medium))
+    if reading is None:
         return {key: False for key in expected}
-    reading = read_medium(modality, medium)
     return {key: reading[key] == value for key, value in expected.items()}

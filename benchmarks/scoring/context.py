@@ -8,7 +8,7 @@ anywhere, labelled ``fid[toy]`` etc., never comparable with published numbers).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, cast
 
@@ -73,6 +73,8 @@ class ScoringContext:
     seed: int
     _built: dict[str, Extractor] = field(default_factory=dict, init=False, repr=False)
     _media: dict[tuple[str, str, str], np.ndarray | None] = field(default_factory=dict, init=False, repr=False)
+    #: (sample id, modality) -> the verifiers' reading of its output medium (dies with the context)
+    _readings: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict, init=False, repr=False)
 
     def extractor(self, role: ExtractorRole) -> Extractor:
         """The network of ``role`` in this context's set, built once (override to swap one in)."""
@@ -118,6 +120,18 @@ class ScoringContext:
             self._media[key] = None if stored is None else read_scored_media(self.store.media_path(stored),
                                                                              modality)
         return self._media[key]
+
+    def reading(self, sample: Sample, modality: Modality, read: Callable[[np.ndarray], dict[str, str]]
+                ) -> dict[str, str] | None:
+        """``read`` of the sample's output medium (None when the model produced none), computed once per context:
+        every attribute metric of a sample shares it."""
+        key = (sample.id, modality)
+        if key not in self._readings:
+            medium = self.media(sample, modality)
+            if medium is None:
+                return None
+            self._readings[key] = read(medium)
+        return self._readings[key]
 
     def target(self, sample: Sample, modality: Modality) -> np.ndarray:
         """The sample's reference medium, read once."""

@@ -90,6 +90,27 @@ def test_a_blank_image_shows_only_a_background(world: Path, tmp_path: Path) -> N
                       "size_accuracy": 0.0, "position_accuracy": 0.0, "background_accuracy": pytest.approx(black)}
 
 
+UNREADABLE: dict[str, np.ndarray] = {
+    "t2i": np.zeros((8, 8, 3), dtype=np.uint8),                      # under 16 px a side
+    "t2v": np.zeros((1, 32, 32, 3), dtype=np.uint8),                 # a single frame
+    "t2a": np.sin(np.arange(4800) * 2 * np.pi * 440 / 16000).astype(np.float32)}  # 0.3 s
+
+
+@pytest.mark.parametrize("task", sorted(UNREADABLE))
+def test_a_medium_the_verifiers_cannot_read_scores_zero_with_a_warning(
+        task: str, world: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A too-small image, a one-frame video or a too-short sound is a failed sample, not a failed run."""
+    scored = _verified(task)
+    dataset = resolve_dataset(get_task(task).family, None, limit=2, cache_dir=world)
+    with caplog.at_level("WARNING", logger="benchmarks.scoring.attribute_verification"):
+        values = _score(tmp_path, scored, dataset, lambda s: UNREADABLE[task])
+    assert values == dict.fromkeys(scored.metrics, 0.0)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == len(dataset.samples), "one warning per sample, shared by its attribute metrics"
+    for sample, warning in zip(dataset.samples, warnings, strict=True):
+        assert f"[{task}] sample {sample.id}" in warning and "cannot be verified" in warning
+
+
 def test_caption_tasks_score_each_named_attribute(world: Path, tmp_path: Path) -> None:
     scored = _verified("caption-image")
     assert scored.metrics == ("attribute_accuracy", "colour_accuracy", "shape_accuracy", "size_accuracy",
@@ -119,3 +140,28 @@ def test_declarations_say_synthetic_world_only() -> None:
     assert metric_spec("motion_accuracy").outputs == {"text", "video"}
     assert metric_spec("pitch_accuracy").outputs == {"text", "audio"}
     assert get_task("t2v").headline_metric == "fid" and get_task("edit-audio").headline_metric == "mel_distance"
+
+
+def test_the_readings_die_with_the_scoring_context(world: Path, tmp_path: Path) -> None:
+    """The verifiers' readings (and the media they were read from) live on the ScoringContext, not in a
+    module-level cache that keeps hundreds of arrays alive after scoring."""
+    import gc
+    import weakref
+
+    from benchmarks.scoring.attribute_verification import verified_matches
+
+    scored = _verified("t2i")
+    dataset = resolve_dataset("image-captions", None, limit=1, cache_dir=world)
+    store = ResultsStore(tmp_path / "store")
+    run_id, _ = store.start_or_resume("readings", {"preset": "test"}, {"tasks": ["t2i"]})
+    sample = dataset.samples[0]
+    medium = store.write_media(_encode(_target("image")(sample), "image"), STORED_SUFFIX["image"], "image")
+    store.record(run_id, Generation("k", "t2i", sample.id, 0, 0, "", (medium,), (), 0.0))
+    context = ScoringContext(scored, dataset, store.recorded(run_id, "t2i"), store, "toy", 0, 0)
+    item = next(context.items())
+    assert verified_matches(item) == dict.fromkeys(("colour", "shape", "size", "position", "background"), True)
+    read = weakref.ref(context.media(sample, "image"))  # type: ignore[arg-type]
+    del item, context
+    gc.collect()
+    assert read() is None
+    store.close()
