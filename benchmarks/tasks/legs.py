@@ -22,7 +22,7 @@ from typing import Literal, cast
 from benchmarks.datasets.samples import MediaFile, Sample
 from benchmarks.scoring.context import ScoredLeg
 from benchmarks.scoring.metric_spec import OutputKind
-from benchmarks.scoring.registry import declaration_problems
+from benchmarks.scoring.registry import declaration_problems, metric_spec
 from nextgpt.core.errors import TaskError
 from nextgpt.core.modalities import MODALITIES, Modality
 from nextgpt.core.requests import GenerationRequest, MediaInput
@@ -86,6 +86,9 @@ def leg_problems(legs: tuple[Leg, ...]) -> list[str]:
         if previous is not None and previous.modality is not None and leg.media != "previous":
             problems.append(f"{where}: the previous leg produces {previous.output} but this leg does not read it "
                             "(media must be 'previous')")
+        if previous is not None and previous.output == "text" and leg.media == "previous":
+            problems.append(f"{where}: the previous leg produces text, so there is no medium to read (every sample "
+                            "would score as a failure); expected media 'none' (its text goes in as {previous})")
         if previous is not None and previous.output == "text" and "{previous}" not in leg.prompt:
             problems.append(f"{where}: the previous leg produces text but the prompt {leg.prompt!r} does not "
                             "contain {previous}")
@@ -98,7 +101,22 @@ def leg_problems(legs: tuple[Leg, ...]) -> list[str]:
                 problems.append(f"metric {metric} is declared on legs {seen[metric]} and {index}; a metric reads "
                                 "one leg (its stored result has one name)")
             seen.setdefault(metric, index)
+    featured = sorted({index for index, leg in enumerate(legs) for metric in leg.metrics if _stores_features(metric)})
+    if len(featured) > 1:
+        problems.append(f"set-feature metrics (fid, fad, kid) are declared on legs {', '.join(map(str, featured))}; "
+                        "declare them on one leg only (a run keeps one feature set per task, extractor and side, so "
+                        "two legs' features would overwrite each other)")
     return problems
+
+
+def _stores_features(metric: str) -> bool:
+    """Whether ``metric`` keeps feature rows in the store: a set statistic of media (FID, FAD, KID), computed from
+    the feature rows scoring saves per task, extractor and side."""
+    try:
+        spec = metric_spec(metric)
+    except TaskError:
+        return False  # an unknown metric is reported by declaration_problems
+    return spec.granularity == "per-set" and "text" not in spec.outputs
 
 
 def scored_legs(legs: Iterable[Leg]) -> tuple[ScoredLeg, ...]:

@@ -86,6 +86,10 @@ def test_each_metric_is_declared_on_the_leg_it_reads() -> None:
      "metric cider does not apply to image output"),
     ((Leg("image", "Of {caption}.", metrics=("clip_i",)), Leg("text", "D.", "previous"),
       Leg("image", "Of {previous}.", metrics=("clip_i",))), "declared on legs 0 and 2"),
+    ((Leg("text", "Describe.", "sample"), Leg("image", "Of {previous}.", "previous")),
+     "leg 1: the previous leg produces text, so there is no medium to read"),
+    ((Leg("image", "Of {caption}.", metrics=("fid",)), Leg("text", "D.", "previous"),
+      Leg("image", "Of {previous}.", metrics=("kid",))), "declared on legs 0, 2"),
 ])
 def test_a_bad_cycle_is_refused_naming_the_leg(legs: tuple[Leg, ...], problem: str) -> None:
     assert any(problem in p for p in leg_problems(legs)), leg_problems(legs)
