@@ -165,6 +165,7 @@ def test_the_validation_fails_a_verifier_that_misreads(world: Path) -> None:
     assert [(r.attribute, round(r.accuracy, 2)) for r in v.failing(results)] == [("shape", 0.33)]
     assert "triangle read as circle" in v.misreadings(results)
     assert "| shape (true \\ read) | circle | square | triangle |" in v.confusion_table(results[1])
+    assert v.readme_confusions(results).startswith("**image shape, 64 px (world), n=24**\n\n| shape (true \\ read)")
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +183,7 @@ def test_every_attribute_reaches_98_percent_on_every_variant(validation: list[v.
 def test_the_readme_and_docs_show_the_measured_tables(validation: list[v.AttributeValidation]) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("### Verifying generated media (synthetic world)", 1)[1].split("\n## ", 1)[0]
-    assert v.readme_block(validation) in section
+    assert v.readme_block(validation) in section and v.readme_confusions(validation) in section
     docs = (ROOT / "docs" / "verifiers.md").read_text(encoding="utf-8")
     assert v.readme_block(validation) in docs and v.confusion_tables(validation) in docs
 

@@ -171,6 +171,20 @@ def confusion_tables(results: Sequence[AttributeValidation]) -> str:
     return "\n\n".join(f"**{r.modality}, {r.variant}**\n\n{confusion_table(r)}" for r in results)
 
 
+#: the confusion tables README.md shows (on the world's own variant): the shapes of an image and of a moving
+#: object, and the motions, where a verifier could most plausibly confuse one value with another
+README_CONFUSIONS: tuple[tuple[str, str], ...] = (("image", "shape"), ("video", "shape"), ("video", "motion"))
+
+
+def readme_confusions(results: Sequence[AttributeValidation]) -> str:
+    """The README's confusion tables: each README_CONFUSIONS pair on the first variant it was validated on (the
+    world's own size); docs/verifiers.md shows every attribute on every variant."""
+    chosen = [next(r for r in results if (r.modality, r.attribute) == pair) for pair in README_CONFUSIONS
+              if any((r.modality, r.attribute) == pair for r in results)]
+    return "\n\n".join(f"**{r.modality} {r.attribute}, {r.variant}, n={r.n}**\n\n{confusion_table(r)}"
+                       for r in chosen)
+
+
 def readme_block(results: Sequence[AttributeValidation]) -> str:
     """What README.md shows: the accuracy table and the misreadings."""
     return f"{accuracy_table(results)}\n\n{misreadings(results)}"
@@ -182,11 +196,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.datasets.verifiers.validation",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--scenes", type=int, default=SCENES)
-    parser.add_argument("--markdown", action="store_true", help="print the tables of docs/verifiers.md")
+    parser.add_argument("--markdown", action="store_true",
+                        help="also print every confusion table (docs/verifiers.md)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     results = validate(args.scenes)
     print(readme_block(results))
+    print(f"\n{readme_confusions(results)}")
     if args.markdown:
         print(f"\n{confusion_tables(results)}")
     bad = failing(results)
