@@ -52,6 +52,16 @@ def expected_attributes(sample: Sample, modality: str) -> dict[str, str] | None:
     return {k: str(sample.metadata[k]) for k in keys}
 
 
+def output_reading(item: ScoredItem) -> dict[str, str] | None:
+    """The verifiers' reading of the item's produced medium (read once per scoring context; every attribute
+    "none" when unreadable); None when the task produces no verified medium or the model produced none."""
+    modality = item.context.task.produced_modality
+    if modality is None or modality not in VERIFIED_ATTRIBUTES:
+        return None
+    return item.context.reading(item.sample, modality,
+                                lambda medium: _reading_or_none(item.context.task.name, item.sample, modality, medium))
+
+
 def verified_matches(item: ScoredItem) -> dict[str, bool] | None:
     """Per verified attribute of the item's produced modality: does the output show the expected value?  None
     when the task produces no medium or the sample has no attributes; every attribute False when the model
@@ -60,9 +70,7 @@ def verified_matches(item: ScoredItem) -> dict[str, bool] | None:
     expected = None if modality is None else expected_attributes(item.sample, modality)
     if modality is None or expected is None:
         return None
-    reading = item.context.reading(item.sample, modality,
-                                   lambda medium: _reading_or_none(item.context.task.name, item.sample, modality,
-                                                                   medium))
+    reading = output_reading(item)
     if reading is None:
         return {key: False for key in expected}
     return {key: reading[key] == value for key, value in expected.items()}

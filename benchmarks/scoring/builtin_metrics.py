@@ -7,6 +7,7 @@ from benchmarks.scoring.attribute_accuracy import ATTRIBUTE_ACCURACY
 from benchmarks.scoring.caption_metrics import CAPTION_METRICS
 from benchmarks.scoring.clip_metrics import CLIP_I_SPEC, CLIP_SCORE_SPEC, CLIP_T_SPEC, CLIPSIM_SPEC
 from benchmarks.scoring.dialogue_metrics import MODALITY_ACCURACY, TURN_ACCURACIES
+from benchmarks.scoring.edit_success import EDIT_SUCCESS
 from benchmarks.scoring.frechet_metrics import FAD, FID, KID
 from benchmarks.scoring.mel_distance import MEL_DISTANCE
 from benchmarks.scoring.metric_spec import MetricSpec
@@ -29,4 +30,5 @@ BUILTIN_METRICS: tuple[MetricSpec, ...] = (
     *TURN_ACCURACIES,
     ATTRIBUTE_ACCURACY,
     *PER_ATTRIBUTE_METRICS,
+    EDIT_SUCCESS,
 )

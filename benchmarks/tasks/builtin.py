@@ -53,18 +53,18 @@ register_task(Task(
 
 register_task(Task(
     name="edit-image", family="image-edits", output="image",
-    metrics=("clip_t", "clip_i", "fid", *SIGNAL, *verified_metrics("image")),
+    metrics=("clip_t", "clip_i", "fid", *SIGNAL, *verified_metrics("image"), "edit_success"),
     uses_inputs=True, prompt="{instruction}",
     description="text + image -> edited image; CLIP-T: output vs target caption, CLIP-I: output vs target image",
     headline="clip_i"))
 register_task(Task(
     name="edit-video", family="video-edits", output="video",
-    metrics=("clip_t", "clip_i", *SIGNAL, *verified_metrics("video")),
+    metrics=("clip_t", "clip_i", *SIGNAL, *verified_metrics("video"), "edit_success"),
     uses_inputs=True, prompt="{instruction}",
     description="text + video -> edited video; CLIP metrics averaged over frames", headline="clip_i"))
 register_task(Task(
     name="edit-audio", family="audio-edits", output="audio",
-    metrics=("fad", "mel_distance", *SIGNAL, *verified_metrics("audio")),
+    metrics=("fad", "mel_distance", *SIGNAL, *verified_metrics("audio"), "edit_success"),
     uses_inputs=True, prompt="{instruction}",
     description="text + audio -> edited audio; mel_distance: mean L1 between log-mel spectrograms of output and "
                 "target (paired; the paper's MCD is a different distance)", headline="mel_distance"))

@@ -48,7 +48,8 @@ def _score(tmp_path: Path, task: ScoredTask, dataset: Dataset, produce: Producer
 def _verified(task: str) -> ScoredTask:
     """The task's declaration, keeping only its attribute metrics (no feature network needed)."""
     declared = get_task(task).scoring()
-    return ScoredTask(declared.name, declared.output, tuple(m for m in declared.metrics if "accuracy" in m))
+    return ScoredTask(declared.name, declared.output,
+                      tuple(m for m in declared.metrics if "accuracy" in m or m == "edit_success"))
 
 
 def _target(modality: str) -> Producer:
@@ -78,7 +79,38 @@ def test_an_unedited_image_fails_only_the_edited_attribute(world: Path, tmp_path
                for s in dataset.samples)
     values = _score(tmp_path, scored, dataset, lambda s: read_media("image", s.inputs[0].path))
     assert values == {"attribute_accuracy": pytest.approx(0.8), "colour_accuracy": 0.0, "shape_accuracy": 1.0,
-                      "size_accuracy": 1.0, "position_accuracy": 1.0, "background_accuracy": 1.0}
+                      "size_accuracy": 1.0, "position_accuracy": 1.0, "background_accuracy": 1.0,
+                      "edit_success": 0.0}
+
+
+@pytest.mark.parametrize("task", ["edit-image", "edit-video", "edit-audio"])
+def test_an_edit_succeeds_only_when_it_changes_what_was_asked_and_nothing_else(
+        task: str, world: Path, tmp_path: Path) -> None:
+    """The target scores 1; returning the input (a no-op edit) and producing nothing score 0."""
+    scored = ScoredTask(task, get_task(task).output, ("edit_success",))
+    modality = get_task(task).output
+    dataset = resolve_dataset(get_task(task).family, None, limit=4, cache_dir=world)
+    assert _score(tmp_path / "target", scored, dataset, _target(modality)) == {"edit_success": 1.0}
+    no_op = _score(tmp_path / "no-op", scored, dataset,
+                   lambda s: read_media(modality, s.inputs[0].path, sample_rate=16000))
+    assert no_op == {"edit_success": 0.0}
+    assert _score(tmp_path / "none", scored, dataset) == {"edit_success": 0.0}
+
+
+def test_edit_success_also_fails_an_edit_that_changes_more(world: Path, tmp_path: Path) -> None:
+    """Right colour, wrong everything else: attribute_accuracy gives it credit, edit_success does not."""
+    scored = ScoredTask("edit-image", "image", ("attribute_accuracy", "edit_success"))
+    dataset = resolve_dataset("image-edits", None, limit=4, cache_dir=world)
+
+    def repainted_background(sample: Sample) -> np.ndarray:
+        target = _target("image")(sample)
+        assert target is not None
+        corner = tuple(int(c) for c in target[0, 0])
+        other = np.array([255, 255, 255] if corner == (0, 0, 0) else [0, 0, 0], dtype=np.uint8)
+        return np.where(np.all(target == target[0, 0], axis=-1, keepdims=True), other, target)
+
+    values = _score(tmp_path, scored, dataset, repainted_background)
+    assert values["edit_success"] == 0.0 and values["attribute_accuracy"] == pytest.approx(0.8)
 
 
 def test_a_blank_image_shows_only_a_background(world: Path, tmp_path: Path) -> None:

@@ -209,10 +209,10 @@ def test_declaration_problems_name_the_metric_and_the_fix() -> None:
     assert declaration_problems("image", ("fid", "clip_score", "clip_t", "fid", "bleu4", "psnr")) == [
         "unknown metric(s) psnr; metrics for image output: signal_rate, signal_exact, fid, kid, clip_score, "
         "clip_t, clip_i, attribute_accuracy, colour_accuracy, shape_accuracy, size_accuracy, position_accuracy, "
-        "background_accuracy",
+        "background_accuracy, edit_success",
         "metric bleu4 does not apply to image output (it applies to text); metrics for image output: "
         "signal_rate, signal_exact, fid, kid, clip_score, clip_t, clip_i, attribute_accuracy, colour_accuracy, "
-        "shape_accuracy, size_accuracy, position_accuracy, background_accuracy",
+        "shape_accuracy, size_accuracy, position_accuracy, background_accuracy, edit_success",
         "metric(s) fid declared more than once",
         "declare only one of clip_score, clip_t (the clip-text group: clip_score, clip_t, clipsim are computed in "
         "the same slot)",

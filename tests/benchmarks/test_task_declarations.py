@@ -23,7 +23,7 @@ def test_unknown_metric_is_refused_naming_it_and_the_valid_ones() -> None:
     assert str(caught.value) == ("task my-task: unknown metric(s) nonexistent_metric; metrics for image output: "
                                  "signal_rate, signal_exact, fid, kid, clip_score, clip_t, clip_i, "
                                  "attribute_accuracy, colour_accuracy, shape_accuracy, size_accuracy, "
-                                 "position_accuracy, background_accuracy")
+                                 "position_accuracy, background_accuracy, edit_success")
 
 
 @pytest.mark.parametrize("output, metrics, message", [

@@ -37,7 +37,7 @@ def stored_metric(task: str, metric: str, value: float) -> StoredMetric:
 def declared_before_verifiers(task: Task, metric: str) -> bool:
     """Whether ``task`` declared ``metric`` before the synthetic world's verifier metrics (issue 16): the golden
     boards were written by the leaderboard before its layout existed, on runs without them."""
-    return metric not in {spec.name for spec in PER_ATTRIBUTE_METRICS} and not (
+    return metric not in {spec.name for spec in PER_ATTRIBUTE_METRICS} | {"edit_success"} and not (
         metric == "attribute_accuracy" and task.output != "text")
 
 
