@@ -12,7 +12,7 @@ from reports.svg_plots import StripMark, interval_strip
 from reports.text_table import DOWN, UP
 
 GROUP_TITLES = {"captioning": "Captioning", "text-to-x": "Text to X", "editing": "Editing", "dialogue": "Dialogue",
-                "other": "Other tasks"}
+                "cycle": "Cycle consistency", "other": "Other tasks"}
 _VERDICT_CLASS = {"better": "good", "worse": "bad", "not comparable": "muted", "refused": "warn",
                   "no paper number": "muted", "not in baseline": "muted"}
 _COLOURS = {"better": "#15803d", "worse": "#b91c1c"}

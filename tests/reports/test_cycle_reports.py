@@ -61,11 +61,18 @@ def test_the_report_shows_the_cycle_group_with_each_reference_beside_its_cycle(
     overview = _text(page[page.index("<h2 id=\"overview\">"):page.index("<h2 id=\"samples\">")])
     metrics = _text(page[page.index("<h2 id=\"metrics\">"):page.index("<h2 id=\"plots\">")])
     for section in (overview, metrics):
-        assert "cycle" in section.split("cycle-image")[0], "the group is named before its tasks"
+        assert "Cycle consistency" in section.split("cycle-image")[0], "the group is titled before its tasks"
         positions = [section.index(f" {task} ") for task in TASKS]
         assert positions == sorted(positions), "in registration order: each reference right after its cycle"
     for metric in ("clip_i", "cider", "clip_t", "attribute_accuracy"):
         assert metric in metrics
+
+
+def test_every_task_group_has_a_title() -> None:
+    from benchmarks.tasks import TASK_GROUPS
+    from reports.overview_html import GROUP_TITLES
+
+    assert set(TASK_GROUPS) <= set(GROUP_TITLES), "a group without a title shows as its key"
 
 
 def test_compare_pairs_cycle_metrics_per_sample(cycle_runs: CycleRuns, capsys: pytest.CaptureFixture[str]) -> None:
