@@ -78,7 +78,7 @@ def gallery_items(store: Any, run_id: str, task_name: str, sample_scores: dict[s
     recorded = store.recorded(run_id, task_name)
     samples = _dataset_samples(task_name, settings)
     chosen = sorted({sid for sid, _ in recorded})[:limit]
-    scored_turn = _scored_turn(task_name)
+    leg_of = _leg_of_metric(task_name)
     items = []
     for (sample_id, turn), generation in sorted(recorded.items()):
         if sample_id not in chosen:
@@ -86,23 +86,24 @@ def gallery_items(store: Any, run_id: str, task_name: str, sample_scores: dict[s
         previous = recorded.get((sample_id, turn - 1))
         prompt, inputs = _inputs(task_name, samples.get(sample_id), turn,
                                  previous.text if previous is not None else "")
-        scores = {metric: values.get(sample_id) for metric, values in sample_scores.items() if sample_id in values}
+        scores = {metric: values.get(sample_id) for metric, values in sample_scores.items()
+                  if sample_id in values and leg_of.get(metric.split("[", 1)[0], 0) == turn}
         items.append(GalleryItem(sample_id, turn, prompt, inputs, generation.text,
-                                 tuple(store.media_path(m) for m in generation.media),
-                                 scores if turn == scored_turn else {}))
+                                 tuple(store.media_path(m) for m in generation.media), scores))
     return items
 
 
-def _scored_turn(task_name: str) -> int:
-    """The turn whose card shows the sample's scores: a cycle's last leg (what it ends with), else the first."""
+def _leg_of_metric(task_name: str) -> dict[str, int]:
+    """metric -> the turn whose card shows it: a cycle's metric on the leg that declares it (``clip_t`` of
+    caption -> image -> caption on the image), every other task's metrics (absent here) on the first turn."""
     from benchmarks.tasks import get_task
     from nextgpt.core.errors import NextGPTError
 
     try:
         legs = get_task(task_name).legs
     except NextGPTError:
-        return 0
-    return len(legs) - 1 if legs else 0
+        return {}
+    return {metric: turn for turn, leg in enumerate(legs) for metric in leg.metrics}
 
 
 def _dataset_samples(task_name: str, settings: dict[str, Any]) -> dict[str, Any]:

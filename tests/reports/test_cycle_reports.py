@@ -117,7 +117,7 @@ def test_the_leaderboard_has_a_cycle_table(cycle_runs: CycleRuns) -> None:
     assert "## cycle" in board.to_markdown()
 
 
-def test_the_gallery_shows_each_leg_with_its_prompt_and_scores_the_last(cycle_runs: CycleRuns) -> None:
+def test_the_gallery_shows_each_leg_with_its_prompt_and_the_scores_it_declares(cycle_runs: CycleRuns) -> None:
     from benchmarks.datasets.registry import resolve_dataset
     from benchmarks.store import ResultsStore
     from reports.gallery import gallery_items
@@ -133,3 +133,7 @@ def test_the_gallery_shows_each_leg_with_its_prompt_and_scores_the_last(cycle_ru
         assert last.prompt == f"Generate an image of {caption}." and first.text == caption
         assert len(first.inputs) == (task == "cycle-image") and not last.inputs
         assert not first.scores and last.scores["clip_i"] == pytest.approx(1.0, abs=1e-5)
+    scores = store.sample_scores(cycle_runs.perfect, "cycle-text-image")
+    image, text = gallery_items(store, cycle_runs.perfect, "cycle-text-image", scores, settings, 1)
+    assert {m.split("[")[0] for m in image.scores} == {"clip_t"}, "the intermediate image's card shows its CLIP-T"
+    assert "cider" in text.scores and not any(m.startswith("clip_t") for m in text.scores)
