@@ -19,8 +19,9 @@ same suite.
 from __future__ import annotations
 
 from benchmarks.scoring.per_attribute_accuracy import CAPTION_ATTRIBUTE_METRICS, VERIFIED_ATTRIBUTE_METRICS
+from benchmarks.tasks import builtin  # noqa: F401  (registers the t2x and caption tasks whose prompts legs reuse)
 from benchmarks.tasks.legs import Leg
-from benchmarks.tasks.task import cycle_task, register_suite, register_task
+from benchmarks.tasks.task import cycle_task, get_task, register_suite, register_task
 from nextgpt.core.modalities import MODALITIES, Modality
 
 #: caption -> X -> caption: the final caption against the original captions (CIDEr-D, corpus BLEU-4 and METEOR),
@@ -35,9 +36,8 @@ FINAL_MEDIUM_METRICS: dict[Modality, tuple[str, ...]] = {
 #: the intermediate medium of caption -> X -> caption against the original caption (no CLIP for sound)
 INTERMEDIATE_METRICS: dict[Modality, tuple[str, ...]] = {"image": ("clip_t",), "video": ("clipsim",), "audio": ()}
 
-_NOUN: dict[Modality, str] = {"image": "image", "video": "video", "audio": "sound"}
-_GENERATE: dict[Modality, str] = {"image": "Generate an image of {}.", "video": "Generate a video of {}.",
-                                  "audio": "Generate the sound of {}."}
+#: the registered single-step tasks whose prompts the legs ask: text -> X, and X -> caption
+_TEXT_TO: dict[Modality, str] = {"image": "t2i", "video": "t2v", "audio": "t2a"}
 _FAMILY: dict[Modality, str] = {"image": "image-captions", "video": "video-captions", "audio": "audio-captions"}
 
 #: the suite's tasks, each cycle followed by its reference
@@ -45,13 +45,19 @@ CYCLES: list[str] = []
 
 
 def _describe(modality: Modality) -> str:
-    return f"Describe this {_NOUN[modality]} in one sentence."
+    """The captioning prompt of ``caption-<modality>``, so a cycle's caption leg asks what that task asks."""
+    return get_task(f"caption-{modality}").prompt
+
+
+def _generate(modality: Modality, what: str) -> str:
+    """The prompt of the text -> ``modality`` task with ``what`` (``{caption}`` or ``{previous}``) as its caption."""
+    return get_task(_TEXT_TO[modality]).prompt.replace("{caption}", what)
 
 
 def _register_medium_cycle(modality: Modality) -> None:
     """X -> caption -> X and its reference (the dataset's caption instead of the model's)."""
     name, metrics = f"cycle-{modality}", FINAL_MEDIUM_METRICS[modality]
-    regenerate = Leg(modality, _GENERATE[modality].format("{previous}"), "none", metrics)
+    regenerate = Leg(modality, _generate(modality, "{previous}"), "none", metrics)
     register_task(cycle_task(
         name, _FAMILY[modality], (Leg("text", _describe(modality), "sample"), regenerate), headline=metrics[0],
         description=f"{modality} -> caption -> {modality}; the regenerated {modality} against the source"))
@@ -67,7 +73,7 @@ def _register_text_cycle(modality: Modality) -> None:
     describe = Leg("text", _describe(modality), "previous", FINAL_CAPTION_METRICS[modality])
     against = f"; the {modality} against the original caption" if intermediate else ""
     register_task(cycle_task(
-        name, _FAMILY[modality], (Leg(modality, _GENERATE[modality].format("{caption}"), "none", intermediate),
+        name, _FAMILY[modality], (Leg(modality, _generate(modality, "{caption}"), "none", intermediate),
                                   describe),
         headline="cider", description=f"caption -> {modality} -> caption; the final caption against the original "
                                       f"captions{against}"))

@@ -76,6 +76,22 @@ def test_each_metric_is_declared_on_the_leg_it_reads() -> None:
                                                         "pattern_accuracy")
 
 
+def test_the_legs_ask_what_the_single_step_tasks_ask(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caption and generation prompts come from caption-X and t2x, so changing those changes the cycles."""
+    import dataclasses
+
+    from benchmarks.tasks import cycles, task
+
+    for modality, text_to in (("image", "t2i"), ("video", "t2v"), ("audio", "t2a")):
+        caption, generate = get_task(f"caption-{modality}").prompt, get_task(text_to).prompt
+        assert get_task(f"cycle-{modality}").legs[0].prompt == caption
+        assert get_task(f"cycle-{modality}").legs[1].prompt == generate.replace("{caption}", "{previous}")
+        assert get_task(f"cycle-text-{modality}").legs[0].prompt == generate
+        assert get_task(f"cycle-text-{modality}").legs[1].prompt == caption
+    monkeypatch.setitem(task._TASKS, "t2i", dataclasses.replace(get_task("t2i"), prompt="Paint {caption}, please."))
+    assert cycles._generate("image", "{previous}") == "Paint {previous}, please."
+
+
 @pytest.mark.parametrize(("legs", "problem"), [
     ((Leg("text", "Describe.", "sample"),), "at least 2 legs"),
     ((Leg("text", "Describe.", "sample"), Leg("image", "Generate an image.", "none")), "does not contain {previous}"),
