@@ -4,8 +4,9 @@ Each leg is built from the previous leg's stored output: its text goes into the 
 store's content-addressed file (so the next leg's cache key, which hashes input files, names the exact medium it
 read).  A ``given`` leg is the dataset's ground truth, stored as the leg's output without asking the model.  When
 a leg that reads the previous medium finds none (the model did not produce what it was asked), the cycle is broken
-there: the remaining legs are recorded as empty outputs, so the sample is scored as the failure it is (an empty
-caption, no medium) rather than silently dropped.
+there: the remaining legs are recorded as empty outputs rather than dropped.  The attribute and caption metrics
+score them as failures (no medium, an empty caption); the paired media metrics (CLIP-I, CLIP-T, CLIPSIM,
+mel_distance) average over the produced media only, and their stored n says how many there were.
 """
 
 from __future__ import annotations
