@@ -33,7 +33,8 @@ def architectures() -> dict[str, dict[str, Any]]:
                       "text_encoder": clip_text(48)},
             "audio": {"vae": autoencoder(1, 64), "unet": audio_unet(32), "text_encoder": clap_text(32),
                       "vocoder": vocoder()},
-            "scheduler": dict(scheduler().config)}
+            # diffusers' private config keys (``_use_default_values``: a list in set order) vary between processes
+            "scheduler": {key: value for key, value in scheduler().config.items() if not key.startswith("_")}}
 
 
 def vocabulary_size() -> int:

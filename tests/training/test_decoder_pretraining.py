@@ -69,6 +69,20 @@ def test_the_folders_generate_through_the_diffusers_adapter(decoders: dict[str, 
     assert len(produced) == 1
 
 
+def test_the_recorded_settings_are_the_same_in_every_process() -> None:
+    """A rerun (a new process, another hash seed) must find the same settings, or every decoder would retrain."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import json; from nextgpt.training.decoder_pretraining import pretraining_settings; "
+              "from nextgpt.training.recipe import TINY_TRAINED; "
+              "print(json.dumps(pretraining_settings(TINY_TRAINED.decoders), sort_keys=True))")
+    outputs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(outputs) == 1
+
+
 def test_the_word_tokenizer_knows_every_caption_word_and_drops_punctuation() -> None:
     tokenizer = build_word_tokenizer(77)
     ids = tokenizer("A red circle, in the center!").input_ids
