@@ -69,6 +69,9 @@ NOT_QUALITY = frozenset({"signal_rate", "signal_exact"})
 #: the synthetic world's verifier metrics: robust to the mild degradations above by design (a verifier that
 #: misread a slightly noisy image would be useless), so they have their own probes and strengths (VERIFIER_PROBES)
 VERIFIED_METRICS = frozenset({"attribute_accuracy", *(spec.name for spec in PER_ATTRIBUTE_METRICS)})
+#: verifier metrics of the edit tasks only (not probed: a mild degradation leaves the verifiers' readings, so the
+#: edit's success, unchanged by design)
+EDIT_VERIFIED_METRICS = frozenset({"edit_success"})
 #: KID here is one "subset" of all samples: the unbiased MMD^2 of the full sets.  torch-fidelity's 100 random
 #: subsets of 1000 reduce variance at large n; at this check's n they add subset noise larger than a mild
 #: degradation's effect, and a permuted set gets other subsets (measured: 100 subsets of n/2 made KID "move" under
@@ -474,7 +477,8 @@ def score_sweep_point(store: ResultsStore, task: Task, dataset: Dataset, media: 
     the task path (no bootstrap; only the wanted metrics are computed), plus KID beside a task's FID."""
     outputs = record_outputs(store, task, dataset.samples, media, label)
     scoring = task.scoring()
-    wanted = tuple(m for m in scoring.metrics if (m not in VERIFIED_METRICS if metrics is None else
+    unprobed = VERIFIED_METRICS | EDIT_VERIFIED_METRICS
+    wanted = tuple(m for m in scoring.metrics if (m not in unprobed if metrics is None else
                                                   m in metrics or (m == "fid" and "kid" in metrics)))
     context = context_factory(replace(scoring, metrics=wanted), dataset, outputs, store, extractors, 0, seed)
     values = score_task(context).metrics
