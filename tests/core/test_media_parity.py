@@ -39,17 +39,18 @@ from nextgpt.core.media import (
 )
 from nextgpt.model.encoder import media as imagebind_media
 
+#: world v3: the edit manifests gained the target's and source's attributes (every medium is unchanged)
 WORLD_FILES = {
     "audio/edited-0000.wav": "5a6daa78f03f4275", "audio/edited-0001.wav": "94a2077418d5a4f8",
     "audio/tone-0000.wav": "fa776ecf2cd82a6a", "audio/tone-0001.wav": "23ffeb171a46f326",
-    "audio.jsonl": "f32a86fa6e0ca32d", "audio_edits.jsonl": "e537a46ecee34601", "dialogues.jsonl": "082e80e75dfc18e4",
-    "image_edits.jsonl": "ab76d8b065860c0e", "images.jsonl": "02f093bdd7e5511b",
+    "audio.jsonl": "f32a86fa6e0ca32d", "audio_edits.jsonl": "e66e3f081d2d2064", "dialogues.jsonl": "082e80e75dfc18e4",
+    "image_edits.jsonl": "24f0c0c7dc8efd69", "images.jsonl": "02f093bdd7e5511b",
     "images/edited-0000.png": "cb8bb79aa6053371", "images/edited-0001.png": "acd6ecf535f36c08",
     "images/scene-0000.png": "6456f5d6d08d075d", "images/scene-0001.png": "4ed26b69f0bda556",
-    "video_edits.jsonl": "143886718899720b", "videos.jsonl": "cbccba4ce3549c81",
+    "video_edits.jsonl": "e04cfb359022d73d", "videos.jsonl": "cbccba4ce3549c81",
     "videos/edited-0000.mp4": "51071621f628269d", "videos/edited-0001.mp4": "b33338d64f4279d8",
     "videos/motion-0000.mp4": "e36daa3b1106acfc", "videos/motion-0001.mp4": "716c117815c8cb25",
-    "world.json": "c8af3e0e7d48cf45",
+    "world.json": "8d593278f1f2f283",
 }
 #: file -> (what media_codec / the model encoder read, what the metric library read)
 IMAGES = {
