@@ -62,11 +62,14 @@ def load_file(path: Path) -> RunData:
                            "pytest-benchmark JSON (field \"benchmarks\")")
 
 
-def resolve_run(spec: str, store_folder: Path | None) -> RunData:
-    """``spec`` is an existing JSON file, or a run id in the store at ``store_folder``."""
+def resolve_run(spec: str, store_folder: Path | ResultsStore | None) -> RunData:
+    """``spec`` is an existing JSON file, or a run id in the store at ``store_folder`` (a store folder, or an
+    opened store: a database store has no folder)."""
     candidate = Path(spec)
     if candidate.suffix == ".json" or candidate.exists():
         return load_file(candidate)  # names the file when it is missing, a folder or unreadable
+    if isinstance(store_folder, ResultsStore):
+        return load_from_store(store_folder, spec)
     if store_folder is None or not (Path(store_folder) / "results.sqlite").is_file():
         raise ReportInputError(f"{spec!r} is not a JSON file and there is no results store at {store_folder} "
                                "(pass --store DIR, the folder holding results.sqlite)")

@@ -23,6 +23,7 @@ from benchmarks.cli import (
     profile_commands,
     report_commands,
     run_commands,
+    store_commands,
     train_commands,
 )
 from benchmarks.cli.output import NORMAL, QUIET, VERBOSE, cli_output
@@ -37,8 +38,8 @@ class CommandModule(Protocol):
 
 #: Every area's subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[CommandModule, ...] = (model_commands, train_commands, metric_commands, run_commands,
-                                              report_commands, leaderboard_commands, profile_commands,
-                                              baseline_commands)
+                                              report_commands, leaderboard_commands, store_commands,
+                                              profile_commands, baseline_commands)
 __all__ = ["COMMAND_MODULES", "PLUGIN_GROUP", "build_parser", "load_plugins", "main"]
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cli.report_commands import DEFAULT_STORE, open_store
+from benchmarks.cli.store_options import DEFAULT_STORE, add_store_arguments, is_database, open_store, run_source
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ FORMATS = ("markdown", "csv", "json", "html")
 
 def register(subparsers: Any) -> None:
     board = subparsers.add_parser("leaderboard", help="runs beside the NExT-GPT paper's numbers (md, csv, json, html)")
-    board.add_argument("--store", type=Path, default=DEFAULT_STORE, help="results store folder")
+    add_store_arguments(board, DEFAULT_STORE)
     board.add_argument("--runs", help="comma-separated run ids or JSON files (default: every complete run)")
     board.add_argument("--tasks", help="comma-separated tasks (default: all)")
     board.add_argument("--no-paper", action="store_true", help="leave out the paper's reference rows")
@@ -47,7 +47,10 @@ def _runs(args: argparse.Namespace) -> list[Any]:
         specs = [spec.strip() for spec in args.runs.split(",") if spec.strip()]
         if not specs:
             raise ReportInputError(f"--runs {args.runs!r} names no run; give comma-separated run ids or JSON files")
-        return [resolve_run(spec, args.store) for spec in specs]
+        source = run_source(args)
+        return [resolve_run(spec, source) for spec in specs]
+    if is_database(args.store):
+        return store_runs(open_store(args.store, args.media))
     if args.store.exists() and not args.store.is_dir():
         raise ReportInputError(f"--store {args.store} is a file; expected the folder that holds results.sqlite")
     if not (args.store / "results.sqlite").exists():

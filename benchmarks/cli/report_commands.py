@@ -8,16 +8,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks.cli.store_options import DEFAULT_STORE, add_store_arguments, open_store, run_source
 from benchmarks.options import jackknife_groups, non_negative_int, paired_resamples
 from metrics.defaults import JACKKNIFE_GROUPS
 
-DEFAULT_STORE = Path("out/results")
+__all__ = ["DEFAULT_STORE", "open_store", "register"]
 
 
 def register(subparsers: Any) -> None:
     report = subparsers.add_parser("report", help="write a self-contained HTML report of a stored run")
     report.add_argument("run", help="run id (see `nextgpt-bench leaderboard` or the run command's output)")
-    report.add_argument("--store", type=Path, default=DEFAULT_STORE, help="results store folder")
+    add_store_arguments(report)
     report.add_argument("--out", type=Path, help="output folder (default: STORE/reports/RUN)")
     report.add_argument("--max-samples", type=non_negative_int, default=8, help="samples per task in the gallery")
     report.add_argument("--baseline", default="paper", metavar="RUN|FILE|paper|none",
@@ -38,7 +39,7 @@ def register(subparsers: Any) -> None:
     compare = subparsers.add_parser("compare", help="two runs side by side with paired bootstrap CIs")
     compare.add_argument("run_a", help="run id in --store, or a snapshot / pytest-benchmark JSON file")
     compare.add_argument("run_b", help="run id in --store, or a snapshot / pytest-benchmark JSON file")
-    compare.add_argument("--store", type=Path, default=DEFAULT_STORE, help="results store folder")
+    add_store_arguments(compare)
     compare.add_argument("--bootstrap", type=paired_resamples, default=1000, help="paired bootstrap resamples")
     compare.add_argument("--seed", type=non_negative_int, default=0)
     compare.add_argument("--set-groups", type=jackknife_groups, default=JACKKNIFE_GROUPS,
@@ -59,7 +60,7 @@ def register(subparsers: Any) -> None:
     gate.add_argument("--baseline", help="baseline run id in --store, or a snapshot / pytest-benchmark JSON file")
     gate.add_argument("--rules", type=Path, help="rules JSON (default: 5%% relative and significant worsening per "
                                                  "metric; 2x seconds/call and +10%% peak memory per stage)")
-    gate.add_argument("--store", type=Path, default=DEFAULT_STORE, help="results store folder")
+    add_store_arguments(gate)
     gate.add_argument("--bootstrap", type=paired_resamples, default=1000)
     gate.add_argument("--seed", type=non_negative_int, default=0)
     gate.add_argument("--set-groups", type=jackknife_groups, default=JACKKNIFE_GROUPS,
@@ -84,17 +85,6 @@ def output_folder(path: Path, flag: str) -> Path:
     return path
 
 
-def open_store(folder: Path) -> Any:
-    """The results store in ``folder`` for reading; a missing store is an error (reports never create one)."""
-    from benchmarks.store import ResultsStore
-    from reports.errors import ReportInputError
-
-    if not (folder / "results.sqlite").exists():
-        raise ReportInputError(f"no results store at {folder} (expected {folder / 'results.sqlite'}); "
-                               "pass --store DIR")
-    return ResultsStore(folder)
-
-
 #: --baseline words that are not a run: the paper's numbers, or nothing
 REPORT_BASELINE_WORDS = ("paper", "none")
 
@@ -102,10 +92,10 @@ REPORT_BASELINE_WORDS = ("paper", "none")
 def report_command(args: argparse.Namespace) -> int:
     from reports.run_report import render_run_report
 
-    store = open_store(args.store)
+    store = open_store(args.store, args.media)
     store.run(args.run)  # an unknown run is named before any folder is made
     baseline = _report_baseline(args, store)  # and so is an incomparable baseline
-    out = output_folder(args.out or args.store / "reports" / args.run, "--out")
+    out = output_folder(args.out or store.folder / "reports" / args.run, "--out")
     index = render_run_report(store, args.run, out, max_samples=args.max_samples, baseline=baseline)
     print(index)
     return 0
@@ -120,7 +110,7 @@ def _report_baseline(args: argparse.Namespace, store: Any) -> Any:
 
     if args.baseline in REPORT_BASELINE_WORDS:
         return args.baseline
-    return compare_to_baseline(load_from_store(store, args.run), resolve_run(args.baseline, args.store),
+    return compare_to_baseline(load_from_store(store, args.run), resolve_run(args.baseline, run_source(args)),
                                bootstrap=args.bootstrap, seed=args.seed, set_groups=args.set_groups,
                                skip_incomparable=args.skip_incomparable)
 
@@ -129,7 +119,8 @@ def compare_command(args: argparse.Namespace) -> int:
     from reports.compare import compare_runs
     from reports.run_files import resolve_run
 
-    a, b = resolve_run(args.run_a, args.store), resolve_run(args.run_b, args.store)
+    source = run_source(args)
+    a, b = resolve_run(args.run_a, source), resolve_run(args.run_b, source)
     comparison = compare_runs(a, b, bootstrap=args.bootstrap, seed=args.seed,
                               skip_incomparable=args.skip_incomparable, set_groups=args.set_groups)
     print(json.dumps(comparison.to_json()) if args.json else comparison.to_text())
@@ -147,14 +138,15 @@ def gate_command(args: argparse.Namespace) -> int:
     from reports.gate_rules import default_rules, load_rules
     from reports.run_files import resolve_run, write_snapshot
 
-    current = resolve_run(args.run, args.store)
+    source = run_source(args)
+    current = resolve_run(args.run, source)
     if args.write_baseline:
         print(write_snapshot(current, args.write_baseline))
         return 0
     if not args.baseline:
         raise ReportInputError("gate needs --baseline RUN_OR_FILE (or --write-baseline FILE to make one)")
     rules = load_rules(args.rules) if args.rules else default_rules()
-    result = run_gate(current, resolve_run(args.baseline, args.store), rules, bootstrap=args.bootstrap,
+    result = run_gate(current, resolve_run(args.baseline, source), rules, bootstrap=args.bootstrap,
                       seed=args.seed, set_groups=args.set_groups)
     print(json.dumps(result.to_json(), default=str) if args.json else result.to_text())
     return 0 if result.passed else 1

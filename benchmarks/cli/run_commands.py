@@ -10,9 +10,9 @@ import argparse
 import json
 import logging
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.cli.store_options import add_store_arguments
 from benchmarks.options import positive_int, resamples
 from nextgpt.core.errors import TaskError
 
@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
                           "(see docs/benchmarks.md); families without one use the built-in synthetic world")
     run.add_argument("--limit", type=positive_int, help="samples per task (synthetic world: how many to generate)")
     run.add_argument("--batch-size", type=positive_int, default=1)
-    run.add_argument("--store", type=Path, default=Path("out/results"), help="results store folder")
+    add_store_arguments(run)
     run.add_argument("--extractors", choices=("auto", "canonical", "toy"), default="auto",
                      help="feature networks for FID/CLIP/FAD: canonical (local weights; comparable with papers), "
                           "toy (anywhere; not comparable), auto (canonical when all weights are present)")
@@ -171,7 +171,7 @@ def run_command(args: argparse.Namespace) -> int:
     settings = RunSettings(tasks=tasks, seed=args.seed, limit=args.limit, data=data, extractors=extractors,
                            bootstrap=args.bootstrap, batch_size=args.batch_size)
     datasets = resolve_datasets(settings)
-    store = ResultsStore(args.store)
+    store = ResultsStore(args.store, media=args.media)
     store.require_writable()
     if why_toy:
         logger.warning("scoring with toy feature networks (fid[toy], clip_score[toy-clip], fad[toy-audio]); these "

@@ -180,7 +180,7 @@ def test_a_read_only_schema_3_store_is_read_as_it_is(tmp_path: Path, monkeypatch
     summary = _run(PictureModel(), ResultsStore(tmp_path), ("t2i",))
     _as_schema_3(tmp_path)
     os.chmod(tmp_path / "results.sqlite", 0o444)
-    monkeypatch.setattr(store_module, "_connect", _read_only_connect)
+    monkeypatch.setattr(store_module.sqlite_backend, "_connect", _read_only_connect)
     store = ResultsStore(tmp_path)
     assert store.skipped_tasks(summary.run_id) == {}
     assert {m.task for m in store.metric_values(summary.run_id)} == {"t2i"}

@@ -117,7 +117,7 @@ def _read_only_connect(path: Path) -> sqlite3.Connection:
 def test_read_only_store_reads_but_refuses_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Root ignores file modes, so the database is opened read-only by SQLite itself (URI mode=ro)."""
     _real_store(tmp_path)
-    monkeypatch.setattr(store_module, "_connect", _read_only_connect)
+    monkeypatch.setattr(store_module.sqlite_backend, "_connect", _read_only_connect)
     store = ResultsStore(tmp_path)
     assert len(store.runs()) == 3  # reports still work on a read-only store
     with pytest.raises(StoreError, match=r"results\.sqlite is read-only .*make them writable, or pass another --store"):
@@ -131,7 +131,7 @@ def test_run_on_a_read_only_store_exits_2_before_the_model_loads(tmp_path: Path,
     from benchmarks.cli import main, model_commands
 
     _real_store(tmp_path / "store")
-    monkeypatch.setattr(store_module, "_connect", _read_only_connect)
+    monkeypatch.setattr(store_module.sqlite_backend, "_connect", _read_only_connect)
 
     def no_model(args: object) -> None:
         raise AssertionError("the model was loaded although the store cannot be written")

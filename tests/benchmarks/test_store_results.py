@@ -157,7 +157,7 @@ def test_read_only_schema_2_store_is_read_as_it_is(tmp_path: Path, monkeypatch: 
     migrated = {v.metric: v for v in ResultsStore(tmp_path / "writable").metric_values("old-run")}
     path = _schema_2_store(_folder(tmp_path / "read-only"), rows)
     before = path.read_bytes()
-    monkeypatch.setattr(store_module, "_connect", _read_only_connect)
+    monkeypatch.setattr(store_module.sqlite_backend, "_connect", _read_only_connect)
 
     store = ResultsStore(tmp_path / "read-only")
     assert [run["run_id"] for run in store.runs()] == ["old-run"]
@@ -180,7 +180,7 @@ def test_read_only_schema_2_row_of_neither_shape_names_the_row(tmp_path: Path,
     import benchmarks.store as store_module
 
     _schema_2_store(tmp_path, [("t2i", "fid", 10.0, None, None, 4, json.dumps({"provenance": "toy"}))])
-    monkeypatch.setattr(store_module, "_connect", _read_only_connect)
+    monkeypatch.setattr(store_module.sqlite_backend, "_connect", _read_only_connect)
     with pytest.raises(StoreError, match=r"cannot read metric_values row old-run/t2i/fid of the read-only schema-2 "
                                          r"results store .*results\.sqlite: its provenance .* is not a stored metric"):
         ResultsStore(tmp_path).metric_values("old-run")

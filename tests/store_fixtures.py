@@ -1,0 +1,77 @@
+"""Store fixtures: ``store_spot`` runs a test against each engine of the results store (the embedded SQLite
+folder, and a database of a real PostgreSQL server, started once per session, with a shared media folder);
+``postgres_server`` is that server (the tests that need it skip, with the reason, where none can be started)."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from postgres_server import PostgresServer, unavailable
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session (skips, with the reason, where none can be started)."""
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    server = PostgresServer()
+    try:
+        server.start()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+        server.stop()
+        pytest.skip(f"could not start PostgreSQL: {error}")
+    print(f"\nstarted {server.version} on 127.0.0.1:{server.port}")
+    yield server
+    server.stop()
+
+
+@dataclass(frozen=True)
+class StoreSpot:
+    """Where a test's store lives: a folder (SQLite) or a database URL with its media folder (PostgreSQL)."""
+
+    engine: str
+    location: str
+    media: Path | None
+
+    def open(self) -> Any:
+        from benchmarks.store import ResultsStore
+
+        return ResultsStore(self.location, media=self.media)
+
+    def cli(self) -> list[str]:
+        """The command-line flags that name this store."""
+        return ["--store", self.location, *(["--media", str(self.media)] if self.media else [])]
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of a read query, straight from the engine (not through the store); [] before the store exists."""
+        if self.engine == "sqlite":
+            database = Path(self.location) / "results.sqlite"
+            if not database.exists():
+                return []
+            try:
+                with sqlite3.connect(database, timeout=5) as db:
+                    return [tuple(row) for row in db.execute(sql).fetchall()]
+            except sqlite3.OperationalError:  # the tables are not made yet
+                return []
+        import psycopg
+
+        with psycopg.connect(self.location, autocommit=True) as db:
+            try:
+                return [tuple(row) for row in db.execute(sql).fetchall()]
+            except psycopg.errors.UndefinedTable:
+                return []
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_spot(request: pytest.FixtureRequest, tmp_path: Path) -> StoreSpot:
+    if request.param == "sqlite":
+        return StoreSpot("sqlite", str(tmp_path / "store"), None)
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return StoreSpot("postgresql", server.database(), tmp_path / "media")
