@@ -4,6 +4,7 @@ folder, and a database of a real PostgreSQL server, started once per session, wi
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -28,8 +29,17 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.stop()
         pytest.skip(f"could not start PostgreSQL: {error}")
     print(f"\nstarted {server.version} on 127.0.0.1:{server.port}")
-    yield server
-    server.stop()
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # a session ended by `timeout` still stops the server
+    try:
+        yield server
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.stop()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM as Ctrl-C: pytest then ends the session and runs the fixtures' teardown."""
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 @dataclass(frozen=True)
