@@ -225,6 +225,26 @@ TARGETS: tuple[Target, ...] = (
            name="run.json"),
     Target("leaderboard", "--out", "output-file", lambda g, b, w: ["leaderboard", "--store", str(g.store),
                                                                    "--out", str(b)], name="board.md"),
+    # ---- --media (a PostgreSQL store's media folder): refused, named, beside a folder store
+    Target("run", "--media", "folder", lambda g, b, w: [*RUN, "--tasks", "t2i", "--store", str(w / "store"),
+                                                        "--media", str(b)], kinds=MEDIA_FOLDER_KINDS),
+    Target("report", "--media", "folder", lambda g, b, w: ["report", _run_id(g), "--store", str(g.store),
+                                                           "--media", str(b)], kinds=MEDIA_FOLDER_KINDS),
+    Target("compare", "--media", "folder", lambda g, b, w: ["compare", "run-a", "run-b", "--store", str(g.store),
+                                                            "--media", str(b)], kinds=MEDIA_FOLDER_KINDS),
+    Target("gate", "--media", "folder", lambda g, b, w: ["gate", "run-a", "--baseline", "run-b", "--store",
+                                                         str(g.store), "--media", str(b)], kinds=MEDIA_FOLDER_KINDS),
+    Target("leaderboard", "--media", "folder", lambda g, b, w: ["leaderboard", "--store", str(g.store), "--media",
+                                                                str(b)], kinds=MEDIA_FOLDER_KINDS),
+    # ---- benchmarks/cli/store_commands.py
+    Target("store migrate", "source", "folder", lambda g, b, w: ["store", "migrate", str(b), str(w / "copy")],
+           inner="results.sqlite", kinds=("missing", "file", "empty-folder", *STORE_KINDS[1:])),
+    Target("store migrate", "target", "folder", lambda g, b, w: ["store", "migrate", str(g.store), str(b)],
+           inner="results.sqlite", kinds=STORE_KINDS),
+    Target("store migrate", "--source-media", "folder", lambda g, b, w: [
+        "store", "migrate", str(g.store), str(w / "copy"), "--source-media", str(b)], kinds=MEDIA_FOLDER_KINDS),
+    Target("store migrate", "--media", "folder", lambda g, b, w: [
+        "store", "migrate", str(g.store), str(w / "copy"), "--media", str(b)], kinds=MEDIA_FOLDER_KINDS),
     # ---- benchmarks/cli/metric_commands.py
     Target("score captions", "--pred", "file", lambda g, b, w: ["score", "captions", "--pred", str(b), "--refs",
                                                                 str(g.refs)], name="pred.json"),

@@ -56,7 +56,7 @@ def _runs(args: argparse.Namespace) -> list[Any]:
     if not (args.store / "results.sqlite").exists():
         logger.info("no results store at %s; showing the paper's rows only", args.store)
         return []
-    return store_runs(open_store(args.store))
+    return store_runs(open_store(args.store, args.media))
 
 
 def leaderboard_command(args: argparse.Namespace) -> int:

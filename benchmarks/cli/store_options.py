@@ -45,5 +45,6 @@ def open_store(location: Path | str, media: Path | None = None) -> Any:
 
 
 def run_source(args: argparse.Namespace) -> Any:
-    """What ``reports.run_files.resolve_run`` looks run ids up in: the store folder, or the opened database store."""
-    return open_store(args.store, args.media) if is_database(args.store) else args.store
+    """What ``reports.run_files.resolve_run`` looks run ids up in: the store folder, or the opened store (a
+    database store; and a folder given a --media, which the store refuses, naming it)."""
+    return open_store(args.store, args.media) if is_database(args.store) or args.media else args.store
