@@ -279,6 +279,7 @@ def test_a_perfect_text_cycle_scores_its_final_caption_and_its_intermediate_medi
 
 # ------------------------------------------------------------------------------------- real models (slow)
 @pytest.mark.slow
+@pytest.mark.e2e  # every cycle of the suite through the real tiny model: a minute or more (CI: pytest -m e2e)
 def test_the_tiny_model_runs_the_cycle_suite_through_the_cli(tmp_path: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     import json

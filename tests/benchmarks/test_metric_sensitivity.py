@@ -1,5 +1,6 @@
 """Every set metric responds to quality through the task path (benchmarks/sensitivity.py; table in
-metrics/README.md, "Sensitivity").  The toy-network table runs once per module (~60 s of one core)."""
+metrics/README.md, "Sensitivity").  The toy-network table runs once per module (~60 s of one core): its tests
+and the aligned-CLIP table's are end-to-end checks (marker e2e: left out of `pytest -q`, CI runs -m e2e)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ def _describe(trends: list[s.Trend]) -> str:
 
 # ------------------------------------------------------------------------------------------- the table
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_table_covers_every_set_metric_and_degradation(table: list[s.Trend]) -> None:
     measured = {(t.task, t.metric, t.degradation) for t in table}
     wanted = {(p.task, m, d) for p in s.PROBES for m in SET_METRICS[p.task] for d in p.degradations}
@@ -56,12 +58,14 @@ def test_table_covers_every_set_metric_and_degradation(table: list[s.Trend]) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_each_metric_moves_as_the_table_says(table: list[s.Trend]) -> None:
     assert not s.unexpected(table), _describe(s.unexpected(table))
     assert all(t.best_at_zero for t in table if t.expected.verdict == "monotonic")
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_every_set_metric_responds_to_some_degradation(table: list[s.Trend]) -> None:
     """The claim of the check, per task and metric.  The text-image CLIP metrics cannot respond with the random
     toy CLIP: the aligned stand-in covers them (test below)."""
@@ -73,6 +77,7 @@ def test_every_set_metric_responds_to_some_degradation(table: list[s.Trend]) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_every_degradation_moves_some_metric_of_its_task(table: list[s.Trend]) -> None:
     """Except where no toy metric can see the degradation: swapping outputs between prompts of a text -> X task
     (only CLIP score / CLIPSIM could, FID and KID cannot by definition, and the toy CLIP is not aligned: the
@@ -87,6 +92,7 @@ def test_every_degradation_moves_some_metric_of_its_task(table: list[s.Trend]) -
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_clip_metrics_fall_when_prompts_get_other_outputs_with_an_aligned_clip(oracle_table: list[s.Trend]) -> None:
     """The toy CLIP cannot align text and images; the stand-in can, so this is the wiring check of CLIP score,
     CLIP-T, CLIP-I and CLIPSIM: each falls as more outputs belong to other prompts."""

@@ -99,7 +99,9 @@ def _recorded(store: Path) -> int:
         return 0
 
 
+# the two tests below run the CLI in fresh processes (three runs; a torchrun of two ranks): end-to-end, marker e2e
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_killed_run_resumes_without_loss_or_duplicates(tmp_path: Path) -> None:
     store = tmp_path / "store"
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -126,6 +128,7 @@ def test_killed_run_resumes_without_loss_or_duplicates(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_two_processes_score_like_one(tmp_path: Path) -> None:
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "benchmarks.cli", "run", "--tasks", "caption-image,t2a,dialogue", "--limit", "4",

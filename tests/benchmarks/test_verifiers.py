@@ -168,18 +168,22 @@ def test_the_validation_fails_a_verifier_that_misreads(world: Path) -> None:
     assert v.readme_confusions(results).startswith("**image shape, 64 px (world), n=24**\n\n| shape (true \\ read)")
 
 
+#: the validation proper (every variant of 300 scenes) and the noise table are end-to-end checks of a minute or more
+#: each (marker e2e: left out of `pytest -q`, run by CI with -m e2e); the small runs above check the same code paths
 @pytest.fixture(scope="module")
 def validation(world: Path) -> list[v.AttributeValidation]:
     return v.validate(cache_dir=world)
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_every_attribute_reaches_98_percent_on_every_variant(validation: list[v.AttributeValidation]) -> None:
     assert v.SCENES >= 300 and all(r.n == v.SCENES for r in validation)
     assert not v.failing(validation), v.misreadings(validation)
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_the_readme_and_docs_show_the_measured_tables(validation: list[v.AttributeValidation]) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("### Verifying generated media (synthetic world)", 1)[1].split("\n## ", 1)[0]
@@ -209,6 +213,7 @@ def noise_table(world: Path) -> list[s.Trend]:
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_attribute_accuracy_falls_at_every_step_of_noise(noise_table: list[s.Trend]) -> None:
     assert not s.unexpected(noise_table)
     falling = {t.task for t in noise_table if t.metric == "attribute_accuracy" and t.verdict == "monotonic"}
@@ -218,6 +223,7 @@ def test_attribute_accuracy_falls_at_every_step_of_noise(noise_table: list[s.Tre
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_the_docs_show_the_measured_noise_table(noise_table: list[s.Trend]) -> None:
     docs = (ROOT / "docs" / "verifiers.md").read_text(encoding="utf-8")
     assert s.degradations_table(noise_table) in docs and s.markdown_table(noise_table) in docs

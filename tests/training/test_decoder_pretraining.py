@@ -26,11 +26,13 @@ MINI_DECODERS = DecoderPretrainingConfig(
 PIPELINES = {"image": "StableDiffusionPipeline", "video": "TextToVideoSDPipeline", "audio": "AudioLDMPipeline"}
 
 
+#: the tests on these decoders follow a real (if short) pre-training run of all three: end-to-end, marker e2e
 @pytest.fixture(scope="module")
 def decoders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return pretrain_decoders(MINI_DECODERS, tmp_path_factory.mktemp("decoders"), progress=None)
 
 
+@pytest.mark.e2e
 def test_every_decoder_is_a_diffusers_pipeline_folder(decoders: dict[str, Path]) -> None:
     for modality, folder in decoders.items():
         index = json.loads((folder / "model_index.json").read_text(encoding="utf-8"))
@@ -42,6 +44,7 @@ def test_every_decoder_is_a_diffusers_pipeline_folder(decoders: dict[str, Path])
         (decoders["video"] / "vae" / "diffusion_pytorch_model.safetensors").read_bytes()
 
 
+@pytest.mark.e2e
 def test_a_rerun_reuses_finished_decoders_and_retrains_changed_ones(decoders: dict[str, Path],
                                                                     tmp_path: Path) -> None:
     out = tmp_path / "decoders"  # a copy: the other tests keep the fixture's decoders
@@ -56,6 +59,7 @@ def test_a_rerun_reuses_finished_decoders_and_retrains_changed_ones(decoders: di
 
 
 @pytest.mark.parametrize("modality", list(PIPELINES))
+@pytest.mark.e2e
 def test_the_folders_generate_through_the_diffusers_adapter(decoders: dict[str, Path], modality: str) -> None:
     from nextgpt.adapters.diffusers_pipelines import load_diffusers_adapter
     from nextgpt.adapters.settings import AdapterSettings
