@@ -177,6 +177,7 @@ def _recorded(spot: StoreSpot) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.e2e  # fresh CLI processes: minutes
 def test_killed_run_resumes_without_loss_or_duplicates(store_spot: StoreSpot) -> None:
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
     process = subprocess.Popen(_cli(store_spot), env=environment, stdout=subprocess.DEVNULL,
@@ -197,6 +198,7 @@ def test_killed_run_resumes_without_loss_or_duplicates(store_spot: StoreSpot) ->
 
 
 @pytest.mark.slow
+@pytest.mark.e2e  # fresh CLI processes: minutes
 def test_two_concurrent_runs_write_one_store(store_spot: StoreSpot) -> None:
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
     processes = [subprocess.Popen(_cli(store_spot), env=environment, stdout=subprocess.PIPE,
