@@ -36,9 +36,17 @@ MINI = Recipe(name="mini", preset="tiny", train_samples=2, seed=0,
                       StagePlan(3, steps=2, batch_size=2, learning_rate=1e-3)))
 
 
-def test_recipe_runs_every_part_bundles_the_frozen_parts_and_resumes(tmp_path: Path) -> None:
-    log = io.StringIO()
-    final = run_recipe(MINI, tmp_path, progress=log)
+@pytest.fixture(scope="module")
+def mini_final(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One run of the mini recipe for the module, a real training run of every part (its tests are end-to-end:
+    marker e2e): its final checkpoint folder. The tests only read it, rerun the same recipe on it (nothing
+    retrains) or copy it."""
+    return run_recipe(MINI, tmp_path_factory.mktemp("mini-recipe"), progress=io.StringIO())
+
+
+@pytest.mark.e2e
+def test_recipe_runs_every_part_bundles_the_frozen_parts_and_resumes(mini_final: Path) -> None:
+    final, out = mini_final, mini_final.parent
     assert (final / "llm" / "config.json").is_file() and (final / "encoder" / "imagebind.pth").is_file()
     saved = json.loads((final / "config.json").read_text(encoding="utf-8"))["config"]
     # relative: the bundled frozen parts travel with the checkpoint
@@ -59,7 +67,7 @@ def test_recipe_runs_every_part_bundles_the_frozen_parts_and_resumes(tmp_path: P
     state = {n: p.detach().clone() for n, p in model.named_parameters()}
 
     again = io.StringIO()
-    run_recipe(MINI, tmp_path, progress=again)  # every part is found finished: nothing retrains
+    run_recipe(MINI, out, progress=again)  # every part is found finished: nothing retrains
     assert "language model: done before" in again.getvalue() and "encoder: done before" in again.getvalue()
     assert all(f"{m} decoder: done before" in again.getvalue() for m in ("image", "video", "audio"))
     assert all(f"stage {s}: done before" in again.getvalue() for s in (1, 2, 3))
@@ -69,17 +77,18 @@ def test_recipe_runs_every_part_bundles_the_frozen_parts_and_resumes(tmp_path: P
 
     changed_llm = dataclasses.replace(MINI, language_model=LanguageModelConfig(steps=4, batch_size=2, warmup_steps=1))
     with pytest.raises(ConfigError, match="stage-1, stage-2, stage-3 were trained on the previous one"):
-        run_recipe(changed_llm, tmp_path, progress=None)
+        run_recipe(changed_llm, out, progress=None)
     changed_decoder = dataclasses.replace(MINI, decoders=dataclasses.replace(MINI_DECODERS, image_renders=5))
     with pytest.raises(ConfigError, match="the decoders must be trained"):
-        run_recipe(changed_decoder, tmp_path, progress=None)
+        run_recipe(changed_decoder, out, progress=None)
     changed_stage = dataclasses.replace(MINI, stages=(StagePlan(1, steps=3, batch_size=2, learning_rate=1e-3),))
     with pytest.raises(ConfigError, match="stage-1 was trained with other settings"):
-        run_recipe(changed_stage, tmp_path, progress=None)
+        run_recipe(changed_stage, out, progress=None)
 
 
-def test_a_missing_bundled_folder_is_named(tmp_path: Path) -> None:
-    final = run_recipe(MINI, tmp_path / "run", progress=None)
+@pytest.mark.e2e
+def test_a_missing_bundled_folder_is_named(mini_final: Path, tmp_path: Path) -> None:
+    final = mini_final
     broken = tmp_path / "broken"
     shutil.copytree(final, broken)
     shutil.rmtree(broken / "llm")
