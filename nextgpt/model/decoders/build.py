@@ -70,8 +70,9 @@ def build_decoder(modality: Modality, config: DecoderConfig, *, with_tokenizer: 
     modules = {name: _build_module(modality, name, config.architecture[name]) for name in decoder_cls.module_names}
     tokenizer = None
     if with_tokenizer:
-        folder = Path(tempfile.mkdtemp(prefix="nextgpt-tokenizers-"))
-        tokenizer = _tiny_tokenizer(modality, config.architecture["text_encoder"], folder)
+        # the tokenizer holds its vocabulary in memory once loaded, so its files need not outlive this call
+        with tempfile.TemporaryDirectory(prefix="nextgpt-tokenizers-") as folder:
+            tokenizer = _tiny_tokenizer(modality, config.architecture["text_encoder"], Path(folder))
     return decoder_cls(config, modules, tokenizer, ddim_scheduler())
 
 
