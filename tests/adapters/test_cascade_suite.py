@@ -63,6 +63,8 @@ def test_the_tiny_cascade_loads_from_its_folders_and_describes_them(cascade: Cas
     assert all(any(name.startswith(f"{role}.") for name in stages) for role in components)
 
 
+@pytest.mark.slow
+@pytest.mark.e2e  # every task of the default suite through the tiny cascade: two minutes of CPU (CI: pytest -m e2e)
 def test_the_tiny_cascade_runs_every_task_of_the_default_suite(cascade: Cascade, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEXTGPT_BENCH_CACHE", str(tmp_path / "cache"))
