@@ -26,11 +26,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import torch
 import torch.nn.functional as F
 
+from nextgpt.core.errors import ConfigError
 from nextgpt.core.modalities import Modality
 from nextgpt.training import decoder_architectures as arch
 from nextgpt.training.latent_diffusion import (
@@ -64,6 +65,14 @@ class DecoderPretrainingConfig:
     num_inference_steps: int = 20
     guidance_scale: float = 4.0
     only: tuple[Modality, ...] = DECODER_MODALITIES
+    #: how the finished weights are stored: "float16" halves the shipped checkpoint; every later part (the video
+    #: decoder's shared VAE, stages 1-3, the frozen fingerprint) then reads the rounded weights, upcast to float32
+    storage_dtype: Literal["float32", "float16"] = "float16"
+
+    def __post_init__(self) -> None:
+        if self.storage_dtype not in ("float32", "float16"):
+            raise ConfigError(f"DecoderPretrainingConfig.storage_dtype must be 'float32' or 'float16', "
+                              f"got {self.storage_dtype!r}")
 
 
 def decoder_settings(config: DecoderPretrainingConfig, modality: Modality) -> dict[str, Any]:
@@ -91,6 +100,8 @@ def pretrain_decoders(config: DecoderPretrainingConfig, out_dir: Path, *,
         shutil.rmtree(staging, ignore_errors=True)
         pipeline, losses = _TRAINERS[modality](config, out_dir, progress)
         pipeline.save_pretrained(str(staging))
+        if config.storage_dtype == "float16":
+            store_in_half_precision(staging)
         seconds = time.perf_counter() - started
         (staging / NOTE_FILE).write_text(json.dumps({
             "what": f"tiny {modality} decoder pre-trained on the synthetic world's train split "
@@ -110,6 +121,17 @@ def pretraining_settings(config: DecoderPretrainingConfig) -> dict[str, Any]:
     picks the decoders to train, not how) and every component's architecture."""
     settings = {name: value for name, value in dataclasses.asdict(config).items() if name != "only"}
     return json.loads(json.dumps({**settings, "architectures": arch.architectures()}))
+
+
+def store_in_half_precision(folder: Path) -> None:
+    """Rewrite every ``*.safetensors`` under ``folder`` with its float32 tensors as float16.  diffusers and
+    transformers load them back as float32 (their default dtype), so only the stored precision changes."""
+    from safetensors.torch import load_file, save_file
+
+    for path in sorted(folder.rglob("*.safetensors")):
+        tensors = load_file(str(path))
+        save_file({name: tensor.half() if tensor.dtype == torch.float32 else tensor
+                   for name, tensor in tensors.items()}, str(path), metadata={"format": "pt"})
 
 
 def finished(folder: Path, settings: dict[str, Any]) -> bool:

@@ -51,6 +51,8 @@ class StagePlan:
     batch_size: int
     learning_rate: float
     denoising_weight: float = 1.0
+    #: weight of the caption-alignment term (stages 2 and 3) against the language loss
+    alignment_weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,8 @@ TINY_TRAINED = Recipe(
         audio=DenoiserTraining(steps=400, batch_size=24, learning_rate=1.5e-3, log_every=100),
         vocoder=VocoderTraining(steps=400, batch_size=12, learning_rate=2e-3, log_every=100)),
     stages=(StagePlan(1, steps=600, batch_size=8, learning_rate=3e-3),
-            StagePlan(2, steps=120, batch_size=8, learning_rate=2e-3, denoising_weight=0.1),
-            StagePlan(3, steps=500, batch_size=8, learning_rate=1.5e-3)))
+            StagePlan(2, steps=500, batch_size=8, learning_rate=2e-3, denoising_weight=0.1),
+            StagePlan(3, steps=500, batch_size=8, learning_rate=1.5e-3, alignment_weight=0.2)))
 
 RECIPES: dict[str, Recipe] = {recipe.name: recipe for recipe in (TINY_TRAINED,)}
 
@@ -124,7 +126,8 @@ def run_recipe(recipe: Recipe, out_dir: str | Path, *, progress: TextIO | None =
         stage_dir = out_dir / f"stage-{plan.stage}"
         train_config = TrainConfig(stage=plan.stage, steps=plan.steps, batch_size=plan.batch_size,
                                    learning_rate=plan.learning_rate, seed=recipe.seed,
-                                   denoising_weight=plan.denoising_weight, checkpoint_every=50)
+                                   denoising_weight=plan.denoising_weight,
+                                   alignment_weight=plan.alignment_weight, checkpoint_every=50)
         _check_same_settings(stage_dir, train_config)
         finished = stage_dir / "final"
         if (finished / "trainable.safetensors").is_file():
