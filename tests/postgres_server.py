@@ -100,7 +100,9 @@ class PostgresServer:
         return self.url(name)
 
     def stop(self) -> None:
+        """Stop the server if it runs (a failed or interrupted start may have left none), remove its data."""
         try:
-            self._run(str(self.binaries / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
+            if (self.root / "data" / "postmaster.pid").is_file():
+                self._run(str(self.binaries / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)

@@ -28,6 +28,9 @@ def postgres_server() -> Iterator[PostgresServer]:
     except (RuntimeError, OSError, subprocess.SubprocessError) as error:
         server.stop()
         pytest.skip(f"could not start PostgreSQL: {error}")
+    except BaseException:  # interrupted while starting: leave no server or data folder behind
+        server.stop()
+        raise
     print(f"\nstarted {server.version} on 127.0.0.1:{server.port}")
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a session ended by `timeout` still stops the server
     try:
