@@ -137,8 +137,9 @@ def test_the_rule_still_checks_captions_and_signal_tokens() -> None:
 
 
 def checkpoint_with_image_decoder(tmp_path: Path, decoder_path: str) -> Path:
-    """The shipped checkpoint's config with ``decoders.image.path`` set, and a pipeline index at the bundled
-    place (only config files: ``bundled_decoders`` reads no weights)."""
+    """The shipped checkpoint's config with ``decoders.image.path`` set (its other parts named at their shipped
+    places, outside this folder), and a pipeline index at the bundled place (only config files:
+    ``bundled_decoders`` reads no weights)."""
     folder = tmp_path / "checkpoint"
     folder.mkdir()
     shutil.copy(SHIPPED_CHECKPOINTS["tiny-trained"] / "config.json", folder / "config.json")
@@ -147,6 +148,10 @@ def checkpoint_with_image_decoder(tmp_path: Path, decoder_path: str) -> Path:
     shipped = SHIPPED_CHECKPOINTS["tiny-trained"]  # its bundled LLM and encoder, named where they are
     data["config"]["llm"]["path"] = str(shipped / data["config"]["llm"]["path"])
     data["config"]["encoder"]["checkpoint"] = str(shipped / data["config"]["encoder"]["checkpoint"])
+    for modality in ("video", "audio"):  # the shipped decoders, named where they are: outside this folder
+        decoder = data["config"]["decoders"][modality]
+        if decoder["path"] is not None and not Path(decoder["path"]).is_absolute():
+            decoder["path"] = str(shipped / decoder["path"])
     (folder / "config.json").write_text(json.dumps(data), encoding="utf-8")
     index = (folder / decoder_path if not Path(decoder_path).is_absolute() else Path(decoder_path))
     index.mkdir(parents=True, exist_ok=True)
