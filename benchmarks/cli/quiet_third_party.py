@@ -56,7 +56,7 @@ def quiet_third_party(enabled: bool = True) -> Iterator[None]:
     if not sys.warnoptions:  # the user's -W / PYTHONWARNINGS choice is kept as it is
         for message, category, _why in HIDDEN_WARNINGS:
             warnings.filterwarnings("ignore", message=message, category=category)
-    with _no_hub_progress_bars(), _no_diffusers_progress_bars():
+    with _no_hub_progress_bars():
         yield
 
 
@@ -95,24 +95,3 @@ def _no_hub_progress_bars() -> Iterator[None]:
                 transformers_logging.disable_progress_bar()
         progress_bar_states.clear()
         progress_bar_states.update(hub_states)
-
-
-@contextlib.contextmanager
-def _no_diffusers_progress_bars() -> Iterator[None]:
-    """No "Loading pipeline components" bar: diffusers draws it, with its own switch, each time a decoder is read
-    from a pipeline folder (the shipped checkpoint bundles three).  The user's ``HF_HUB_DISABLE_PROGRESS_BARS``
-    decides instead, as for the other Hugging Face bars; the switch is put back as it was."""
-    from huggingface_hub import constants
-
-    if constants.HF_HUB_DISABLE_PROGRESS_BARS is not None:
-        yield
-        return
-    from diffusers.utils import logging as diffusers_logging
-
-    was_on = diffusers_logging.is_progress_bar_enabled()
-    diffusers_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_on:
-            diffusers_logging.enable_progress_bar()

@@ -19,10 +19,9 @@ The defaults, 50 steps and guidance 7.5, are the sampler settings of NExT-GPT's 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypedDict, Unpack
 
@@ -36,6 +35,7 @@ from nextgpt.adapters.settings import DTYPES, AdapterSettings
 from nextgpt.core.errors import CheckpointError, ConfigError, MissingWeightsError
 from nextgpt.core.interface import Capabilities, JSONValue, ProfiledStage
 from nextgpt.core.modalities import Modality
+from nextgpt.core.pipeline_loading import no_pipeline_loading_bar
 from nextgpt.core.requests import GenerationRequest, GenerationResult
 
 #: The version of this adapter's own code (request handling and output conversion): bump it when the same
@@ -93,22 +93,6 @@ def read_pipeline_class(folder: Path, *, where: str, expected: str) -> str:
     return class_name
 
 
-@contextlib.contextmanager
-def _no_loading_bar() -> Iterator[None]:
-    """No "Loading pipeline components..." bar: the adapter is loaded like NExT-GPT's own decoders, which draw
-    none; the pipeline's denoising bar is switched off the same way (``set_progress_bar_config``). diffusers keeps
-    one switch for every bar it draws, put back as it was afterwards."""
-    from diffusers.utils import logging as diffusers_logging
-
-    was_on = diffusers_logging.is_progress_bar_enabled()
-    diffusers_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_on:
-            diffusers_logging.enable_progress_bar()
-
-
 class DiffusersPipelineAdapter(ABC):
     """A local diffusers text-to-X pipeline folder as an :class:`~nextgpt.core.interface.AnyToAnyModel`.
 
@@ -152,7 +136,7 @@ class DiffusersPipelineAdapter(ABC):
         if dtype is not None:
             kwargs["dtype"] = dtype
         try:
-            with _no_loading_bar():
+            with no_pipeline_loading_bar():
                 return getattr(diffusers, self.pipeline_class).from_pretrained(str(self.folder), **kwargs)
         except folder_read_errors() as error:
             raise CheckpointError(f"{self.adapter_name}: the {self.pipeline_class} in {self.folder} cannot be read "

@@ -11,6 +11,7 @@ from torch import nn
 
 from nextgpt.core.errors import CheckpointError, ConfigError, MissingWeightsError
 from nextgpt.core.modalities import Modality
+from nextgpt.core.pipeline_loading import no_pipeline_loading_bar
 from nextgpt.model.config import DecoderConfig
 from nextgpt.model.decoders.diffusion_decoder import DECODER_CLASSES, DiffusionDecoder
 from nextgpt.model.weights_io import READ_ERRORS
@@ -93,7 +94,8 @@ def _load_from_folder(modality: Modality, config: DecoderConfig, decoder_cls: ty
     if modality == "image":
         kwargs.update(safety_checker=None, requires_safety_checker=False)
     try:
-        pipe = pipeline_cls.from_pretrained(str(path), **kwargs)
+        with no_pipeline_loading_bar():
+            pipe = pipeline_cls.from_pretrained(str(path), **kwargs)
     except READ_ERRORS as error:
         raise CheckpointError(f"decoders.{modality}.path = {path}: the {_PIPELINE_NAMES[modality]} cannot be read "
                               f"({error}); a file of the folder is damaged, truncated or not in diffusers "
