@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -16,6 +17,8 @@ from pathlib import Path
 #: the superuser the server is made with (trust authentication on 127.0.0.1 only)
 SUPERUSER = "bench"
 _UNPRIVILEGED = "nobody"
+_START_ATTEMPTS = 3
+_BIND_FAILURE = re.compile(r"could not (bind|create listen socket)|Address already in use", re.IGNORECASE)
 
 
 def _binaries() -> Path | None:
@@ -57,7 +60,7 @@ class PostgresServer:
             raise RuntimeError(unavailable())
         self.binaries = binaries
         self.root = Path(tempfile.mkdtemp(prefix="nextgpt-postgres-"))
-        self.port = _free_port()
+        self.port = 0  # picked just before the server starts (another process may take a port picked earlier)
         self.version = ""
         self._databases = 0
 
@@ -80,10 +83,17 @@ class PostgresServer:
         data = self.root / "data"
         self._run(str(self.binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", SUPERUSER, "-E", "UTF8",
                   "--no-sync")
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50")
-        self._run(str(self.binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l",
-                  str(self.root / "server.log"), "-w", "-t", "60", "start")
+        for attempt in range(1, _START_ATTEMPTS + 1):
+            self.port = _free_port()
+            options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                       "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50")
+            try:
+                self._run(str(self.binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l",
+                          str(self.root / "server.log"), "-w", "-t", "60", "start")
+                break
+            except RuntimeError as error:  # the port was taken between the pick and the bind: pick another
+                if attempt == _START_ATTEMPTS or not _BIND_FAILURE.search(str(error)):
+                    raise
         self.version = self._run(str(self.binaries / "postgres"), "--version").strip()
 
     def url(self, database: str = "postgres") -> str:

@@ -1,6 +1,7 @@
 """Store fixtures: ``store_spot`` runs a test against each engine of the results store (the embedded SQLite
 folder, and a database of a real PostgreSQL server, started once per session, with a shared media folder);
-``postgres_server`` is that server (the tests that need it skip, with the reason, where none can be started)."""
+``postgres_server`` is that server.  The tests that need it skip, with the reason, where PostgreSQL is not
+installed; where it is, a server that fails to start FAILS them (CI cannot go green without them)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from postgres_server import PostgresServer, unavailable
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """One PostgreSQL server for the session (skips, with the reason, where none can be started)."""
+    """One PostgreSQL server for the session (skips, with the reason, where PostgreSQL is not installed; fails
+    where it is installed but does not start)."""
     reason = unavailable()
     if reason:
         pytest.skip(reason)
@@ -27,7 +29,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.start()
     except (RuntimeError, OSError, subprocess.SubprocessError) as error:
         server.stop()
-        pytest.skip(f"could not start PostgreSQL: {error}")
+        pytest.fail(f"PostgreSQL is installed ({server.binaries}) but could not be started: {error}")
     except BaseException:  # interrupted while starting: leave no server or data folder behind
         server.stop()
         raise
