@@ -32,6 +32,8 @@ def migrate_command(args: argparse.Namespace) -> int:
     from benchmarks.store import ResultsStore
     from benchmarks.store.copy import copy_store
 
+    _check_media(args.source, args.source_media, "--source-media", "SRC")
+    _check_media(args.target, args.media, "--media", "DST")
     source = open_store(args.source, args.source_media)
     target = ResultsStore(args.target, media=args.media)
     try:
@@ -42,3 +44,17 @@ def migrate_command(args: argparse.Namespace) -> int:
     for line in summary.lines(source.path, target.path):
         print(line)
     return 0
+
+
+def _check_media(location: Path | str, media: Path | None, flag: str, side: str) -> None:
+    """Before anything is copied: a database side needs its media folder, a folder side has its own."""
+    from benchmarks.cli.store_options import is_database
+    from benchmarks.store.store_urls import redacted
+    from nextgpt.core.errors import StoreError
+
+    if is_database(location) and media is None:
+        raise StoreError(f"store migrate: {side} {redacted(str(location))} is a PostgreSQL store, whose media "
+                         f"and feature files are in a folder of their own: pass {flag} DIR")
+    if not is_database(location) and media is not None:
+        raise StoreError(f"store migrate: {flag} {media} is only for a PostgreSQL {side}; the store folder "
+                         f"{location} keeps its media inside it: leave {flag} out")

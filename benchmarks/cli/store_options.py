@@ -9,12 +9,18 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_STORE = Path("out/results")
-DATABASE_SCHEMES = ("postgresql://", "postgres://")
 
 
 def store_location(text: str) -> Path | str:
-    """A URL stays the text it is (a Path would fold its ``//``); anything else is a folder."""
-    return text if text.startswith(DATABASE_SCHEMES) else Path(text)
+    """A URL stays the text it is (a Path would fold its ``//``); anything else is a folder.  A text holding
+    ``://`` with a scheme that is not PostgreSQL's is refused (StoreError), never taken for a folder."""
+    from benchmarks.store.store_urls import is_postgres_url
+    from nextgpt.core.errors import StoreError
+
+    try:
+        return text if is_postgres_url(text) else Path(text)
+    except StoreError as error:  # argparse names the argument and exits with its usage error (code 2)
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def is_database(location: Path | str) -> bool:
@@ -31,8 +37,8 @@ def add_store_arguments(parser: argparse.ArgumentParser, default: Path = DEFAULT
 
 
 def open_store(location: Path | str, media: Path | None = None) -> Any:
-    """The results store at ``location`` for reading; a missing folder store is an error (reports never create
-    one; a database store is whatever the database holds)."""
+    """The results store at ``location`` for reading; a missing store is an error (reports never create one: a
+    folder without ``results.sqlite``, or a database without the store's tables, is refused)."""
     from benchmarks.store import ResultsStore
     from reports.errors import ReportInputError
 
@@ -41,7 +47,7 @@ def open_store(location: Path | str, media: Path | None = None) -> Any:
         if not (folder / "results.sqlite").exists():
             raise ReportInputError(f"no results store at {folder} (expected {folder / 'results.sqlite'}); "
                                    "pass --store DIR")
-    return ResultsStore(location, media=media)
+    return ResultsStore(location, media=media, create=False)
 
 
 def run_source(args: argparse.Namespace) -> Any:

@@ -6,7 +6,7 @@ of a store folder (the default) or in a team's PostgreSQL database (``--store po
 - ``schema``: the tables, and PostgreSQL's words for SQLite's;
 - ``records``: the typed records the store reads and writes;
 - ``sqlite_backend``, ``sqlite_files``, ``sqlite_migrations``: the SQLite file, its checks and its old schemas;
-- ``postgres_backend``: the PostgreSQL connection;
+- ``postgres_backend``: the PostgreSQL connection; ``store_urls``: what a ``--store`` text names (shared with the CLI);
 - ``copy``: copying whole stores between engines (``nextgpt-bench store migrate``).
 """
 

@@ -2,11 +2,15 @@
 ``nextgpt-bench store migrate SRC DST`` does, so a team can merge what people ran on laptops into its shared
 store, or take a shared store home.
 
-Everything is copied: the generation cache with its media files, and every run with its samples, scores,
-metrics, feature files, stage timings and skipped tasks.  Files are copied (their sha256 checked) before the rows
-that name them, and each run's rows are one transaction, so an interrupted copy leaves whole runs only and a rerun
-finishes it.  A run id already in the target with the same content is left alone (a rerun copies nothing); with
-different content it is refused, naming the run and what differs -- a copy never overwrites a run."""
+Everything is copied: the generation cache with its media files, and every complete run with its samples,
+scores, metrics, feature files, stage timings and skipped tasks.  A run still running (or failed) is not copied
+but named: copied unfinished, it could never be merged again once finished (its rows would differ); a later copy
+takes it once complete.  Each run's rows are read in one read transaction with the generations they name (a run
+written meanwhile never yields rows naming generations that were not read), and written in one transaction;
+files are copied (their sha256 checked, and that of a file the target already has) before the rows that name
+them, so an interrupted copy leaves whole runs only and a rerun finishes it.  A run id already in the target
+with the same content is left alone (a rerun copies nothing); with different content it is refused, naming the
+run and what differs -- a copy never overwrites a run."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from pathlib import Path
 
 from benchmarks.store.records import write_atomically
 from benchmarks.store.results_store import ResultsStore
+from benchmarks.store.schema import table_columns
 from nextgpt.core.errors import StoreError
 
 #: the tables of one run, in the order their rows are written (the run first: the others name it)
@@ -30,6 +35,8 @@ class CopySummary:
     copied_runs: list[str] = field(default_factory=list)
     #: runs the target already held with the same content
     present_runs: list[str] = field(default_factory=list)
+    #: (run id, status) of the unfinished runs left out
+    unfinished_runs: list[tuple[str, str]] = field(default_factory=list)
     new_generations: int = 0
     copied_files: int = 0
 
@@ -37,7 +44,9 @@ class CopySummary:
         return [f"copied {len(self.copied_runs)} run(s) from {source} into {target}"
                 + (f": {', '.join(self.copied_runs)}" if self.copied_runs else ""),
                 f"{len(self.present_runs)} run(s) were already there with the same content",
-                f"{self.new_generations} new cached generation(s), {self.copied_files} file(s) copied"]
+                f"{self.new_generations} new cached generation(s), {self.copied_files} file(s) copied",
+                *(f"not copied: {run_id} ({status}); a later migrate copies it once it is complete"
+                  for run_id, status in self.unfinished_runs)]
 
 
 def copy_store(source: ResultsStore, target: ResultsStore) -> CopySummary:
@@ -47,18 +56,31 @@ def copy_store(source: ResultsStore, target: ResultsStore) -> CopySummary:
                          "another target")
     summary = CopySummary()
     _copy_generations(source, target, summary)
+    status_column = table_columns()["runs"].index("status")
     for (run_id, *_rest) in source.table_rows("runs"):
-        rows = {table: source.table_rows(table, run_id) for table in RUN_TABLES}
+        with source.snapshot():
+            rows = {table: source.table_rows(table, run_id) for table in RUN_TABLES}
+            generations = source.run_generation_rows(run_id)
+        if not rows["runs"]:
+            continue  # removed since the list was read
+        status = str(rows["runs"][0][status_column])
+        if status != "complete":
+            summary.unfinished_runs.append((run_id, status))
+            continue
         present = target.table_rows("runs", run_id)
         if present:
             _require_same_run(run_id, rows, target)
             summary.present_runs.append(run_id)
             continue
+        new = [row for row in generations if target.cached(str(row[0])) is None]  # written since the cache copy
+        _copy_generation_files(source, target, new, summary)
         for _run, _task, _extractor, _side, path, sha256, _weights in rows["feature_sets"]:
             summary.copied_files += _copy_file(source, target, path, sha256, f"a feature file of run {run_id!r}")
         with target.transaction() as db:
+            target.insert_rows(db, "generations", new)
             for table in RUN_TABLES:
                 target.insert_rows(db, table, rows[table])
+        summary.new_generations += len(new)
         summary.copied_runs.append(run_id)
     return summary
 
@@ -70,19 +92,26 @@ def _copy_generations(source: ResultsStore, target: ResultsStore, summary: CopyS
     new = [row for row in source.table_rows("generations") if row[0] not in known]
     for start in range(0, len(new), _GENERATIONS_PER_TRANSACTION):
         batch = new[start:start + _GENERATIONS_PER_TRANSACTION]
-        for row in batch:
-            for media in json.loads(row[7]):
-                summary.copied_files += _copy_file(source, target, media["path"], media["sha256"],
-                                                   f"a medium of cached generation {row[0]}")
+        _copy_generation_files(source, target, batch, summary)
         with target.transaction() as db:
             target.insert_rows(db, "generations", batch)
         summary.new_generations += len(batch)
+
+
+def _copy_generation_files(source: ResultsStore, target: ResultsStore, rows: list[tuple[object, ...]],
+                           summary: CopySummary) -> None:
+    media_column = table_columns()["generations"].index("media")
+    for row in rows:
+        for media in json.loads(str(row[media_column])):
+            summary.copied_files += _copy_file(source, target, media["path"], media["sha256"],
+                                               f"a medium of cached generation {row[0]}")
 
 
 def _copy_file(source: ResultsStore, target: ResultsStore, relative: str, sha256: str, what: str) -> int:
     """Copy one of the store's files (same relative path); 1 if copied, 0 if the target has it already."""
     destination = target.folder / relative
     if destination.is_file():
+        _require_same_file(destination, sha256, source.folder / Path(relative), what)
         return 0
     origin = source.folder / Path(relative)
     try:
@@ -99,6 +128,19 @@ def _copy_file(source: ResultsStore, target: ResultsStore, relative: str, sha256
         raise StoreError(f"store migrate: cannot write {destination}: {error.strerror or error}; make the folder "
                          "writable or free space, then rerun (the copy resumes)") from error
     return 1
+
+
+def _require_same_file(destination: Path, sha256: str, origin: Path, what: str) -> None:
+    """A file the target already has is kept only when it holds what the source's record says."""
+    try:
+        held = hashlib.sha256(destination.read_bytes()).hexdigest()
+    except OSError as error:
+        raise StoreError(f"store migrate: cannot read {destination}, which the target holds for {origin} ({what}): "
+                         f"{error.strerror or error}") from error
+    if held != sha256:
+        raise StoreError(f"store migrate: {destination} (in the target) differs from {origin} ({what}: its sha256 "
+                         f"is {held[:12]}..., the store's record {sha256[:12]}...); a copy never overwrites a file: "
+                         "remove the target's file if it is damaged, then rerun")
 
 
 def _require_same_run(run_id: str, rows: dict[str, list[tuple[object, ...]]], target: ResultsStore) -> None:

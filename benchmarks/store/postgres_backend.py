@@ -9,32 +9,45 @@ write.  Connection and server problems become a StoreError naming the URL (passw
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from benchmarks.store.schema import postgres_sql
+from benchmarks.store.schema import postgres_sql, table_columns
+from benchmarks.store.store_urls import EXPECTED_URL, redacted
 from nextgpt.core.errors import StoreError
 
-URL_SCHEMES = ("postgresql://", "postgres://")
 #: the advisory lock every write transaction takes (any constant; per database)
 _WRITER_LOCK = 0x6E657874677074
 _CONNECT_TIMEOUT_S = 10
 
 
-def is_postgres_url(location: object) -> bool:
-    return isinstance(location, str) and location.startswith(URL_SCHEMES)
+def _written_fields(sql: str, count: int) -> tuple[str, list[str]]:
+    """The table an INSERT or UPDATE of the store writes, and the fields its ``count`` placeholders fill (where
+    the statement shows them one for one; else "value N")."""
+    words = sql.split()
+    verb = "INTO" if "INTO" in words else "UPDATE" if "UPDATE" in words else None
+    table = words[words.index(verb) + 1] if verb else "?"
+    if verb == "UPDATE":
+        fields = re.findall(r"(\w+)=\?", sql)
+    elif f"{table} (" in sql:
+        fields = sql.split("(", 2)[1].split(")", 1)[0].split(", ")
+    else:
+        fields = list(table_columns().get(table, ()))
+    return table, fields if len(fields) == count else [f"value {n + 1}" for n in range(count)]
 
 
-def redacted(url: str) -> str:
-    """The URL without its password (for messages)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+def refuse_nul_text(sql: str, parameters: Sequence[Any]) -> None:
+    """PostgreSQL's text cannot hold the NUL character (SQLite's can): refuse such a value with a StoreError
+    naming the table and the field, before the server is asked (psycopg would raise a bare DataError)."""
+    for position, value in enumerate(parameters):
+        if isinstance(value, str) and "\x00" in value:
+            table, fields = _written_fields(sql, len(parameters))
+            raise StoreError(f"{table}.{fields[position]} holds text with a NUL character (\\x00), which a "
+                             f"PostgreSQL store cannot hold: {value[:60]!r}; keep this in a store folder (SQLite), "
+                             "or remove the NUL from the text")
 
 
 class Row:
@@ -80,8 +93,12 @@ class PostgresBackend:
         self._errors = psycopg.errors
         self._psycopg = psycopg
         with self.guard():
-            self.connection = psycopg.connect(url, autocommit=True, row_factory=_row_factory,
-                                              connect_timeout=_CONNECT_TIMEOUT_S)
+            try:
+                self.connection = psycopg.connect(url, autocommit=True, row_factory=_row_factory,
+                                                  connect_timeout=_CONNECT_TIMEOUT_S)
+            except psycopg.ProgrammingError as error:  # libpq refuses the URL itself (a bad option, port)
+                raise StoreError(f"--store {self.path} is not a PostgreSQL URL psycopg can use ("
+                                 f"{' '.join(str(error).split())}); expected {EXPECTED_URL}") from error
 
     def tables(self) -> set[str]:
         rows = self.connection.execute("SELECT table_name FROM information_schema.tables "
@@ -89,9 +106,12 @@ class PostgresBackend:
         return {str(row[0]) for row in rows}
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
+        refuse_nul_text(sql, parameters)
         return self.connection.execute(postgres_sql(sql), tuple(parameters))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        for row in rows:
+            refuse_nul_text(sql, row)
         with self.connection.cursor() as cursor:
             cursor.executemany(postgres_sql(sql), [tuple(row) for row in rows])
 
@@ -114,6 +134,9 @@ class PostgresBackend:
             return StoreError(f"results store {self.path} is read-only for this user ({detail}); writing a run "
                               "needs INSERT, UPDATE, DELETE and CREATE rights on the database: grant them, or pass "
                               "another --store")
+        if isinstance(error, self._psycopg.IntegrityError):
+            return StoreError(f"results store {self.path} refuses rows that break its constraints ({detail}); "
+                              "the rows were not written (a copy of a store written by hand, or damaged?)")
         if isinstance(error, errors.DiskFull):
             return StoreError(f"results store {self.path} cannot grow: the server's disk is full ({detail}); free "
                               "space and rerun (the run resumes)")
@@ -128,6 +151,14 @@ class PostgresBackend:
         with self.connection.transaction():
             self.connection.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITER_LOCK,))
             yield self
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction that sees one state of the database (REPEATABLE READ): rows read inside it name
+        only rows read inside it, whatever is written meanwhile."""
+        with self.connection.transaction():
+            self.connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield
 
     def migrate(self, db: PostgresBackend, version: int) -> None:
         raise StoreError(f"results store {self.path} has schema version {version}; PostgreSQL stores are made at "

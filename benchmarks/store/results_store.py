@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.store.postgres_backend import PostgresBackend, is_postgres_url
+from benchmarks.store.postgres_backend import PostgresBackend
 from benchmarks.store.records import (
     FEATURE_SIDES,
     FeatureRows,
@@ -43,10 +44,17 @@ from benchmarks.store.records import (
 from benchmarks.store.schema import MAX_ERROR_CHARS, SCHEMA_VERSION, primary_keys, table_columns, table_statements
 from benchmarks.store.sqlite_backend import SqliteBackend
 from benchmarks.store.sqlite_migrations import READ_AS_IT_IS, schema_2_metric_values
+from benchmarks.store.store_urls import is_postgres_url
 from metrics.provenance import MetricResult
 from nextgpt.core.errors import NextGPTError, StoreError
 
 Backend = SqliteBackend | PostgresBackend
+
+
+def _number(value: float | None) -> float | None:
+    """A score as stored: NaN (no value) as NULL on both engines (SQLite turns NaN into NULL by itself;
+    PostgreSQL would keep a NaN, and the engines would read back differently)."""
+    return None if value is None or math.isnan(value) else value
 
 
 class _ProbeDone(Exception):
@@ -60,11 +68,13 @@ class ResultsStore:
     as in a store folder).  Without ``media`` a PostgreSQL store can be read but not given or asked for files.
 
     ``folder`` is where the store's files are; ``path`` names the database in messages (the SQLite file, or the
-    URL without its password).  Every database error caused by the file, the server or their surroundings
+    URL without its passwords).  ``create=False`` (the reading commands) refuses a location that holds no store
+    instead of making one there; a database whose tables are not a store's is refused either way.  Every database
+    error caused by the file, the server or their surroundings
     (damaged, read-only, locked, unreachable, disk full) becomes a :class:`StoreError` naming it and the fix; any
     other error is a bug and propagates as it is."""
 
-    def __init__(self, location: str | Path, *, media: str | Path | None = None) -> None:
+    def __init__(self, location: str | Path, *, media: str | Path | None = None, create: bool = True) -> None:
         #: the schema version of a read-only old store that is read as it is (None: the store is of this version)
         self._read_as_version: int | None = None
         self._backend: Backend
@@ -76,7 +86,7 @@ class ResultsStore:
                                  f"store folder {location} keeps its media inside it: leave --media out")
             self._backend = SqliteBackend(Path(location))
         self.path: Path | str = self._backend.path
-        self._open_schema()
+        self._open_schema(create)
 
     @property
     def dialect(self) -> str:
@@ -91,10 +101,24 @@ class ResultsStore:
                              "pass --media DIR, the folder every node writes the store's media into")
         return self._backend.files
 
-    def _open_schema(self) -> None:
+    def _open_schema(self, create: bool) -> None:
         """Create the tables of a new store, migrate an old one -- or, when an old SQLite one cannot be written,
-        read it as it is (see READ_AS_IT_IS)."""
+        read it as it is (see READ_AS_IT_IS).  A store of this version with every table is only read: a user
+        with SELECT rights alone can open it (PostgreSQL checks CREATE rights even for CREATE TABLE IF NOT
+        EXISTS of a table that exists)."""
+        with self._guard():
+            tables = self._backend.tables()
+        if "meta" not in tables:
+            if tables:
+                raise StoreError(f"{self.path} is a database but not a results store (its tables: "
+                                 f"{', '.join(sorted(tables)[:10])}; a store has a 'meta' table); it is left as it "
+                                 "is: pass another --store (an empty database, or one a run wrote into)")
+            if not create:
+                raise StoreError(f"no results store in {self.path} (the database has no tables); pass the --store "
+                                 "a run wrote into")
         version = self._stored_version()
+        if version == SCHEMA_VERSION and set(table_columns()) <= tables:
+            return
         if self._backend.dialect == "sqlite" and version in READ_AS_IT_IS and self._read_only():
             self._read_as_version = version
             with self._guard():
@@ -345,10 +369,11 @@ class ResultsStore:
                 stored = StoredMetric(task, result, counts.get(result.name, result.provenance.n_samples or 0))
                 low, high = stored.ci or (None, None)
                 db.execute("INSERT INTO metric_values VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           (run_id, task, stored.metric, stored.value, low, high, stored.n, result_json(result)))
+                           (run_id, task, stored.metric, _number(stored.value), _number(low), _number(high),
+                            stored.n, result_json(result)))
             for metric, scores in per_sample.items():
                 db.executemany("INSERT INTO sample_scores VALUES (?, ?, ?, ?, ?)",
-                               [(run_id, task, sample, metric, score) for sample, score in scores.items()])
+                               [(run_id, task, sample, metric, _number(score)) for sample, score in scores.items()])
 
     def metric_values(self, run_id: str) -> list[StoredMetric]:
         """The run's task metrics, by task and metric key."""
@@ -463,6 +488,20 @@ class ResultsStore:
         where = " WHERE run_id=?" if run_id is not None else ""
         rows = self._rows(f"SELECT {', '.join(columns)} FROM {table}{where} ORDER BY {', '.join(key)}",
                           () if run_id is None else (run_id,))
+        return [tuple(row) for row in rows]
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads that see one state of the store (one read transaction: REPEATABLE READ on PostgreSQL, one BEGIN
+        on SQLite), so rows read together never name rows written after the first of them was read."""
+        with self._guard(), self._backend.snapshot():
+            yield
+
+    def run_generation_rows(self, run_id: str) -> list[tuple[Any, ...]]:
+        """The ``generations`` rows run ``run_id``'s samples name (as :meth:`table_rows` gives them)."""
+        columns = table_columns()["generations"]
+        rows = self._rows(f"SELECT {', '.join(columns)} FROM generations WHERE cache_key IN (SELECT cache_key FROM "
+                          "run_samples WHERE run_id=?) ORDER BY cache_key", (run_id,))
         return [tuple(row) for row in rows]
 
     def insert_rows(self, db: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:

@@ -84,6 +84,16 @@ class SqliteBackend:
             raise
         db.execute("COMMIT")
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction (a deferred BEGIN: its first read fixes the state every later read sees)."""
+        self.connection.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self.connection.in_transaction:
+                self.connection.execute("COMMIT")
+
     def migrate(self, db: sqlite3.Connection, version: int) -> None:
         migrate(db, version)
 

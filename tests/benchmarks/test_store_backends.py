@@ -215,7 +215,7 @@ def test_two_concurrent_runs_write_one_store(store_spot: StoreSpot) -> None:
     assert store_spot.query("SELECT count(*) FROM generations") == [(16,)]
 
 
-def _filled_store(folder: Path) -> tuple[ResultsStore, str]:
+def _filled_store(folder: Path) -> tuple[ResultsStore, str, str]:
     store = ResultsStore(folder)
     run_id, _ = store.start_or_resume("fp", {"preset": "tiny"}, {"tasks": ["t2i"]}, skipped={"t2a": "no audio"})
     for index in range(3):
@@ -224,18 +224,24 @@ def _filled_store(folder: Path) -> tuple[ResultsStore, str]:
     store.save_features(run_id, "t2i", "generated", FeatureRows("toy", None, ("s0",), (1,), np.ones((1, 2))))
     store.save_stage_timings(run_id, "t2i", {"generate": {"seconds": 1.5}})
     store.finish_run(run_id)
-    store.fail_run(store.start_or_resume("fp", {"preset": "tiny"}, {"tasks": ["t2v"]})[0], "boom")
-    return store, run_id
+    failed = store.start_or_resume("fp", {"preset": "tiny"}, {"tasks": ["t2v"]})[0]
+    store.fail_run(failed, "boom")
+    return store, run_id, failed
 
 
 def test_copy_into_either_engine_keeps_every_row_and_file(store_spot: StoreSpot, tmp_path: Path) -> None:
     from benchmarks.store.copy import RUN_TABLES, copy_store
 
-    source, run_id = _filled_store(tmp_path / "laptop")
+    source, run_id, failed = _filled_store(tmp_path / "laptop")
     target = store_spot.open()
     summary = copy_store(source, target)
-    assert (len(summary.copied_runs), summary.present_runs, summary.new_generations) == (2, [], 3)
+    assert (summary.copied_runs, summary.present_runs, summary.new_generations) == ([run_id], [], 3)
+    assert summary.unfinished_runs == [(failed, "failed")], "an unfinished run is named, not copied"
     assert summary.copied_files == 4, "each sample's medium and the feature file"
+    assert target.table_rows("runs", failed) == []
+    source.start_or_resume("fp", {"preset": "tiny"}, {"tasks": ["t2v"]})
+    source.finish_run(failed)
+    assert copy_store(source, target).copied_runs == [failed], "copied once complete"
     for table in ("generations", *RUN_TABLES):
         assert source.table_rows(table) == target.table_rows(table), table
     assert target.features(run_id, "t2i", "toy", "generated").rows.tolist() == [[1.0, 1.0]]

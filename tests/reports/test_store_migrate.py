@@ -73,4 +73,5 @@ def test_a_run_held_with_other_content_is_refused(tiny_runs: TinyRuns, postgres_
     assert (f"run '{tiny_runs.degraded}' is already in {url} with different content (its metric_values rows "
             "differ") in err and "never overwrites a run" in err
     code, _, err = cli(["store", "migrate", url, str(tmp_path / "back")], capsys)
-    assert code == 2 and "opened without a media folder" in err and "--media DIR" in err
+    assert code == 2 and f"SRC {url} is a PostgreSQL store" in err and "pass --source-media DIR" in err
+    assert not (tmp_path / "back").exists(), "refused before anything is made or copied"
