@@ -55,7 +55,7 @@ def copy_store(source: ResultsStore, target: ResultsStore) -> CopySummary:
         raise StoreError(f"store migrate: the source and the target are the same store ({source.path}); give "
                          "another target")
     summary = CopySummary()
-    _copy_generations(source, target, summary)
+    known = _copy_generations(source, target, summary)
     status_column = table_columns()["runs"].index("status")
     for (run_id, *_rest) in source.table_rows("runs"):
         with source.snapshot():
@@ -72,7 +72,7 @@ def copy_store(source: ResultsStore, target: ResultsStore) -> CopySummary:
             _require_same_run(run_id, rows, target)
             summary.present_runs.append(run_id)
             continue
-        new = [row for row in generations if target.cached(str(row[0])) is None]  # written since the cache copy
+        new = [row for row in generations if row[0] not in known]  # written since the cache was copied
         _copy_generation_files(source, target, new, summary)
         for _run, _task, _extractor, _side, path, sha256, _weights in rows["feature_sets"]:
             summary.copied_files += _copy_file(source, target, path, sha256, f"a feature file of run {run_id!r}")
@@ -81,13 +81,14 @@ def copy_store(source: ResultsStore, target: ResultsStore) -> CopySummary:
             for table in RUN_TABLES:
                 target.insert_rows(db, table, rows[table])
         summary.new_generations += len(new)
+        known.update(row[0] for row in new)
         summary.copied_runs.append(run_id)
     return summary
 
 
-def _copy_generations(source: ResultsStore, target: ResultsStore, summary: CopySummary) -> None:
+def _copy_generations(source: ResultsStore, target: ResultsStore, summary: CopySummary) -> set[object]:
     """The generation cache: each output's media files, then its row (a cache key the target has is kept: the
-    key is a hash of everything that determines the output)."""
+    key is a hash of everything that determines the output).  -> the cache keys the target now holds"""
     known = {row[0] for row in target.table_rows("generations")}
     new = [row for row in source.table_rows("generations") if row[0] not in known]
     for start in range(0, len(new), _GENERATIONS_PER_TRANSACTION):
@@ -96,6 +97,7 @@ def _copy_generations(source: ResultsStore, target: ResultsStore, summary: CopyS
         with target.transaction() as db:
             target.insert_rows(db, "generations", batch)
         summary.new_generations += len(batch)
+    return known | {row[0] for row in new}
 
 
 def _copy_generation_files(source: ResultsStore, target: ResultsStore, rows: list[tuple[object, ...]],

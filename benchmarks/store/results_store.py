@@ -41,7 +41,14 @@ from benchmarks.store.records import (
     result_json,
     write_atomically,
 )
-from benchmarks.store.schema import MAX_ERROR_CHARS, SCHEMA_VERSION, primary_keys, table_columns, table_statements
+from benchmarks.store.schema import (
+    MAX_ERROR_CHARS,
+    SCHEMA_VERSION,
+    primary_keys,
+    table_columns,
+    table_name,
+    table_statements,
+)
 from benchmarks.store.sqlite_backend import SqliteBackend
 from benchmarks.store.sqlite_migrations import READ_AS_IT_IS, schema_2_metric_values
 from benchmarks.store.store_urls import is_postgres_url
@@ -124,8 +131,7 @@ class ResultsStore:
             with self._guard():
                 tables = self._backend.tables()
                 for statement in table_statements("sqlite"):
-                    name = statement.split("EXISTS", 1)[1].split("(", 1)[0].strip()
-                    if name not in tables:  # empty and in memory: the file is not written
+                    if table_name(statement) not in tables:  # empty and in memory: the file is not written
                         self._backend.execute(statement.replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE"))
             return
         with self.transaction() as db:

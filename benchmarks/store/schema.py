@@ -64,13 +64,18 @@ def table_statements(dialect: Dialect) -> list[str]:
             for statement in statements]
 
 
+def table_name(statement: str) -> str:
+    """The table a ``CREATE TABLE IF NOT EXISTS name (...)`` statement of the schema makes."""
+    return statement.split("EXISTS", 1)[1].split("(", 1)[0].strip()
+
+
 def table_columns() -> dict[str, tuple[str, ...]]:
     """table -> its columns, in the order of the schema (what ``SELECT *`` gives from either engine)."""
     columns: dict[str, tuple[str, ...]] = {}
     for statement in table_statements("sqlite"):
-        name, body = statement.split("EXISTS", 1)[1].split("(", 1)
+        body = statement.split("(", 1)[1]
         fields = [part.strip().split()[0] for part in re.split(r",\s*(?![^()]*\))", body.rsplit(")", 1)[0])]
-        columns[name.strip()] = tuple(field for field in fields if field not in ("PRIMARY", "FOREIGN"))
+        columns[table_name(statement)] = tuple(field for field in fields if field not in ("PRIMARY", "FOREIGN"))
     return columns
 
 
@@ -78,7 +83,7 @@ def primary_keys() -> dict[str, tuple[str, ...]]:
     """table -> the columns of its primary key."""
     keys: dict[str, tuple[str, ...]] = {}
     for statement in table_statements("sqlite"):
-        name = statement.split("EXISTS", 1)[1].split("(", 1)[0].strip()
+        name = table_name(statement)
         compound = re.search(r"PRIMARY KEY \(([^)]*)\)", statement)
         single = re.search(r"\b(\w+) \w+ PRIMARY KEY", statement)
         assert compound or single, name
