@@ -9,6 +9,7 @@ import glob
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -110,9 +111,31 @@ class PostgresServer:
         return self.url(name)
 
     def stop(self) -> None:
-        """Stop the server if it runs (a failed or interrupted start may have left none), remove its data."""
+        """Stop the server if it runs (a failed or interrupted start may have left none), remove its data.  A
+        server that does not stop when asked is stopped at once (``-m immediate``), or killed by its process id:
+        none outlives its removed data folder (the error is raised after)."""
+        pid_file = self.root / "data" / "postmaster.pid"
         try:
-            if (self.root / "data" / "postmaster.pid").is_file():
-                self._run(str(self.binaries / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
+            if pid_file.is_file():
+                try:
+                    self._pg_ctl_stop("fast")
+                except (RuntimeError, subprocess.SubprocessError):
+                    self._stop_at_once(pid_file)
+                    raise
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+    def _pg_ctl_stop(self, mode: str) -> None:
+        self._run(str(self.binaries / "pg_ctl"), "-D", str(self.root / "data"), "-m", mode, "-w", "stop")
+
+    def _stop_at_once(self, pid_file: Path) -> None:
+        try:
+            self._pg_ctl_stop("immediate")
+            return
+        except (RuntimeError, subprocess.SubprocessError):
+            pass
+        try:
+            pid = int(pid_file.read_text().split()[0])
+            os.kill(pid, signal.SIGKILL)  # the server this object started (its postmaster.pid)
+        except (OSError, ValueError, IndexError):
+            pass  # gone already, or never written
