@@ -46,8 +46,10 @@ def test_a_server_that_does_not_stop_when_asked_is_stopped_anyway(monkeypatch: p
         server.start()
         pid = int((server.root / "data" / "postmaster.pid").read_text().split()[0])
         run = server._run
+        commands: list[tuple[str, ...]] = []
 
         def refuse_a_fast_stop(*command: str) -> str:
+            commands.append(command)
             if "fast" in command:
                 raise RuntimeError("pg_ctl stop timed out")
             return run(*command)
@@ -58,6 +60,7 @@ def test_a_server_that_does_not_stop_when_asked_is_stopped_anyway(monkeypatch: p
     finally:
         server.stop()
     assert not server.root.exists()
+    assert any("immediate" in command for command in commands), "the server was stopped at once"
     assert _ends(pid), f"the server (pid {pid}) still runs without its data folder"
 
 
