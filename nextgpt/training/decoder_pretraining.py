@@ -14,7 +14,8 @@ This part gives each of them what the real ones had, at toy size, on the synthet
 Each decoder is saved as a diffusers pipeline folder (``save_pretrained``: StableDiffusionPipeline,
 TextToVideoSDPipeline, AudioLDMPipeline), so it loads and decodes exactly as a downloaded SD / Zeroscope /
 AudioLDM folder does, through NExT-GPT or alone through the diffusers adapter.  A folder is reused by a rerun
-when its ``pretraining.json`` records the same settings.  Architectures: ``decoder_architectures``.
+when its ``pretraining.json`` records the same settings (each decoder's own: see ``pretraining_settings``).
+Architectures: ``decoder_architectures``.
 """
 
 from __future__ import annotations
@@ -87,11 +88,11 @@ def decoder_settings(config: DecoderPretrainingConfig, modality: Modality) -> di
 def pretrain_decoders(config: DecoderPretrainingConfig, out_dir: Path, *,
                       progress: TextIO | None = sys.stderr) -> dict[Modality, Path]:
     """Train (or reuse) every decoder of ``config.only`` under ``out_dir/<modality>``; returns the folders."""
-    settings = pretraining_settings(config)
     folders: dict[Modality, Path] = {}
     for modality in config.only:
         folder = out_dir / modality
         folders[modality] = folder
+        settings = pretraining_settings(config, modality)
         if finished(folder, settings):
             _say(progress, f"{modality} decoder: done before, using {folder}")
             continue
@@ -116,11 +117,24 @@ def pretrain_decoders(config: DecoderPretrainingConfig, out_dir: Path, *,
     return folders
 
 
-def pretraining_settings(config: DecoderPretrainingConfig) -> dict[str, Any]:
-    """What a finished decoder folder must have been trained with to be reused: the config (but ``only``, which
-    picks the decoders to train, not how) and every component's architecture."""
-    settings = {name: value for name, value in dataclasses.asdict(config).items() if name != "only"}
-    return json.loads(json.dumps({**settings, "architectures": arch.architectures()}))
+#: the config fields each decoder's training reads (the video decoder encodes its clips with the image decoder's
+#: VAE, so that VAE's training is part of it); the generation settings (DDIM steps, guidance) train nothing
+TRAINING_FIELDS: dict[Modality, tuple[str, ...]] = {
+    "image": ("autoencoder", "image_renders", "image"),
+    "video": ("autoencoder", "image_renders", "video", "video_renders"),
+    "audio": ("audio_autoencoder", "vocoder", "audio")}
+SHARED_FIELDS = ("seed", "storage_dtype")
+
+
+def pretraining_settings(config: DecoderPretrainingConfig, modality: Modality) -> dict[str, Any]:
+    """What a finished ``modality`` decoder folder must have been trained with to be reused: the config fields
+    its training reads and its components' architectures (and the scheduler's).  Per decoder, so that a change
+    to one decoder's training retrains that decoder alone."""
+    fields = dataclasses.asdict(config)
+    architectures = arch.architectures()
+    settings = {name: fields[name] for name in (*SHARED_FIELDS, *TRAINING_FIELDS[modality])}
+    return json.loads(json.dumps({**settings, "architecture": architectures[modality],
+                                  "scheduler": architectures["scheduler"]}))
 
 
 def store_in_half_precision(folder: Path) -> None:

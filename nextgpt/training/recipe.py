@@ -245,8 +245,7 @@ def _pretrained_decoders(config: DecoderPretrainingConfig, out_dir: Path,
     from nextgpt.training.decoder_pretraining import finished, pretrain_decoders, pretraining_settings
 
     folder = out_dir / BUNDLED_DECODERS
-    settings = pretraining_settings(config)
-    if not all(finished(folder / modality, settings) for modality in config.only):
+    if not all(finished(folder / modality, pretraining_settings(config, modality)) for modality in config.only):
         _refuse_stale_stages(out_dir, "decoders")
     return {modality: path.resolve() for modality, path in
             pretrain_decoders(config, folder, progress=progress).items()}

@@ -12,7 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nextgpt.training.decoder_pretraining import DecoderPretrainingConfig, decoder_settings, pretrain_decoders
+from nextgpt.training.decoder_pretraining import (
+    DecoderPretrainingConfig,
+    decoder_settings,
+    pretrain_decoders,
+    pretraining_settings,
+)
 from nextgpt.training.decoder_tokenizer import build_word_tokenizer, caption_words
 from nextgpt.training.latent_diffusion import AutoencoderTraining, DenoiserTraining
 from nextgpt.training.vocoder_training import VocoderTraining
@@ -52,10 +57,12 @@ def test_a_rerun_reuses_finished_decoders_and_retrains_changed_ones(decoders: di
     log = io.StringIO()
     pretrain_decoders(MINI_DECODERS, out, progress=log)
     assert all(f"{m} decoder: done before" in log.getvalue() for m in PIPELINES)
-    changed = dataclasses.replace(MINI_DECODERS, audio=DenoiserTraining(steps=3, batch_size=3), only=("audio",))
+    # a change to one decoder's training retrains that decoder alone
+    changed = dataclasses.replace(MINI_DECODERS, image=DenoiserTraining(steps=3, batch_size=3))
     log = io.StringIO()
     pretrain_decoders(changed, out, progress=log)
-    assert "audio decoder: trained in" in log.getvalue()
+    assert "image decoder: trained in" in log.getvalue()
+    assert "video decoder: done before" in log.getvalue() and "audio decoder: done before" in log.getvalue()
 
 
 @pytest.mark.parametrize("modality", list(PIPELINES))
@@ -83,13 +90,30 @@ def test_the_recorded_settings_are_the_same_in_every_process() -> None:
 
     script = ("import json; from nextgpt.training.decoder_pretraining import pretraining_settings; "
               "from nextgpt.training.recipe import TINY_TRAINED; "
-              "print(json.dumps(pretraining_settings(TINY_TRAINED.decoders), sort_keys=True))")
+              "print(json.dumps([pretraining_settings(TINY_TRAINED.decoders, m) for m in ('image', 'video', 'audio')],"
+              " sort_keys=True))")
     # both processes at once: each spends its time importing torch and diffusers
     processes = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True, env={**os.environ, "PYTHONHASHSEED": seed}) for seed in ("1", "2")]
     finished = [(process.communicate(), process.returncode) for process in processes]
     assert all(code == 0 for _, code in finished), [err for (_, err), _ in finished]
     assert len({out for (out, _), _ in finished}) == 1
+
+
+def test_each_decoder_is_retrained_only_by_what_its_training_reads() -> None:
+    base = {m: pretraining_settings(MINI_DECODERS, m) for m in PIPELINES}
+
+    def retrained(**change: object) -> set[str]:
+        config = dataclasses.replace(MINI_DECODERS, **change)  # type: ignore[arg-type]
+        return {m for m in PIPELINES if pretraining_settings(config, m) != base[m]}
+
+    assert retrained(image=DenoiserTraining(steps=3)) == {"image"}
+    # the video decoder encodes its clips with the image decoder's VAE
+    assert retrained(autoencoder=AutoencoderTraining(steps=3)) == {"image", "video"}
+    assert retrained(video_renders=4) == {"video"}
+    assert retrained(vocoder=VocoderTraining(steps=3, crop_frames=4)) == {"audio"}
+    assert retrained(seed=1) == set(PIPELINES)
+    assert retrained(guidance_scale=7.5, num_inference_steps=50) == set()  # generation settings train nothing
 
 
 def test_the_word_tokenizer_knows_every_caption_word_and_drops_punctuation() -> None:
