@@ -10,8 +10,9 @@
   text-only turn; every turn carries the assistant's reference answer (for instruction tuning).
 
 Everything is a pure function of ``(seed, split, index)``; the files are written once per
-``(version, seed, split, count)`` into a cache folder (atomically) and read through the JSONL manifest loader,
-like any user dataset.  Each sample has three reference captions (paraphrases), as COCO-style metrics expect.
+``(version, seed, split, count)`` into a cache folder (atomically; a large world by one worker process per core,
+with the same files) and read through the JSONL manifest loader, like any user dataset.  Each sample has three
+reference captions (paraphrases), as COCO-style metrics expect.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from PIL import Image, ImageDraw
 
 from benchmarks.datasets.manifest import load_manifest, write_manifest
 from benchmarks.datasets.samples import Dataset
+from benchmarks.datasets.world_drawing import Rows, draw_samples, workers_for
 from nextgpt.core.media import write_png, write_video, write_wav
 
 #: 3: edit samples carry their target's attributes, what was edited and the source's attributes as metadata
@@ -172,11 +175,21 @@ def _media(modality: str, path: str) -> dict[str, str]:
     return {"modality": modality, "path": path}
 
 
-def _write_world(folder: Path, world: SyntheticWorld, count: int) -> None:
+def _write_world(folder: Path, world: SyntheticWorld, count: int, workers: int | None = None) -> None:
+    """Draw samples ``0 .. count-1`` into ``folder``: media files by worker processes for a large world
+    (benchmarks/datasets/world_drawing.py), then the manifests here, in index order."""
     for sub in ("images", "videos", "audio"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-    records: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
-    for i in range(count):
+    records = draw_samples(partial(_draw_samples, folder, world), count, workers_for(count, workers))
+    for kind in KINDS:
+        write_manifest(folder / f"{kind}.jsonl", records.get(kind, []))
+
+
+def _draw_samples(folder: Path, world: SyntheticWorld, start: int, stop: int) -> Rows:
+    """Write the media files of samples ``start .. stop-1`` into ``folder`` and return their manifest rows (run
+    in a worker process for a large world, so it is a module-level function of picklable arguments)."""
+    records: Rows = {kind: [] for kind in KINDS}
+    for i in range(start, stop):
         scene = world.scene("images", i)
         write_png(draw_scene(scene), folder / f"images/scene-{i:04d}.png")
         records["images"].append({"id": f"image-{i:04d}", "inputs": [_media("image", f"images/scene-{i:04d}.png")],
@@ -220,8 +233,7 @@ def _write_world(folder: Path, world: SyntheticWorld, count: int) -> None:
             "metadata": _edit_metadata(retuned.__dict__, "pitch", tone.__dict__)})
 
         records["dialogues"].append(_dialogue(world, i, scene, moving, tone))
-    for kind, rows in records.items():
-        write_manifest(folder / f"{kind}.jsonl", rows)
+    return records
 
 
 def _edit_metadata(target: dict[str, str], edited: str, source: dict[str, str]) -> dict[str, Any]:
@@ -253,8 +265,12 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("NEXTGPT_BENCH_CACHE", Path.home() / ".cache" / "nextgpt-bench")) / "datasets"
 
 
-def synthetic_world_folder(count: int, *, seed: int = 0, split: str = "test", cache_dir: Path | None = None) -> Path:
-    """The folder of a synthetic world, written on first use (atomically) and reused afterwards."""
+def synthetic_world_folder(count: int, *, seed: int = 0, split: str = "test", cache_dir: Path | None = None,
+                           workers: int | None = None) -> Path:
+    """The folder of a synthetic world, written on first use (atomically) and reused afterwards.
+
+    ``workers``: the processes that draw it; None for ``$NEXTGPT_BENCH_WORLD_WORKERS`` or one per available core,
+    and one process below ``world_drawing.PARALLEL_FROM`` samples. The files do not depend on it."""
     SyntheticWorld(seed, split)  # validates split
     base = cache_dir or default_cache_dir()
     folder = base / f"synthetic-v{VERSION}-seed{seed}-{split}-{count}"
@@ -263,7 +279,7 @@ def synthetic_world_folder(count: int, *, seed: int = 0, split: str = "test", ca
     base.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=base))
     try:
-        _write_world(staging, SyntheticWorld(seed, split), count)
+        _write_world(staging, SyntheticWorld(seed, split), count, workers)
         (staging / "world.json").write_text(json.dumps(
             {"version": VERSION, "seed": seed, "split": split, "count": count}), encoding="utf-8")
         try:
