@@ -17,6 +17,7 @@ from typing import Protocol
 
 from benchmarks.cli import (
     baseline_commands,
+    demo_command,
     leaderboard_commands,
     metric_commands,
     model_commands,
@@ -37,8 +38,8 @@ class CommandModule(Protocol):
     def register(self, subparsers: argparse._SubParsersAction) -> None: ...
 
 #: Every area's subcommands, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[CommandModule, ...] = (model_commands, train_commands, metric_commands, run_commands,
-                                              report_commands, leaderboard_commands, store_commands,
+COMMAND_MODULES: tuple[CommandModule, ...] = (model_commands, demo_command, train_commands, metric_commands,
+                                              run_commands, report_commands, leaderboard_commands, store_commands,
                                               profile_commands, baseline_commands)
 __all__ = ["COMMAND_MODULES", "PLUGIN_GROUP", "build_parser", "load_plugins", "main"]
 

@@ -31,7 +31,7 @@ from nextgpt.adapters.registry import (
 )
 from nextgpt.core import validation
 from nextgpt.core.errors import ConfigError, NextGPTError
-from nextgpt.core.modalities import MODALITIES, check_modality
+from nextgpt.core.modalities import check_modality
 from nextgpt.core.output_paths import check_output_folder
 from nextgpt.model.model_spec import DTYPES, LocalWeights, ModelSpec
 from nextgpt.model.presets import WeightSlot
@@ -100,12 +100,6 @@ def register(subparsers: Any) -> None:
     generate.add_argument("--out", required=True, type=Path, help="folder for the answer and generated media")
     generate.add_argument("--json", action="store_true", help='print {"text": ..., "files": [...]}')
     generate.set_defaults(func=run_generate)
-
-    demo = subparsers.add_parser("demo", help="any-to-any demo on the tiny model: image+video+audio in and out")
-    add_model_arguments(demo, default_checkpoint=DEFAULT_CHECKPOINT, adapters=False)
-    add_guidance_argument(demo)
-    demo.add_argument("--out", type=Path, default=Path("out/demo"))
-    demo.set_defaults(func=run_demo)
 
     convert = subparsers.add_parser("convert-legacy",
                                     help="convert the official legacy delta pytorch_model.pt into a checkpoint")
@@ -377,29 +371,6 @@ def run_generate(args: argparse.Namespace) -> int:
         for run in result.signal_runs:
             print(f"{run.modality}: signal tokens {run.status}" + (f", {run.dropped} dropped" if run.dropped else ""))
         print("\n".join(f"wrote {f}" for f in files))
-    return 0
-
-
-def run_demo(args: argparse.Namespace) -> int:
-    from nextgpt.core.requests import GenerationRequest
-    from nextgpt.model.demo_inputs import write_demo_inputs
-
-    check_output_folder(args.out, flag="--out")
-    resolve_model_choice(args)  # a paper preset without its local weights is refused here
-    inputs = write_demo_inputs(args.out / "inputs")
-    logger.info("inputs: %s", ", ".join(str(p) for p in inputs.values()))
-    model = load_model_from_args(args)
-    request = GenerationRequest.build(
-        "Here is a picture, a clip and a sound. Describe them, then show me an image, a video and a sound.",
-        images=[inputs["image"]], videos=[inputs["video"]], audios=[inputs["audio"]], want=list(MODALITIES),
-        seed=args.seed, max_new_tokens=args.max_new_tokens, num_inference_steps=args.steps,
-        guidance_scale=args.guidance_scale)
-    result = model.generate(request)
-    files = write_result(result, args.out)
-    print(f"answer: {result.text!r}")
-    for run in result.signal_runs:
-        print(f"{run.modality}: signal tokens {run.status}")
-    print("\n".join(f"wrote {f}" for f in files))
     return 0
 
 
