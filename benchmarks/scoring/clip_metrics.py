@@ -15,7 +15,7 @@ import numpy as np
 
 from benchmarks.datasets.samples import Sample
 from benchmarks.scoring.computation import ScoredMetric, SetMetric, SetOutcome
-from benchmarks.scoring.context import ScoringContext
+from benchmarks.scoring.context import ONE_PROCESS, ScoringContext
 from benchmarks.scoring.frechet_metrics import images_tensor
 from benchmarks.scoring.metric_spec import MetricSpec
 from metrics.provenance import MetricResult, Provenance
@@ -80,10 +80,10 @@ def score_clip_text(context: ScoringContext, names: tuple[str, ...]) -> SetOutco
     prompts = [s.captions[0] for s in samples]
     scorer: CLIPScore | CLIPSIM
     if modality == "image":
-        scorer = library.CLIPScore(model=context.clip_model(), keep_per_sample=True)
+        scorer = library.CLIPScore(model=context.clip_model(), keep_per_sample=True, **ONE_PROCESS)
         scorer.update(list(outputs.values()), prompts)  # any sizes: CLIP resizes and crops each image itself
     else:
-        scorer = library.CLIPSIM(model=context.clip_model(), keep_per_sample=True)
+        scorer = library.CLIPSIM(model=context.clip_model(), keep_per_sample=True, **ONE_PROCESS)
         scorer.update([images_tensor(list(outputs[s.id])) for s in samples], prompts)
     result = scorer.compute(bootstrap=context.bootstrap, seed=context.seed)
     per = {s.id: float(v) for s, v in zip(samples, _per_item(scorer), strict=True)}
@@ -97,7 +97,7 @@ def score_clip_image(context: ScoringContext, names: tuple[str, ...]) -> SetOutc
     modality, outputs, samples = _with_output(context, names)
     if not samples:
         return _no_output(context, names, modality, library.CLIPImageSimilarity.metric_name)
-    scorer = library.CLIPImageSimilarity(model=context.clip_model(), keep_per_sample=True)
+    scorer = library.CLIPImageSimilarity(model=context.clip_model(), keep_per_sample=True, **ONE_PROCESS)
     firsts, seconds = [], []
     for sample in samples:
         out, target = outputs[sample.id], context.target(sample, modality)

@@ -8,9 +8,10 @@ anywhere, labelled ``fid[toy]`` etc., never comparable with published numbers).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, cast
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
     from metrics.extractors.base import FeatureExtractor
     from metrics.extractors.clip import TextImageModel
     from metrics.extractors.registry import Extractor
+
+#: keyword arguments of every metric-library class (a ``torchmetrics.Metric``) that a scorer builds.  A task's whole
+#: set is scored in one process (under torchrun, rank 0 alone, while the other ranks go on to their next shard or
+#: wait at a barrier), so a metric must not gather its states from the other processes on ``compute``: they never
+#: join that collective, and rank 0 would wait for ever (or pair it with their barrier).
+ONE_PROCESS: Mapping[str, Any] = MappingProxyType({"sync_on_compute": False})
 
 ExtractorRole = Literal["image", "audio", "clip"]
 EXTRACTOR_SETS: dict[str, dict[ExtractorRole, str]] = {

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchmarks.scoring.computation import ScoredMetric, SetMetric, SetOutcome
-from benchmarks.scoring.context import ScoringContext
+from benchmarks.scoring.context import ONE_PROCESS, ScoringContext
 from benchmarks.scoring.metric_spec import MetricSpec
 from benchmarks.store import FeatureRows, FeatureSide
 from metrics.provenance import MetricResult, Provenance
@@ -136,7 +136,7 @@ def _kid(context: ScoringContext, extractor: FeatureExtractor, generated: _Side,
     from metrics.defaults import JACKKNIFE_GROUPS
     from metrics.kid import KernelInceptionDistance
 
-    kid = KernelInceptionDistance(extractor=extractor)
+    kid = KernelInceptionDistance(extractor=extractor, **ONE_PROCESS)
     kid.update_features(generated.rows, real=False)
     kid.update_features(reference.rows, real=True)
     results = kid.compute(interval_groups=JACKKNIFE_GROUPS if interval and context.bootstrap else 0)
