@@ -17,7 +17,8 @@ none of the selected tasks, ``run`` raises a TaskError naming every reason and w
 Batch size and the number of processes change neither the seeds nor the outputs (up to the float rounding of
 batched computation that ``AnyToAnyModel.generate`` allows), so they are not part of a run's identity.  With
 torchrun, every process generates its shard of the samples into the same store and process 0 scores the whole set
-after a barrier, so the scores are those of a single process.
+after a barrier, so the scores are those of a single process; each process logs what its shard took (``[TASK] rank R
+of W: ...``), since only rank 0 shows progress.
 
 Progress (samples of each task, and the feature passes and intervals of scoring when they are slow) goes to the
 reporter of ``nextgpt.core.progress``: by default the ambient one, which shows nothing unless the application
@@ -357,7 +358,11 @@ class BenchmarkRunner:
             dataset = datasets[name]
             started = time.perf_counter()
             with self._profiled() as profiler:
-                generated, cached = self._generate_task(run_id, task, dataset.samples[rank::world])
+                shard = dataset.samples[rank::world]
+                generated, cached = self._generate_task(run_id, task, shard)
+            if world > 1:  # progress is shown by rank 0 alone, so each process says what its shard took
+                logger.info("[%s] rank %d of %d: %d samples (%d requests generated, %d from the cache)", task.name,
+                            rank, world, len(shard), generated, cached)
             stages = profiler.records() if profiler is not None else {}
             if stages and rank == 0:
                 self.store.save_stage_timings(run_id, task.name, {k: dict(v.to_dict()) for k, v in stages.items()})
