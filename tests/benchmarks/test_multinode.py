@@ -52,9 +52,25 @@ def _environment(cache: Path) -> dict[str, str]:
             "NEXTGPT_BENCH_CACHE": str(cache)}
 
 
+def _stop(processes: list[subprocess.Popen[bytes]], grace_s: float = 20.0) -> None:
+    """Stop the nodes still running.  torchrun starts each worker in a session of its own, so killing the agent's
+    process group would leave the workers running as orphans (seen: two workers of a hung run still alive 20
+    minutes later); SIGTERM makes the agent stop its workers first, and SIGKILL follows only after ``grace_s``."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    for process in running:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 def _run_nodes(spot: StoreSpot, folder: Path) -> list[tuple[str, str]]:
     """Launch both nodes, wait for both -> their (stdout, stderr).  A node that fails, or a run past the timeout,
-    kills both (their whole process groups: agent and worker) and fails the test with both stderr tails."""
+    stops both (``_stop``) and fails the test with both stderr tails."""
     port = _free_port()
     logs = [(folder / f"node{rank}.out", folder / f"node{rank}.err") for rank in range(2)]
     processes: list[subprocess.Popen[bytes]] = []
@@ -68,10 +84,7 @@ def _run_nodes(spot: StoreSpot, folder: Path) -> list[tuple[str, str]]:
                 and not any(p.poll() for p in processes):
             time.sleep(0.5)
     finally:
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        _stop(processes)
     texts = [(out.read_text(errors="replace"), err.read_text(errors="replace")) for out, err in logs]
     codes = [process.returncode for process in processes]
     tails = "\n".join(f"--- node {rank} stderr ---\n{err[-4000:]}" for rank, (_, err) in enumerate(texts))
