@@ -44,6 +44,7 @@ from benchmarks.datasets.samples import Dataset, Sample
 from benchmarks.runner.cycles import cycle_generations
 from benchmarks.runner.keys import cache_key, sample_seed
 from benchmarks.scoring.scorers import ScoringContext, save_task_scores, score_task
+from benchmarks.scoring.streaming_features import FeatureStream, streams_features
 from benchmarks.store import Generation, ResultsStore, StoredMedia
 from benchmarks.tasks.task import Task, get_task
 from nextgpt.core.errors import ConfigError, MediaError, StoreError, TaskError
@@ -379,7 +380,7 @@ class BenchmarkRunner:
     def _score(self, run_id: str, task: Task, dataset: Dataset, summary: TaskSummary) -> TaskSummary:
         outputs = self.store.recorded(run_id, task.name)
         context = ScoringContext(task.scoring(), dataset, outputs, self.store, self.settings.extractors,
-                                 self.settings.bootstrap, self.settings.seed)
+                                 self.settings.bootstrap, self.settings.seed, run_id)
         with progress_scope(task.name):  # the feature passes and intervals of scoring show under the task's name
             scores = score_task(context)
         save_task_scores(self.store, run_id, scores)
@@ -395,8 +396,10 @@ class BenchmarkRunner:
     def _generate_task(self, run_id: str, task: Task, samples: Sequence[Sample]) -> tuple[int, int]:
         """Generate this process's ``samples`` not yet recorded -> (generated, cached) request counts; the progress
         counts samples (a dialogue's turns are requests, so the two tallies can exceed the samples)."""
-        done = _done_samples(task, self.store.recorded(run_id, task.name))
+        recorded = self.store.recorded(run_id, task.name)
+        done = _done_samples(task, recorded)
         pending = [s for s in samples if s.id not in done]
+        stream = self._feature_stream(run_id, task, recorded)
         generated = cached = 0
         with progress_task(f"[{task.name}] generate", len(samples), done=len(samples) - len(pending),
                            unit="samples") as progress:
@@ -406,13 +409,29 @@ class BenchmarkRunner:
                 one_by_one = task.output == "dialogue" or bool(task.legs)
                 steps = [[sample] for sample in batch] if one_by_one else [batch]
                 for step in steps:
+                    fresh: list[Generation] = []
                     g, c = (self.generate_sample(run_id, task, step[0]) if one_by_one
-                            else self._single_turn_batch(run_id, task, step))
+                            else self._single_turn_batch(run_id, task, step, fresh))
+                    if stream is not None:
+                        stream.add(fresh)
                     generated, cached = generated + g, cached + c
                     progress.advance(len(step), generated=g, cached=c)
         return generated, cached
 
-    def _single_turn_batch(self, run_id: str, task: Task, batch: list[Sample]) -> tuple[int, int]:
+    def _feature_stream(self, run_id: str, task: Task, recorded: Mapping[tuple[str, int], Generation]
+                        ) -> FeatureStream | None:
+        """The feature extraction that follows the task's recording (benchmarks/scoring/streaming_features.py), in
+        a single process only: a torchrun process records its shard alone, and rank 0 extracts what is missing
+        when it scores."""
+        if _distributed()[1] > 1 or not streams_features(task.scoring()):
+            return None
+        return FeatureStream(self.store, run_id, task.scoring(), self.load_dataset(task), self.settings.extractors,
+                             recorded)
+
+    def _single_turn_batch(self, run_id: str, task: Task, batch: list[Sample],
+                           recorded: list[Generation] | None = None) -> tuple[int, int]:
+        """Generate (or take from the cache) and record ``batch``; each recorded generation is appended to
+        ``recorded`` when given."""
         todo: list[tuple[Sample, GenerationRequest, str]] = []
         cached = 0
         for sample in batch:
@@ -420,7 +439,10 @@ class BenchmarkRunner:
             key = self._key(task, sample.id, 0, request)
             hit = self.store.cached(key)
             if hit is not None:
-                self.store.record(run_id, _retarget(hit, task.name, sample.id, 0))
+                generation = _retarget(hit, task.name, sample.id, 0)
+                self.store.record(run_id, generation)
+                if recorded is not None:
+                    recorded.append(generation)
                 cached += 1
             else:
                 todo.append((sample, request, key))
@@ -431,8 +453,10 @@ class BenchmarkRunner:
             self._synchronise()
             seconds = (time.perf_counter() - started) / len(todo)
             for (sample, request, key), result in zip(todo, results, strict=True):
-                self.store.record(run_id, self._to_generation(key, task.name, sample.id, 0, request, result,
-                                                              seconds))
+                generation = self._to_generation(key, task.name, sample.id, 0, request, result, seconds)
+                self.store.record(run_id, generation)
+                if recorded is not None:
+                    recorded.append(generation)
         return len(todo), cached
 
     def _dialogue(self, run_id: str, task: Task, sample: Sample) -> tuple[int, int]:

@@ -78,6 +78,9 @@ class ScoringContext:
     extractors: str
     bootstrap: int
     seed: int
+    #: the run whose outputs these are: set metrics read the feature rows the run stored while it generated (None:
+    #: every feature is extracted from the media)
+    run_id: str | None = None
     _built: dict[str, Extractor] = field(default_factory=dict, init=False, repr=False)
     _media: dict[tuple[str, str, str], np.ndarray | None] = field(default_factory=dict, init=False, repr=False)
     #: (sample id, modality) -> the verifiers' reading of its output medium (dies with the context)

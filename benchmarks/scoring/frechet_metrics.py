@@ -11,15 +11,23 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from benchmarks.datasets.samples import Sample
 from benchmarks.scoring.computation import ScoredMetric, SetMetric, SetOutcome
 from benchmarks.scoring.context import ONE_PROCESS, ScoringContext
+from benchmarks.scoring.image_feature_chunks import (
+    ChunkPlace,
+    images_tensor,
+    output_image,
+    side_rows,
+    target_image,
+    uniform_size,
+)
 from benchmarks.scoring.metric_spec import MetricSpec
 from benchmarks.store import FeatureRows, FeatureSide
 from metrics.provenance import MetricResult, Provenance
 from nextgpt.core.errors import TaskError
 
 if TYPE_CHECKING:
-    import torch
 
     from metrics.extractors.base import ExtractorIdentity, FeatureExtractor
 
@@ -36,23 +44,6 @@ class _Side:
         return np.repeat(np.arange(len(self.counts)), self.counts)
 
 
-def images_tensor(images: list[np.ndarray]) -> torch.Tensor:
-    """(N, H, W, 3) uint8 arrays -> the (N, 3, H, W) batch an image extractor takes."""
-    import torch
-
-    return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
-
-
-def uniform_size(images: list[np.ndarray], size: tuple[int, int] | None = None) -> list[np.ndarray]:
-    """Bring images to one (H, W) -- the first image's unless ``size`` is given -- so they stack into a batch;
-    the feature networks resize to their own input size anyway (bicubic here)."""
-    from PIL import Image
-
-    height, width = size or images[0].shape[:2]
-    return [im if im.shape[:2] == (height, width) else
-            np.asarray(Image.fromarray(im).resize((width, height), Image.BICUBIC)) for im in images]
-
-
 def _features(extractor: FeatureExtractor, items: list[np.ndarray], audio: bool) -> _Side:
     import torch
 
@@ -66,6 +57,20 @@ def _features(extractor: FeatureExtractor, items: list[np.ndarray], audio: bool)
     return _Side(extractor.extract(images_tensor(uniform_size(frames))).numpy(), counts)
 
 
+def _image_sides(context: ScoringContext, extractor: FeatureExtractor, samples: list[Sample]
+                 ) -> tuple[_Side, _Side]:
+    """Both sides of an image task, chunk by chunk: the rows a streaming run stored are read, not extracted
+    again (image_feature_chunks.py); without a run id (a leg of a cycle, a test) every chunk is extracted."""
+    outputs = [output_image(context.store, context.output(s)) for s in samples]
+    sides = {"generated": [item for item in outputs if item is not None],
+             "reference": [target_image(s) for s in samples]}
+    rows = {side: side_rows(extractor, items, None if context.run_id is None else ChunkPlace(
+        context.store, context.run_id, context.task.name, side), f"{extractor.name} features ({side})")
+        for side, items in sides.items()}
+    ones = (1,) * len(samples)
+    return _Side(rows["generated"], ones), _Side(rows["reference"], ones)
+
+
 def score_feature_distances(context: ScoringContext, names: tuple[str, ...]) -> SetOutcome:
     """``names`` among fid, fad, kid.  ``n`` stored with FID/KID counts feature rows (images or video frames),
     with FAD the clips."""
@@ -76,13 +81,15 @@ def score_feature_distances(context: ScoringContext, names: tuple[str, ...]) -> 
     audio = modality == "audio"
     extractor = context.feature_extractor("audio" if audio else "image")
     identity = extractor.identity
-    outputs = {s.id: medium for s in context.samples() if (medium := context.media(s, modality)) is not None}
-    samples = [s for s in context.samples() if s.id in outputs]
+    samples = [s for s in context.samples() if any(m.modality == modality for m in context.output(s).media)]
     if not samples:
         reason = f"task {context.task.name}: the model produced no {modality} (no sample has a generated {modality})"
         return SetOutcome(_unavailable(names, reason, identity, 0))
-    generated = _features(extractor, list(outputs.values()), audio)
-    reference = _features(extractor, [context.target(s, modality) for s in samples], audio)
+    if modality == "image":
+        generated, reference = _image_sides(context, extractor, samples)
+    else:
+        generated = _features(extractor, [context.media(s, modality) for s in samples], audio)
+        reference = _features(extractor, [context.target(s, modality) for s in samples], audio)
     ids = tuple(s.id for s in samples)
     sides: tuple[tuple[FeatureSide, _Side], ...] = (("generated", generated), ("reference", reference))
     features = tuple((side, FeatureRows(identity.name, identity.weights_sha256, ids, rows.counts, rows.rows))

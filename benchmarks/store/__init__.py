@@ -4,12 +4,14 @@ of a store folder (the default) or in a team's PostgreSQL database (``--store po
 
 - ``results_store``: the store itself (every query, written once);
 - ``schema``: the tables, and PostgreSQL's words for SQLite's;
-- ``records``: the typed records the store reads and writes;
+- ``records``: the typed records the store reads and writes; ``feature_chunks``: the feature rows extracted while a
+  run records its outputs;
 - ``sqlite_backend``, ``sqlite_files``, ``sqlite_migrations``: the SQLite file, its checks and its old schemas;
 - ``postgres_backend``: the PostgreSQL connection; ``store_urls``: what a ``--store`` text names (shared with the CLI);
 - ``copy``: copying whole stores between engines (``nextgpt-bench store migrate``).
 """
 
+from benchmarks.store.feature_chunks import FeatureChunk
 from benchmarks.store.records import (
     FEATURE_SIDES,
     FeatureRows,
@@ -24,6 +26,7 @@ from benchmarks.store.schema import MAX_ERROR_CHARS, RUN_STATUSES, SCHEMA_VERSIO
 from benchmarks.store.sqlite_files import check_database_file, store_problem
 from nextgpt.core.errors import StoreError
 
-__all__ = ["FEATURE_SIDES", "MAX_ERROR_CHARS", "RUN_STATUSES", "SCHEMA_VERSION", "FeatureRows", "FeatureSide",
+__all__ = ["FEATURE_SIDES", "MAX_ERROR_CHARS", "RUN_STATUSES", "SCHEMA_VERSION", "FeatureChunk", "FeatureRows",
+           "FeatureSide",
            "Generation", "ResultsStore", "StoreError", "StoredMedia", "StoredMetric", "check_database_file",
            "legacy_result", "store_problem"]

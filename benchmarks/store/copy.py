@@ -26,7 +26,7 @@ from nextgpt.core.errors import StoreError
 
 #: the tables of one run, in the order their rows are written (the run first: the others name it)
 RUN_TABLES = ("runs", "run_samples", "sample_scores", "metric_values", "feature_sets", "stage_timings",
-              "skipped_tasks")
+              "skipped_tasks", "feature_chunks")
 _GENERATIONS_PER_TRANSACTION = 500
 
 
@@ -76,6 +76,8 @@ def copy_store(source: ResultsStore, target: ResultsStore) -> CopySummary:
         _copy_generation_files(source, target, new, summary)
         for _run, _task, _extractor, _side, path, sha256, _weights in rows["feature_sets"]:
             summary.copied_files += _copy_file(source, target, path, sha256, f"a feature file of run {run_id!r}")
+        for *_key, path, sha256 in rows["feature_chunks"]:
+            summary.copied_files += _copy_file(source, target, path, sha256, f"a feature chunk of run {run_id!r}")
         with target.transaction() as db:
             target.insert_rows(db, "generations", new)
             for table in RUN_TABLES:

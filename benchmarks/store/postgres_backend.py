@@ -161,6 +161,10 @@ class PostgresBackend:
             yield
 
     def migrate(self, db: PostgresBackend, version: int) -> None:
+        """Schema 4 -> 5 adds ``feature_chunks`` alone, which the schema's statements have just created; PostgreSQL
+        stores began at schema 4, so no other version is a store's."""
+        if version == 4:
+            return
         raise StoreError(f"results store {self.path} has schema version {version}; PostgreSQL stores are made at "
                          "the current version and never need migrating (was the database written by hand?); "
                          "pass another --store database")

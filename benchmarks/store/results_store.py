@@ -28,6 +28,15 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.store.feature_chunks import (
+    FeatureChunk,
+    check_side,
+    chunk_file,
+    items_from_json,
+    items_json,
+    rows_bytes,
+    rows_from_bytes,
+)
 from benchmarks.store.postgres_backend import PostgresBackend
 from benchmarks.store.records import (
     FEATURE_SIDES,
@@ -475,6 +484,48 @@ class ResultsStore:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             return FeatureRows(extractor, rows[0]["weights_sha256"], tuple(str(s) for s in archive["sample_ids"]),
                                tuple(int(c) for c in archive["counts"]), archive["rows"])
+
+    def save_feature_chunk(self, run_id: str, task: str, side: FeatureSide, index: int, chunk: FeatureChunk) -> None:
+        """Keep the rows of chunk ``index`` of a side (the file first, atomically, then its row; a chunk
+        extracted again replaces the row)."""
+        check_side(side)
+        data = rows_bytes(chunk.rows)
+        digest = hashlib.sha256(data).hexdigest()
+        relative = chunk_file(digest)
+        target = self.folder / relative
+        if not target.is_file():
+            try:
+                write_atomically(target, data)
+            except OSError as error:
+                raise StoreError(f"cannot write {target} into the results store {self.folder}: "
+                                 f"{error.strerror or error}; make the folder writable or free space, then rerun "
+                                 "(the run resumes)") from error
+        with self.transaction() as db:
+            db.execute("INSERT INTO feature_chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, task, "
+                       "extractor, side, chunk) DO UPDATE SET weights_sha256=excluded.weights_sha256, "
+                       "input_size=excluded.input_size, items=excluded.items, path=excluded.path, "
+                       "sha256=excluded.sha256",
+                       (run_id, task, chunk.extractor, side, index, chunk.weights_sha256, chunk.input_size,
+                        items_json(chunk.items), relative.as_posix(), digest))
+
+    def feature_chunk(self, run_id: str, task: str, extractor: str, side: FeatureSide, index: int
+                      ) -> FeatureChunk | None:
+        """Chunk ``index`` as :meth:`save_feature_chunk` kept it; None when there is none, or when its file is
+        missing or changed since (the caller extracts the rows again)."""
+        rows = self._rows("SELECT * FROM feature_chunks WHERE run_id=? AND task=? AND extractor=? AND side=? AND "
+                          "chunk=?", (run_id, task, extractor, side, index))
+        if not rows:
+            return None
+        row = rows[0]
+        try:
+            data = (self.folder / row["path"]).read_bytes()
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != row["sha256"]:
+            return None
+        where = f"feature chunk {index} ({extractor}, {side}) of run {run_id!r} task {task!r} in {self.path}"
+        return FeatureChunk(extractor, row["weights_sha256"], row["input_size"],
+                            items_from_json(row["items"], where), rows_from_bytes(data))
 
     def sample_scores(self, run_id: str, task: str) -> dict[str, dict[str, float | None]]:
         out: dict[str, dict[str, float | None]] = {}

@@ -78,10 +78,13 @@ MIGRATIONS: dict[int, tuple[Migration, ...]] = {
     # v4: the tasks a run skipped (the model cannot do them) and why; _SCHEMA has already created the table
     3: ("CREATE TABLE IF NOT EXISTS skipped_tasks (run_id TEXT NOT NULL, task TEXT NOT NULL, reason TEXT NOT NULL, "
         "PRIMARY KEY (run_id, task))",),
+    # v5: feature rows extracted while a run records its outputs; the schema has already created the table, and
+    # a store without it simply has none (its runs are scored by extracting at the end, as before)
+    4: (),
 }
 #: old schema versions a read-only store (CI artifact, shared mount) of is read as it is: the tables it lacks read
 #: as empty, and a schema-2 store's metric rows are converted by legacy_result on reading
-READ_AS_IT_IS = (2, 3)
+READ_AS_IT_IS = (2, 3, 4)
 
 
 def migrate(db: sqlite3.Connection, version: int) -> None:

@@ -1,0 +1,77 @@
+"""Feature extraction while a run records its outputs: as soon as the first ``k`` chunks of an image task's
+samples (in dataset order, see ``image_feature_chunks.py``) are all recorded, the FID/KID network extracts those
+chunks of both sides -- the generated images and their targets -- and the store keeps the rows.  Scoring at the
+end then reads them and extracts only the last, partial chunk; a resumed run finds the chunks it extracted before
+and extracts only the missing ones.
+
+Only the chunks of a recorded prefix of the dataset are extracted: a chunk's rows depend on which items it holds
+(and on the side's first item, whose size the chunk is brought to), which is known once every sample before it is
+recorded.  Under torchrun a process records only its shard, so no prefix grows past its first gap; the runner
+streams in a single process only, and scoring extracts what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from benchmarks.datasets.samples import Dataset, Sample
+from benchmarks.scoring.computation import SetMetric
+from benchmarks.scoring.context import ScoredTask, ScoringContext
+from benchmarks.scoring.frechet_metrics import score_feature_distances
+from benchmarks.scoring.image_feature_chunks import ChunkItem, ChunkPlace, chunk_rows, output_image, target_image
+from benchmarks.scoring.registry import metric_spec
+from benchmarks.store import FeatureSide, Generation, ResultsStore
+
+
+def streams_features(task: ScoredTask) -> bool:
+    """Whether the task's set metrics read image feature chunks (FID or KID of an image task, not a cycle)."""
+    if task.produced_modality != "image" or task.legs or task.output == "dialogue":
+        return False
+    return any(isinstance(compute := metric_spec(name).compute, SetMetric)
+               and compute.scorer is score_feature_distances for name in task.metrics)
+
+
+class FeatureStream:
+    """Extracts the complete chunks of a task's recorded prefix, for one run; ``add`` after each recorded
+    batch."""
+
+    def __init__(self, store: ResultsStore, run_id: str, task: ScoredTask, dataset: Dataset, extractors: str,
+                 recorded: Mapping[tuple[str, int], Generation]) -> None:
+        from metrics.extractors.base import EXTRACTION_BATCH
+
+        self._store, self._run_id, self._task = store, run_id, task
+        self._context = ScoringContext(task, dataset, {}, store, extractors, 0, 0, run_id)
+        self._samples: tuple[Sample, ...] = dataset.samples
+        self._chunk = EXTRACTION_BATCH
+        self._recorded: dict[str, Generation] = {}
+        self._prefix = 0  # samples of the dataset recorded without a gap
+        self._items: dict[FeatureSide, list[ChunkItem]] = {"generated": [], "reference": []}
+        self._sizes: dict[FeatureSide, tuple[int, int]] = {}
+        self._chunks_done = 0
+        self.add(g for (_, turn), g in recorded.items() if turn == 0)
+
+    def add(self, generations: Iterable[Generation]) -> None:
+        """Take newly recorded outputs; extract every chunk they complete."""
+        self._recorded.update((g.sample_id, g) for g in generations if g.turn == 0)
+        while self._prefix < len(self._samples) and self._samples[self._prefix].id in self._recorded:
+            sample = self._samples[self._prefix]
+            output = output_image(self._store, self._recorded[sample.id])
+            if output is not None:
+                self._items["generated"].append(output)
+                self._items["reference"].append(target_image(sample))
+            self._prefix += 1
+        while len(self._items["generated"]) >= (self._chunks_done + 1) * self._chunk:
+            self._extract(self._chunks_done)
+            self._chunks_done += 1
+
+    def _extract(self, index: int) -> None:
+        extractor = self._context.feature_extractor("image")
+        start, end = index * self._chunk, (index + 1) * self._chunk
+        for side, items in self._items.items():
+            if side not in self._sizes:
+                first: np.ndarray = items[0].load()
+                self._sizes[side] = first.shape[:2]
+            place = ChunkPlace(self._store, self._run_id, self._task.name, side)
+            chunk_rows(extractor, items[start:end], index, self._sizes[side], place)

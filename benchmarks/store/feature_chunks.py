@@ -1,0 +1,79 @@
+"""The feature rows of one chunk of a set metric's side, extracted while the run records its outputs (streaming
+feature extraction) and read back by scoring instead of re-reading and re-encoding the media.
+
+A chunk is the slice of :data:`metrics.extractors.base.EXTRACTION_BATCH` consecutive items that the feature
+network sees at once in the end-of-run pass.  Keeping the same slices keeps the float rounding of batched
+convolutions the same, so scores from stored chunks are bit-identical to those of one pass over the whole set.
+The rows are a content-addressed ``.npy`` file (``features/chunks/<sha[:2]>/<sha>.npy``, written atomically)
+named by the ``feature_chunks`` row of (run, task, extractor, side, chunk index)."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.store.records import FEATURE_SIDES, FeatureSide
+from nextgpt.core.errors import StoreError
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureChunk:
+    """Rows ``rows[i]`` belong to item ``items[i]`` (a key naming the sample and the content its medium came
+    from, so a chunk whose items changed is never reused)."""
+
+    extractor: str
+    #: sha256 of the extractor's weights ("" for a network without one)
+    weights_sha256: str
+    #: what the inputs were brought to before extraction, e.g. "64x64" (the set's first item's size)
+    input_size: str
+    items: tuple[str, ...]
+    rows: np.ndarray
+
+    def __post_init__(self) -> None:
+        if len(self.items) != len(self.rows):
+            raise StoreError(f"feature chunk of {self.extractor}: {len(self.items)} items and {len(self.rows)} "
+                             "rows; expected one row per item")
+
+    def matches(self, extractor: str, weights_sha256: str, input_size: str, items: tuple[str, ...]) -> bool:
+        """Whether this chunk holds the rows of exactly these items, extracted by this network at this size."""
+        return (self.extractor, self.weights_sha256, self.input_size, self.items) == (
+            extractor, weights_sha256, input_size, items)
+
+
+def check_side(side: str) -> FeatureSide:
+    if side not in FEATURE_SIDES:
+        raise StoreError(f"feature side {side!r}; expected one of {', '.join(FEATURE_SIDES)}")
+    return side  # type: ignore[return-value]
+
+
+def rows_bytes(rows: np.ndarray) -> bytes:
+    """The ``.npy`` bytes of the rows (dtype and shape kept exactly)."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(rows), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def rows_from_bytes(data: bytes) -> np.ndarray:
+    return np.load(io.BytesIO(data), allow_pickle=False)
+
+
+def chunk_file(digest: str) -> Path:
+    return Path("features") / "chunks" / digest[:2] / f"{digest}.npy"
+
+
+def items_json(items: tuple[str, ...]) -> str:
+    return json.dumps(list(items))
+
+
+def items_from_json(text: str, where: str) -> tuple[str, ...]:
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise StoreError(f"{where}: unreadable item list (damaged store?): {error}") from error
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise StoreError(f"{where}: the item list is not a list of strings (damaged store?)")
+    return tuple(items)
