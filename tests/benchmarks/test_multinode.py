@@ -52,10 +52,12 @@ def _environment(cache: Path) -> dict[str, str]:
             "NEXTGPT_BENCH_CACHE": str(cache)}
 
 
-def _stop(processes: list[subprocess.Popen[bytes]], grace_s: float = 20.0) -> None:
+def _stop(processes: list[subprocess.Popen[bytes]], grace_s: float = 45.0) -> None:
     """Stop the nodes still running.  torchrun starts each worker in a session of its own, so killing the agent's
     process group would leave the workers running as orphans (seen: two workers of a hung run still alive 20
-    minutes later); SIGTERM makes the agent stop its workers first, and SIGKILL follows only after ``grace_s``."""
+    minutes later); SIGTERM makes the agent stop its workers first, and SIGKILL follows only after ``grace_s``.
+    The agent itself waits up to 30 s between its workers' SIGTERM and their SIGKILL (its shutdown timeout), so
+    ``grace_s`` must exceed that, or a slow worker may still be orphaned."""
     running = [process for process in processes if process.poll() is None]
     for process in running:
         os.killpg(process.pid, signal.SIGTERM)
