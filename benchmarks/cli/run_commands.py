@@ -12,6 +12,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.cli.distributed import init_distributed
 from benchmarks.cli.store_options import add_store_arguments
 from benchmarks.options import positive_int, resamples
 from nextgpt.core.errors import TaskError
@@ -70,23 +71,6 @@ def choose_extractors(requested: str) -> tuple[str, str | None]:
     if missing:
         return "toy", f"weights of {', '.join(missing)} (see `nextgpt-bench weights list`)"
     return "canonical", None
-
-
-def init_distributed(device: str) -> bool:
-    """Join the process group when started by torchrun (gloo on CPU, nccl on CUDA)."""
-    import os
-
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        return False
-    import torch.distributed
-
-    backend = "nccl" if device.startswith("cuda") else "gloo"
-    torch.distributed.init_process_group(backend=backend)
-    if backend == "nccl":
-        import torch
-
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-    return True
 
 
 def parse_datasets(items: list[str]) -> tuple[tuple[str, str], ...]:
