@@ -7,7 +7,11 @@ They keep what the tiny preset's output projections feed (image: 77 x 32 text st
   work on 8 x 8 latents, which is what lets them train in minutes on two CPU cores;
 * group norms of 8 groups (2 to 8 channels each): with one channel per group, as at SD's group count on these
   narrow layers, each channel's mean is normalised away and the colours of the scene are lost;
-* UNets with cross-attention at both levels (the preset's has none at full resolution);
+* UNets with cross-attention at every level (the preset's has none at full resolution); the image UNet has a
+  third level, at 2 x 2 latents, where each cell sees a different side of the zero padding and so knows its
+  quadrant: with two levels (down to 4 x 4) the image decoder placed the shape at random whatever the prompt
+  asked (position read right 25% of the time on 48 held-out prompts, chance 20%; with three levels and 1500
+  steps of 64, 44%, and shape 67%, size 100%);
 * two-layer text encoders over the word-level vocabulary of ``decoder_tokenizer``;
 * audio: 2.048 s (the world's 2 s tones), 32 mel bins up to 8 kHz with a 512-sample hop (64 frames), a
   three-level VAE (64 x 32 mel -> 16 x 8 x 8 latents) and a HiFi-GAN vocoder upsampling 8 x 8 x 8.
@@ -28,7 +32,7 @@ LATENT_CHANNELS = 8
 
 def architectures() -> dict[str, dict[str, Any]]:
     """Every component config, per modality (recorded with a finished decoder, so a change retrains it)."""
-    return {"image": {"vae": autoencoder(3, IMAGE_SIZE), "unet": unet(32), "text_encoder": clip_text(32)},
+    return {"image": {"vae": autoencoder(3, IMAGE_SIZE), "unet": unet(32, levels=3), "text_encoder": clip_text(32)},
             "video": {"vae": autoencoder(3, IMAGE_SIZE), "unet": unet(48, video=True),
                       "text_encoder": clip_text(48)},
             "audio": {"vae": autoencoder(1, 64), "unet": audio_unet(32), "text_encoder": clap_text(32),
@@ -48,12 +52,15 @@ def autoencoder(channels: int, sample_size: int) -> dict[str, Any]:
             "up_block_types": ["UpDecoderBlock2D"] * 3, "mid_block_add_attention": False}
 
 
-def unet(cross_attention_dim: int, *, video: bool = False) -> dict[str, Any]:
+def unet(cross_attention_dim: int, *, video: bool = False, levels: int = 2) -> dict[str, Any]:
+    """A UNet of ``levels`` levels, 64 channels and cross-attention at each (8 x 8 latents down to
+    8 / 2**(levels - 1))."""
     kind = "3D" if video else "2D"
     return {"sample_size": IMAGE_SIZE // 4, "in_channels": LATENT_CHANNELS, "out_channels": LATENT_CHANNELS,
-            "layers_per_block": 1, "block_out_channels": [64, 64], "attention_head_dim": 8,
+            "layers_per_block": 1, "block_out_channels": [64] * levels, "attention_head_dim": 8,
             "cross_attention_dim": cross_attention_dim, "norm_num_groups": 8,
-            "down_block_types": [f"CrossAttnDownBlock{kind}"] * 2, "up_block_types": [f"CrossAttnUpBlock{kind}"] * 2}
+            "down_block_types": [f"CrossAttnDownBlock{kind}"] * levels,
+            "up_block_types": [f"CrossAttnUpBlock{kind}"] * levels}
 
 
 def audio_unet(embedding_dim: int) -> dict[str, Any]:

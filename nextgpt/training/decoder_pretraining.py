@@ -128,13 +128,39 @@ SHARED_FIELDS = ("seed", "storage_dtype")
 
 def pretraining_settings(config: DecoderPretrainingConfig, modality: Modality) -> dict[str, Any]:
     """What a finished ``modality`` decoder folder must have been trained with to be reused: the config fields
-    its training reads and its components' architectures (and the scheduler's).  Per decoder, so that a change
-    to one decoder's training retrains that decoder alone."""
+    its training reads (without ``log_every``, which changes only the log), the synthetic world's version (the
+    renders), and its components' architectures (and the scheduler's).  Per decoder, so that a change to one
+    decoder's training retrains that decoder alone."""
+    from benchmarks.datasets.synthetic import VERSION
+
     fields = dataclasses.asdict(config)
     architectures = arch.architectures()
-    settings = {name: fields[name] for name in (*SHARED_FIELDS, *TRAINING_FIELDS[modality])}
-    return json.loads(json.dumps({**settings, "architecture": architectures[modality],
+    settings = {name: _without_logging(fields[name]) for name in (*SHARED_FIELDS, *TRAINING_FIELDS[modality])}
+    return json.loads(json.dumps({**settings, "world_version": VERSION, "architecture": architectures[modality],
                                   "scheduler": architectures["scheduler"]}))
+
+
+def _without_logging(value: Any) -> Any:
+    return {k: v for k, v in value.items() if k != "log_every"} if isinstance(value, dict) else value
+
+
+def shared_vae_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The part of a decoder's recorded settings that fixes the image/video VAE."""
+    return {"vae": settings["architecture"]["vae"],
+            **{name: settings[name] for name in ("seed", "storage_dtype", "world_version", "autoencoder",
+                                                 "image_renders")}}
+
+
+def _check_shared_vae(config: DecoderPretrainingConfig, image_folder: Path) -> None:
+    """The video decoder is trained on the image decoder's VAE: refuse a missing one or one trained with other
+    settings (the video note would record the current settings, and a later run would reuse it as finished)."""
+    note = image_folder / NOTE_FILE
+    recorded = json.loads(note.read_text(encoding="utf-8")).get("settings") if note.is_file() else None
+    wanted = shared_vae_settings(pretraining_settings(config, "video"))
+    if recorded is None or "architecture" not in recorded or shared_vae_settings(recorded) != wanted:
+        raise ConfigError(f"{image_folder}: the video decoder encodes its clips with the image decoder's VAE, "
+                          f"and {'none is there' if recorded is None else 'that one was trained with other settings'}"
+                          "; train the image decoder first (include 'image' in DecoderPretrainingConfig.only)")
 
 
 def store_in_half_precision(folder: Path) -> None:
@@ -167,7 +193,7 @@ def _train_image(config: DecoderPretrainingConfig, out_dir: Path,
     losses = {"autoencoder": train_autoencoder(vae, renders.media, config.autoencoder, label="image",
                                                progress=progress)}
     text_encoder = CLIPTextModel(CLIPTextConfig(**arch.clip_text(32)))
-    unet = UNet2DConditionModel.from_config(arch.unet(32))
+    unet = UNet2DConditionModel.from_config(arch.architectures()["image"]["unet"])
     tokenizer, scheduler = build_word_tokenizer(arch.MAX_TOKENS), arch.scheduler()
     losses["denoiser"] = _train_text_conditioned(unet, text_encoder, tokenizer, scheduler, vae, renders.media,
                                                  renders.captions, config.image, "image", progress)
@@ -186,6 +212,7 @@ def _train_video(config: DecoderPretrainingConfig, out_dir: Path,
     from nextgpt.training.decoder_data import video_renders
     from nextgpt.training.decoder_tokenizer import build_word_tokenizer
 
+    _check_shared_vae(config, out_dir / "image")
     renders = video_renders(config.video_renders, config.seed, arch.IMAGE_SIZE, arch.VIDEO_FRAMES)
     vae = AutoencoderKL.from_pretrained(str(out_dir / "image" / "vae"), local_files_only=True)
     torch.manual_seed(config.seed + 1)

@@ -75,7 +75,7 @@ TINY_TRAINED = Recipe(
     decoders=DecoderPretrainingConfig(
         autoencoder=AutoencoderTraining(steps=700, batch_size=16, learning_rate=2e-3, log_every=50,
                                         foreground_weight=10.0),
-        image=DenoiserTraining(steps=800, batch_size=16, learning_rate=1.5e-3, log_every=100),
+        image=DenoiserTraining(steps=2000, batch_size=64, learning_rate=2e-3, log_every=100),
         video=DenoiserTraining(steps=500, batch_size=6, learning_rate=1.5e-3, log_every=100),
         audio_autoencoder=AutoencoderTraining(steps=300, batch_size=12, learning_rate=2e-3, log_every=50),
         audio=DenoiserTraining(steps=400, batch_size=24, learning_rate=1.5e-3, log_every=100),
@@ -269,7 +269,8 @@ def _refuse_stale_stages(out_dir: Path, part: str) -> None:
     stale = sorted(p.name for p in out_dir.glob("stage-*") if p.is_dir())
     if stale:
         raise ConfigError(f"{out_dir}: the {part} must be trained (first run, or its settings changed) but "
-                          f"{', '.join(stale)} were trained on the previous one; use a new --out folder")
+                          f"{', '.join(stale)} were trained on the previous one; delete those stage folders (the parts "
+                          "already pre-trained are kept and reused) or use a new --out folder")
 
 
 def _check_same_settings(stage_dir: Path, config: object) -> None:

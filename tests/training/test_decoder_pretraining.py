@@ -114,6 +114,30 @@ def test_each_decoder_is_retrained_only_by_what_its_training_reads() -> None:
     assert retrained(vocoder=VocoderTraining(steps=3, crop_frames=4)) == {"audio"}
     assert retrained(seed=1) == set(PIPELINES)
     assert retrained(guidance_scale=7.5, num_inference_steps=50) == set()  # generation settings train nothing
+    assert retrained(image=DenoiserTraining(steps=2, batch_size=3, log_every=7)) == set()  # nor does the log
+
+
+def _image_note(folder: Path, config: DecoderPretrainingConfig) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "pretraining.json").write_text(json.dumps({"settings": pretraining_settings(config, "image")}),
+                                             encoding="utf-8")
+    return folder
+
+
+def test_the_video_decoder_is_never_trained_on_a_missing_or_stale_image_vae(tmp_path: Path) -> None:
+    """It encodes its clips with the image decoder's VAE; trained on a stale one, its note would still record the
+    current settings and a later run would reuse it as finished."""
+    from nextgpt.core.errors import ConfigError
+    from nextgpt.training.decoder_pretraining import _check_shared_vae
+
+    with pytest.raises(ConfigError, match=r"none is there.*include 'image'"):
+        _check_shared_vae(MINI_DECODERS, tmp_path / "missing")
+    stale = dataclasses.replace(MINI_DECODERS, autoencoder=AutoencoderTraining(steps=3, batch_size=3))
+    with pytest.raises(ConfigError, match="trained with other settings"):
+        _check_shared_vae(MINI_DECODERS, _image_note(tmp_path / "stale", stale))
+    # another image UNet training leaves the VAE as it was: the video decoder may train on it
+    other_unet = dataclasses.replace(MINI_DECODERS, image=DenoiserTraining(steps=5, batch_size=3))
+    _check_shared_vae(MINI_DECODERS, _image_note(tmp_path / "current", other_unet))
 
 
 def test_the_word_tokenizer_knows_every_caption_word_and_drops_punctuation() -> None:
