@@ -21,6 +21,7 @@ from benchmarks.cli.model_commands import (
     resolve_model_choice,
     write_result,
 )
+from nextgpt.core.errors import MediaError
 from nextgpt.core.modalities import MODALITIES
 from nextgpt.core.output_paths import check_output_folder
 from nextgpt.core.requests import GenerationRequest, GenerationResult
@@ -105,7 +106,11 @@ def _ask_for_a_picture(model: AnyToAnyModel, settings: dict[str, object], out: P
     if not result.images:
         print("no image came back, so there is nothing to read")
         return
-    reading = read_image(np.asarray(result.images[0]))
+    try:  # the verifier reads 8-bit RGB of 16 px or more: say so rather than end the demo on a model's odd image
+        reading = read_image(np.asarray(result.images[0].convert("RGB")))
+    except MediaError as error:
+        print(f"the synthetic world's verifier cannot read {out / 'image_0.png'}: {error}")
+        return
     matched = sum(reading[attribute] == asked for attribute, asked in ASKED.items())
     print(f"the synthetic world's verifier reads {out / 'image_0.png'} as ({matched} of {len(ASKED)} "
           "attributes as asked):")

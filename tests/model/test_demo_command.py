@@ -4,12 +4,17 @@ colour)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
+from PIL import Image
 
 from benchmarks.cli.demo_command import ASKED, asked_prompt, compare_reading
 from benchmarks.datasets.synthetic import Scene, draw_scene, image_captions
 from benchmarks.datasets.verifiers.image import read_image
 from benchmarks.tasks import get_task
+from nextgpt.core.requests import GenerationRequest, GenerationResult
 
 
 def test_the_demo_asks_in_the_words_of_the_t2i_task() -> None:
@@ -31,3 +36,29 @@ def test_the_world_render_of_the_asked_scene_reads_as_asked() -> None:
     """The verifier itself reads the asked-for scene right, so a wrong reading is the model's."""
     reading = read_image(np.asarray(draw_scene(Scene(**ASKED, motion="right"))))
     assert {attribute: reading[attribute] for attribute in ASKED} == ASKED
+
+
+class _OnePicture:
+    """A model that answers every request with ``picture``."""
+
+    def __init__(self, picture: Image.Image) -> None:
+        self.picture = picture
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        return GenerationResult(text="here", images=[self.picture])
+
+
+def test_a_picture_the_verifier_cannot_read_is_said_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.cli.demo_command import _ask_for_a_picture
+
+    _ask_for_a_picture(_OnePicture(Image.new("RGB", (8, 8))), {}, tmp_path)  # type: ignore[arg-type]
+    assert "verifier cannot read" in capsys.readouterr().out
+
+
+def test_a_grayscale_picture_is_read_as_rgb(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.cli.demo_command import _ask_for_a_picture
+
+    picture = draw_scene(Scene(**ASKED, motion="right")).convert("L")
+    _ask_for_a_picture(_OnePicture(picture), {}, tmp_path)  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert "the synthetic world's verifier reads" in out and "background white" in " ".join(out.split())
