@@ -117,7 +117,7 @@ class _ClipMetricBase(ResultMetric):
         n = int(self.n)
         if n == 0:
             raise FeatureError(f"{self.metric_name}: no samples were added")
-        value = float(self.score_sum / self.n)
+        value = float(self._total() / self.n)
         warnings: list[str] = []
         if int(self.n_truncated):
             warn(warnings, f"{int(self.n_truncated)} of {n} texts were longer than the 77-token context and truncated")
@@ -143,6 +143,17 @@ class _ClipMetricBase(ResultMetric):
         )
         return MetricResult(self.metric_name, value, prov, ci,
                             details={"n_clamped": int(self.n_clamped), "n_truncated": int(self.n_truncated)})
+
+    def _total(self) -> torch.Tensor:
+        """The sum of the scores.  With the per-sample scores kept, it is their sum in one reduction, so feeding the
+        samples in several updates (a scorer bounding its memory) gives the very value of one update of them all;
+        else the running sum of the updates' sums."""
+        per_sample = self.per_sample
+        if self.keep_per_sample and isinstance(per_sample, list) and per_sample:
+            return torch.cat(per_sample).sum()
+        if self.keep_per_sample and isinstance(per_sample, torch.Tensor) and per_sample.numel() == int(self.n):
+            return per_sample.sum()
+        return self.score_sum
 
     def _settings(self) -> tuple[tuple[str, Scalar], ...]:
         return (("clamp", PER_SAMPLE_CLAMP),)

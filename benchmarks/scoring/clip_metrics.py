@@ -16,7 +16,7 @@ import numpy as np
 from benchmarks.datasets.samples import Sample
 from benchmarks.scoring.computation import ScoredMetric, SetMetric, SetOutcome
 from benchmarks.scoring.context import ONE_PROCESS, ScoringContext
-from benchmarks.scoring.frechet_metrics import images_tensor
+from benchmarks.scoring.image_feature_chunks import chunk_bounds, images_tensor
 from benchmarks.scoring.metric_spec import MetricSpec
 from metrics.provenance import MetricResult, Provenance
 from nextgpt.core.errors import NextGPTError, TaskError
@@ -28,15 +28,30 @@ if TYPE_CHECKING:
     from metrics.clip_metrics import CLIPSIM, CLIPImageSimilarity, CLIPScore
 
 
-def _with_output(context: ScoringContext, names: tuple[str, ...]) -> tuple[Modality, dict[str, np.ndarray],
-                                                                           list[Sample]]:
-    """The produced modality, the samples' outputs (id -> medium) and those samples, in dataset order."""
+def _with_output(context: ScoringContext, names: tuple[str, ...]) -> tuple[Modality, _Outputs, list[Sample]]:
+    """The produced modality, the samples' outputs (id -> medium, read when asked) and the samples that have one,
+    in dataset order."""
     modality = context.task.produced_modality
     if modality not in ("image", "video"):
         raise TaskError(f"task {context.task.name}: {', '.join(names)} need image or video output, the task "
                         f"produces {context.task.output}")
-    outputs = {s.id: medium for s in context.samples() if (medium := context.media(s, modality)) is not None}
-    return modality, outputs, [s for s in context.samples() if s.id in outputs]
+    samples = [s for s in context.samples() if any(m.modality == modality for m in context.output(s).media)]
+    return modality, _Outputs(context, modality), samples
+
+
+class _Outputs:
+    """sample id -> its output medium, read from the store when asked (the context keeps the latest few): a
+    large task's outputs are never all in memory at once."""
+
+    def __init__(self, context: ScoringContext, modality: Modality) -> None:
+        self._context, self._modality = context, modality
+        self._samples = {s.id: s for s in context.samples()}
+
+    def __getitem__(self, sample_id: str) -> np.ndarray:
+        medium = self._context.media(self._samples[sample_id], self._modality)
+        if medium is None:
+            raise KeyError(sample_id)
+        return medium
 
 
 def _no_output(context: ScoringContext, names: tuple[str, ...], modality: Modality, library_metric: str
@@ -81,7 +96,10 @@ def score_clip_text(context: ScoringContext, names: tuple[str, ...]) -> SetOutco
     scorer: CLIPScore | CLIPSIM
     if modality == "image":
         scorer = library.CLIPScore(model=context.clip_model(), keep_per_sample=True, **ONE_PROCESS)
-        scorer.update(list(outputs.values()), prompts)  # any sizes: CLIP resizes and crops each image itself
+        # any sizes: CLIP resizes and crops each image itself.  Fed in the slices the network takes at once, so that
+        # only one slice of images is in memory and the numbers are those of one update with them all
+        for start, end in chunk_bounds(len(samples)):
+            scorer.update([outputs[s.id] for s in samples[start:end]], prompts[start:end])
     else:
         scorer = library.CLIPSIM(model=context.clip_model(), keep_per_sample=True, **ONE_PROCESS)
         scorer.update([images_tensor(list(outputs[s.id])) for s in samples], prompts)

@@ -8,6 +8,7 @@ anywhere, labelled ``fid[toy]`` etc., never comparable with published numbers).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 #: wait at a barrier), so a metric must not gather its states from the other processes on ``compute``: they never
 #: join that collective, and rank 0 would wait for ever (or pair it with their barrier).
 ONE_PROCESS: Mapping[str, Any] = MappingProxyType({"sync_on_compute": False})
+
+#: media a context keeps in memory (the most recently used): a slice of a set scorer's items and the items around
+#: the per-sample metrics' current one
+MEDIA_KEPT = 1024
 
 ExtractorRole = Literal["image", "audio", "clip"]
 EXTRACTOR_SETS: dict[str, dict[ExtractorRole, str]] = {
@@ -82,7 +87,9 @@ class ScoringContext:
     #: every feature is extracted from the media)
     run_id: str | None = None
     _built: dict[str, Extractor] = field(default_factory=dict, init=False, repr=False)
-    _media: dict[tuple[str, str, str], np.ndarray | None] = field(default_factory=dict, init=False, repr=False)
+    #: the media read last (at most MEDIA_KEPT: a large task's media are never all in memory at once)
+    _media: OrderedDict[tuple[str, str, str], np.ndarray | None] = field(default_factory=OrderedDict, init=False,
+                                                                         repr=False)
     #: (sample id, modality) -> the verifiers' reading of its output medium (dies with the context)
     _readings: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict, init=False, repr=False)
 
@@ -123,13 +130,18 @@ class ScoringContext:
         return self.outputs[(sample.id, 0)]
 
     def media(self, sample: Sample, modality: Modality) -> np.ndarray | None:
-        """The sample's stored output medium (None when the model produced none), read once."""
+        """The sample's stored output medium (None when the model produced none), kept while recently used."""
         key = (sample.id, modality, "output")
         if key not in self._media:
             stored = next((m for m in self.output(sample).media if m.modality == modality), None)
-            self._media[key] = None if stored is None else read_scored_media(self.store.media_path(stored),
-                                                                             modality)
+            self._keep(key, None if stored is None else read_scored_media(self.store.media_path(stored), modality))
+        self._media.move_to_end(key)
         return self._media[key]
+
+    def _keep(self, key: tuple[str, str, str], medium: np.ndarray | None) -> None:
+        self._media[key] = medium
+        while len(self._media) > MEDIA_KEPT:
+            self._media.popitem(last=False)
 
     def reading(self, sample: Sample, modality: Modality, read: Callable[[np.ndarray], dict[str, str]]
                 ) -> dict[str, str] | None:
@@ -144,10 +156,11 @@ class ScoringContext:
         return self._readings[key]
 
     def target(self, sample: Sample, modality: Modality) -> np.ndarray:
-        """The sample's reference medium, read once."""
+        """The sample's reference medium, kept while recently used."""
         key = (sample.id, modality, "target")
         if key not in self._media:
-            self._media[key] = read_target(sample, modality)
+            self._keep(key, read_target(sample, modality))
+        self._media.move_to_end(key)
         return cast(np.ndarray, self._media[key])
 
     def items(self) -> Iterator[ScoredItem]:

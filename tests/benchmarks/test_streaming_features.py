@@ -146,3 +146,24 @@ def test_store_migrate_copies_the_chunks_and_their_files(tmp_path: Any, postgres
     copied = target.feature_chunk(run_id, "t2i", "toy", "reference", 2)
     kept = source.feature_chunk(run_id, "t2i", "toy", "reference", 2)
     assert copied is not None and kept is not None and np.array_equal(copied.rows, kept.rows)
+
+
+def test_clip_score_fed_in_slices_equals_one_update_of_all(tmp_path: Any, small_chunks: None) -> None:
+    """Scoring feeds CLIP score a slice of images at a time (bounded memory); value, interval and per-sample
+    scores are those of the one update with every image that scoring made before."""
+    from metrics.clip_metrics import CLIPScore
+    from metrics.extractors.registry import build_text_image_model
+
+    store = ResultsStore(tmp_path)
+    runner = BenchmarkRunner(InstantImageModel(), store, _settings())
+    run_id = runner.run().run_id
+    dataset = runner.load_dataset(get_task("t2i"))
+    outputs = store.recorded(run_id, "t2i")
+    images = [read_scored_media(store.media_path(outputs[(s.id, 0)].media[0]), "image") for s in dataset.samples]
+    whole = CLIPScore(model=build_text_image_model("toy-clip"), keep_per_sample=True, sync_on_compute=False)
+    whole.update(images, [s.captions[0] for s in dataset.samples])
+    once = whole.compute(bootstrap=20, seed=0)
+    stored = next(m for m in store.metric_values(run_id) if m.metric == "clip_score")
+    assert (stored.value, stored.ci) == (once.value, (once.ci.low, once.ci.high))
+    per = store.sample_scores(run_id, "t2i")["clip_score"]
+    assert [per[s.id] for s in dataset.samples] == torch.cat(whole.per_sample).tolist()
