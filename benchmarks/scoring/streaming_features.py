@@ -45,9 +45,12 @@ class FeatureStream:
         self._context = ScoringContext(task, dataset, {}, store, extractors, 0, 0, run_id)
         self._samples: tuple[Sample, ...] = dataset.samples
         self._chunk = EXTRACTION_BATCH
+        #: recorded outputs of samples beyond the prefix (each is dropped once the prefix passes it)
         self._recorded: dict[str, Generation] = {}
         self._prefix = 0  # samples of the dataset recorded without a gap
+        #: the items of the chunk being filled (the earlier chunks' are dropped once extracted)
         self._items: dict[FeatureSide, list[ChunkItem]] = {"generated": [], "reference": []}
+        #: each side's input size: its first item's
         self._sizes: dict[FeatureSide, tuple[int, int]] = {}
         self._chunks_done = 0
         self.add(g for (_, turn), g in recorded.items() if turn == 0)
@@ -57,21 +60,24 @@ class FeatureStream:
         self._recorded.update((g.sample_id, g) for g in generations if g.turn == 0)
         while self._prefix < len(self._samples) and self._samples[self._prefix].id in self._recorded:
             sample = self._samples[self._prefix]
-            output = output_image(self._store, self._recorded[sample.id])
+            output = output_image(self._store, self._recorded.pop(sample.id))
             if output is not None:
-                self._items["generated"].append(output)
-                self._items["reference"].append(target_image(sample))
+                self._append("generated", output)
+                self._append("reference", target_image(sample))
             self._prefix += 1
-        while len(self._items["generated"]) >= (self._chunks_done + 1) * self._chunk:
-            self._extract(self._chunks_done)
-            self._chunks_done += 1
+            if len(self._items["generated"]) == self._chunk:
+                self._extract(self._chunks_done)
+                self._chunks_done += 1
+
+    def _append(self, side: FeatureSide, item: ChunkItem) -> None:
+        if side not in self._sizes:
+            first: np.ndarray = item.load()
+            self._sizes[side] = first.shape[:2]
+        self._items[side].append(item)
 
     def _extract(self, index: int) -> None:
         extractor = self._context.feature_extractor("image")
-        start, end = index * self._chunk, (index + 1) * self._chunk
         for side, items in self._items.items():
-            if side not in self._sizes:
-                first: np.ndarray = items[0].load()
-                self._sizes[side] = first.shape[:2]
             place = ChunkPlace(self._store, self._run_id, self._task.name, side)
-            chunk_rows(extractor, items[start:end], index, self._sizes[side], place)
+            chunk_rows(extractor, items, index, self._sizes[side], place)
+            self._items[side] = []
