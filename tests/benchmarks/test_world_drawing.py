@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import subprocess
+import sys
+import textwrap
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -23,6 +27,8 @@ from benchmarks.datasets.world_drawing import (
     workers_for,
 )
 from nextgpt.core.errors import ConfigError
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 #: Not a multiple of 2 or 3, so that both worker counts cut it into chunks of unequal lengths.
 COUNT = 14
@@ -112,3 +118,44 @@ def test_a_dead_worker_is_reported_with_what_may_have_killed_it() -> None:
     with pytest.raises(BrokenProcessPool) as failure:
         draw_samples(_die, COUNT, 2)
     assert any("a worker died" in note for note in failure.value.__notes__)
+
+
+def test_workers_do_not_import_the_main_script(tmp_path: Path) -> None:
+    """A spawned worker would run the parent's main script again (as ``__mp_main__``); under the nextgpt-bench
+    console script that imported PyTorch, ~2 s and ~0.5 GB per worker. The script here records every import."""
+    imports = tmp_path / "imports.txt"
+    (tmp_path / "chunk_pids.py").write_text(textwrap.dedent("""
+        import os
+
+        def pids(start, stop):
+            return {"drawn": [{"index": index, "pid": os.getpid()} for index in range(start, stop)]}
+        """))
+    script = tmp_path / "main_script.py"
+    script.write_text(textwrap.dedent(f"""
+        import json, os, sys
+        with open({str(imports)!r}, "a") as marker:
+            marker.write(f"{{__name__}} {{os.getpid()}}\\n")
+        from benchmarks.datasets.world_drawing import draw_samples
+        import chunk_pids
+
+        if __name__ == "__main__":
+            rows = draw_samples(chunk_pids.pids, {COUNT}, 2)["drawn"]
+            print(json.dumps({{"main": os.getpid(), "workers": sorted({{row["pid"] for row in rows}})}}))
+        """))
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=environment,
+                          cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    pids = json.loads(done.stdout)
+    assert pids["main"] not in pids["workers"]  # worker processes drew the chunks...
+    assert imports.read_text().splitlines() == [f"__main__ {pids['main']}"]  # ... and did not import the script
+
+
+def _defined_in_main(start: int, stop: int) -> Rows:
+    return {}
+
+
+def test_a_draw_function_of_the_main_script_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_defined_in_main, "__module__", "__main__")
+    with pytest.raises(ValueError, match="'_defined_in_main' is defined in the main script"):
+        draw_samples(_defined_in_main, COUNT, 2)
