@@ -81,8 +81,8 @@ TINY_TRAINED = Recipe(
         audio=DenoiserTraining(steps=400, batch_size=24, learning_rate=1.5e-3, log_every=100),
         vocoder=VocoderTraining(steps=400, batch_size=12, learning_rate=2e-3, log_every=100)),
     stages=(StagePlan(1, steps=600, batch_size=8, learning_rate=3e-3),
-            StagePlan(2, steps=500, batch_size=8, learning_rate=2e-3, denoising_weight=0.1),
-            StagePlan(3, steps=500, batch_size=8, learning_rate=1.5e-3, alignment_weight=0.2)))
+            StagePlan(2, steps=2000, batch_size=8, learning_rate=2e-3, denoising_weight=0.1),
+            StagePlan(3, steps=1000, batch_size=8, learning_rate=1.5e-3, alignment_weight=0.2)))
 
 RECIPES: dict[str, Recipe] = {recipe.name: recipe for recipe in (TINY_TRAINED,)}
 

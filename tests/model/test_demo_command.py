@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import run_cli
 from PIL import Image
 
 from benchmarks.cli.demo_command import ASKED, asked_prompt, compare_reading
@@ -62,3 +63,23 @@ def test_a_grayscale_picture_is_read_as_rgb(tmp_path: Path, capsys: pytest.Captu
     _ask_for_a_picture(_OnePicture(picture), {}, tmp_path)  # type: ignore[arg-type]
     out = capsys.readouterr().out
     assert "the synthetic world's verifier reads" in out and "background white" in " ".join(out.split())
+
+
+@pytest.mark.e2e
+def test_the_shipped_checkpoint_draws_the_asked_shape_and_colour(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The whole command on the shipped checkpoint: the picture is written, the printed reading is the verifier's
+    reading of that file, and it shows the asked-for colour and shape (issue 16's acceptance point; the README
+    shows this picture)."""
+    code, out, err = run_cli(["demo", "--out", str(tmp_path / "demo")], capsys)
+    assert code == 0, err
+    picture = tmp_path / "demo" / "asked" / "image_0.png"
+    reading = read_image(np.asarray(Image.open(picture).convert("RGB")))
+    printed = out[out.index("the synthetic world's verifier reads"):].splitlines()[1:]
+    assert printed == compare_reading(reading)
+    assert (reading["colour"], reading["shape"]) == (ASKED["colour"], ASKED["shape"]), out
+    # the README quotes this output: it must be what the shipped checkpoint prints
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    quoted = readme[readme.index("asked: 'Generate an image of"):].split("```")[0].strip().splitlines()
+    shown = out[out.index("asked: "):].replace(str(tmp_path / "demo"), "out/demo").splitlines()
+    assert quoted == [line for line in shown if line.startswith(("asked: ", "the synthetic", "  "))]
