@@ -83,3 +83,29 @@ def test_the_shipped_checkpoint_draws_the_asked_shape_and_colour(tmp_path: Path,
     quoted = readme[readme.index("asked: 'Generate an image of"):].split("```")[0].strip().splitlines()
     shown = out[out.index("asked: "):].replace(str(tmp_path / "demo"), "out/demo").splitlines()
     assert quoted == [line for line in shown if line.startswith(("asked: ", "the synthetic", "  "))]
+
+
+def test_the_readme_table_of_held_out_pictures_is_what_the_shipped_checkpoint_draws(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The README shows the first 8 held-out t2i pictures with the verifier's readings: rerun them and compare."""
+    import json
+    import sqlite3
+
+    from benchmarks.datasets.synthetic import SyntheticWorld
+
+    store = tmp_path / "store"
+    code, _, err = run_cli(["run", "--tasks", "t2i", "--limit", "8", "--store", str(store), "--no-report",
+                            "--bootstrap", "20"], capsys)
+    assert code == 0, err
+    with sqlite3.connect(store / "results.sqlite") as db:
+        rows = db.execute("SELECT sample_id, media FROM generations ORDER BY sample_id").fetchall()
+    world, attributes = SyntheticWorld(0, "test"), ("colour", "shape", "size", "position", "background")
+    expected = []
+    for number, (sample_id, media) in enumerate(rows, start=1):
+        picture = Image.open(store / json.loads(media)[0]["path"]).convert("RGB")
+        scene, reading = world.scene("images", int(sample_id.split("-")[1])), read_image(np.asarray(picture))
+        read = ", ".join(reading[a] if reading[a] == getattr(scene, a) else f"**{reading[a]}**" for a in attributes)
+        expected.append(f"| {number} | {image_captions(scene)[0]} | {read} |")
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert [line for line in readme.splitlines() if line.startswith(("| 1 | a ", "| 2 | a ", "| 3 | a ", "| 4 | a ",
+            "| 5 | a ", "| 6 | a ", "| 7 | a ", "| 8 | a "))] == expected
