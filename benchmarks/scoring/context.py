@@ -129,6 +129,13 @@ class ScoringContext:
     def output(self, sample: Sample) -> Generation:
         return self.outputs[(sample.id, 0)]
 
+    @property
+    def reads_stored_outputs(self) -> bool:
+        """Whether ``media`` serves the stored outputs.  A context that serves other media (a sensitivity probe,
+        a deliberately miswired test double) must not be scored from features extracted from the stored outputs
+        while the run recorded them (``image_feature_chunks``)."""
+        return type(self).media is ScoringContext.media
+
     def media(self, sample: Sample, modality: Modality) -> np.ndarray | None:
         """The sample's stored output medium (None when the model produced none), kept while recently used."""
         key = (sample.id, modality, "output")

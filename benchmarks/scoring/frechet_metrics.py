@@ -7,6 +7,7 @@ the paired jackknife interval of two runs' difference from them (reports/set_pai
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,6 +16,7 @@ from benchmarks.datasets.samples import Sample
 from benchmarks.scoring.computation import ScoredMetric, SetMetric, SetOutcome
 from benchmarks.scoring.context import ONE_PROCESS, ScoringContext
 from benchmarks.scoring.image_feature_chunks import (
+    ChunkItem,
     ChunkPlace,
     images_tensor,
     output_image,
@@ -57,16 +59,27 @@ def _features(extractor: FeatureExtractor, items: list[np.ndarray], audio: bool)
     return _Side(extractor.extract(images_tensor(uniform_size(frames))).numpy(), counts)
 
 
+def _served_image(context: ScoringContext, sample: Sample) -> np.ndarray:
+    medium = context.media(sample, "image")
+    assert medium is not None  # only samples whose medium was served become items
+    return medium
+
+
 def _image_sides(context: ScoringContext, extractor: FeatureExtractor, samples: list[Sample]
                  ) -> tuple[_Side, _Side]:
     """Both sides of an image task, chunk by chunk: the rows a streaming run stored are read, not extracted
     again (image_feature_chunks.py); without a run id (a leg of a cycle, a test) every chunk is extracted."""
-    outputs = [output_image(context.store, context.output(s)) for s in samples]
+    if context.reads_stored_outputs:
+        outputs = [output_image(context.store, context.output(s)) for s in samples]
+    else:  # another context's media: the stored chunks hold the stored outputs' rows, so none is used or kept
+        outputs = [ChunkItem(f"{s.id}:served", partial(_served_image, context, s))
+                   if context.media(s, "image") is not None else None for s in samples]
+    stored = context.run_id is not None and context.reads_stored_outputs
     sides = {"generated": [item for item in outputs if item is not None],
              "reference": [target_image(s) for s in samples]}
-    rows = {side: side_rows(extractor, items, None if context.run_id is None else ChunkPlace(
-        context.store, context.run_id, context.task.name, side), f"{extractor.name} features ({side})")
-        for side, items in sides.items()}
+    rows = {side: side_rows(extractor, items, ChunkPlace(context.store, context.run_id, context.task.name, side)
+                            if stored and context.run_id is not None else None, f"{extractor.name} features ({side})")
+            for side, items in sides.items()}
     ones = (1,) * len(samples)
     return _Side(rows["generated"], ones), _Side(rows["reference"], ones)
 
