@@ -58,8 +58,10 @@ def test_each_request_gets_one_image_of_the_configured_size_and_its_seed_decides
     assert all(result.images[0].size == (32, 32) for result in results)
     assert results[0].signal_runs == [], "a pipeline has no signal tokens: the runner records its output unsignalled"
     first, other, again = (np.asarray(result.images[0]) for result in results)
-    assert np.array_equal(first, again), "the same seed gives the same image"
-    assert not np.array_equal(first, other), "another seed gives another image"
+    # the same seed gives the same image up to the rounding of its batch row: on some CPUs (seen on an AMD EPYC) a
+    # batched convolution rounds row 0 and row 2 differently, and one pixel of 3072 came out 1 level apart
+    assert np.abs(first.astype(int) - again.astype(int)).max() <= 1, "the same seed gives the same image"
+    assert np.abs(first.astype(int) - other.astype(int)).max() > 16, "another seed gives another image"
     alone = np.asarray(adapter.generate([_request(seed=1)])[0].images[0])
     assert np.abs(alone.astype(int) - first.astype(int)).max() <= 2, "a request's image does not depend on its batch"
 
