@@ -320,15 +320,20 @@ class ResultsStore:
         """Store bytes under ``media/<sha[:2]>/<sha><suffix>`` (atomic; identical content is stored once)."""
         digest = hashlib.sha256(data).hexdigest()
         relative = Path("media") / digest[:2] / f"{digest}{suffix}"
-        target = self.folder / relative
-        if not target.is_file():
-            try:
-                write_atomically(target, data)
-            except OSError as error:
-                raise StoreError(f"cannot write {target} into the results store {self.folder}: "
-                                 f"{error.strerror or error}; make the folder writable or free space, then rerun "
-                                 "(the run resumes)") from error
+        self._write_content_file(relative, data)
         return StoredMedia(modality, digest, relative.as_posix())
+
+    def _write_content_file(self, relative: Path, data: bytes) -> None:
+        """Write a content-addressed file of the store (atomically; an existing one holds the same bytes)."""
+        target = self.folder / relative
+        if target.is_file():
+            return
+        try:
+            write_atomically(target, data)
+        except OSError as error:
+            raise StoreError(f"cannot write {target} into the results store {self.folder}: "
+                             f"{error.strerror or error}; make the folder writable or free space, then rerun "
+                             "(the run resumes)") from error
 
     def record(self, run_id: str, generation: Generation) -> None:
         """Add a generation to the cache (if new) and to the run, in one transaction."""
@@ -492,14 +497,7 @@ class ResultsStore:
         data = rows_bytes(chunk.rows)
         digest = hashlib.sha256(data).hexdigest()
         relative = chunk_file(digest)
-        target = self.folder / relative
-        if not target.is_file():
-            try:
-                write_atomically(target, data)
-            except OSError as error:
-                raise StoreError(f"cannot write {target} into the results store {self.folder}: "
-                                 f"{error.strerror or error}; make the folder writable or free space, then rerun "
-                                 "(the run resumes)") from error
+        self._write_content_file(relative, data)
         with self.transaction() as db:
             db.execute("INSERT INTO feature_chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, task, "
                        "extractor, side, chunk) DO UPDATE SET weights_sha256=excluded.weights_sha256, "
