@@ -74,12 +74,12 @@ def _image_sides(context: ScoringContext, extractor: FeatureExtractor, samples: 
     else:  # another context's media: the stored chunks hold the stored outputs' rows, so none is used or kept
         outputs = [ChunkItem(f"{s.id}:served", partial(_served_image, context, s))
                    if context.media(s, "image") is not None else None for s in samples]
-    stored = context.run_id is not None and context.reads_stored_outputs
+    run_id = context.run_id if context.reads_stored_outputs else None  # chunks are the stored outputs' rows
     sides = {"generated": [item for item in outputs if item is not None],
              "reference": [target_image(s) for s in samples]}
-    rows = {side: side_rows(extractor, items, ChunkPlace(context.store, context.run_id, context.task.name, side)
-                            if stored and context.run_id is not None else None, f"{extractor.name} features ({side})")
-            for side, items in sides.items()}
+    rows = {side: side_rows(extractor, items, None if run_id is None else ChunkPlace(
+        context.store, run_id, context.task.name, side), f"{extractor.name} features ({side})")
+        for side, items in sides.items()}
     ones = (1,) * len(samples)
     return _Side(rows["generated"], ones), _Side(rows["reference"], ones)
 
