@@ -44,7 +44,7 @@ from benchmarks.datasets.samples import Dataset, Sample
 from benchmarks.runner.cycles import cycle_generations
 from benchmarks.runner.keys import cache_key, sample_seed
 from benchmarks.scoring.scorers import ScoringContext, save_task_scores, score_task
-from benchmarks.scoring.streaming_features import FeatureStream, streams_features
+from benchmarks.scoring.streaming_features import OutputStream, open_streams
 from benchmarks.store import Generation, ResultsStore, StoredMedia
 from benchmarks.tasks.task import Task, get_task
 from nextgpt.core.errors import ConfigError, MediaError, StoreError, TaskError
@@ -399,7 +399,7 @@ class BenchmarkRunner:
         recorded = self.store.recorded(run_id, task.name)
         done = _done_samples(task, recorded)
         pending = [s for s in samples if s.id not in done]
-        stream = self._feature_stream(run_id, task, recorded)
+        streams = self._output_streams(run_id, task, recorded)
         generated = cached = 0
         with progress_task(f"[{task.name}] generate", len(samples), done=len(samples) - len(pending),
                            unit="samples") as progress:
@@ -412,21 +412,21 @@ class BenchmarkRunner:
                     fresh: list[Generation] = []
                     g, c = (self.generate_sample(run_id, task, step[0]) if one_by_one
                             else self._single_turn_batch(run_id, task, step, fresh))
-                    if stream is not None:
+                    for stream in streams:
                         stream.add(fresh)
                     generated, cached = generated + g, cached + c
                     progress.advance(len(step), generated=g, cached=c)
         return generated, cached
 
-    def _feature_stream(self, run_id: str, task: Task, recorded: Mapping[tuple[str, int], Generation]
-                        ) -> FeatureStream | None:
+    def _output_streams(self, run_id: str, task: Task, recorded: Mapping[tuple[str, int], Generation]
+                        ) -> list[OutputStream]:
         """The feature extraction that follows the task's recording (benchmarks/scoring/streaming_features.py), in
         a single process only: a torchrun process records its shard alone, and rank 0 extracts what is missing
         when it scores."""
-        if _distributed()[1] > 1 or not streams_features(task.scoring()):
-            return None
-        return FeatureStream(self.store, run_id, task.scoring(), self.load_dataset(task), self.settings.extractors,
-                             recorded)
+        if _distributed()[1] > 1:
+            return []
+        return open_streams(self.store, run_id, task.scoring(), self.load_dataset(task), self.settings.extractors,
+                            recorded)
 
     def _single_turn_batch(self, run_id: str, task: Task, batch: list[Sample],
                            recorded: list[Generation] | None = None) -> tuple[int, int]:

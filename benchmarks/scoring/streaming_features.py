@@ -12,7 +12,8 @@ streams in a single process only, and scoring extracts what is missing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Protocol
 
 import numpy as np
 
@@ -23,6 +24,25 @@ from benchmarks.scoring.frechet_metrics import score_feature_distances
 from benchmarks.scoring.image_feature_chunks import ChunkItem, ChunkPlace, chunk_rows, output_image, target_image
 from benchmarks.scoring.registry import metric_spec
 from benchmarks.store import FeatureSide, Generation, ResultsStore
+
+
+class OutputStream(Protocol):
+    """Work done on a task's outputs while the run records them (``add`` after each recorded batch)."""
+
+    def add(self, generations: Iterable[Generation]) -> None: ...
+
+
+#: (store, run id, task, dataset, extractor set, outputs recorded before) -> a stream, or None when the task's
+#: metrics need none of its work
+StreamOpener = Callable[[ResultsStore, str, ScoredTask, Dataset, str, Mapping[tuple[str, int], Generation]],
+                        OutputStream | None]
+
+
+def open_streams(store: ResultsStore, run_id: str, task: ScoredTask, dataset: Dataset, extractors: str,
+                 recorded: Mapping[tuple[str, int], Generation]) -> list[OutputStream]:
+    """Every stream the task's metrics use (STREAM_OPENERS), each already fed the outputs recorded before."""
+    opened = (opener(store, run_id, task, dataset, extractors, recorded) for opener in STREAM_OPENERS)
+    return [stream for stream in opened if stream is not None]
 
 
 def streams_features(task: ScoredTask) -> bool:
@@ -81,3 +101,13 @@ class FeatureStream:
             place = ChunkPlace(self._store, self._run_id, self._task.name, side)
             chunk_rows(extractor, items, index, self._sizes[side], place)
             self._items[side] = []
+
+
+def _open_image_feature_stream(store: ResultsStore, run_id: str, task: ScoredTask, dataset: Dataset,
+                               extractors: str, recorded: Mapping[tuple[str, int], Generation]
+                               ) -> FeatureStream | None:
+    return FeatureStream(store, run_id, task, dataset, extractors, recorded) if streams_features(task) else None
+
+
+#: what ``open_streams`` opens, in order
+STREAM_OPENERS: tuple[StreamOpener, ...] = (_open_image_feature_stream,)
