@@ -1,12 +1,12 @@
-"""Set distances between the generated media and the targets over one pass of a feature network: FID (images;
-videos over their frames), FAD (audio clips, VGGish 0.96 s examples) and KID (images, video frames).
+"""Set distances between the generated media and the targets over the rows of a feature network, extracted chunk
+by chunk (image_feature_chunks.py): FID (images; videos over their frames), FAD (audio clips, VGGish 0.96 s
+examples) and KID (images, video frames).
 
 The feature rows are returned with the scores so that the store keeps them per sample: compare/gate recompute
 the paired jackknife interval of two runs' difference from them (reports/set_pairing.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -18,70 +18,45 @@ from benchmarks.scoring.context import ONE_PROCESS, ScoringContext
 from benchmarks.scoring.image_feature_chunks import (
     ChunkItem,
     ChunkPlace,
-    images_tensor,
-    output_image,
+    SideRows,
+    output_item,
     side_rows,
-    target_image,
-    uniform_size,
+    target_item,
 )
 from benchmarks.scoring.metric_spec import MetricSpec
 from benchmarks.store import FeatureRows, FeatureSide
 from metrics.provenance import MetricResult, Provenance
 from nextgpt.core.errors import TaskError
+from nextgpt.core.modalities import Modality
 
 if TYPE_CHECKING:
 
     from metrics.extractors.base import ExtractorIdentity, FeatureExtractor
 
 
-@dataclass(frozen=True)
-class _Side:
-    rows: np.ndarray
-    #: rows per scored sample (frames of a video, examples of a clip; 1 per image)
-    counts: tuple[int, ...]
-
-    @property
-    def clusters(self) -> np.ndarray:
-        """The item index of each row: the jackknife keeps one item's rows in one group (not independent)."""
-        return np.repeat(np.arange(len(self.counts)), self.counts)
-
-
-def _features(extractor: FeatureExtractor, items: list[np.ndarray], audio: bool) -> _Side:
-    import torch
-
-    if audio:
-        from metrics.extractors.vggish import waveform_to_examples
-
-        parts = [waveform_to_examples(torch.from_numpy(w.astype(np.float64)), 16000) for w in items]
-        return _Side(extractor.extract(torch.cat(parts)).numpy(), tuple(len(p) for p in parts))
-    frames = [frame for item in items for frame in (item if item.ndim == 4 else [item])]
-    counts = tuple(len(item) if item.ndim == 4 else 1 for item in items)
-    return _Side(extractor.extract(images_tensor(uniform_size(frames))).numpy(), counts)
-
-
-def _served_image(context: ScoringContext, sample: Sample) -> np.ndarray:
-    medium = context.media(sample, "image")
+def _served_medium(context: ScoringContext, sample: Sample, modality: Modality) -> np.ndarray:
+    medium = context.media(sample, modality)
     assert medium is not None  # only samples whose medium was served become items
     return medium
 
 
-def _image_sides(context: ScoringContext, extractor: FeatureExtractor, samples: list[Sample]
-                 ) -> tuple[_Side, _Side]:
-    """Both sides of an image task, chunk by chunk: the rows a streaming run stored are read, not extracted
-    again (image_feature_chunks.py); without a run id (a leg of a cycle, a test) every chunk is extracted."""
+def _sides(context: ScoringContext, extractor: FeatureExtractor, samples: list[Sample], modality: Modality
+           ) -> tuple[SideRows, SideRows]:
+    """Both sides, chunk by chunk (image_feature_chunks.py: one chunk of media in memory at a time): the rows a
+    streaming run stored are read, not extracted again; without a run id (a leg of a cycle, a test) every chunk
+    is extracted."""
     if context.reads_stored_outputs:
-        outputs = [output_image(context.store, context.output(s)) for s in samples]
+        outputs = [output_item(context.store, context.output(s), modality) for s in samples]
     else:  # another context's media: the stored chunks hold the stored outputs' rows, so none is used or kept
-        outputs = [ChunkItem(f"{s.id}:served", partial(_served_image, context, s))
-                   if context.media(s, "image") is not None else None for s in samples]
+        outputs = [ChunkItem(f"{s.id}:served", partial(_served_medium, context, s, modality))
+                   if context.media(s, modality) is not None else None for s in samples]
     run_id = context.run_id if context.reads_stored_outputs else None  # chunks are the stored outputs' rows
     sides = {"generated": [item for item in outputs if item is not None],
-             "reference": [target_image(s) for s in samples]}
-    rows = {side: side_rows(extractor, items, None if run_id is None else ChunkPlace(
+             "reference": [target_item(s, modality) for s in samples]}
+    rows = {side: side_rows(extractor, items, modality, None if run_id is None else ChunkPlace(
         context.store, run_id, context.task.name, side), f"{extractor.name} features ({side})")
         for side, items in sides.items()}
-    ones = (1,) * len(samples)
-    return _Side(rows["generated"], ones), _Side(rows["reference"], ones)
+    return rows["generated"], rows["reference"]
 
 
 def score_feature_distances(context: ScoringContext, names: tuple[str, ...]) -> SetOutcome:
@@ -98,13 +73,9 @@ def score_feature_distances(context: ScoringContext, names: tuple[str, ...]) -> 
     if not samples:
         reason = f"task {context.task.name}: the model produced no {modality} (no sample has a generated {modality})"
         return SetOutcome(_unavailable(names, reason, identity, 0))
-    if modality == "image":
-        generated, reference = _image_sides(context, extractor, samples)
-    else:
-        generated = _features(extractor, [context.media(s, modality) for s in samples], audio)
-        reference = _features(extractor, [context.target(s, modality) for s in samples], audio)
+    generated, reference = _sides(context, extractor, samples, modality)
     ids = tuple(s.id for s in samples)
-    sides: tuple[tuple[FeatureSide, _Side], ...] = (("generated", generated), ("reference", reference))
+    sides: tuple[tuple[FeatureSide, SideRows], ...] = (("generated", generated), ("reference", reference))
     features = tuple((side, FeatureRows(identity.name, identity.weights_sha256, ids, rows.counts, rows.rows))
                      for side, rows in sides)
     fewest = min(len(generated.rows), len(reference.rows))
@@ -137,8 +108,8 @@ def _unavailable(names: tuple[str, ...], reason: str, identity: ExtractorIdentit
         for spec in names for name in _result_names(spec))
 
 
-def _frechet(context: ScoringContext, name: str, identity: ExtractorIdentity, generated: _Side,
-             reference: _Side, n: int) -> ScoredMetric:
+def _frechet(context: ScoringContext, name: str, identity: ExtractorIdentity, generated: SideRows,
+             reference: SideRows, n: int) -> ScoredMetric:
     from metrics.frechet_metrics import frechet_from_features
 
     result = frechet_from_features(
@@ -149,7 +120,7 @@ def _frechet(context: ScoringContext, name: str, identity: ExtractorIdentity, ge
     return ScoredMetric(result, n)
 
 
-def _kid(context: ScoringContext, extractor: FeatureExtractor, generated: _Side, reference: _Side, *,
+def _kid(context: ScoringContext, extractor: FeatureExtractor, generated: SideRows, reference: SideRows, *,
          interval: bool) -> list[ScoredMetric]:
     """kid_mean and kid_std (subset size clamped to the smaller set, with a warning).  The jackknife interval
     of kid_mean treats rows as independent, so video frames get none."""

@@ -1,13 +1,19 @@
-"""The image feature rows of FID and KID, extracted chunk by chunk and kept in the store, so that scoring reads
-rows extracted while the run recorded its outputs (``streaming_features.py``) instead of re-reading and
-re-encoding every image.
+"""The feature rows of FID, KID (images, video frames) and FAD (audio clips' VGGish examples), extracted chunk by
+chunk and kept in the store, so that scoring reads rows extracted while the run recorded its outputs
+(``streaming_features.py``) instead of re-reading and re-encoding every medium, and so that at most one chunk of
+media is in memory at a time.
 
-A side (generated or reference) is its items in dataset order, cut into the chunks of
-:data:`~metrics.extractors.base.EXTRACTION_BATCH` items that ``FeatureExtractor.extract`` feeds the network when
-given the whole side at once.  Every chunk is brought to the size of the side's first item (what one pass over
-the whole side does) and extracted in one call, so the rows -- and the scores -- are bit-identical to that pass,
-whatever the float rounding of batched convolutions.  A stored chunk is used only when it holds exactly the same
-items (sample and content), extracted by the same network at the same size; any other is extracted again.
+A side (generated or reference) is its items in dataset order, cut into chunks of
+:data:`~metrics.extractors.base.EXTRACTION_BATCH` items.  A chunk's media become one network input (an image is one
+row, a video its frames, a clip its 0.96 s VGGish examples; the rows per item are kept, the jackknife's clusters),
+brought to the size of the side's first item, and extracted in one call.  For images a chunk is exactly the slice
+``FeatureExtractor.extract`` feeds the network in one pass over the whole side, so the rows are bit-identical to
+that pass; for videos and clips a chunk's rows are fed in slices of EXTRACTION_BATCH rows, so only where items
+have different row counts can a batch hold other rows than in a whole-side pass (float rounding of batched
+convolutions; test_streaming_media.py measures it).  Every path -- streamed while recording, or at the end --
+cuts the same chunks, so their rows are bit-identical to each other.  A stored chunk is used only when it holds
+exactly the same items (sample and content), extracted by the same network at the same size; any other is
+extracted again.
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchmarks.datasets.samples import Sample
-from benchmarks.scoring.media_inputs import read_scored_media
+from benchmarks.scoring.media_inputs import SCORED_SAMPLE_RATE, read_scored_media
 from benchmarks.store import FeatureChunk, FeatureSide, Generation, ResultsStore
 from nextgpt.core.errors import MediaError
+from nextgpt.core.modalities import Modality
 from nextgpt.core.progress import SLOW_WORK_SECONDS, progress_task
 
 if TYPE_CHECKING:
@@ -47,9 +54,63 @@ def uniform_size(images: list[np.ndarray], size: tuple[int, int] | None = None) 
             np.asarray(Image.fromarray(im).resize((width, height), Image.BICUBIC)) for im in images]
 
 
+def _frames(medium: np.ndarray) -> list[np.ndarray]:
+    """The images of a video (F, H, W, 3), or the one image (H, W, 3) a video side may hold."""
+    return list(medium) if medium.ndim == 4 else [medium]
+
+
+@dataclass(frozen=True)
+class SideInput:
+    """How a side's media become the network's input: their modality, and the (H, W) every image or frame is
+    brought to (the side's first item's; None for audio, whose clips are cut into examples as they are)."""
+
+    modality: Modality
+    size: tuple[int, int] | None
+
+    @classmethod
+    def of(cls, modality: Modality, first: np.ndarray) -> SideInput:
+        """The input of a side whose first item's medium is ``first``."""
+        if modality == "audio":
+            return cls(modality, None)
+        height, width = _frames(first)[0].shape[:2]
+        return cls(modality, (int(height), int(width)))
+
+    @property
+    def label(self) -> str:
+        """What a stored chunk records as its input size ("64x64"; "16000Hz" for audio)."""
+        return f"{SCORED_SAMPLE_RATE}Hz" if self.size is None else f"{self.size[0]}x{self.size[1]}"
+
+    def network_input(self, media: list[np.ndarray]) -> tuple[torch.Tensor, tuple[int, ...]]:
+        """The batch of one chunk's media, and how many of its rows each medium gave."""
+        import torch
+
+        if self.modality == "audio":
+            from metrics.extractors.vggish import waveform_to_examples
+
+            parts = [waveform_to_examples(torch.from_numpy(w.astype(np.float64)), SCORED_SAMPLE_RATE) for w in media]
+            return torch.cat(parts), tuple(len(part) for part in parts)
+        per_item = [_frames(medium) for medium in media]
+        frames = [frame for item in per_item for frame in item]
+        return images_tensor(uniform_size(frames, self.size)), tuple(len(item) for item in per_item)
+
+
+@dataclass(frozen=True)
+class SideRows:
+    """A side's feature rows, and how many each scored item gave (frames of a video, examples of a clip; 1 per
+    image)."""
+
+    rows: np.ndarray
+    counts: tuple[int, ...]
+
+    @property
+    def clusters(self) -> np.ndarray:
+        """The item index of each row: the jackknife keeps one item's rows in one group (not independent)."""
+        return np.repeat(np.arange(len(self.counts)), self.counts)
+
+
 @dataclass(frozen=True)
 class ChunkItem:
-    """One image of a side: ``key`` names the sample and the content (a changed output is a new key)."""
+    """One medium of a side: ``key`` names the sample and the content (a changed output is a new key)."""
 
     key: str
     load: Callable[[], np.ndarray]
@@ -65,22 +126,32 @@ class ChunkPlace:
     side: FeatureSide
 
 
-def output_image(store: ResultsStore, generation: Generation) -> ChunkItem | None:
-    """The generated image of a recorded output (None when the model produced none)."""
-    stored = next((m for m in generation.media if m.modality == "image"), None)
+def output_item(store: ResultsStore, generation: Generation, modality: Modality) -> ChunkItem | None:
+    """The generated medium of a recorded output (None when the model produced none)."""
+    stored = next((m for m in generation.media if m.modality == modality), None)
     if stored is None:
         return None
     path = store.media_path(stored)
-    return ChunkItem(f"{generation.sample_id}:{stored.sha256}", lambda: read_scored_media(path, "image"))
+    return ChunkItem(f"{generation.sample_id}:{stored.sha256}", lambda: read_scored_media(path, modality))
+
+
+def target_item(sample: Sample, modality: Modality) -> ChunkItem:
+    """The sample's reference medium."""
+    target = next((f for f in sample.targets if f.modality == modality), None)
+    if target is None:
+        raise MediaError(f"sample {sample.id}: no {modality} target to score the output against (its targets: "
+                         f"{', '.join(f.modality for f in sample.targets) or 'none'})")
+    path = target.path
+    return ChunkItem(f"{sample.id}:{path}", lambda: read_scored_media(path, modality))
+
+
+def output_image(store: ResultsStore, generation: Generation) -> ChunkItem | None:
+    """The generated image of a recorded output (None when the model produced none)."""
+    return output_item(store, generation, "image")
 
 
 def target_image(sample: Sample) -> ChunkItem:
-    target = next((f for f in sample.targets if f.modality == "image"), None)
-    if target is None:
-        raise MediaError(f"sample {sample.id}: no image target to score the output against (its targets: "
-                         f"{', '.join(f.modality for f in sample.targets) or 'none'})")
-    path = target.path
-    return ChunkItem(f"{sample.id}:{path}", lambda: read_scored_media(path, "image"))
+    return target_item(sample, "image")
 
 
 def chunk_bounds(count: int) -> list[tuple[int, int]]:
@@ -90,31 +161,34 @@ def chunk_bounds(count: int) -> list[tuple[int, int]]:
     return [(start, min(start + EXTRACTION_BATCH, count)) for start in range(0, count, EXTRACTION_BATCH)]
 
 
-def chunk_rows(extractor: FeatureExtractor, items: Sequence[ChunkItem], index: int, size: tuple[int, int],
-               place: ChunkPlace | None) -> np.ndarray:
+def chunk_rows(extractor: FeatureExtractor, items: Sequence[ChunkItem], index: int, side_input: SideInput,
+               place: ChunkPlace | None) -> SideRows:
     """The rows of chunk ``index`` (``items`` are that chunk's): the stored ones when they match, else extracted
     now (and kept, when ``place`` is given)."""
     identity = extractor.identity
-    weights, input_size, keys = identity.weights_sha256 or "", f"{size[0]}x{size[1]}", tuple(i.key for i in items)
+    weights, keys = identity.weights_sha256 or "", tuple(i.key for i in items)
     if place is not None:
         stored = place.store.feature_chunk(place.run_id, place.task, identity.name, place.side, index)
-        if stored is not None and stored.matches(identity.name, weights, input_size, keys):
-            return stored.rows
-    rows = extractor.extract(images_tensor(uniform_size([item.load() for item in items], size))).numpy()
+        if stored is not None and stored.matches(identity.name, weights, side_input.label, keys):
+            return SideRows(stored.rows, stored.counts)
+    batch, counts = side_input.network_input([item.load() for item in items])
+    rows = extractor.extract(batch).numpy()
+    del batch
     if place is not None:
         place.store.save_feature_chunk(place.run_id, place.task, place.side, index,
-                                       FeatureChunk(identity.name, weights, input_size, keys, rows))
-    return rows
+                                       FeatureChunk(identity.name, weights, side_input.label, keys, rows, counts))
+    return SideRows(rows, counts)
 
 
-def side_rows(extractor: FeatureExtractor, items: Sequence[ChunkItem], place: ChunkPlace | None,
-              label: str) -> np.ndarray:
-    """Every row of a side, chunk by chunk (the first item is read for the side's size)."""
-    size: tuple[int, int] = items[0].load().shape[:2]
-    bounds = chunk_bounds(len(items))
-    parts = []
-    with progress_task(label, len(items), unit="images", show_after=SLOW_WORK_SECONDS) as progress:
-        for index, (start, end) in enumerate(bounds):
-            parts.append(chunk_rows(extractor, items[start:end], index, size, place))
+def side_rows(extractor: FeatureExtractor, items: Sequence[ChunkItem], modality: Modality,
+              place: ChunkPlace | None, label: str) -> SideRows:
+    """Every row of a side, chunk by chunk (the first item is read for the side's size); only one chunk's media
+    are in memory at a time."""
+    side_input = SideInput.of(modality, items[0].load())
+    parts: list[SideRows] = []
+    with progress_task(label, len(items), unit="items", show_after=SLOW_WORK_SECONDS) as progress:
+        for index, (start, end) in enumerate(chunk_bounds(len(items))):
+            parts.append(chunk_rows(extractor, items[start:end], index, side_input, place))
             progress.advance(end - start)
-    return np.concatenate(parts)
+    return SideRows(np.concatenate([part.rows for part in parts]),
+                    tuple(count for part in parts for count in part.counts))

@@ -1,13 +1,14 @@
-"""Feature extraction while a run records its outputs: as soon as the first ``k`` chunks of an image task's
-samples (in dataset order, see ``image_feature_chunks.py``) are all recorded, the FID/KID network extracts those
-chunks of both sides -- the generated images and their targets -- and the store keeps the rows.  Scoring at the
+"""Feature extraction while a run records its outputs: as soon as the first ``k`` chunks of an image, video or
+audio task's samples (in dataset order, see ``image_feature_chunks.py``) are all recorded, the FID/KID (images,
+video frames) or FAD (audio) network extracts those chunks of both sides -- the generated media and their
+targets -- and the store keeps the rows, with the rows per item of a video or a clip.  Scoring at the
 end then reads them and extracts only the last, partial chunk; a resumed run finds the chunks it extracted before
 and extracts only the missing ones.
 
 Only the chunks of a recorded prefix of the dataset are extracted: a chunk's rows depend on which items it holds
-(and on the side's first item, whose size the chunk is brought to), which is known once every sample before it is
-recorded.  Under torchrun a process records only its shard, so no prefix grows past its first gap; the runner
-streams in a single process only, and scoring extracts what is missing.
+(and on the side's first item, whose size a chunk of images or videos is brought to), which is known once every
+sample before it is recorded.  Under torchrun a process records only its shard, so no prefix grows past its first
+gap; the runner streams in a single process only, and scoring extracts what is missing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from benchmarks.datasets.samples import Dataset, Sample
 from benchmarks.scoring.computation import SetMetric
 from benchmarks.scoring.context import ScoredTask, ScoringContext
 from benchmarks.scoring.frechet_metrics import score_feature_distances
-from benchmarks.scoring.image_feature_chunks import ChunkItem, ChunkPlace, chunk_rows, output_image, target_image
+from benchmarks.scoring.image_feature_chunks import (
+    ChunkItem,
+    ChunkPlace,
+    SideInput,
+    chunk_rows,
+    output_item,
+    target_item,
+)
 from benchmarks.scoring.registry import metric_spec
 from benchmarks.store import FeatureSide, Generation, ResultsStore
 
@@ -46,8 +54,9 @@ def open_streams(store: ResultsStore, run_id: str, task: ScoredTask, dataset: Da
 
 
 def streams_features(task: ScoredTask) -> bool:
-    """Whether the task's set metrics read image feature chunks (FID or KID of an image task, not a cycle)."""
-    if task.produced_modality != "image" or task.legs or task.output == "dialogue":
+    """Whether the task's set metrics read feature chunks (FID or KID of an image or video task, FAD of an audio
+    task; not a cycle)."""
+    if task.produced_modality is None or task.legs or task.output == "dialogue":
         return False
     return any(isinstance(compute := metric_spec(name).compute, SetMetric)
                and compute.scorer is score_feature_distances for name in task.metrics)
@@ -63,6 +72,8 @@ class FeatureStream:
 
         self._store, self._run_id, self._task = store, run_id, task
         self._context = ScoringContext(task, dataset, {}, store, extractors, 0, 0, run_id)
+        assert task.produced_modality is not None  # streams_features
+        self._modality = task.produced_modality
         self._samples: tuple[Sample, ...] = dataset.samples
         self._chunk = EXTRACTION_BATCH
         #: recorded outputs of samples beyond the prefix (each is dropped once the prefix passes it)
@@ -70,8 +81,8 @@ class FeatureStream:
         self._prefix = 0  # samples of the dataset recorded without a gap
         #: the items of the chunk being filled (the earlier chunks' are dropped once extracted)
         self._items: dict[FeatureSide, list[ChunkItem]] = {"generated": [], "reference": []}
-        #: each side's input size: its first item's
-        self._sizes: dict[FeatureSide, tuple[int, int]] = {}
+        #: each side's input: its first item's size
+        self._inputs: dict[FeatureSide, SideInput] = {}
         self._chunks_done = 0
         self.add(g for (_, turn), g in recorded.items() if turn == 0)
 
@@ -80,34 +91,33 @@ class FeatureStream:
         self._recorded.update((g.sample_id, g) for g in generations if g.turn == 0)
         while self._prefix < len(self._samples) and self._samples[self._prefix].id in self._recorded:
             sample = self._samples[self._prefix]
-            output = output_image(self._store, self._recorded.pop(sample.id))
+            output = output_item(self._store, self._recorded.pop(sample.id), self._modality)
             if output is not None:
                 self._append("generated", output)
-                self._append("reference", target_image(sample))
+                self._append("reference", target_item(sample, self._modality))
             self._prefix += 1
             if len(self._items["generated"]) == self._chunk:
                 self._extract(self._chunks_done)
                 self._chunks_done += 1
 
     def _append(self, side: FeatureSide, item: ChunkItem) -> None:
-        if side not in self._sizes:
+        if side not in self._inputs:
             first: np.ndarray = item.load()
-            self._sizes[side] = first.shape[:2]
+            self._inputs[side] = SideInput.of(self._modality, first)
         self._items[side].append(item)
 
     def _extract(self, index: int) -> None:
-        extractor = self._context.feature_extractor("image")
+        extractor = self._context.feature_extractor("audio" if self._modality == "audio" else "image")
         for side, items in self._items.items():
             place = ChunkPlace(self._store, self._run_id, self._task.name, side)
-            chunk_rows(extractor, items, index, self._sizes[side], place)
+            chunk_rows(extractor, items, index, self._inputs[side], place)
             self._items[side] = []
 
 
-def _open_image_feature_stream(store: ResultsStore, run_id: str, task: ScoredTask, dataset: Dataset,
-                               extractors: str, recorded: Mapping[tuple[str, int], Generation]
-                               ) -> FeatureStream | None:
+def _open_feature_stream(store: ResultsStore, run_id: str, task: ScoredTask, dataset: Dataset, extractors: str,
+                         recorded: Mapping[tuple[str, int], Generation]) -> FeatureStream | None:
     return FeatureStream(store, run_id, task, dataset, extractors, recorded) if streams_features(task) else None
 
 
 #: what ``open_streams`` opens, in order
-STREAM_OPENERS: tuple[StreamOpener, ...] = (_open_image_feature_stream,)
+STREAM_OPENERS: tuple[StreamOpener, ...] = (_open_feature_stream,)

@@ -76,7 +76,7 @@ def copy_store(source: ResultsStore, target: ResultsStore) -> CopySummary:
         _copy_generation_files(source, target, new, summary)
         for _run, _task, _extractor, _side, path, sha256, _weights in rows["feature_sets"]:
             summary.copied_files += _copy_file(source, target, path, sha256, f"a feature file of run {run_id!r}")
-        for *_key, path, sha256 in rows["feature_chunks"]:
+        for path, sha256 in _files(rows["feature_chunks"], "feature_chunks"):
             summary.copied_files += _copy_file(source, target, path, sha256, f"a feature chunk of run {run_id!r}")
         with target.transaction() as db:
             target.insert_rows(db, "generations", new)
@@ -86,6 +86,13 @@ def copy_store(source: ResultsStore, target: ResultsStore) -> CopySummary:
         known.update(row[0] for row in new)
         summary.copied_runs.append(run_id)
     return summary
+
+
+def _files(rows: list[tuple[object, ...]], table: str) -> list[tuple[str, str]]:
+    """(path, sha256) of the file each row of ``table`` names."""
+    columns = table_columns()[table]
+    path, sha256 = columns.index("path"), columns.index("sha256")
+    return [(str(row[path]), str(row[sha256])) for row in rows]
 
 
 def _copy_generations(source: ResultsStore, target: ResultsStore, summary: CopySummary) -> set[object]:

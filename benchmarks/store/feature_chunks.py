@@ -5,7 +5,9 @@ A chunk is the slice of :data:`metrics.extractors.base.EXTRACTION_BATCH` consecu
 network sees at once in the end-of-run pass.  Keeping the same slices keeps the float rounding of batched
 convolutions the same, so scores from stored chunks are bit-identical to those of one pass over the whole set.
 The rows are a content-addressed ``.npy`` file (``features/chunks/<sha[:2]>/<sha>.npy``, written atomically)
-named by the ``feature_chunks`` row of (run, task, extractor, side, chunk index)."""
+named by the ``feature_chunks`` row of (run, task, extractor, side, chunk index).  An item may have several rows
+(a video's frames, an audio clip's VGGish examples): the row counts per item are kept with the chunk (schema 6;
+the chunks of schema 5 were images, one row each)."""
 
 from __future__ import annotations
 
@@ -22,8 +24,9 @@ from nextgpt.core.errors import StoreError
 
 @dataclass(frozen=True, eq=False)
 class FeatureChunk:
-    """Rows ``rows[i]`` belong to item ``items[i]`` (a key naming the sample and the content its medium came
-    from, so a chunk whose items changed is never reused)."""
+    """The rows of ``items`` in order, ``item_rows[i]`` of them for item ``items[i]`` (a key naming the sample and
+    the content its medium came from, so a chunk whose items changed is never reused).  ``item_rows`` left out:
+    one row per item (images)."""
 
     extractor: str
     #: sha256 of the extractor's weights ("" for a network without one)
@@ -32,11 +35,23 @@ class FeatureChunk:
     input_size: str
     items: tuple[str, ...]
     rows: np.ndarray
+    #: rows per item (frames of a video, examples of a clip); None is read as one row per item
+    item_rows: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
-        if len(self.items) != len(self.rows):
-            raise StoreError(f"feature chunk of {self.extractor}: {len(self.items)} items and {len(self.rows)} "
-                             "rows; expected one row per item")
+        if self.item_rows is None:
+            object.__setattr__(self, "item_rows", (1,) * len(self.items))
+        counts = self.counts
+        if len(counts) != len(self.items) or any(count < 1 for count in counts) or sum(counts) != len(self.rows):
+            raise StoreError(f"feature chunk of {self.extractor}: {len(self.items)} items with row counts "
+                             f"{list(counts)[:8]}{'...' if len(counts) > 8 else ''} and {len(self.rows)} rows; "
+                             "expected one count of at least 1 per item, summing to the rows")
+
+    @property
+    def counts(self) -> tuple[int, ...]:
+        """Rows per item (``item_rows``, filled in by ``__post_init__``)."""
+        assert self.item_rows is not None
+        return self.item_rows
 
     def matches(self, extractor: str, weights_sha256: str, input_size: str, items: tuple[str, ...]) -> bool:
         """Whether this chunk holds the rows of exactly these items, extracted by this network at this size."""
@@ -77,3 +92,20 @@ def items_from_json(text: str, where: str) -> tuple[str, ...]:
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
         raise StoreError(f"{where}: the item list is not a list of strings (damaged store?)")
     return tuple(items)
+
+
+def counts_json(counts: tuple[int, ...]) -> str:
+    return json.dumps(list(counts))
+
+
+def counts_from_json(text: str | None, where: str) -> tuple[int, ...] | None:
+    """The row counts per item a chunk row keeps; None for a chunk of schema 5 (no counts: one row per item)."""
+    if text is None:
+        return None
+    try:
+        counts = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise StoreError(f"{where}: unreadable row counts (damaged store?): {error}") from error
+    if not isinstance(counts, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in counts):
+        raise StoreError(f"{where}: the row counts are not a list of integers (damaged store?)")
+    return tuple(counts)

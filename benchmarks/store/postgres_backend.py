@@ -161,9 +161,11 @@ class PostgresBackend:
             yield
 
     def migrate(self, db: PostgresBackend, version: int) -> None:
-        """Schema 4 -> 5 adds ``feature_chunks`` alone, which the schema's statements have just created; PostgreSQL
-        stores began at schema 4, so no other version is a store's."""
-        if version == 4:
+        """Schema 4 -> 5 adds ``feature_chunks`` alone, which the schema's statements have just created (with
+        schema 6's ``item_rows``); 5 -> 6 adds ``item_rows`` to a table of schema 5.  PostgreSQL stores began at
+        schema 4, so no other version is a store's."""
+        if version in (4, 5):
+            db.execute('ALTER TABLE feature_chunks ADD COLUMN IF NOT EXISTS item_rows TEXT COLLATE "C"')
             return
         raise StoreError(f"results store {self.path} has schema version {version}; PostgreSQL stores are made at "
                          "the current version and never need migrating (was the database written by hand?); "

@@ -32,6 +32,8 @@ from benchmarks.store.feature_chunks import (
     FeatureChunk,
     check_side,
     chunk_file,
+    counts_from_json,
+    counts_json,
     items_from_json,
     items_json,
     rows_bytes,
@@ -499,12 +501,13 @@ class ResultsStore:
         relative = chunk_file(digest)
         self._write_content_file(relative, data)
         with self.transaction() as db:
-            db.execute("INSERT INTO feature_chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, task, "
-                       "extractor, side, chunk) DO UPDATE SET weights_sha256=excluded.weights_sha256, "
+            db.execute("INSERT INTO feature_chunks (run_id, task, extractor, side, chunk, weights_sha256, input_size, "
+                       "items, path, sha256, item_rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, "
+                       "task, extractor, side, chunk) DO UPDATE SET weights_sha256=excluded.weights_sha256, "
                        "input_size=excluded.input_size, items=excluded.items, path=excluded.path, "
-                       "sha256=excluded.sha256",
+                       "sha256=excluded.sha256, item_rows=excluded.item_rows",
                        (run_id, task, chunk.extractor, side, index, chunk.weights_sha256, chunk.input_size,
-                        items_json(chunk.items), relative.as_posix(), digest))
+                        items_json(chunk.items), relative.as_posix(), digest, counts_json(chunk.counts)))
 
     def feature_chunk(self, run_id: str, task: str, extractor: str, side: FeatureSide, index: int
                       ) -> FeatureChunk | None:
@@ -522,8 +525,9 @@ class ResultsStore:
         if hashlib.sha256(data).hexdigest() != row["sha256"]:
             return None
         where = f"feature chunk {index} ({extractor}, {side}) of run {run_id!r} task {task!r} in {self.path}"
+        counts = counts_from_json(row["item_rows"] if "item_rows" in row.keys() else None, where)  # noqa: SIM118
         return FeatureChunk(extractor, row["weights_sha256"], row["input_size"],
-                            items_from_json(row["items"], where), rows_from_bytes(data))
+                            items_from_json(row["items"], where), rows_from_bytes(data), counts)
 
     def sample_scores(self, run_id: str, task: str) -> dict[str, dict[str, float | None]]:
         out: dict[str, dict[str, float | None]] = {}

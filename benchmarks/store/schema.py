@@ -7,7 +7,8 @@ generation cache, shared by all runs: one row per model output, keyed by a hash 
 for SQL queries), ``feature_sets`` (the feature files a set metric was computed from), ``stage_timings`` and
 ``skipped_tasks`` (schema 4: the selected tasks a run did not run because the model cannot do them, and why),
 ``feature_chunks`` (schema 5: feature rows extracted while a run records its outputs, one content-addressed file
-per chunk of the extractor's batch; see ``feature_chunks.py``).
+per chunk of the extractor's batch; see ``feature_chunks.py``; schema 6 adds ``item_rows``, the rows per item of a
+chunk of videos or audio clips, NULL in a chunk of schema 5: images, one row each).
 
 Every query of the store is written with SQLite's ``?`` placeholders and the upsert syntax both engines share
 (``INSERT ... ON CONFLICT``); :func:`postgres_sql` gives PostgreSQL's placeholders.  In PostgreSQL the columns are
@@ -21,7 +22,7 @@ import re
 from typing import Literal
 
 Dialect = Literal["sqlite", "postgresql"]
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 RUN_STATUSES = ("running", "complete", "failed")
 #: longest error text kept with a failed run (a traceback-sized message is cut, its end kept)
 MAX_ERROR_CHARS = 4000
@@ -56,7 +57,7 @@ CREATE TABLE IF NOT EXISTS skipped_tasks (
 CREATE TABLE IF NOT EXISTS feature_chunks (
     run_id TEXT NOT NULL, task TEXT NOT NULL, extractor TEXT NOT NULL, side TEXT NOT NULL, chunk INTEGER NOT NULL,
     weights_sha256 TEXT NOT NULL, input_size TEXT NOT NULL, items TEXT NOT NULL, path TEXT NOT NULL,
-    sha256 TEXT NOT NULL, PRIMARY KEY (run_id, task, extractor, side, chunk));
+    sha256 TEXT NOT NULL, item_rows TEXT, PRIMARY KEY (run_id, task, extractor, side, chunk));
 """
 _POSTGRES_TYPES = {"REAL": "DOUBLE PRECISION", "INTEGER": "BIGINT", "TEXT": 'TEXT COLLATE "C"'}
 

@@ -1,7 +1,8 @@
 """Old SQLite stores: what brings a store of schema version N to N + 1, and how a read-only old store is read as
 it is.  Schema 1 had no error text on failed runs; schema 2 kept ``metric_values.provenance`` in two shapes (a
 metric library result, or the harness's own mean-metric record), which schema 3 types as a
-``MetricResult.to_dict()`` (``result``); schema 4 added ``skipped_tasks``.  PostgreSQL stores start at the current
+``MetricResult.to_dict()`` (``result``); schema 4 added ``skipped_tasks``, 5 ``feature_chunks``, 6 their
+``item_rows``.  PostgreSQL stores start at the current
 version, so these are SQLite's alone."""
 
 from __future__ import annotations
@@ -81,10 +82,12 @@ MIGRATIONS: dict[int, tuple[Migration, ...]] = {
     # v5: feature rows extracted while a run records its outputs; the schema has already created the table, and
     # a store without it simply has none (its runs are scored by extracting at the end, as before)
     4: (),
+    # v6: the rows per item of a feature chunk (video frames, audio examples); NULL in the image chunks before
+    5: ("ALTER TABLE feature_chunks ADD COLUMN item_rows TEXT",),
 }
 #: old schema versions a read-only store (CI artifact, shared mount) of is read as it is: the tables it lacks read
 #: as empty, and a schema-2 store's metric rows are converted by legacy_result on reading
-READ_AS_IT_IS = (2, 3, 4)
+READ_AS_IT_IS = (2, 3, 4, 5)
 
 
 def migrate(db: sqlite3.Connection, version: int) -> None:

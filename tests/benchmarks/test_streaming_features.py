@@ -16,7 +16,7 @@ from store_fixtures import StoreSpot
 import metrics.extractors.base as extractor_base
 from benchmarks.instant_model import InstantImageModel
 from benchmarks.runner.runner import BenchmarkRunner, RunSettings
-from benchmarks.scoring.frechet_metrics import images_tensor, uniform_size
+from benchmarks.scoring.image_feature_chunks import images_tensor, uniform_size
 from benchmarks.scoring.media_inputs import read_scored_media
 from benchmarks.scoring.scorers import ScoringContext, score_task
 from benchmarks.store import FeatureChunk, ResultsStore
@@ -65,7 +65,7 @@ def test_streamed_features_score_bit_identically_to_one_end_of_run_pass(
     run_id = runner.run().run_id
     streamed = _scores(store, run_id)
     assert set(streamed) == set(METRICS) and all(value is not None for value, _, _ in streamed.values())
-    chunks = store_spot.query("SELECT side, chunk FROM feature_chunks ORDER BY side, chunk")
+    chunks = store_spot.query("SELECT side, chunk FROM feature_chunks WHERE extractor='toy' ORDER BY side, chunk")
     assert chunks == [(side, index) for side in ("generated", "reference") for index in range(4)]
     assert extracted["toy"] == 2 * SAMPLES, "each image of each side extracted once"
 
@@ -101,7 +101,7 @@ def test_a_killed_run_resumes_extracting_each_sample_once(
         BenchmarkRunner(stopped, store_spot.open(), _settings()).run()
     # samples 1-10 recorded: chunks 0 and 1 (samples 1-8) were extracted while recording, nothing else
     assert extracted["toy"] == 2 * 8
-    assert store_spot.query("SELECT DISTINCT chunk FROM feature_chunks ORDER BY chunk") == [(0,), (1,)]
+    assert store_spot.query("SELECT DISTINCT chunk FROM feature_chunks WHERE extractor='toy' ORDER BY chunk") == [(0,), (1,)]
 
     store = store_spot.open()
     resumed_model = InstantImageModel()
