@@ -44,6 +44,21 @@ def clip_score_per_sample(image_embeddings: torch.Tensor, text_embeddings: torch
     return raw.clamp(min=0.0), int((raw < 0).sum())
 
 
+def clip_image_embeddings(model: TextImageModel, images: list[np.ndarray]) -> torch.Tensor:
+    """The image tower's embeddings of RGB uint8 (H, W, 3) arrays (:func:`rgb_uint8_images`), exactly as the
+    metrics' ``update`` computes them: a caller that keeps these rows and passes them to ``update_embeddings`` later
+    gets the very scores of ``update`` with the images, provided it embeds the same batches (the float rounding
+    of a batched network may depend on what else is in the batch)."""
+    with torch.inference_mode():
+        return model.encode_image(images)
+
+
+def _check_embeddings(embeddings: torch.Tensor, count: int, what: str) -> None:
+    if embeddings.ndim != 2 or embeddings.shape[0] != count:
+        raise FeatureError(f"{what}: expected {count} embedding rows (a 2-d tensor), got shape "
+                           f"{tuple(embeddings.shape)}")
+
+
 def _resolve_model(model: TextImageModel | str) -> TextImageModel:
     if isinstance(model, str):
         from metrics.extractors.registry import build_text_image_model
@@ -110,8 +125,7 @@ class _ClipMetricBase(ResultMetric):
         return arrays
 
     def _image_embeddings(self, images: list[np.ndarray]) -> torch.Tensor:
-        with torch.inference_mode():
-            return self.model.encode_image(images)
+        return clip_image_embeddings(self.model, images)
 
     def compute(self, bootstrap: int = 0, seed: int = 0) -> MetricResult:
         n = int(self.n)
@@ -169,8 +183,14 @@ class CLIPScore(_ClipMetricBase):
         arrays = self._images(images, "clip_score images")
         if len(prompts) != len(arrays):
             raise MediaError(f"clip_score: {len(arrays)} images but {len(prompts)} prompts")
+        self.update_embeddings(self._image_embeddings(arrays), prompts)
+
+    def update_embeddings(self, image_embeddings: torch.Tensor, prompts: list[str]) -> None:
+        """Like ``update``, with the images' embeddings already computed by this metric's model
+        (:func:`clip_image_embeddings`), one row per prompt; the prompts are embedded here."""
+        _check_embeddings(image_embeddings, len(prompts), "clip_score image embeddings")
         text, truncated = self._text_embeddings(list(prompts))
-        scores, clamped = clip_score_per_sample(self._image_embeddings(arrays), text)
+        scores, clamped = clip_score_per_sample(image_embeddings, text)
         self._add(scores, clamped, truncated)
 
 
@@ -184,7 +204,14 @@ class CLIPImageSimilarity(_ClipMetricBase):
         first, second = self._images(images, "clip_i images"), self._images(other_images, "clip_i other_images")
         if len(first) != len(second):
             raise MediaError(f"clip_i: {len(first)} images vs {len(second)} paired images")
-        a, b = self._image_embeddings(first), self._image_embeddings(second)
+        self.update_embeddings(self._image_embeddings(first), self._image_embeddings(second))
+
+    def update_embeddings(self, embeddings: torch.Tensor, other_embeddings: torch.Tensor) -> None:
+        """Like ``update``, with both sides' embeddings already computed by this metric's model
+        (:func:`clip_image_embeddings`), row ``i`` of one paired with row ``i`` of the other."""
+        _check_embeddings(embeddings, len(embeddings), "clip_i embeddings")
+        _check_embeddings(other_embeddings, len(embeddings), "clip_i other embeddings")
+        a, b = embeddings, other_embeddings
         if not (torch.isfinite(a).all() and torch.isfinite(b).all()):
             raise FeatureError("clip_i: embeddings contain NaN or inf")
         self._add(F.cosine_similarity(a.double(), b.double(), dim=-1))

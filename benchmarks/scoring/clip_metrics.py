@@ -1,5 +1,6 @@
-"""CLIP similarities of generated images and videos, through the metric library's CLIP metric classes (one
-batched pass of the CLIP network per metric):
+"""CLIP similarities of generated images and videos, through the metric library's CLIP metric classes, fed slice
+by slice (at most one slice of media in memory; the numbers are those of one update with every item).  Image
+embeddings are read from the chunks a streaming run kept, or embedded now (clip_embedding_chunks.py):
 
 * the text slot (one of ``clip_score``/``clipsim``/``clip_t`` per task): the output against the sample's first
   caption -- CLIP score per image, CLIPSIM (frame-averaged) per video; ``clip_t`` is the editing papers' name;
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchmarks.datasets.samples import Sample
+from benchmarks.scoring.clip_embedding_chunks import image_embedding_chunks
 from benchmarks.scoring.computation import ScoredMetric, SetMetric, SetOutcome
 from benchmarks.scoring.context import ONE_PROCESS, ScoringContext
 from benchmarks.scoring.image_feature_chunks import chunk_bounds, images_tensor
@@ -93,16 +95,19 @@ def score_clip_text(context: ScoringContext, names: tuple[str, ...]) -> SetOutco
         kind = library.CLIPScore if modality == "image" else library.CLIPSIM
         return _no_output(context, names, modality, kind.metric_name)
     prompts = [s.captions[0] for s in samples]
+    model = context.clip_model()
     scorer: CLIPScore | CLIPSIM
+    # fed in the slices the network takes at once (chunk_bounds), so that only one slice of media is in memory and
+    # the numbers are those of one update with them all (the text tower embeds the prompts in the same slices)
     if modality == "image":
-        scorer = library.CLIPScore(model=context.clip_model(), keep_per_sample=True, **ONE_PROCESS)
-        # any sizes: CLIP resizes and crops each image itself.  Fed in the slices the network takes at once, so that
-        # only one slice of images is in memory and the numbers are those of one update with them all
-        for start, end in chunk_bounds(len(samples)):
-            scorer.update([outputs[s.id] for s in samples[start:end]], prompts[start:end])
+        scorer = library.CLIPScore(model=model, keep_per_sample=True, **ONE_PROCESS)
+        # the image embeddings a streaming run kept, or embedded now chunk by chunk (clip_embedding_chunks.py)
+        for (start, end), embeddings in image_embedding_chunks(context, model, samples, ("generated",)):
+            scorer.update_embeddings(embeddings["generated"], prompts[start:end])
     else:
-        scorer = library.CLIPSIM(model=context.clip_model(), keep_per_sample=True, **ONE_PROCESS)
-        scorer.update([images_tensor(list(outputs[s.id])) for s in samples], prompts)
+        scorer = library.CLIPSIM(model=model, keep_per_sample=True, **ONE_PROCESS)
+        for start, end in chunk_bounds(len(samples)):  # each video's frames are embedded on their own anyway
+            scorer.update([images_tensor(list(outputs[s.id])) for s in samples[start:end]], prompts[start:end])
     result = scorer.compute(bootstrap=context.bootstrap, seed=context.seed)
     per = {s.id: float(v) for s, v in zip(samples, _per_item(scorer), strict=True)}
     return SetOutcome(tuple(ScoredMetric(_named(result, name), len(samples), per) for name in names))
@@ -115,23 +120,43 @@ def score_clip_image(context: ScoringContext, names: tuple[str, ...]) -> SetOutc
     modality, outputs, samples = _with_output(context, names)
     if not samples:
         return _no_output(context, names, modality, library.CLIPImageSimilarity.metric_name)
-    scorer = library.CLIPImageSimilarity(model=context.clip_model(), keep_per_sample=True, **ONE_PROCESS)
-    firsts, seconds = [], []
-    for sample in samples:
-        out, target = outputs[sample.id], context.target(sample, modality)
-        if out.ndim == 4:  # video: pair frames evenly
-            count = min(len(out), len(target))
-            firsts.append(out[np.linspace(0, len(out) - 1, count).round().astype(int)])
-            seconds.append(target[np.linspace(0, len(target) - 1, count).round().astype(int)])
-        else:
-            firsts.append(out[None])
-            seconds.append(target[None])
-    scorer.update([frame for group in firsts for frame in group], [frame for group in seconds for frame in group])
+    model = context.clip_model()
+    scorer = library.CLIPImageSimilarity(model=model, keep_per_sample=True, **ONE_PROCESS)
+    if modality == "image":
+        for _, embeddings in image_embedding_chunks(context, model, samples, ("generated", "reference")):
+            scorer.update_embeddings(embeddings["generated"], embeddings["reference"])
+        counts = [1] * len(samples)
+    else:
+        counts = _update_with_frame_pairs(scorer, context, outputs, samples)
     result = scorer.compute(bootstrap=context.bootstrap, seed=context.seed)
     per = _per_item(scorer)
-    offsets = np.cumsum([0] + [len(g) for g in firsts])
+    offsets = np.cumsum([0, *counts])
     per_sample = {s.id: float(per[offsets[i]:offsets[i + 1]].mean()) for i, s in enumerate(samples)}
     return SetOutcome(tuple(ScoredMetric(_named(result, name), len(samples), per_sample) for name in names))
+
+
+def _update_with_frame_pairs(scorer: CLIPImageSimilarity, context: ScoringContext, outputs: _Outputs,
+                             samples: list[Sample]) -> list[int]:
+    """Feed CLIP-I each video's frames paired evenly with its target's, in slices of the frames the network takes
+    at once (the slices of one pass over all pairs, which may cut a video in two): at most a slice of frames and
+    one video are in memory.  -> the pairs of each sample."""
+    from metrics.extractors.base import EXTRACTION_BATCH
+
+    firsts: list[np.ndarray] = []
+    seconds: list[np.ndarray] = []
+    counts = []
+    for sample in samples:
+        out, target = outputs[sample.id], context.target(sample, "video")
+        count = min(len(out), len(target))
+        firsts += list(out[np.linspace(0, len(out) - 1, count).round().astype(int)])
+        seconds += list(target[np.linspace(0, len(target) - 1, count).round().astype(int)])
+        counts.append(count)
+        while len(firsts) >= EXTRACTION_BATCH:
+            scorer.update(firsts[:EXTRACTION_BATCH], seconds[:EXTRACTION_BATCH])
+            firsts, seconds = firsts[EXTRACTION_BATCH:], seconds[EXTRACTION_BATCH:]
+    if firsts:
+        scorer.update(firsts, seconds)
+    return counts
 
 
 _TEXT = SetMetric(score_clip_text)

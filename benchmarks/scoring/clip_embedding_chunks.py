@@ -1,0 +1,119 @@
+"""The CLIP image embeddings of an image task's outputs (and, for CLIP-I, its targets), chunk by chunk and kept
+in the store, so that CLIP score, ``clip_t`` and CLIP-I read embeddings computed while the run recorded its
+outputs (``clip_embedding_stream.py``) instead of re-reading and re-encoding every image.
+
+A side is the items of the samples that have an output image, in dataset order, cut into the chunks of
+:data:`~metrics.extractors.base.EXTRACTION_BATCH` items (``chunk_bounds``) that scoring fed the CLIP image tower
+at once before embeddings were kept.  Each chunk is embedded in one call, so the rows -- and the scores -- are
+bit-identical to that pass, whatever the float rounding of a batched network.  CLIP brings each image to its own
+input size (``image_preprocessing``), so unlike the FID rows no side-wide size is involved.  A stored chunk is
+used only when it holds exactly the same items, embedded by the same model (name, weights, preprocessing).
+
+The rows are kept as feature chunks under :func:`embedding_extractor` -- the CLIP model's name plus ``-image``,
+which no FID/KID network (``inception-*``, ``toy``) shares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from functools import partial
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from benchmarks.datasets.samples import Sample
+from benchmarks.scoring.context import ScoringContext
+from benchmarks.scoring.image_feature_chunks import ChunkItem, ChunkPlace, chunk_bounds, output_image, target_image
+from benchmarks.store import FeatureChunk, FeatureSide
+from nextgpt.core.errors import TaskError
+from nextgpt.core.progress import SLOW_WORK_SECONDS, progress_task
+
+if TYPE_CHECKING:
+    import torch
+
+    from metrics.extractors.clip import TextImageModel
+
+
+def embedding_extractor(model: TextImageModel) -> str:
+    """The extractor name of a CLIP model's image embeddings in the store's feature chunks."""
+    return f"{model.name}-image"
+
+
+def embedding_rows(model: TextImageModel, items: Sequence[ChunkItem], index: int, place: ChunkPlace | None
+                   ) -> np.ndarray:
+    """The image embeddings of chunk ``index`` (``items`` are that chunk's): the stored ones when they match, else
+    embedded now, in one call (and kept, when ``place`` is given)."""
+    from metrics.clip_metrics import clip_image_embeddings
+    from metrics.extractors.clip import rgb_uint8_images
+
+    name, weights, preprocessing = embedding_extractor(model), model.weights_sha256 or "", model.image_preprocessing
+    keys = tuple(item.key for item in items)
+    if place is not None:
+        stored = place.store.feature_chunk(place.run_id, place.task, name, place.side, index)
+        if stored is not None and stored.matches(name, weights, preprocessing, keys):
+            return stored.rows
+    images = rgb_uint8_images([item.load() for item in items], f"{name} chunk {index}")  # as the metrics' update
+    rows = clip_image_embeddings(model, images).numpy()
+    if place is not None:
+        place.store.save_feature_chunk(place.run_id, place.task, place.side, index,
+                                       FeatureChunk(name, weights, preprocessing, keys, rows))
+    return rows
+
+
+def _served_image(context: ScoringContext, sample: Sample) -> np.ndarray:
+    medium = context.media(sample, "image")
+    if medium is None:
+        raise KeyError(sample.id)  # only samples with an output image become items
+    return medium
+
+
+def _served_target(context: ScoringContext, sample: Sample) -> np.ndarray:
+    return context.target(sample, "image")
+
+
+def _stored_output(context: ScoringContext, sample: Sample) -> ChunkItem:
+    item = output_image(context.store, context.output(sample))
+    if item is None:
+        raise TaskError(f"task {context.task.name}: sample {sample.id} has no output image to embed (only samples "
+                        "with one are scored)")
+    return item
+
+
+def _uses_stored(context: ScoringContext, side: FeatureSide) -> bool:
+    """Whether the side's media are those the stored chunks were embedded from: the stored outputs (generated)
+    or the dataset's targets (reference), served by a context of a run.  A context that serves other media (a
+    sensitivity probe, a miswired test double) is embedded from what it serves, and nothing is kept."""
+    if context.run_id is None:
+        return False
+    if side == "generated":
+        return context.reads_stored_outputs
+    return type(context).target is ScoringContext.target
+
+
+def side_items(context: ScoringContext, samples: Sequence[Sample], side: FeatureSide) -> list[ChunkItem]:
+    """The side's items of ``samples`` (each has an output image), in order."""
+    if side == "reference":
+        if _uses_stored(context, side):
+            return [target_image(sample) for sample in samples]
+        return [ChunkItem(f"{s.id}:served-target", partial(_served_target, context, s)) for s in samples]
+    if _uses_stored(context, side):
+        return [_stored_output(context, sample) for sample in samples]
+    return [ChunkItem(f"{s.id}:served", partial(_served_image, context, s)) for s in samples]
+
+
+def image_embedding_chunks(context: ScoringContext, model: TextImageModel, samples: Sequence[Sample],
+                           sides: tuple[FeatureSide, ...]
+                           ) -> Iterator[tuple[tuple[int, int], dict[FeatureSide, torch.Tensor]]]:
+    """((start, end), side -> embeddings of ``samples[start:end]``) for each chunk, in order: one chunk of
+    images in memory at a time."""
+    import torch
+
+    items = {side: side_items(context, samples, side) for side in sides}
+    places = {side: ChunkPlace(context.store, context.run_id, context.task.name, side)
+              if context.run_id is not None and _uses_stored(context, side) else None for side in sides}
+    with progress_task(f"{embedding_extractor(model)} embeddings", len(samples), unit="samples",
+                       show_after=SLOW_WORK_SECONDS) as progress:
+        for index, (start, end) in enumerate(chunk_bounds(len(samples))):
+            yield (start, end), {side: torch.from_numpy(embedding_rows(model, items[side][start:end], index,
+                                                                       places[side])) for side in sides}
+            progress.advance(end - start)
