@@ -70,6 +70,12 @@ def _type_metric_rows(db: sqlite3.Connection) -> None:
                    (result_json(result), run_id, task, metric))
 
 
+def _add_item_rows(db: sqlite3.Connection) -> None:
+    """Schema 5 -> 6: ``feature_chunks.item_rows`` (a store older than 5 has just had the table made with it)."""
+    columns = {str(row[1]) for row in db.execute("PRAGMA table_info(feature_chunks)")}
+    if "item_rows" not in columns:
+        db.execute("ALTER TABLE feature_chunks ADD COLUMN item_rows TEXT")
+
 
 #: what brings a store of schema version N to N + 1 (old stores stay readable: opening a writable one migrates
 #: it; a read-only one of a version in READ_AS_IT_IS is read without migrating)
@@ -83,7 +89,7 @@ MIGRATIONS: dict[int, tuple[Migration, ...]] = {
     # a store without it simply has none (its runs are scored by extracting at the end, as before)
     4: (),
     # v6: the rows per item of a feature chunk (video frames, audio examples); NULL in the image chunks before
-    5: ("ALTER TABLE feature_chunks ADD COLUMN item_rows TEXT",),
+    5: (_add_item_rows,),
 }
 #: old schema versions a read-only store (CI artifact, shared mount) of is read as it is: the tables it lacks read
 #: as empty, and a schema-2 store's metric rows are converted by legacy_result on reading
