@@ -19,6 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from benchmarks.datasets.samples import Dataset, Sample
+from benchmarks.scoring.clip_embedding_stream import open_clip_embedding_stream
 from benchmarks.scoring.computation import SetMetric
 from benchmarks.scoring.context import ScoredTask, ScoringContext
 from benchmarks.scoring.frechet_metrics import score_feature_distances
@@ -120,4 +121,4 @@ def _open_feature_stream(store: ResultsStore, run_id: str, task: ScoredTask, dat
 
 
 #: what ``open_streams`` opens, in order
-STREAM_OPENERS: tuple[StreamOpener, ...] = (_open_feature_stream,)
+STREAM_OPENERS: tuple[StreamOpener, ...] = (_open_feature_stream, open_clip_embedding_stream)

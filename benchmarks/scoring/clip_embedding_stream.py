@@ -1,0 +1,83 @@
+"""CLIP image embeddings while a run records an image task (CLIP score, ``clip_t``, CLIP-I): as soon as the
+first ``k`` chunks of the task's samples (in dataset order) are all recorded, the CLIP image tower embeds those
+chunks' output images -- and, for CLIP-I, their targets -- and the store keeps the rows
+(``clip_embedding_chunks.py``).  Scoring at the end reads them and embeds only the last, partial chunk; a resumed
+run finds the chunks embedded before and embeds only the missing ones.
+
+Only the chunks of a recorded prefix of the dataset are embedded: a chunk's items are known once every sample
+before it is recorded.  The runner opens this stream through ``streaming_features.STREAM_OPENERS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from benchmarks.datasets.samples import Dataset, Sample
+from benchmarks.scoring.clip_embedding_chunks import embedding_rows
+from benchmarks.scoring.clip_metrics import score_clip_image, score_clip_text
+from benchmarks.scoring.computation import SetMetric
+from benchmarks.scoring.context import ScoredTask, ScoringContext
+from benchmarks.scoring.image_feature_chunks import ChunkItem, ChunkPlace, output_image, target_image
+from benchmarks.scoring.registry import metric_spec
+from benchmarks.store import FeatureSide, Generation, ResultsStore
+
+
+def embedded_sides(task: ScoredTask) -> tuple[FeatureSide, ...]:
+    """The sides whose CLIP image embeddings the task's metrics read: the outputs for the text slot (CLIP score,
+    ``clip_t``), outputs and targets for CLIP-I; none for a task that produces no image, a cycle or a dialogue."""
+    if task.produced_modality != "image" or task.legs or task.output == "dialogue":
+        return ()
+    scorers = {compute.scorer for name in task.metrics
+               if isinstance(compute := metric_spec(name).compute, SetMetric)}
+    if score_clip_image in scorers:
+        return ("generated", "reference")
+    return ("generated",) if score_clip_text in scorers else ()
+
+
+class ClipEmbeddingStream:
+    """Embeds the complete chunks of a task's recorded prefix, for one run; ``add`` after each recorded batch."""
+
+    def __init__(self, store: ResultsStore, run_id: str, task: ScoredTask, dataset: Dataset, extractors: str,
+                 recorded: Mapping[tuple[str, int], Generation], sides: tuple[FeatureSide, ...]) -> None:
+        from metrics.extractors.base import EXTRACTION_BATCH
+
+        self._store, self._run_id, self._task = store, run_id, task
+        self._context = ScoringContext(task, dataset, {}, store, extractors, 0, 0, run_id)
+        self._samples: tuple[Sample, ...] = dataset.samples
+        self._chunk = EXTRACTION_BATCH
+        #: recorded outputs of samples beyond the prefix (each is dropped once the prefix passes it)
+        self._recorded: dict[str, Generation] = {}
+        self._prefix = 0  # samples of the dataset recorded without a gap
+        #: the items of the chunk being filled, per side
+        self._items: dict[FeatureSide, list[ChunkItem]] = {side: [] for side in sides}
+        self._chunks_done = 0
+        self.add(g for (_, turn), g in recorded.items() if turn == 0)
+
+    def add(self, generations: Iterable[Generation]) -> None:
+        """Take newly recorded outputs; embed every chunk they complete."""
+        self._recorded.update((g.sample_id, g) for g in generations if g.turn == 0)
+        while self._prefix < len(self._samples) and self._samples[self._prefix].id in self._recorded:
+            sample = self._samples[self._prefix]
+            output = output_image(self._store, self._recorded.pop(sample.id))
+            if output is not None:  # scoring skips a sample without an output image: so do its chunks
+                for side, items in self._items.items():
+                    items.append(output if side == "generated" else target_image(sample))
+            self._prefix += 1
+            if len(self._items["generated"]) == self._chunk:
+                self._embed()
+
+    def _embed(self) -> None:
+        model = self._context.clip_model()
+        for side, items in self._items.items():
+            embedding_rows(model, items, self._chunks_done, ChunkPlace(self._store, self._run_id, self._task.name,
+                                                                       side))
+            self._items[side] = []
+        self._chunks_done += 1
+
+
+def open_clip_embedding_stream(store: ResultsStore, run_id: str, task: ScoredTask, dataset: Dataset,
+                               extractors: str, recorded: Mapping[tuple[str, int], Generation]
+                               ) -> ClipEmbeddingStream | None:
+    """The stream of the task's CLIP image embeddings, or None when its metrics read none (a StreamOpener)."""
+    sides = embedded_sides(task)
+    return ClipEmbeddingStream(store, run_id, task, dataset, extractors, recorded, sides) if sides else None
