@@ -156,3 +156,32 @@ def test_a_context_serving_other_media_never_reads_the_stored_embeddings(
     assert {m.metric: m.value for m in without_run.metrics if m.metric in CLIP_METRICS["edit-image"]} == {
         m: values[m] for m in CLIP_METRICS["edit-image"]}
     assert _scores(store, run_id, "edit-image")["clip_i"][0] != values["clip_i"]
+
+
+def test_a_stored_chunk_of_other_items_or_another_model_is_embedded_again(
+        tmp_path: Path, small_chunks: None, embedded: Counter[str]) -> None:
+    """A chunk whose items, weights or preprocessing differ is never used: scoring embeds that chunk again (and
+    keeps the right rows in its place), with the same scores."""
+    from benchmarks.store import FeatureChunk
+
+    store = ResultsStore(tmp_path)
+    runner = BenchmarkRunner(InstantImageModel(), store, _settings("t2i"))
+    run_id = runner.run().run_id
+    before = _scores(store, run_id, "t2i")
+    kept = {index: store.feature_chunk(run_id, "t2i", EMBEDDINGS, "generated", index) for index in (0, 1, 2)}
+    assert all(chunk is not None for chunk in kept.values())
+    first, second, third = kept[0], kept[1], kept[2]
+    assert first is not None and second is not None and third is not None
+    store.save_feature_chunk(run_id, "t2i", "generated", 0, FeatureChunk(
+        EMBEDDINGS, first.weights_sha256, first.input_size, ("someone:else",) * CHUNK, first.rows + 1))
+    store.save_feature_chunk(run_id, "t2i", "generated", 1, FeatureChunk(
+        EMBEDDINGS, "other weights", second.input_size, second.items, second.rows + 1))
+    store.save_feature_chunk(run_id, "t2i", "generated", 2, FeatureChunk(
+        EMBEDDINGS, third.weights_sha256, "another preprocessing", third.items, third.rows + 1))
+    embedded.clear()
+    runner.score(run_id, get_task("t2i"), runner.load_dataset(get_task("t2i")))
+    # chunks 0-2 again; the partial chunk 3, kept by the run's own scoring, matches and is read
+    assert embedded["images"] == 3 * CHUNK and _scores(store, run_id, "t2i") == before
+    for index, chunk in kept.items():
+        again = store.feature_chunk(run_id, "t2i", EMBEDDINGS, "generated", index)
+        assert again is not None and again.items == chunk.items and np.array_equal(again.rows, chunk.rows)
