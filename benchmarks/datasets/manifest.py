@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from benchmarks.datasets.json_files import parse_json, read_text
 from benchmarks.datasets.paths import require_files, resolve_inside
 from benchmarks.datasets.samples import Dataset, MediaFile, Sample, Turn
 from nextgpt.core.errors import DatasetError
-from nextgpt.core.modalities import MODALITIES
+from nextgpt.core.modalities import MODALITIES, Modality
 
 _SAMPLE_FIELDS = {"id", "inputs", "captions", "targets", "instruction", "turns", "metadata"}
 _TURN_FIELDS = {"text", "media", "expected_outputs", "reference_captions", "answer"}
@@ -40,12 +41,13 @@ def load_manifest(path: str | Path, *, name: str | None = None, check_files: boo
     root = path.parent
     samples: list[Sample] = []
     seen: dict[str, int] = {}
+    shared = SharedValues()
     for number, line in enumerate(io.StringIO(text, newline=None), start=1):  # lines as a file reads them
         if not line.strip():
             continue
         where = f"{path}:{number}"
         record = parse_json(line, where=where, expected=MANIFEST_EXPECTED)
-        sample = parse_sample(record, root, where)
+        sample = parse_sample(record, root, where, shared)
         if sample.id in seen:
             raise DatasetError(f"{where}: duplicate id {sample.id!r} (first on line {seen[sample.id]})")
         seen[sample.id] = number
@@ -58,7 +60,35 @@ def load_manifest(path: str | Path, *, name: str | None = None, check_files: boo
     return dataset
 
 
-def parse_sample(record: Any, root: Path, where: str) -> Sample:
+class SharedValues:
+    """What repeats across a manifest's samples, held once: its strings (a caption template's words, an attribute
+    value such as "red"; ``json`` makes a new string for every occurrence, ``sys.intern`` keeps one while it is
+    used) and its media files (a sample's input that is also its target), so that a dataset of 30,000 samples does
+    not grow with the repetitions."""
+
+    def __init__(self) -> None:
+        self._files: dict[tuple[str, str], MediaFile] = {}
+
+    @staticmethod
+    def text(value: str) -> str:
+        return sys.intern(value)
+
+    @staticmethod
+    def value(value: Any) -> Any:
+        """A metadata value: a string shared, anything else as it is."""
+        return sys.intern(value) if type(value) is str else value
+
+    def file(self, modality: Modality, relative: str, root: Path, where: str) -> MediaFile:
+        """The file ``relative`` to the dataset ``root`` (checked to stay inside it), built once per modality."""
+        key = (modality, relative)
+        if key not in self._files:
+            self._files[key] = MediaFile(modality, resolve_inside(root, relative, where=where))
+        return self._files[key]
+
+
+def parse_sample(record: Any, root: Path, where: str, shared: SharedValues | None = None) -> Sample:
+    """One manifest line; ``shared``: the values already seen in this manifest (a fresh set when None)."""
+    shared = shared or SharedValues()
     if not isinstance(record, dict):
         raise DatasetError(f"{where}: expected a JSON object per line")
     unknown = sorted(set(record) - _SAMPLE_FIELDS)
@@ -79,16 +109,16 @@ def parse_sample(record: Any, root: Path, where: str) -> Sample:
         raise DatasetError(f"{where}: 'turns' must be a list")
     return Sample(
         id=sample_id,
-        inputs=_media_list(record.get("inputs", []), root, f"{where}: inputs"),
-        captions=_strings(record.get("captions", []), f"{where}: captions"),
-        targets=_media_list(record.get("targets", []), root, f"{where}: targets"),
-        instruction=instruction,
-        turns=tuple(_turn(t, root, f"{where}: turns[{i}]") for i, t in enumerate(turns)),
-        metadata=metadata,
+        inputs=_media_list(record.get("inputs", []), root, f"{where}: inputs", shared),
+        captions=tuple(shared.text(c) for c in _strings(record.get("captions", []), f"{where}: captions")),
+        targets=_media_list(record.get("targets", []), root, f"{where}: targets", shared),
+        instruction=instruction if instruction is None else shared.text(instruction),
+        turns=tuple(_turn(t, root, f"{where}: turns[{i}]", shared) for i, t in enumerate(turns)),
+        metadata={shared.text(key): shared.value(value) for key, value in metadata.items()},
     )
 
 
-def _media_list(items: Any, root: Path, where: str) -> tuple[MediaFile, ...]:
+def _media_list(items: Any, root: Path, where: str, shared: SharedValues) -> tuple[MediaFile, ...]:
     if not isinstance(items, list):
         raise DatasetError(f"{where}: expected a list of {{'modality', 'path'}} objects")
     files = []
@@ -99,7 +129,7 @@ def _media_list(items: Any, root: Path, where: str) -> tuple[MediaFile, ...]:
         if item["modality"] not in MODALITIES:
             raise DatasetError(f"{here}: unknown modality {item['modality']!r}; expected one of "
                                f"{', '.join(MODALITIES)}")
-        files.append(MediaFile(item["modality"], resolve_inside(root, item["path"], where=here)))
+        files.append(shared.file(item["modality"], item["path"], root, here))
     return tuple(files)
 
 
@@ -111,7 +141,7 @@ def _strings(items: Any, where: str) -> tuple[str, ...]:
     return tuple(items)
 
 
-def _turn(item: Any, root: Path, where: str) -> Turn:
+def _turn(item: Any, root: Path, where: str, shared: SharedValues) -> Turn:
     if not isinstance(item, dict) or not isinstance(item.get("text"), str):
         raise DatasetError(f"{where}: expected an object with a 'text' string")
     unknown = sorted(set(item) - _TURN_FIELDS)
@@ -123,7 +153,7 @@ def _turn(item: Any, root: Path, where: str) -> Turn:
     answer = item.get("answer")
     if answer is not None and not isinstance(answer, str):
         raise DatasetError(f"{where}: 'answer' must be a string")
-    return Turn(text=item["text"], media=_media_list(item.get("media", []), root, f"{where}.media"),
+    return Turn(text=item["text"], media=_media_list(item.get("media", []), root, f"{where}.media", shared),
                 expected_outputs=frozenset(outputs),
                 reference_captions=_strings(item.get("reference_captions", []), f"{where}.reference_captions"),
                 answer=answer)

@@ -9,13 +9,13 @@ from typing import Any
 from nextgpt.core.modalities import Modality
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MediaFile:
     modality: Modality
     path: Path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Turn:
     """One user turn of a dialogue and what a correct answer produces."""
 
@@ -29,7 +29,7 @@ class Turn:
     answer: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sample:
     """One evaluation item.  Which fields a task reads depends on the task:
 

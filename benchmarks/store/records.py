@@ -9,6 +9,7 @@ import dataclasses
 import json
 import math
 import os
+import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from metrics.provenance import ConfidenceInterval, MetricResult, Provenance
 from nextgpt.core.errors import StoreError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredMedia:
     modality: str
     sha256: str
@@ -30,7 +31,7 @@ class StoredMedia:
     path: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Generation:
     """One cached model output."""
 
@@ -160,9 +161,19 @@ def write_atomically(target: Path, data: bytes) -> None:
 
 
 
-def generation_from_row(row: Any) -> Generation:
+def generation_from_row(row: Any, runs_read: dict[str, tuple[dict[str, Any], ...]] | None = None) -> Generation:
+    """The generation of a ``generations`` row.  Strings that repeat from row to row (the task, a modality, an
+    answer such as "here it is") are interned, and ``runs_read`` -- the signal runs already parsed while reading
+    many rows, by their JSON text -- lets identical runs share one (read-only) tuple: a run of 30,000 samples then
+    holds each once."""
+    runs_text = row["signal_runs"]
+    runs = None if runs_read is None else runs_read.get(runs_text)
+    if runs is None:
+        runs = tuple(json.loads(runs_text))
+        if runs_read is not None:
+            runs_read[runs_text] = runs
     return Generation(
-        cache_key=row["cache_key"], task=row["task"], sample_id=row["sample_id"], turn=int(row["turn"]),
-        seed=int(row["seed"]), text=row["text"],
-        media=tuple(StoredMedia(**m) for m in json.loads(row["media"])),
-        signal_runs=tuple(json.loads(row["signal_runs"])), seconds=float(row["seconds"]))
+        cache_key=row["cache_key"], task=sys.intern(row["task"]), sample_id=row["sample_id"], turn=int(row["turn"]),
+        seed=int(row["seed"]), text=sys.intern(row["text"]),
+        media=tuple(StoredMedia(sys.intern(m["modality"]), m["sha256"], m["path"]) for m in json.loads(row["media"])),
+        signal_runs=runs, seconds=float(row["seconds"]))

@@ -16,6 +16,7 @@ before writing anything into it, and says how to recover; such a file is never o
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -344,7 +345,7 @@ class ResultsStore:
                        "?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                        (generation.cache_key, run_id, generation.task, generation.sample_id, generation.turn,
                         generation.seed, generation.text,
-                        json.dumps([m.__dict__ for m in generation.media]),
+                        json.dumps([dataclasses.asdict(m) for m in generation.media]),
                         json.dumps(list(generation.signal_runs)), generation.seconds, time.time()))
             db.execute("INSERT INTO run_samples VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                        (run_id, generation.task, generation.sample_id, generation.turn, generation.cache_key))
@@ -352,7 +353,8 @@ class ResultsStore:
     def recorded(self, run_id: str, task: str) -> dict[tuple[str, int], Generation]:
         rows = self._rows("SELECT g.* FROM run_samples r JOIN generations g ON g.cache_key = r.cache_key "
                           "WHERE r.run_id=? AND r.task=?", (run_id, task))
-        return {(row["sample_id"], int(row["turn"])): generation_from_row(row) for row in rows}
+        runs_read: dict[str, tuple[dict[str, Any], ...]] = {}
+        return {(row["sample_id"], int(row["turn"])): generation_from_row(row, runs_read) for row in rows}
 
     def sample_ids(self, run_id: str) -> dict[str, set[str]]:
         """task -> ids of the samples the run recorded"""
