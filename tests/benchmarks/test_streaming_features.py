@@ -101,7 +101,8 @@ def test_a_killed_run_resumes_extracting_each_sample_once(
         BenchmarkRunner(stopped, store_spot.open(), _settings()).run()
     # samples 1-10 recorded: chunks 0 and 1 (samples 1-8) were extracted while recording, nothing else
     assert extracted["toy"] == 2 * 8
-    assert store_spot.query("SELECT DISTINCT chunk FROM feature_chunks WHERE extractor='toy' ORDER BY chunk") == [(0,), (1,)]
+    kept = store_spot.query("SELECT DISTINCT chunk FROM feature_chunks WHERE extractor='toy' ORDER BY chunk")
+    assert kept == [(0,), (1,)]
 
     store = store_spot.open()
     resumed_model = InstantImageModel()
