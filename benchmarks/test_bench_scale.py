@@ -124,7 +124,7 @@ def test_kill_at_90_percent_and_resume(benchmark: Any, child_env: dict[str, str]
     finally:
         child.wait()
     recorded = _count(database, "SELECT COUNT(*) FROM run_samples")
-    chunks = _count(database, "SELECT COUNT(*) FROM feature_chunks WHERE side='generated'")
+    chunks = _count(database, "SELECT COUNT(*) FROM feature_chunks WHERE side='generated' AND extractor='toy'")
     resumed = benchmark.pedantic(_child, args=(["run", str(large), str(store)], child_env), rounds=1, iterations=1)
     benchmark.group = "scale"
     benchmark.extra_info.update(samples=large, killed_at_samples=recorded, chunks_stored_at_kill=chunks,

@@ -185,10 +185,40 @@ def side_rows(extractor: FeatureExtractor, items: Sequence[ChunkItem], modality:
     """Every row of a side, chunk by chunk (the first item is read for the side's size); only one chunk's media
     are in memory at a time."""
     side_input = SideInput.of(modality, items[0].load())
-    parts: list[SideRows] = []
+    gathered = _GatheredRows(len(items) if modality == "image" else None)
     with progress_task(label, len(items), unit="items", show_after=SLOW_WORK_SECONDS) as progress:
         for index, (start, end) in enumerate(chunk_bounds(len(items))):
-            parts.append(chunk_rows(extractor, items[start:end], index, side_input, place))
+            gathered.add(chunk_rows(extractor, items[start:end], index, side_input, place))
             progress.advance(end - start)
-    return SideRows(np.concatenate([part.rows for part in parts]),
-                    tuple(count for part in parts for count in part.counts))
+    return gathered.side()
+
+
+class _GatheredRows:
+    """A side's rows, chunk after chunk.  When the number of rows is known beforehand (one per image), each chunk
+    is copied into one array made for them all, so the side is in memory once (parts and their concatenation
+    would hold it twice: 30,000 Inception rows are 490 MB a side); a video's frames or a clip's examples are
+    counted only once extracted, so those parts are concatenated at the end."""
+
+    def __init__(self, rows: int | None) -> None:
+        self._expected, self._filled = rows, 0
+        self._array: np.ndarray | None = None
+        self._parts: list[np.ndarray] = []
+        self._counts: list[int] = []
+
+    def add(self, part: SideRows) -> None:
+        self._counts += part.counts
+        if self._expected is None:
+            self._parts.append(part.rows)
+            return
+        if self._array is None:
+            self._array = np.empty((self._expected, *part.rows.shape[1:]), dtype=part.rows.dtype)
+        self._array[self._filled:self._filled + len(part.rows)] = part.rows
+        self._filled += len(part.rows)
+
+    def side(self) -> SideRows:
+        if self._array is not None:
+            if self._filled != self._expected:
+                raise RuntimeError(f"{self._filled} feature rows gathered for {self._expected} images; expected one "
+                                   "row per image (a bug in the chunking, not in the data)")
+            return SideRows(self._array, tuple(self._counts))
+        return SideRows(np.concatenate(self._parts), tuple(self._counts))

@@ -7,8 +7,9 @@ the stored rows have always had: signal metrics first, then distances, then CLIP
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from benchmarks.scoring.computation import PerSampleMetric, ScoredMetric, SetOutcome
 from benchmarks.scoring.context import EXTRACTOR_SETS, ScoredTask, ScoringContext
@@ -29,9 +30,10 @@ class TaskScores:
     features: tuple[tuple[FeatureSide, FeatureRows], ...] = ()
 
     @property
-    def per_sample(self) -> dict[str, dict[str, float | None]]:
-        """metric -> item key -> score, for the metrics that have item scores"""
-        return {m.metric: dict(m.per_sample) for m in self.metrics if m.per_sample}
+    def per_sample(self) -> dict[str, Mapping[str, float | None]]:
+        """metric -> item key -> score, for the metrics that have item scores (read-only views, not copies: a task
+        of 30,000 samples has hundreds of thousands of them)"""
+        return {m.metric: MappingProxyType(m.per_sample) for m in self.metrics if m.per_sample}
 
 
 def score_task(context: ScoringContext) -> TaskScores:

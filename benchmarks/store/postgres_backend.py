@@ -10,7 +10,7 @@ write.  Connection and server problems become a StoreError naming the URL (passw
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -109,11 +109,15 @@ class PostgresBackend:
         refuse_nul_text(sql, parameters)
         return self.connection.execute(postgres_sql(sql), tuple(parameters))
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        for row in rows:
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Each row checked as it is sent (``rows`` may be a generator: 30,000 item scores are never all in memory
+        as rows); a refused row aborts the transaction it is in, so nothing of it is written."""
+        def checked(row: Sequence[Any]) -> tuple[Any, ...]:
             refuse_nul_text(sql, row)
+            return tuple(row)
+
         with self.connection.cursor() as cursor:
-            cursor.executemany(postgres_sql(sql), [tuple(row) for row in rows])
+            cursor.executemany(postgres_sql(sql), (checked(row) for row in rows))
 
     @contextmanager
     def guard(self) -> Iterator[None]:

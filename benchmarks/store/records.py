@@ -6,15 +6,16 @@ is read (:func:`legacy_result`).  Independent of the SQL engine that keeps them.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import os
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 
@@ -153,11 +154,26 @@ def feature_path(run_id: str, task: str, extractor: str, side: str) -> Path:
 
 
 def write_atomically(target: Path, data: bytes) -> None:
+    write_atomically_with(target, lambda out: out.write(data))
+
+
+def write_atomically_with(target: Path, write: Callable[[BinaryIO], object]) -> str:
+    """``write`` the file's content into a temporary file beside ``target``, then rename it into place (a crash
+    leaves the old file or the new one, never half of one) -> the sha256 of what was written.  The content goes
+    straight to the disk: a large feature file is never also a bytes object in memory."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    with os.fdopen(handle, "wb") as out:
-        out.write(data)
-    os.replace(temporary, target)
+    try:
+        with os.fdopen(handle, "w+b") as out:
+            write(out)
+            out.flush()
+            out.seek(0)
+            digest = hashlib.file_digest(out, "sha256").hexdigest()
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return digest
 
 
 

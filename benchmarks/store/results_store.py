@@ -52,6 +52,7 @@ from benchmarks.store.records import (
     generation_from_row,
     result_json,
     write_atomically,
+    write_atomically_with,
 )
 from benchmarks.store.schema import (
     MAX_ERROR_CHARS,
@@ -351,10 +352,11 @@ class ResultsStore:
                        (run_id, generation.task, generation.sample_id, generation.turn, generation.cache_key))
 
     def recorded(self, run_id: str, task: str) -> dict[tuple[str, int], Generation]:
-        rows = self._rows("SELECT g.* FROM run_samples r JOIN generations g ON g.cache_key = r.cache_key "
-                          "WHERE r.run_id=? AND r.task=?", (run_id, task))
         runs_read: dict[str, tuple[dict[str, Any], ...]] = {}
-        return {(row["sample_id"], int(row["turn"])): generation_from_row(row, runs_read) for row in rows}
+        with self._guard():  # row by row from the cursor: a task's 30,000 rows are never all in memory as rows
+            cursor = self._backend.execute("SELECT g.* FROM run_samples r JOIN generations g ON g.cache_key = "
+                                           "r.cache_key WHERE r.run_id=? AND r.task=?", (run_id, task))
+            return {(row["sample_id"], int(row["turn"])): generation_from_row(row, runs_read) for row in cursor}
 
     def sample_ids(self, run_id: str) -> dict[str, set[str]]:
         """task -> ids of the samples the run recorded"""
@@ -397,7 +399,7 @@ class ResultsStore:
                             stored.n, result_json(result)))
             for metric, scores in per_sample.items():
                 db.executemany("INSERT INTO sample_scores VALUES (?, ?, ?, ?, ?)",
-                               [(run_id, task, sample, metric, _number(score)) for sample, score in scores.items()])
+                               ((run_id, task, sample, metric, _number(score)) for sample, score in scores.items()))
 
     def metric_values(self, run_id: str) -> list[StoredMetric]:
         """The run's task metrics, by task and metric key."""
@@ -449,12 +451,10 @@ class ResultsStore:
         if side not in FEATURE_SIDES:
             raise StoreError(f"feature side {side!r}; expected one of {', '.join(FEATURE_SIDES)}")
         relative = feature_path(run_id, task, features.extractor, side)
-        buffer = io.BytesIO()
-        np.savez(buffer, rows=features.rows, counts=np.asarray(features.counts, dtype=np.int64),
-                 sample_ids=np.asarray(features.sample_ids, dtype=np.str_))
-        data = buffer.getvalue()
         try:
-            write_atomically(self.folder / relative, data)
+            digest = write_atomically_with(self.folder / relative, lambda out: np.savez(
+                out, rows=features.rows, counts=np.asarray(features.counts, dtype=np.int64),
+                sample_ids=np.asarray(features.sample_ids, dtype=np.str_)))
         except OSError as error:
             raise StoreError(f"cannot write {self.folder / relative} into the results store {self.folder}: "
                              f"{error.strerror or error}; make the folder writable or free space, then rerun "
@@ -464,7 +464,7 @@ class ResultsStore:
                        "side) DO UPDATE SET path=excluded.path, sha256=excluded.sha256, "
                        "weights_sha256=excluded.weights_sha256",
                        (run_id, task, features.extractor, side, relative.as_posix(),
-                        hashlib.sha256(data).hexdigest(), features.weights_sha256))
+                        digest, features.weights_sha256))
 
     def features(self, run_id: str, task: str, extractor: str, side: FeatureSide) -> FeatureRows:
         """The feature rows saved by :meth:`save_features`; StoreError naming the run, task and what is stored

@@ -195,3 +195,22 @@ def test_failed_run_keeps_its_error_and_resumes(tmp_path: Path) -> None:
     assert (store.run(run_id)["status"], store.run(run_id)["error"]) == ("running", None)
     store.finish_run(run_id)
     assert store.start_or_resume("fp", {"preset": "tiny"}, {"tasks": ["t2i"]})[1] is False  # complete: new run
+
+
+def test_a_file_written_straight_to_disk_is_all_or_nothing(tmp_path: Path) -> None:
+    """``write_atomically_with`` (large feature files are written without a copy in memory): the digest is the
+    file's, and a writer that fails halfway leaves the previous file and no temporary file behind."""
+    from benchmarks.store.records import write_atomically_with
+
+    target = tmp_path / "features" / "rows.npz"
+    digest = write_atomically_with(target, lambda out: out.write(b"first version"))
+    assert digest == hashlib.sha256(b"first version").hexdigest() == _digest(target)
+
+    def fails_halfway(out: object) -> None:
+        out.write(b"half of the second")  # type: ignore[attr-defined]
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        write_atomically_with(target, fails_halfway)
+    assert target.read_bytes() == b"first version"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["rows.npz"]
