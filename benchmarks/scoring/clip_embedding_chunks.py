@@ -95,10 +95,12 @@ def side_items(context: ScoringContext, samples: Sequence[Sample], side: Feature
     if side == "reference":
         if _uses_stored(context, side):
             return [target_image(sample) for sample in samples]
-        return [ChunkItem(f"{s.id}:served-target", partial(_served_target, context, s)) for s in samples]
+        return [ChunkItem(f"{s.id}:served-target", partial(_served_target, context, s),
+                          f"sample {s.id}: target image served by {type(context).__name__}") for s in samples]
     if _uses_stored(context, side):
         return [_stored_output(context, sample) for sample in samples]
-    return [ChunkItem(f"{s.id}:served", partial(_served_image, context, s)) for s in samples]
+    return [ChunkItem(f"{s.id}:served", partial(_served_image, context, s),
+                      f"sample {s.id}: image served by {type(context).__name__}") for s in samples]
 
 
 def image_embedding_chunks(context: ScoringContext, model: TextImageModel, samples: Sequence[Sample],

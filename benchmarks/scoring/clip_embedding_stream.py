@@ -18,8 +18,10 @@ from benchmarks.scoring.clip_metrics import score_clip_image, score_clip_text
 from benchmarks.scoring.computation import SetMetric
 from benchmarks.scoring.context import ScoredTask, ScoringContext
 from benchmarks.scoring.image_feature_chunks import ChunkItem, ChunkPlace, output_image, target_image
+from benchmarks.scoring.recorded_prefix import leave_to_scoring
 from benchmarks.scoring.registry import metric_spec
 from benchmarks.store import FeatureSide, Generation, ResultsStore
+from nextgpt.core.errors import MediaError
 
 
 def embedded_sides(task: ScoredTask) -> tuple[FeatureSide, ...]:
@@ -50,28 +52,51 @@ class ClipEmbeddingStream:
         self._prefix = 0  # samples of the dataset recorded without a gap
         #: the items of the chunk being filled, per side
         self._items: dict[FeatureSide, list[ChunkItem]] = {side: [] for side in sides}
+        self._chunk_samples: list[str] = []  # their samples' ids
         self._chunks_done = 0
+        #: set when a recorded output could not be taken (a sample without a target image): the chunks from there
+        #: on are left to scoring
+        self._stopped = False
         self.add(g for (_, turn), g in recorded.items() if turn == 0)
 
     def add(self, generations: Iterable[Generation]) -> None:
-        """Take newly recorded outputs; embed every chunk they complete."""
+        """Take newly recorded outputs; embed every chunk they complete.  A medium the model cannot take never
+        stops the recording: its chunk is left to scoring (``recorded_prefix.py``)."""
         self._recorded.update((g.sample_id, g) for g in generations if g.turn == 0)
         while self._prefix < len(self._samples) and self._samples[self._prefix].id in self._recorded:
             sample = self._samples[self._prefix]
-            output = output_image(self._store, self._recorded.pop(sample.id))
-            if output is not None:  # scoring skips a sample without an output image: so do its chunks
-                for side, items in self._items.items():
-                    items.append(output if side == "generated" else target_image(sample))
+            generation = self._recorded.pop(sample.id)
             self._prefix += 1
+            if self._stopped:
+                continue
+            try:
+                self._take(sample, generation)
+            except MediaError as error:  # a sample left out would shift every later chunk: stop here
+                leave_to_scoring(self._task.name, f"every CLIP embedding chunk from sample {sample.id} on", error)
+                self._stopped = True
+                continue
             if len(self._items["generated"]) == self._chunk:
                 self._embed()
 
+    def _take(self, sample: Sample, generation: Generation) -> None:
+        output = output_image(self._store, generation)
+        if output is not None:  # scoring skips a sample without an output image: so do its chunks
+            items = {side: output if side == "generated" else target_image(sample) for side in self._items}
+            for side, item in items.items():
+                self._items[side].append(item)
+            self._chunk_samples.append(sample.id)
+
     def _embed(self) -> None:
         model = self._context.clip_model()
+        samples, self._chunk_samples = f"samples {self._chunk_samples[0]} to {self._chunk_samples[-1]}", []
         for side, items in self._items.items():
-            embedding_rows(model, items, self._chunks_done, ChunkPlace(self._store, self._run_id, self._task.name,
-                                                                       side))
             self._items[side] = []
+            try:
+                embedding_rows(model, items, self._chunks_done,
+                               ChunkPlace(self._store, self._run_id, self._task.name, side))
+            except MediaError as error:
+                leave_to_scoring(self._task.name, f"{model.name} image embedding chunk {self._chunks_done} ({side}, "
+                                                  f"{samples})", error)
         self._chunks_done += 1
 
 

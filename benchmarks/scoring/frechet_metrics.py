@@ -48,7 +48,8 @@ def _sides(context: ScoringContext, extractor: FeatureExtractor, samples: list[S
     if context.reads_stored_outputs:
         outputs = [output_item(context.store, context.output(s), modality) for s in samples]
     else:  # another context's media: the stored chunks hold the stored outputs' rows, so none is used or kept
-        outputs = [ChunkItem(f"{s.id}:served", partial(_served_medium, context, s, modality))
+        outputs = [ChunkItem(f"{s.id}:served", partial(_served_medium, context, s, modality),
+                             f"sample {s.id}: {modality} served by {type(context).__name__}")
                    if context.media(s, modality) is not None else None for s in samples]
     run_id = context.run_id if context.reads_stored_outputs else None  # chunks are the stored outputs' rows
     sides = {"generated": [item for item in outputs if item is not None],

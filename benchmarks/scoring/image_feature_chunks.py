@@ -80,14 +80,22 @@ class SideInput:
         """What a stored chunk records as its input size ("64x64"; "16000Hz" for audio)."""
         return f"{SCORED_SAMPLE_RATE}Hz" if self.size is None else f"{self.size[0]}x{self.size[1]}"
 
-    def network_input(self, media: list[np.ndarray]) -> tuple[torch.Tensor, tuple[int, ...]]:
-        """The batch of one chunk's media, and how many of its rows each medium gave."""
+    def network_input(self, media: list[np.ndarray], sources: Sequence[str]) -> tuple[torch.Tensor, tuple[int, ...]]:
+        """The batch of one chunk's media, and how many of its rows each medium gave; ``sources`` say where each
+        medium came from (``ChunkItem.source``), for the MediaError of one the network cannot take (a clip
+        shorter than one VGGish example)."""
         import torch
 
         if self.modality == "audio":
             from metrics.extractors.vggish import waveform_to_examples
 
-            parts = [waveform_to_examples(torch.from_numpy(w.astype(np.float64)), SCORED_SAMPLE_RATE) for w in media]
+            parts = []
+            for waveform, source in zip(media, sources, strict=True):
+                try:
+                    parts.append(waveform_to_examples(torch.from_numpy(waveform.astype(np.float64)),
+                                                      SCORED_SAMPLE_RATE))
+                except MediaError as error:
+                    raise MediaError(f"{source}: {error}") from error
             return torch.cat(parts), tuple(len(part) for part in parts)
         per_item = [_frames(medium) for medium in media]
         frames = [frame for item in per_item for frame in item]
@@ -110,10 +118,12 @@ class SideRows:
 
 @dataclass(frozen=True)
 class ChunkItem:
-    """One medium of a side: ``key`` names the sample and the content (a changed output is a new key)."""
+    """One medium of a side: ``key`` names the sample and the content (a changed output is a new key);
+    ``source`` says where the medium comes from (the sample and its file), for errors."""
 
     key: str
     load: Callable[[], np.ndarray]
+    source: str
 
 
 @dataclass(frozen=True)
@@ -132,7 +142,8 @@ def output_item(store: ResultsStore, generation: Generation, modality: Modality)
     if stored is None:
         return None
     path = store.media_path(stored)
-    return ChunkItem(f"{generation.sample_id}:{stored.sha256}", lambda: read_scored_media(path, modality))
+    return ChunkItem(f"{generation.sample_id}:{stored.sha256}", lambda: read_scored_media(path, modality),
+                     f"sample {generation.sample_id}: generated {modality} {path}")
 
 
 def target_item(sample: Sample, modality: Modality) -> ChunkItem:
@@ -142,7 +153,8 @@ def target_item(sample: Sample, modality: Modality) -> ChunkItem:
         raise MediaError(f"sample {sample.id}: no {modality} target to score the output against (its targets: "
                          f"{', '.join(f.modality for f in sample.targets) or 'none'})")
     path = target.path
-    return ChunkItem(f"{sample.id}:{path}", lambda: read_scored_media(path, modality))
+    return ChunkItem(f"{sample.id}:{path}", lambda: read_scored_media(path, modality),
+                     f"sample {sample.id}: target {modality} {path}")
 
 
 def output_image(store: ResultsStore, generation: Generation) -> ChunkItem | None:
@@ -171,7 +183,7 @@ def chunk_rows(extractor: FeatureExtractor, items: Sequence[ChunkItem], index: i
         stored = place.store.feature_chunk(place.run_id, place.task, identity.name, place.side, index)
         if stored is not None and stored.matches(identity.name, weights, side_input.label, keys):
             return SideRows(stored.rows, stored.counts)
-    batch, counts = side_input.network_input([item.load() for item in items])
+    batch, counts = side_input.network_input([item.load() for item in items], [item.source for item in items])
     rows = extractor.extract(batch).numpy()
     del batch
     if place is not None:

@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
-import numpy as np
-
 from benchmarks.datasets.samples import Dataset, Sample
 from benchmarks.scoring.clip_embedding_stream import open_clip_embedding_stream
 from benchmarks.scoring.computation import SetMetric
@@ -31,8 +29,10 @@ from benchmarks.scoring.image_feature_chunks import (
     output_item,
     target_item,
 )
+from benchmarks.scoring.recorded_prefix import leave_to_scoring
 from benchmarks.scoring.registry import metric_spec
 from benchmarks.store import FeatureSide, Generation, ResultsStore
+from nextgpt.core.errors import MediaError
 
 
 class OutputStream(Protocol):
@@ -82,37 +82,58 @@ class FeatureStream:
         self._prefix = 0  # samples of the dataset recorded without a gap
         #: the items of the chunk being filled (the earlier chunks' are dropped once extracted)
         self._items: dict[FeatureSide, list[ChunkItem]] = {"generated": [], "reference": []}
-        #: each side's input: its first item's size
+        self._chunk_samples: list[str] = []  # their samples' ids
+        #: each side's input: its first item's size (read when chunk 0 is extracted)
         self._inputs: dict[FeatureSide, SideInput] = {}
         self._chunks_done = 0
+        #: set when a recorded output could not be taken (e.g. a sample without a target): the chunks from there on
+        #: are left to scoring
+        self._stopped = False
         self.add(g for (_, turn), g in recorded.items() if turn == 0)
 
     def add(self, generations: Iterable[Generation]) -> None:
-        """Take newly recorded outputs; extract every chunk they complete."""
+        """Take newly recorded outputs; extract every chunk they complete.  A medium the network cannot take
+        never stops the recording: its chunk is left to scoring (``recorded_prefix.py``)."""
         self._recorded.update((g.sample_id, g) for g in generations if g.turn == 0)
         while self._prefix < len(self._samples) and self._samples[self._prefix].id in self._recorded:
             sample = self._samples[self._prefix]
-            output = output_item(self._store, self._recorded.pop(sample.id), self._modality)
-            if output is not None:
-                self._append("generated", output)
-                self._append("reference", target_item(sample, self._modality))
+            generation = self._recorded.pop(sample.id)
             self._prefix += 1
+            if self._stopped:
+                continue
+            try:
+                self._take(sample, generation)
+            except MediaError as error:  # a sample left out would shift every later chunk: stop here
+                leave_to_scoring(self._task.name, f"every {self._modality} feature chunk from sample {sample.id} on",
+                                 error)
+                self._stopped = True
+                continue
             if len(self._items["generated"]) == self._chunk:
                 self._extract(self._chunks_done)
                 self._chunks_done += 1
 
-    def _append(self, side: FeatureSide, item: ChunkItem) -> None:
-        if side not in self._inputs:
-            first: np.ndarray = item.load()
-            self._inputs[side] = SideInput.of(self._modality, first)
-        self._items[side].append(item)
+    def _take(self, sample: Sample, generation: Generation) -> None:
+        output = output_item(self._store, generation, self._modality)
+        if output is not None:  # scoring leaves out a sample without an output medium: so do the chunks
+            reference = target_item(sample, self._modality)
+            self._items["generated"].append(output)
+            self._items["reference"].append(reference)
+            self._chunk_samples.append(sample.id)
 
     def _extract(self, index: int) -> None:
         extractor = self._context.feature_extractor("audio" if self._modality == "audio" else "image")
+        samples, self._chunk_samples = f"samples {self._chunk_samples[0]} to {self._chunk_samples[-1]}", []
         for side, items in self._items.items():
-            place = ChunkPlace(self._store, self._run_id, self._task.name, side)
-            chunk_rows(extractor, items, index, self._inputs[side], place)
             self._items[side] = []
+            try:
+                if index == 0:  # a side's input is its first item's size
+                    self._inputs[side] = SideInput.of(self._modality, items[0].load())
+                if side in self._inputs:  # else chunk 0 could not read it, and scoring reports why
+                    chunk_rows(extractor, items, index, self._inputs[side],
+                               ChunkPlace(self._store, self._run_id, self._task.name, side))
+            except MediaError as error:
+                leave_to_scoring(self._task.name, f"{extractor.name} feature chunk {index} ({side}, {samples})",
+                                 error)
 
 
 def _open_feature_stream(store: ResultsStore, run_id: str, task: ScoredTask, dataset: Dataset, extractors: str,

@@ -9,16 +9,15 @@ by float rounding only (measured below), and streamed and end-of-run scores are 
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from instant_media import InstantMediaModel
 from store_fixtures import StoreSpot
 
 import metrics.extractors.base as extractor_base
@@ -30,9 +29,7 @@ from benchmarks.store import FeatureChunk, ResultsStore
 from benchmarks.tasks import get_task
 from metrics.extractors.base import FeatureExtractor
 from nextgpt.core.errors import StoreError
-from nextgpt.core.interface import Capabilities, JSONValue
 from nextgpt.core.modalities import Modality
-from nextgpt.core.requests import GenerationRequest, GenerationResult
 
 #: items per chunk in these tests (the real one is 256): 10 samples make 2 full chunks and a partial one
 CHUNK = 4
@@ -47,39 +44,6 @@ TASKS: dict[str, tuple[Modality, str, str]] = {"t2v": ("video", "fid", "toy"), "
 #: within 1e-6 relative (40x the measured FAD change, still ~1000x below any difference a comparison reports).
 ROW_ULPS = 16
 SCORE_TOLERANCE = 1e-6
-
-
-class InstantMediaModel:
-    """Text in, a video (1-3 frames of 24x24) or a 16 kHz clip (1-3 s) out, drawn from the request's seed.
-    ``fail_after``: raise after that many requests (a run killed halfway)."""
-
-    device = torch.device("cpu")
-
-    def __init__(self, modality: Modality, *, fail_after: int | None = None) -> None:
-        self.modality, self.fail_after, self.calls = modality, fail_after, 0
-        self.capabilities = Capabilities(inputs=frozenset(), outputs=frozenset({modality}))
-
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
-        results = []
-        for request in requests:
-            if self.fail_after is not None and self.calls >= self.fail_after:
-                raise RuntimeError(f"InstantMediaModel stopped after {self.fail_after} requests (as asked)")
-            self.calls += 1
-            rng = np.random.default_rng(request.seed)
-            length = int(rng.integers(1, 4))
-            if self.modality == "video":
-                video = rng.integers(0, 256, (length, 24, 24, 3), dtype=np.uint8)
-                results.append(GenerationResult(text="here it is", videos=[video]))
-            else:
-                clip = (0.1 * rng.standard_normal(16000 * length)).astype(np.float32)
-                results.append(GenerationResult(text="here it is", audios=[clip], audio_sample_rate=16000))
-        return results
-
-    def fingerprint(self) -> str:
-        return hashlib.sha256(f"instant-media-model {self.modality}".encode()).hexdigest()
-
-    def describe(self) -> dict[str, JSONValue]:
-        return {"adapter": "instant-media", "source": "tests/benchmarks/test_streaming_media.py"}
 
 
 @pytest.fixture
