@@ -400,6 +400,7 @@ class BenchmarkRunner:
         done = _done_samples(task, recorded)
         pending = [s for s in samples if s.id not in done]
         streams = self._output_streams(run_id, task, recorded)
+        del recorded  # a resumed task's outputs so far: not needed while the rest is generated (scoring reads them)
         generated = cached = 0
         with progress_task(f"[{task.name}] generate", len(samples), done=len(samples) - len(pending),
                            unit="samples") as progress:
