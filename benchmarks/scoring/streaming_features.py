@@ -29,7 +29,7 @@ from benchmarks.scoring.image_feature_chunks import (
     output_item,
     target_item,
 )
-from benchmarks.scoring.recorded_prefix import leave_to_scoring
+from benchmarks.scoring.recorded_prefix import RecordedPrefix, leave_to_scoring
 from benchmarks.scoring.registry import metric_spec
 from benchmarks.store import FeatureSide, Generation, ResultsStore
 from nextgpt.core.errors import MediaError
@@ -75,39 +75,27 @@ class FeatureStream:
         self._context = ScoringContext(task, dataset, {}, store, extractors, 0, 0, run_id)
         assert task.produced_modality is not None  # streams_features
         self._modality = task.produced_modality
-        self._samples: tuple[Sample, ...] = dataset.samples
+        self._prefix = RecordedPrefix(dataset.samples)
         self._chunk = EXTRACTION_BATCH
-        #: recorded outputs of samples beyond the prefix (each is dropped once the prefix passes it)
-        self._recorded: dict[str, Generation] = {}
-        self._prefix = 0  # samples of the dataset recorded without a gap
         #: the items of the chunk being filled (the earlier chunks' are dropped once extracted)
         self._items: dict[FeatureSide, list[ChunkItem]] = {"generated": [], "reference": []}
         self._chunk_samples: list[str] = []  # their samples' ids
         #: each side's input: its first item's size (read when chunk 0 is extracted)
         self._inputs: dict[FeatureSide, SideInput] = {}
         self._chunks_done = 0
-        #: set when a recorded output could not be taken (e.g. a sample without a target): the chunks from there on
-        #: are left to scoring
-        self._stopped = False
-        self.add(g for (_, turn), g in recorded.items() if turn == 0)
+        self.add(recorded.values())
 
     def add(self, generations: Iterable[Generation]) -> None:
         """Take newly recorded outputs; extract every chunk they complete.  A medium the network cannot take
         never stops the recording: its chunk is left to scoring (``recorded_prefix.py``)."""
-        self._recorded.update((g.sample_id, g) for g in generations if g.turn == 0)
-        while self._prefix < len(self._samples) and self._samples[self._prefix].id in self._recorded:
-            sample = self._samples[self._prefix]
-            generation = self._recorded.pop(sample.id)
-            self._prefix += 1
-            if self._stopped:
-                continue
+        for sample, generation in self._prefix.extend(generations):
             try:
                 self._take(sample, generation)
-            except MediaError as error:  # a sample left out would shift every later chunk: stop here
+            except MediaError as error:  # e.g. no target of the modality
                 leave_to_scoring(self._task.name, f"every {self._modality} feature chunk from sample {sample.id} on",
                                  error)
-                self._stopped = True
-                continue
+                self._prefix.stop()
+                break
             if len(self._items["generated"]) == self._chunk:
                 self._extract(self._chunks_done)
                 self._chunks_done += 1
