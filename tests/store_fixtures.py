@@ -64,6 +64,20 @@ class StoreSpot:
         """The command-line flags that name this store."""
         return ["--store", self.location, *(["--media", str(self.media)] if self.media else [])]
 
+    def execute(self, *statements: str) -> None:
+        """Change the store behind its back (straight through the engine, in one transaction): an older schema,
+        a damaged row."""
+        if self.engine == "sqlite":
+            with sqlite3.connect(Path(self.location) / "results.sqlite", timeout=5) as db:
+                for statement in statements:
+                    db.execute(statement)
+            return
+        import psycopg
+
+        with psycopg.connect(self.location) as db:
+            for statement in statements:
+                db.execute(statement)
+
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         """Rows of a read query, straight from the engine (not through the store); [] before the store exists."""
         if self.engine == "sqlite":

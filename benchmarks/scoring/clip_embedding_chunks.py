@@ -25,6 +25,7 @@ from benchmarks.datasets.samples import Sample
 from benchmarks.scoring.context import ScoringContext
 from benchmarks.scoring.image_feature_chunks import ChunkItem, ChunkPlace, chunk_bounds, output_image, target_image
 from benchmarks.store import FeatureChunk, FeatureSide
+from benchmarks.store.feature_chunks import ChunkSource
 from nextgpt.core.errors import TaskError
 from nextgpt.core.progress import SLOW_WORK_SECONDS, progress_task
 
@@ -46,17 +47,17 @@ def embedding_rows(model: TextImageModel, items: Sequence[ChunkItem], index: int
     from metrics.clip_metrics import clip_image_embeddings
     from metrics.extractors.clip import rgb_uint8_images
 
-    name, weights, preprocessing = embedding_extractor(model), model.weights_sha256 or "", model.image_preprocessing
-    keys = tuple(item.key for item in items)
+    name = embedding_extractor(model)
+    source = ChunkSource(model.weights_sha256 or "", model.image_preprocessing, tuple(item.key for item in items))
     if place is not None:
-        stored = place.store.feature_chunk(place.run_id, place.task, name, place.side, index)
-        if stored is not None and stored.matches(name, weights, preprocessing, keys):
+        stored = place.store.feature_chunk(place.run_id, place.task, name, place.side, index, source)
+        if stored is not None:
             return stored.rows
     images = rgb_uint8_images([item.load() for item in items], f"{name} chunk {index}")  # as the metrics' update
     rows = clip_image_embeddings(model, images).numpy()
     if place is not None:
         place.store.save_feature_chunk(place.run_id, place.task, place.side, index,
-                                       FeatureChunk(name, weights, preprocessing, keys, rows))
+                                       FeatureChunk.of(name, source, rows))
     return rows
 
 

@@ -27,6 +27,7 @@ import numpy as np
 from benchmarks.datasets.samples import Sample
 from benchmarks.scoring.media_inputs import SCORED_SAMPLE_RATE, read_scored_media
 from benchmarks.store import FeatureChunk, FeatureSide, Generation, ResultsStore
+from benchmarks.store.feature_chunks import ChunkSource
 from nextgpt.core.errors import MediaError
 from nextgpt.core.modalities import Modality
 from nextgpt.core.progress import SLOW_WORK_SECONDS, progress_task
@@ -178,17 +179,17 @@ def chunk_rows(extractor: FeatureExtractor, items: Sequence[ChunkItem], index: i
     """The rows of chunk ``index`` (``items`` are that chunk's): the stored ones when they match, else extracted
     now (and kept, when ``place`` is given)."""
     identity = extractor.identity
-    weights, keys = identity.weights_sha256 or "", tuple(i.key for i in items)
+    source = ChunkSource(identity.weights_sha256 or "", side_input.label, tuple(i.key for i in items))
     if place is not None:
-        stored = place.store.feature_chunk(place.run_id, place.task, identity.name, place.side, index)
-        if stored is not None and stored.matches(identity.name, weights, side_input.label, keys):
+        stored = place.store.feature_chunk(place.run_id, place.task, identity.name, place.side, index, source)
+        if stored is not None:
             return SideRows(stored.rows, stored.counts)
     batch, counts = side_input.network_input([item.load() for item in items], [item.source for item in items])
     rows = extractor.extract(batch).numpy()
     del batch
     if place is not None:
         place.store.save_feature_chunk(place.run_id, place.task, place.side, index,
-                                       FeatureChunk(identity.name, weights, side_input.label, keys, rows, counts))
+                                       FeatureChunk.of(identity.name, source, rows, counts))
     return SideRows(rows, counts)
 
 

@@ -22,6 +22,16 @@ from benchmarks.store.records import FEATURE_SIDES, FeatureSide
 from nextgpt.core.errors import StoreError
 
 
+@dataclass(frozen=True)
+class ChunkSource:
+    """How a chunk's rows were made: by the extractor with these weights, from exactly these items brought to
+    this input size.  A stored chunk is reused only for the same source (compared before its file is read)."""
+
+    weights_sha256: str
+    input_size: str
+    items: tuple[str, ...]
+
+
 @dataclass(frozen=True, eq=False)
 class FeatureChunk:
     """The rows of ``items`` in order, ``item_rows[i]`` of them for item ``items[i]`` (a key naming the sample and
@@ -53,10 +63,19 @@ class FeatureChunk:
         assert self.item_rows is not None
         return self.item_rows
 
+    @classmethod
+    def of(cls, extractor: str, source: ChunkSource, rows: np.ndarray, item_rows: tuple[int, ...] | None = None
+           ) -> FeatureChunk:
+        """The chunk of ``rows`` that ``extractor`` made from ``source``."""
+        return cls(extractor, source.weights_sha256, source.input_size, source.items, rows, item_rows)
+
+    @property
+    def source(self) -> ChunkSource:
+        return ChunkSource(self.weights_sha256, self.input_size, self.items)
+
     def matches(self, extractor: str, weights_sha256: str, input_size: str, items: tuple[str, ...]) -> bool:
         """Whether this chunk holds the rows of exactly these items, extracted by this network at this size."""
-        return (self.extractor, self.weights_sha256, self.input_size, self.items) == (
-            extractor, weights_sha256, input_size, items)
+        return self.extractor == extractor and self.source == ChunkSource(weights_sha256, input_size, items)
 
 
 def check_side(side: str) -> FeatureSide:

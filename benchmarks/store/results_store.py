@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.store.feature_chunks import (
+    ChunkSource,
     FeatureChunk,
     check_side,
     chunk_file,
@@ -511,25 +512,32 @@ class ResultsStore:
                        (run_id, task, chunk.extractor, side, index, chunk.weights_sha256, chunk.input_size,
                         items_json(chunk.items), relative.as_posix(), digest, counts_json(chunk.counts)))
 
-    def feature_chunk(self, run_id: str, task: str, extractor: str, side: FeatureSide, index: int
-                      ) -> FeatureChunk | None:
-        """Chunk ``index`` as :meth:`save_feature_chunk` kept it; None when there is none, or when its file is
-        missing or changed since (the caller extracts the rows again)."""
+    def feature_chunk(self, run_id: str, task: str, extractor: str, side: FeatureSide, index: int,
+                      matching: ChunkSource | None = None) -> FeatureChunk | None:
+        """Chunk ``index`` as :meth:`save_feature_chunk` kept it; None when there is none, when it was made from
+        another source than ``matching`` (where given: compared before the rows file is read, so a chunk that
+        cannot be used costs no read), or when its file is missing or changed since (the caller extracts the rows
+        again).  StoreError naming the chunk when its row counts do not fit its rows (a damaged store)."""
         rows = self._rows("SELECT * FROM feature_chunks WHERE run_id=? AND task=? AND extractor=? AND side=? AND "
                           "chunk=?", (run_id, task, extractor, side, index))
         if not rows:
             return None
         row = rows[0]
+        where = f"feature chunk {index} ({extractor}, {side}) of run {run_id!r} task {task!r} in {self.path}"
+        source = ChunkSource(row["weights_sha256"], row["input_size"], items_from_json(row["items"], where))
+        if matching is not None and source != matching:
+            return None
         try:
             data = (self.folder / row["path"]).read_bytes()
         except OSError:
             return None
         if hashlib.sha256(data).hexdigest() != row["sha256"]:
             return None
-        where = f"feature chunk {index} ({extractor}, {side}) of run {run_id!r} task {task!r} in {self.path}"
         counts = counts_from_json(row["item_rows"] if "item_rows" in row.keys() else None, where)  # noqa: SIM118
-        return FeatureChunk(extractor, row["weights_sha256"], row["input_size"],
-                            items_from_json(row["items"], where), rows_from_bytes(data), counts)
+        try:
+            return FeatureChunk.of(extractor, source, rows_from_bytes(data), counts)
+        except StoreError as error:
+            raise StoreError(f"{where}: {error} (damaged store?)") from error
 
     def sample_scores(self, run_id: str, task: str) -> dict[str, dict[str, float | None]]:
         out: dict[str, dict[str, float | None]] = {}

@@ -9,7 +9,6 @@ by float rounding only (measured below), and streamed and end-of-run scores are 
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -218,18 +217,8 @@ def test_a_schema_5_store_is_migrated_and_its_image_chunks_read_one_row_per_item
     store.save_feature_chunk("run-1", "t2i", "generated", 0,
                              FeatureChunk("toy", "w", "24x24", ("a:1", "b:2", "c:3"), np.ones((3, 2))))
     store.close()
-    schema_5 = ["ALTER TABLE feature_chunks DROP COLUMN item_rows",
-                "UPDATE meta SET value='5' WHERE key='schema_version'"]
-    if store_spot.engine == "sqlite":
-        with sqlite3.connect(Path(store_spot.location) / "results.sqlite") as db:
-            for statement in schema_5:
-                db.execute(statement)
-    else:
-        import psycopg
-
-        with psycopg.connect(store_spot.location, autocommit=True) as db:
-            for statement in schema_5:
-                db.execute(statement)
+    store_spot.execute("ALTER TABLE feature_chunks DROP COLUMN item_rows",
+                       "UPDATE meta SET value='5' WHERE key='schema_version'")
     migrated = store_spot.open()
     assert store_spot.query("SELECT value FROM meta WHERE key='schema_version'") == [("6",)]
     read = migrated.feature_chunk("run-1", "t2i", "toy", "generated", 0)
