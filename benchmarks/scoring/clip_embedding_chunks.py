@@ -16,14 +16,22 @@ which no FID/KID network (``inception-*``, ``toy``) shares.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from benchmarks.datasets.samples import Sample
 from benchmarks.scoring.context import ScoringContext
-from benchmarks.scoring.image_feature_chunks import ChunkItem, ChunkPlace, chunk_bounds, output_image, target_image
+from benchmarks.scoring.image_feature_chunks import (
+    ChunkItem,
+    ChunkPlace,
+    chunk_bounds,
+    output_image,
+    served_output,
+    served_target,
+    stored_place,
+    target_image,
+)
 from benchmarks.store import FeatureChunk, FeatureSide
 from benchmarks.store.feature_chunks import ChunkSource
 from nextgpt.core.errors import TaskError
@@ -61,17 +69,6 @@ def embedding_rows(model: TextImageModel, items: Sequence[ChunkItem], index: int
     return rows
 
 
-def _served_image(context: ScoringContext, sample: Sample) -> np.ndarray:
-    medium = context.media(sample, "image")
-    if medium is None:
-        raise KeyError(sample.id)  # only samples with an output image become items
-    return medium
-
-
-def _served_target(context: ScoringContext, sample: Sample) -> np.ndarray:
-    return context.target(sample, "image")
-
-
 def _stored_output(context: ScoringContext, sample: Sample) -> ChunkItem:
     item = output_image(context.store, context.output(sample))
     if item is None:
@@ -80,28 +77,16 @@ def _stored_output(context: ScoringContext, sample: Sample) -> ChunkItem:
     return item
 
 
-def _uses_stored(context: ScoringContext, side: FeatureSide) -> bool:
-    """Whether the side's media are those the stored chunks were embedded from: the stored outputs (generated)
-    or the dataset's targets (reference), served by a context of a run.  A context that serves other media (a
-    sensitivity probe, a miswired test double) is embedded from what it serves, and nothing is kept."""
-    if context.run_id is None:
-        return False
-    if side == "generated":
-        return context.reads_stored_outputs
-    return type(context).target is ScoringContext.target
-
-
 def side_items(context: ScoringContext, samples: Sequence[Sample], side: FeatureSide) -> list[ChunkItem]:
-    """The side's items of ``samples`` (each has an output image), in order."""
+    """The side's items of ``samples`` (each has an output image), in order: the stored outputs or the dataset's
+    targets, or the images the context serves in their place (``ScoringContext.serves_stored``)."""
     if side == "reference":
-        if _uses_stored(context, side):
+        if context.serves_stored(side):
             return [target_image(sample) for sample in samples]
-        return [ChunkItem(f"{s.id}:served-target", partial(_served_target, context, s),
-                          f"sample {s.id}: target image served by {type(context).__name__}") for s in samples]
-    if _uses_stored(context, side):
+        return [served_target(context, sample, "image") for sample in samples]
+    if context.serves_stored(side):
         return [_stored_output(context, sample) for sample in samples]
-    return [ChunkItem(f"{s.id}:served", partial(_served_image, context, s),
-                      f"sample {s.id}: image served by {type(context).__name__}") for s in samples]
+    return [served_output(context, sample, "image") for sample in samples]
 
 
 def image_embedding_chunks(context: ScoringContext, model: TextImageModel, samples: Sequence[Sample],
@@ -112,8 +97,7 @@ def image_embedding_chunks(context: ScoringContext, model: TextImageModel, sampl
     import torch
 
     items = {side: side_items(context, samples, side) for side in sides}
-    places = {side: ChunkPlace(context.store, context.run_id, context.task.name, side)
-              if context.run_id is not None and _uses_stored(context, side) else None for side in sides}
+    places = {side: stored_place(context, side) for side in sides}
     with progress_task(f"{embedding_extractor(model)} embeddings", len(samples), unit="samples",
                        show_after=SLOW_WORK_SECONDS) as progress:
         for index, (start, end) in enumerate(chunk_bounds(len(samples))):

@@ -19,7 +19,7 @@ import numpy as np
 from benchmarks.datasets.samples import Dataset, Sample
 from benchmarks.scoring.media_inputs import read_scored_media, read_target
 from benchmarks.scoring.metric_spec import OutputKind
-from benchmarks.store import Generation, ResultsStore
+from benchmarks.store import FeatureSide, Generation, ResultsStore
 from nextgpt.core.errors import ConfigError, TaskError
 from nextgpt.core.modalities import MODALITIES, Modality
 
@@ -135,6 +135,16 @@ class ScoringContext:
         a deliberately miswired test double) must not be scored from features extracted from the stored outputs
         while the run recorded them (``image_feature_chunks``)."""
         return type(self).media is ScoringContext.media
+
+    def serves_stored(self, side: FeatureSide) -> bool:
+        """Whether the side's media are those a run's feature chunks are made from: the stored outputs
+        (generated: ``media`` is not overridden) or the dataset's targets (reference: ``target`` is not).  A
+        context that overrides either (a sensitivity probe, a test double) serves other media for that side, whose
+        chunks are extracted from what it serves and never read from or kept in the store
+        (``image_feature_chunks.stored_place``)."""
+        if side == "generated":
+            return self.reads_stored_outputs
+        return type(self).target is ScoringContext.target
 
     def media(self, sample: Sample, modality: Modality) -> np.ndarray | None:
         """The sample's stored output medium (None when the model produced none), kept while recently used."""

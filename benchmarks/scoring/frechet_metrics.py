@@ -7,20 +7,19 @@ the paired jackknife interval of two runs' difference from them (reports/set_pai
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from benchmarks.datasets.samples import Sample
 from benchmarks.scoring.computation import ScoredMetric, SetMetric, SetOutcome
 from benchmarks.scoring.context import ONE_PROCESS, ScoringContext
 from benchmarks.scoring.image_feature_chunks import (
     ChunkItem,
-    ChunkPlace,
     SideRows,
     output_item,
+    served_output,
+    served_target,
     side_rows,
+    stored_place,
     target_item,
 )
 from benchmarks.scoring.metric_spec import MetricSpec
@@ -34,29 +33,22 @@ if TYPE_CHECKING:
     from metrics.extractors.base import ExtractorIdentity, FeatureExtractor
 
 
-def _served_medium(context: ScoringContext, sample: Sample, modality: Modality) -> np.ndarray:
-    medium = context.media(sample, modality)
-    assert medium is not None  # only samples whose medium was served become items
-    return medium
-
-
 def _sides(context: ScoringContext, extractor: FeatureExtractor, samples: list[Sample], modality: Modality
            ) -> tuple[SideRows, SideRows]:
     """Both sides, chunk by chunk (image_feature_chunks.py: one chunk of media in memory at a time): the rows a
-    streaming run stored are read, not extracted again; without a run id (a leg of a cycle, a test) every chunk
-    is extracted."""
-    if context.reads_stored_outputs:
+    streaming run stored are read, not extracted again; without a run id (a leg of a cycle, a test), or for a
+    side whose media the context overrides (a sensitivity probe), every chunk is extracted."""
+    if context.serves_stored("generated"):
         outputs = [output_item(context.store, context.output(s), modality) for s in samples]
-    else:  # another context's media: the stored chunks hold the stored outputs' rows, so none is used or kept
-        outputs = [ChunkItem(f"{s.id}:served", partial(_served_medium, context, s, modality),
-                             f"sample {s.id}: {modality} served by {type(context).__name__}")
-                   if context.media(s, modality) is not None else None for s in samples]
-    run_id = context.run_id if context.reads_stored_outputs else None  # chunks are the stored outputs' rows
-    sides = {"generated": [item for item in outputs if item is not None],
-             "reference": [target_item(s, modality) for s in samples]}
-    rows = {side: side_rows(extractor, items, modality, None if run_id is None else ChunkPlace(
-        context.store, run_id, context.task.name, side), f"{extractor.name} features ({side})")
-        for side, items in sides.items()}
+    else:
+        outputs = [served_output(context, s, modality) if context.media(s, modality) is not None else None
+                   for s in samples]
+    sides: dict[FeatureSide, list[ChunkItem]] = {
+        "generated": [item for item in outputs if item is not None],
+        "reference": [target_item(s, modality) if context.serves_stored("reference")
+                      else served_target(context, s, modality) for s in samples]}
+    rows = {side: side_rows(extractor, items, modality, stored_place(context, side),
+                            f"{extractor.name} features ({side})") for side, items in sides.items()}
     return rows["generated"], rows["reference"]
 
 

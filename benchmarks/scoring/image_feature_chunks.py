@@ -20,15 +20,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from benchmarks.datasets.samples import Sample
+from benchmarks.scoring.context import ScoringContext
 from benchmarks.scoring.media_inputs import SCORED_SAMPLE_RATE, read_scored_media
 from benchmarks.store import FeatureChunk, FeatureSide, Generation, ResultsStore
 from benchmarks.store.feature_chunks import ChunkSource
-from nextgpt.core.errors import MediaError
+from nextgpt.core.errors import MediaError, TaskError
 from nextgpt.core.modalities import Modality
 from nextgpt.core.progress import SLOW_WORK_SECONDS, progress_task
 
@@ -135,6 +137,37 @@ class ChunkPlace:
     run_id: str
     task: str
     side: FeatureSide
+
+
+def stored_place(context: ScoringContext, side: FeatureSide) -> ChunkPlace | None:
+    """Where the side's chunks are kept, when stored chunks can be used for it: a run's context (a run id) that
+    serves the stored media of that side (``ScoringContext.serves_stored``); else None, and every chunk of the side
+    is extracted from the media the context serves, none read or kept."""
+    if context.run_id is None or not context.serves_stored(side):
+        return None
+    return ChunkPlace(context.store, context.run_id, context.task.name, side)
+
+
+def served_output(context: ScoringContext, sample: Sample, modality: Modality) -> ChunkItem:
+    """The medium ``context`` serves as the sample's output (of a context serving other media than the stored
+    outputs; only a sample it serves one for becomes an item)."""
+    return ChunkItem(f"{sample.id}:served", partial(_served_output, context, sample, modality),
+                     f"sample {sample.id}: {modality} served by {type(context).__name__}")
+
+
+def _served_output(context: ScoringContext, sample: Sample, modality: Modality) -> np.ndarray:
+    medium = context.media(sample, modality)
+    if medium is None:
+        raise TaskError(f"task {context.task.name}: sample {sample.id}: {type(context).__name__} serves no "
+                        f"{modality} output for it now, though it did when the scored samples were listed (a "
+                        "scoring context must serve the same media each time)")
+    return medium
+
+
+def served_target(context: ScoringContext, sample: Sample, modality: Modality) -> ChunkItem:
+    """The medium ``context`` serves as the sample's target (of a context overriding ``target``)."""
+    return ChunkItem(f"{sample.id}:served-target", partial(context.target, sample, modality),
+                     f"sample {sample.id}: target {modality} served by {type(context).__name__}")
 
 
 def output_item(store: ResultsStore, generation: Generation, modality: Modality) -> ChunkItem | None:

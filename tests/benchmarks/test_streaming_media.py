@@ -24,7 +24,7 @@ from benchmarks.runner.runner import BenchmarkRunner, RunSettings
 from benchmarks.scoring.image_feature_chunks import images_tensor, uniform_size
 from benchmarks.scoring.media_inputs import read_scored_media, read_target
 from benchmarks.scoring.scorers import ScoringContext, score_task
-from benchmarks.store import FeatureChunk, ResultsStore
+from benchmarks.store import FeatureChunk, FeatureSide, ResultsStore
 from benchmarks.tasks import get_task
 from metrics.extractors.base import FeatureExtractor
 from nextgpt.core.errors import StoreError
@@ -171,31 +171,45 @@ def test_a_killed_run_resumes_extracting_only_the_missing_chunks(
 
 
 class _ServingTargets(ScoringContext):
-    """A sensitivity probe's context: the targets served as the outputs."""
+    """A sensitivity probe's context: the targets served as the outputs (``media`` overridden)."""
 
     def media(self, sample: Any, modality: Modality) -> np.ndarray | None:
         return self.target(sample, modality)
 
 
+class _ServingOutputsAsTargets(ScoringContext):
+    """A context serving the stored outputs as the targets (``target`` overridden)."""
+
+    def target(self, sample: Any, modality: Modality) -> np.ndarray:
+        medium = self.media(sample, modality)
+        assert medium is not None
+        return medium
+
+
 @pytest.mark.parametrize("task_name", sorted(TASKS))
-def test_a_probe_context_never_uses_the_stored_chunks(tmp_path: Path, small_chunks: None,
-                                                      extracted: Counter[str], task_name: str) -> None:
+@pytest.mark.parametrize(("probe", "served"), [(_ServingTargets, "generated"),
+                                               (_ServingOutputsAsTargets, "reference")])
+def test_a_probe_context_never_uses_the_stored_chunks_of_the_side_it_serves(
+        tmp_path: Path, small_chunks: None, extracted: Counter[str], task_name: str, probe: type[ScoringContext],
+        served: FeatureSide) -> None:
     modality, metric, network = TASKS[task_name]
     store = ResultsStore(tmp_path)
     runner = BenchmarkRunner(InstantMediaModel(modality), store, _settings(task_name))
     run_id = runner.run().run_id
-    kept = store.feature_chunk(run_id, task_name, network, "generated", 0)
+    kept = store.feature_chunk(run_id, task_name, network, served, 0)
     task = get_task(task_name)
-    probe = _ServingTargets(task.scoring(), runner.load_dataset(task), store.recorded(run_id, task_name), store,
-                            "toy", 0, 0, run_id)
-    assert not probe.reads_stored_outputs
+    context = probe(task.scoring(), runner.load_dataset(task), store.recorded(run_id, task_name), store, "toy", 0, 0,
+                    run_id)
+    assert not context.serves_stored(served) and all(
+        context.serves_stored(side) for side in ("generated", "reference") if side != served)
     extracted.clear()
-    scored = next(m for m in score_task(probe).metrics if m.metric == metric)
-    assert scored.value is not None and abs(scored.value) < 1e-6, "the targets against themselves"
+    scored = next(m for m in score_task(context).metrics if m.metric == metric)
+    assert scored.value is not None and abs(scored.value) < 1e-6, "one side's media against themselves"
     assert _score(store, run_id, metric)[0] > 1e-3, "the stored outputs are not the targets"
-    reference_rows = sum(store.features(run_id, task_name, network, "reference").counts)
-    assert extracted[network] == 2 * reference_rows, "both sides extracted from the served media"
-    again = store.feature_chunk(run_id, task_name, network, "generated", 0)
+    other: FeatureSide = "reference" if served == "generated" else "generated"  # served on both sides
+    served_rows = sum(store.features(run_id, task_name, network, other).counts)
+    assert extracted[network] == served_rows, "the served side extracted from what is served, the other read"
+    again = store.feature_chunk(run_id, task_name, network, served, 0)
     assert kept is not None and again is not None and again.items == kept.items
     assert np.array_equal(again.rows, kept.rows), "the probe's rows were not kept as the run's"
 
