@@ -209,9 +209,10 @@ class CLIPImageSimilarity(_ClipMetricBase):
     def update_embeddings(self, embeddings: torch.Tensor, other_embeddings: torch.Tensor) -> None:
         """Like ``update``, with both sides' embeddings already computed by this metric's model
         (:func:`clip_image_embeddings`), row ``i`` of one paired with row ``i`` of the other."""
-        _check_embeddings(embeddings, len(embeddings), "clip_i embeddings")
-        _check_embeddings(other_embeddings, len(embeddings), "clip_i other embeddings")
         a, b = embeddings, other_embeddings
+        if a.ndim != 2 or a.shape != b.shape:  # row i of one is paired with row i of the other
+            raise FeatureError(f"clip_i: expected two 2-d embedding tensors of one shape (row i of one paired with "
+                               f"row i of the other), got shapes {tuple(a.shape)} and {tuple(b.shape)}")
         if not (torch.isfinite(a).all() and torch.isfinite(b).all()):
             raise FeatureError("clip_i: embeddings contain NaN or inf")
         self._add(F.cosine_similarity(a.double(), b.double(), dim=-1))

@@ -34,7 +34,8 @@ class StoredMedia:
 
 @dataclass(frozen=True, slots=True)
 class Generation:
-    """One cached model output."""
+    """One cached model output.  ``signal_runs`` read back by ``ResultsStore.recorded`` may be one tuple shared by
+    several generations (parsed once per distinct value): never mutate its dicts."""
 
     cache_key: str
     task: str

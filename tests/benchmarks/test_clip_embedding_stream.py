@@ -185,3 +185,30 @@ def test_a_stored_chunk_of_other_items_or_another_model_is_embedded_again(
     for index, chunk in kept.items():
         again = store.feature_chunk(run_id, "t2i", EMBEDDINGS, "generated", index)
         assert again is not None and again.items == chunk.items and np.array_equal(again.rows, chunk.rows)
+
+
+class FlakyServer(ScoringContext):
+    """A miswired context: it serves an image for each sample when the scored samples are listed, none later."""
+
+    listed = False
+
+    def media(self, sample: Sample, modality: str) -> Any:
+        return read_target(sample, modality) if not self.listed else None  # type: ignore[arg-type]
+
+
+def test_a_served_image_that_disappears_is_an_error_naming_the_sample(tmp_path: Path) -> None:
+    from benchmarks.scoring.clip_embedding_chunks import side_items
+    from nextgpt.core.errors import TaskError
+
+    store = ResultsStore(tmp_path)
+    runner = BenchmarkRunner(InstantImageModel(), store, _settings("t2i"))
+    run_id = runner.run().run_id
+    task = get_task("t2i")
+    context = FlakyServer(task.scoring(), runner.load_dataset(task), store.recorded(run_id, "t2i"), store, "toy", 0,
+                          0, run_id)
+    first = context.samples()[0]
+    (item,) = side_items(context, [first], "generated")
+    context.listed = True
+    with pytest.raises(TaskError, match=f"task t2i: sample {first.id}: FlakyServer serves no image output for it "
+                                        "now, though it did when the scored samples were listed"):
+        item.load()

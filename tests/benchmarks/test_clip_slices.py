@@ -8,6 +8,7 @@ reduction however many updates fed them."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
@@ -109,3 +110,15 @@ def test_clip_score_from_embeddings_equals_from_images(tmp_path: Path) -> None:
     _same(embedded.compute(bootstrap=20), direct.compute(bootstrap=20))
     with pytest.raises(Exception, match=r"clip_score image embeddings: expected 6 embedding rows"):
         embedded.update_embeddings(torch.zeros(7, 32), prompts[:6])
+
+
+@pytest.mark.parametrize(("first", "second"), [((6, 32), (5, 32)), ((6, 32), (6, 16)), ((6,), (6,)),
+                                               ((2, 3, 32), (2, 3, 32))])
+def test_clip_i_embeddings_of_another_shape_are_refused(first: tuple[int, ...], second: tuple[int, ...]) -> None:
+    from metrics.clip_metrics import CLIPImageSimilarity
+    from metrics.errors import FeatureError
+
+    metric = CLIPImageSimilarity(model="toy-clip", **ONE_PROCESS)
+    with pytest.raises(FeatureError, match=r"clip_i: expected two 2-d embedding tensors of one shape .* got shapes "
+                                           + re.escape(f"{first} and {second}")):
+        metric.update_embeddings(torch.ones(first), torch.ones(second))
