@@ -16,6 +16,7 @@ which no FID/KID network (``inception-*``, ``toy``) shares.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,6 +26,7 @@ from benchmarks.scoring.context import ScoringContext
 from benchmarks.scoring.image_feature_chunks import (
     ChunkItem,
     ChunkPlace,
+    ItemsOf,
     chunk_bounds,
     output_image,
     served_output,
@@ -77,16 +79,17 @@ def _stored_output(context: ScoringContext, sample: Sample) -> ChunkItem:
     return item
 
 
-def side_items(context: ScoringContext, samples: Sequence[Sample], side: FeatureSide) -> list[ChunkItem]:
-    """The side's items of ``samples`` (each has an output image), in order: the stored outputs or the dataset's
-    targets, or the images the context serves in their place (``ScoringContext.serves_stored``)."""
+def side_items(context: ScoringContext, samples: Sequence[Sample], side: FeatureSide) -> ItemsOf:
+    """The side's items of ``samples`` (each has an output image), in order, each made when its chunk is embedded:
+    the stored outputs or the dataset's targets, or the images the context serves in their place
+    (``ScoringContext.serves_stored``)."""
     if side == "reference":
         if context.serves_stored(side):
-            return [target_image(sample) for sample in samples]
-        return [served_target(context, sample, "image") for sample in samples]
+            return ItemsOf(samples, target_image)
+        return ItemsOf(samples, partial(served_target, context, modality="image"))
     if context.serves_stored(side):
-        return [_stored_output(context, sample) for sample in samples]
-    return [served_output(context, sample, "image") for sample in samples]
+        return ItemsOf(samples, partial(_stored_output, context))
+    return ItemsOf(samples, partial(served_output, context, modality="image"))
 
 
 def image_embedding_chunks(context: ScoringContext, model: TextImageModel, samples: Sequence[Sample],

@@ -7,6 +7,8 @@ the paired jackknife interval of two runs' difference from them (reports/set_pai
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from benchmarks.datasets.samples import Sample
@@ -14,6 +16,7 @@ from benchmarks.scoring.computation import ScoredMetric, SetMetric, SetOutcome
 from benchmarks.scoring.context import ONE_PROCESS, ScoringContext
 from benchmarks.scoring.image_feature_chunks import (
     ChunkItem,
+    ItemsOf,
     SideRows,
     output_item,
     served_output,
@@ -33,20 +36,27 @@ if TYPE_CHECKING:
     from metrics.extractors.base import ExtractorIdentity, FeatureExtractor
 
 
+def _stored_output(context: ScoringContext, modality: Modality, sample: Sample) -> ChunkItem:
+    item = output_item(context.store, context.output(sample), modality)
+    if item is None:  # the scored samples are those with an output of the modality
+        raise TaskError(f"task {context.task.name}: sample {sample.id} has no generated {modality} to extract "
+                        "features from (only samples with one are scored)")
+    return item
+
+
 def _sides(context: ScoringContext, extractor: FeatureExtractor, samples: list[Sample], modality: Modality
            ) -> tuple[SideRows, SideRows]:
     """Both sides, chunk by chunk (image_feature_chunks.py: one chunk of media in memory at a time): the rows a
     streaming run stored are read, not extracted again; without a run id (a leg of a cycle, a test), or for a
     side whose media the context overrides (a sensitivity probe), every chunk is extracted."""
     if context.serves_stored("generated"):
-        outputs = [output_item(context.store, context.output(s), modality) for s in samples]
+        generated = ItemsOf(samples, partial(_stored_output, context, modality))
     else:
-        outputs = [served_output(context, s, modality) if context.media(s, modality) is not None else None
-                   for s in samples]
-    sides: dict[FeatureSide, list[ChunkItem]] = {
-        "generated": [item for item in outputs if item is not None],
-        "reference": [target_item(s, modality) if context.serves_stored("reference")
-                      else served_target(context, s, modality) for s in samples]}
+        served = [s for s in samples if context.media(s, modality) is not None]
+        generated = ItemsOf(served, partial(served_output, context, modality=modality))
+    reference = ItemsOf(samples, partial(target_item, modality=modality) if context.serves_stored("reference")
+                        else partial(served_target, context, modality=modality))
+    sides: dict[FeatureSide, Sequence[ChunkItem]] = {"generated": generated, "reference": reference}
     rows = {side: side_rows(extractor, items, modality, stored_place(context, side),
                             f"{extractor.name} features ({side})") for side, items in sides.items()}
     return rows["generated"], rows["reference"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
@@ -127,6 +127,28 @@ class ChunkItem:
     key: str
     load: Callable[[], np.ndarray]
     source: str
+
+
+class ItemsOf(Sequence[ChunkItem]):
+    """The items of ``samples``, each made by ``make`` when a chunk asks for it: a side of 30,000 items made at
+    once would hold about 30 MB of keys, loaders and descriptions for no use (a chunk needs only its own)."""
+
+    def __init__(self, samples: Sequence[Sample], make: Callable[[Sample], ChunkItem]) -> None:
+        self._samples, self._make = samples, make
+
+    def __len__(self) -> int:
+        return len(self._samples)
+
+    @overload
+    def __getitem__(self, index: int) -> ChunkItem: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ChunkItem]: ...
+
+    def __getitem__(self, index: int | slice) -> ChunkItem | list[ChunkItem]:
+        if isinstance(index, slice):
+            return [self._make(sample) for sample in self._samples[index]]
+        return self._make(self._samples[index])
 
 
 @dataclass(frozen=True)
