@@ -120,6 +120,35 @@ def test_streamed_features_score_bit_identically_to_scoring_at_the_end(
 
 
 @pytest.mark.parametrize("task_name", sorted(TASKS))
+def test_a_stream_with_samples_without_a_medium_and_a_first_item_of_another_size_scores_as_at_the_end(
+        tmp_path: Path, small_chunks: None, extracted: Counter[str], task_name: str) -> None:
+    """Samples 2 and 6 get no medium (left out of both sides, so the chunks' items are not the samples'); the first
+    video is 32x32, the others 24x24 (every frame of the side is brought to the first's size, in every chunk)."""
+    modality, metric, network = TASKS[task_name]
+    store = ResultsStore(tmp_path)
+    model = InstantMediaModel(modality, no_medium=frozenset({2, 6}), first_size=32)
+    runner = BenchmarkRunner(model, store, _settings(task_name))
+    run_id = runner.run().run_id
+    streamed = _score(store, run_id, metric)
+    assert streamed[0] is not None
+    sides = {side: store.features(run_id, task_name, network, side) for side in ("generated", "reference")}
+    assert len(sides["generated"].counts) == len(sides["reference"].counts) == SAMPLES - 2
+    assert extracted[network] == sum(sum(f.counts) for f in sides.values()), "each row extracted once"
+    for side in sides:  # 8 items: both chunks were complete while recording, and streamed
+        chunks = [store.feature_chunk(run_id, task_name, network, side, index) for index in (0, 1)]
+        assert all(chunk is not None and len(chunk.items) == CHUNK for chunk in chunks), side
+        assert len({chunk.input_size for chunk in chunks if chunk is not None}) == 1, "the side's first item's"
+        if modality == "video" and side == "generated":
+            assert chunks[1] is not None and chunks[1].input_size == "32x32"
+
+    task = get_task(task_name)
+    at_the_end = score_task(ScoringContext(task.scoring(), runner.load_dataset(task),
+                                           store.recorded(run_id, task_name), store, "toy", 20, 0))
+    end = next(m for m in at_the_end.metrics if m.metric == metric)
+    assert streamed == (end.value, end.ci, end.n)
+
+
+@pytest.mark.parametrize("task_name", sorted(TASKS))
 def test_chunked_extraction_differs_from_the_whole_side_pass_by_rounding_only(
         tmp_path: Path, small_chunks: None, task_name: str) -> None:
     from metrics.frechet_metrics import frechet_from_features
