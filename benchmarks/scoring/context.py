@@ -172,6 +172,12 @@ class ScoringContext:
             self._readings[key] = read(medium)
         return self._readings[key]
 
+    def forget_readings(self) -> None:
+        """Drop the verifiers' readings: every per-sample metric that shares them is computed before the set
+        metrics (``scorers._score_declared``), so a task of 30,000 samples does not carry them through FID and
+        CLIP's peak."""
+        self._readings.clear()
+
     def target(self, sample: Sample, modality: Modality) -> np.ndarray:
         """The sample's reference medium, kept while recently used."""
         key = (sample.id, modality, "target")

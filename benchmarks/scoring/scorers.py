@@ -59,6 +59,7 @@ def _score_declared(context: ScoringContext) -> TaskScores:
             scored[name] = _mean_of_items(context, name, compute)
         else:
             set_scorers.setdefault(compute.scorer, []).append(name)
+    context.forget_readings()  # the per-sample metrics that share them are done
     for scorer, names in set_scorers.items():
         outcome = scorer(context, tuple(names))
         if not isinstance(outcome, SetOutcome):

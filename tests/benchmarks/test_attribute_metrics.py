@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from benchmarks.scoring.scorers import ScoredTask, ScoringContext, score_task
 from benchmarks.store import Generation, ResultsStore
 from benchmarks.tasks import get_task
 from nextgpt.core.media import STORED_SUFFIX, encode_audio, encode_image, encode_video, read_media
+from nextgpt.core.modalities import Modality
 
 #: a produced medium per sample, or None for "the model produced none"
 Producer = Callable[[Sample], np.ndarray | None]
@@ -28,6 +30,9 @@ def _encode(medium: np.ndarray, modality: str) -> bytes:
     if modality == "image":
         return encode_image(Image.fromarray(medium))
     return encode_video(medium) if modality == "video" else encode_audio(medium, 16000)
+
+if TYPE_CHECKING:
+    from metrics.extractors.base import FeatureExtractor
 
 
 def _score(tmp_path: Path, task: ScoredTask, dataset: Dataset, produce: Producer | None = None,
@@ -196,4 +201,40 @@ def test_the_readings_die_with_the_scoring_context(world: Path, tmp_path: Path) 
     del item, context
     gc.collect()
     assert read() is None
+    store.close()
+
+
+def test_each_output_is_read_once_and_the_readings_are_dropped_before_the_set_metrics(
+        world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attribute metrics of a sample share one reading of its output; once they are computed the readings
+    are dropped, so a big task does not carry them through FID and CLIP (issue 17, peak memory)."""
+    readings_when_fid_starts: list[int] = []
+
+    class WatchedContext(ScoringContext):
+        def feature_extractor(self, role: Literal["image", "audio"]) -> FeatureExtractor:  # FID asks for it first
+            readings_when_fid_starts.append(len(self._readings))
+            return super().feature_extractor(role)
+
+    task = get_task("t2i").scoring()
+    dataset = resolve_dataset("image-captions", None, limit=4, cache_dir=world)
+    store = ResultsStore(tmp_path / "store")
+    run_id, _ = store.start_or_resume("readings-dropped", {"preset": "test"}, {"tasks": ["t2i"]})
+    for sample in dataset.samples:
+        medium = store.write_media(_encode(_target("image")(sample), "image"), STORED_SUFFIX["image"], "image")
+        store.record(run_id, Generation(f"k{sample.id}", "t2i", sample.id, 0, 0, "", (medium,), (), 0.0))
+    context = WatchedContext(task, dataset, store.recorded(run_id, "t2i"), store, "toy", 0, 0)
+    reads: list[str] = []
+    original_reading = ScoringContext.reading
+
+    def counted(self: ScoringContext, sample: Sample, modality: Modality, read: Callable[[np.ndarray], dict[str, str]]
+                ) -> dict[str, str] | None:
+        if (sample.id, modality) not in self._readings:
+            reads.append(sample.id)
+        return original_reading(self, sample, modality, read)
+
+    monkeypatch.setattr(ScoringContext, "reading", counted)
+    scores = {m.metric: m.value for m in score_task(context).metrics}
+    assert scores["attribute_accuracy"] == 1.0 and scores["colour_accuracy"] == 1.0
+    assert sorted(reads) == sorted(s.id for s in dataset.samples), "each output read once by the verifiers"
+    assert readings_when_fid_starts == [0], "the readings are gone when the set metrics start"
     store.close()
