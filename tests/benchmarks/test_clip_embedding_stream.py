@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from streaming_fixtures import CHUNK
 
 import metrics.clip_metrics as library
-import metrics.extractors.base as extractor_base
 from benchmarks.datasets.samples import Sample
 from benchmarks.instant_model import InstantImageModel
 from benchmarks.runner.runner import BenchmarkRunner, RunSettings
@@ -24,8 +24,7 @@ from benchmarks.store import ResultsStore
 from benchmarks.tasks import get_task
 from nextgpt.core.interface import Capabilities
 
-#: images per chunk in these tests (the real one is 256): 14 samples make 3 full chunks and a partial one
-CHUNK = 4
+#: with chunks of CHUNK (4) images, 14 samples make 3 full chunks and a partial one
 SAMPLES = 14
 #: task -> its CLIP metrics (edit-image's CLIP-I embeds the targets too)
 CLIP_METRICS = {"t2i": ("clip_score",), "edit-image": ("clip_t", "clip_i")}
@@ -36,11 +35,6 @@ class InstantEditor(InstantImageModel):
     """The instant model, taking the image to edit (and ignoring it)."""
 
     capabilities = Capabilities(inputs=frozenset({"image"}), outputs=frozenset({"image"}))
-
-
-@pytest.fixture
-def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(extractor_base, "EXTRACTION_BATCH", CHUNK)
 
 
 @pytest.fixture

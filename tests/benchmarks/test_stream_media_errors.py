@@ -11,14 +11,12 @@ from pathlib import Path
 import pytest
 from instant_media import InstantMediaModel
 
-import metrics.extractors.base as extractor_base
 from benchmarks.runner.runner import BenchmarkRunner, RunSettings
 from benchmarks.store import ResultsStore
 from benchmarks.tasks import get_task
 from nextgpt.core.errors import MediaError
 from nextgpt.core.requests import GenerationRequest, GenerationResult
 
-CHUNK = 4
 SAMPLES = 10
 #: the request whose clip is cut to 0.5 s (1-based): sample 2 of 10, in chunk 0
 SHORT = 2
@@ -40,11 +38,6 @@ class ShortClipModel(InstantMediaModel):
                                           audio_sample_rate=16000)
             results.append(result)
         return results
-
-
-@pytest.fixture
-def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(extractor_base, "EXTRACTION_BATCH", CHUNK)
 
 
 def _run(store: ResultsStore, model: InstantMediaModel, caplog: pytest.LogCaptureFixture

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 from store_fixtures import StoreSpot
+from streaming_fixtures import CHUNK
 
-import metrics.extractors.base as extractor_base
 from benchmarks.instant_model import InstantImageModel
 from benchmarks.runner.runner import BenchmarkRunner, RunSettings
 from benchmarks.scoring.image_feature_chunks import images_tensor, uniform_size
@@ -23,31 +23,10 @@ from benchmarks.store import FeatureChunk, ResultsStore
 from benchmarks.tasks import get_task
 from metrics.extractors.base import FeatureExtractor
 
-#: items per chunk in these tests (the real one is 256): 14 samples make 3 full chunks and a partial one
-CHUNK = 4
+#: with chunks of CHUNK (4) items, 14 samples make 3 full chunks and a partial one
 SAMPLES = 14
 #: t2i's metric whose set scorer reads the image feature chunks (KID shares them), and one that does not
 METRICS = ("fid", "clip_score")
-
-
-@pytest.fixture
-def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(extractor_base, "EXTRACTION_BATCH", CHUNK)
-
-
-@pytest.fixture
-def extracted(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """image rows extracted by the FID/KID network ("toy"), counted by the caller's side of the calls"""
-    counts: Counter[str] = Counter()
-    original = FeatureExtractor.extract
-
-    def counting(self: FeatureExtractor, batch: torch.Tensor) -> torch.Tensor:
-        counts[self.name] += len(batch)
-        counts["calls:" + self.name] += 1
-        return original(self, batch)
-
-    monkeypatch.setattr(FeatureExtractor, "extract", counting)
-    return counts
 
 
 def _settings() -> RunSettings:

@@ -18,8 +18,8 @@ import pytest
 import torch
 from instant_media import InstantMediaModel
 from store_fixtures import StoreSpot
+from streaming_fixtures import CHUNK
 
-import metrics.extractors.base as extractor_base
 from benchmarks.runner.runner import BenchmarkRunner, RunSettings
 from benchmarks.scoring.image_feature_chunks import images_tensor, uniform_size
 from benchmarks.scoring.media_inputs import read_scored_media, read_target
@@ -30,8 +30,7 @@ from metrics.extractors.base import FeatureExtractor
 from nextgpt.core.errors import StoreError
 from nextgpt.core.modalities import Modality
 
-#: items per chunk in these tests (the real one is 256): 10 samples make 2 full chunks and a partial one
-CHUNK = 4
+#: with chunks of CHUNK (4) items, 10 samples make 2 full chunks and a partial one
 SAMPLES = 10
 #: task -> (produced modality, its set metric, the network that metric extracts with in the "toy" set)
 TASKS: dict[str, tuple[Modality, str, str]] = {"t2v": ("video", "fid", "toy"), "t2a": ("audio", "fad", "toy-audio")}
@@ -43,25 +42,6 @@ TASKS: dict[str, tuple[Modality, str, str]] = {"t2v": ("video", "fid", "toy"), "
 #: within 1e-6 relative (40x the measured FAD change, still ~1000x below any difference a comparison reports).
 ROW_ULPS = 16
 SCORE_TOLERANCE = 1e-6
-
-
-@pytest.fixture
-def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(extractor_base, "EXTRACTION_BATCH", CHUNK)
-
-
-@pytest.fixture
-def extracted(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """rows extracted by each feature network"""
-    counts: Counter[str] = Counter()
-    original = FeatureExtractor.extract
-
-    def counting(self: FeatureExtractor, batch: torch.Tensor) -> torch.Tensor:
-        counts[self.name] += len(batch)
-        return original(self, batch)
-
-    monkeypatch.setattr(FeatureExtractor, "extract", counting)
-    return counts
 
 
 def _settings(task: str) -> RunSettings:
