@@ -229,13 +229,23 @@ class CLIPSIM(_ClipMetricBase):
 
     def update(self, videos: list[ClipImages], prompts: list[str]) -> None:
         """``videos``: one CLIP image input of >= 1 frame per video ((F, 3, H, W) tensor, (F, H, W, 3) array or
-        a list of frames), one prompt per video."""
+        a list of frames), one prompt per video.  Each video's frames are embedded in one call of their own."""
         if len(videos) != len(prompts):
             raise MediaError(f"clipsim: {len(videos)} videos but {len(prompts)} prompts")
+        self.update_embeddings([self._image_embeddings(self._images(video, f"clipsim video {index} frames"))
+                                for index, video in enumerate(videos)], prompts)
+
+    def update_embeddings(self, frame_embeddings: list[torch.Tensor], prompts: list[str]) -> None:
+        """Like ``update``, with each video's frame embeddings already computed by this metric's model, one call of
+        :func:`clip_image_embeddings` per video (so the rows are those ``update`` computes); one prompt per video."""
+        if len(frame_embeddings) != len(prompts):
+            raise MediaError(f"clipsim: {len(frame_embeddings)} videos' frame embeddings but {len(prompts)} prompts")
         text, truncated = self._text_embeddings(list(prompts))
         per_video, clamped_total, frames_total = [], 0, 0
-        for index, (video, text_embedding) in enumerate(zip(videos, text, strict=True)):
-            frames = self._image_embeddings(self._images(video, f"clipsim video {index} frames"))
+        for index, (frames, text_embedding) in enumerate(zip(frame_embeddings, text, strict=True)):
+            if frames.ndim != 2 or frames.shape[0] == 0:
+                raise FeatureError(f"clipsim: video {index}: expected a 2-d tensor of >= 1 frame embedding rows, got "
+                                   f"shape {tuple(frames.shape)}")
             scores, clamped = clip_score_per_sample(frames, text_embedding.expand(frames.shape[0], -1))
             per_video.append(scores.mean())
             clamped_total += clamped

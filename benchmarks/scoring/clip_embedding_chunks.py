@@ -28,15 +28,16 @@ from benchmarks.scoring.image_feature_chunks import (
     ChunkPlace,
     ItemsOf,
     chunk_bounds,
-    output_image,
+    output_item,
     served_output,
     served_target,
     stored_place,
-    target_image,
+    target_item,
 )
 from benchmarks.store import FeatureChunk, FeatureSide
 from benchmarks.store.feature_chunks import ChunkSource
 from nextgpt.core.errors import TaskError
+from nextgpt.core.modalities import Modality
 from nextgpt.core.progress import SLOW_WORK_SECONDS, progress_task
 
 if TYPE_CHECKING:
@@ -71,25 +72,26 @@ def embedding_rows(model: TextImageModel, items: Sequence[ChunkItem], index: int
     return rows
 
 
-def _stored_output(context: ScoringContext, sample: Sample) -> ChunkItem:
-    item = output_image(context.store, context.output(sample))
+def _stored_output(context: ScoringContext, modality: Modality, sample: Sample) -> ChunkItem:
+    item = output_item(context.store, context.output(sample), modality)
     if item is None:
-        raise TaskError(f"task {context.task.name}: sample {sample.id} has no output image to embed (only samples "
-                        "with one are scored)")
+        raise TaskError(f"task {context.task.name}: sample {sample.id} has no output {modality} to embed (only "
+                        "samples with one are scored)")
     return item
 
 
-def side_items(context: ScoringContext, samples: Sequence[Sample], side: FeatureSide) -> ItemsOf:
-    """The side's items of ``samples`` (each has an output image), in order, each made when its chunk is embedded:
-    the stored outputs or the dataset's targets, or the images the context serves in their place
+def side_items(context: ScoringContext, samples: Sequence[Sample], side: FeatureSide,
+               modality: Modality = "image") -> ItemsOf:
+    """The side's items of ``samples`` (each has an output of ``modality``), in order, each made when its chunk is
+    embedded: the stored outputs or the dataset's targets, or the media the context serves in their place
     (``ScoringContext.serves_stored``)."""
     if side == "reference":
         if context.serves_stored(side):
-            return ItemsOf(samples, target_image)
-        return ItemsOf(samples, partial(served_target, context, modality="image"))
+            return ItemsOf(samples, partial(target_item, modality=modality))
+        return ItemsOf(samples, partial(served_target, context, modality=modality))
     if context.serves_stored(side):
-        return ItemsOf(samples, partial(_stored_output, context))
-    return ItemsOf(samples, partial(served_output, context, modality="image"))
+        return ItemsOf(samples, partial(_stored_output, context, modality))
+    return ItemsOf(samples, partial(served_output, context, modality=modality))
 
 
 def image_embedding_chunks(context: ScoringContext, model: TextImageModel, samples: Sequence[Sample],

@@ -1,6 +1,7 @@
 """CLIP similarities of generated images and videos, through the metric library's CLIP metric classes, fed slice
 by slice (at most one slice of media in memory; the numbers are those of one update with every item).  Image
-embeddings are read from the chunks a streaming run kept, or embedded now (clip_embedding_chunks.py):
+embeddings (and CLIPSIM's video frame embeddings) are read from the chunks a streaming run kept, or embedded now
+(clip_embedding_chunks.py, clip_frame_chunks.py); CLIP-I of videos embeds its paired frames when scored:
 
 * the text slot (one of ``clip_score``/``clipsim``/``clip_t`` per task): the output against the sample's first
   caption -- CLIP score per image, CLIPSIM (frame-averaged) per video; ``clip_t`` is the editing papers' name;
@@ -16,9 +17,9 @@ import numpy as np
 
 from benchmarks.datasets.samples import Sample
 from benchmarks.scoring.clip_embedding_chunks import image_embedding_chunks
+from benchmarks.scoring.clip_frame_chunks import video_frame_chunks
 from benchmarks.scoring.computation import ScoredMetric, SetMetric, SetOutcome
 from benchmarks.scoring.context import ONE_PROCESS, ScoringContext
-from benchmarks.scoring.image_feature_chunks import chunk_bounds, images_tensor
 from benchmarks.scoring.metric_spec import MetricSpec
 from metrics.provenance import MetricResult, Provenance
 from nextgpt.core.errors import NextGPTError, TaskError
@@ -90,7 +91,7 @@ def score_clip_text(context: ScoringContext, names: tuple[str, ...]) -> SetOutco
     """The text slot (the registry's exclusive group lets a task declare one of its names)."""
     from metrics import clip_metrics as library
 
-    modality, outputs, samples = _with_output(context, names)
+    modality, _, samples = _with_output(context, names)
     if not samples:
         kind = library.CLIPScore if modality == "image" else library.CLIPSIM
         return _no_output(context, names, modality, kind.metric_name)
@@ -106,8 +107,9 @@ def score_clip_text(context: ScoringContext, names: tuple[str, ...]) -> SetOutco
             scorer.update_embeddings(embeddings["generated"], prompts[start:end])
     else:
         scorer = library.CLIPSIM(model=model, keep_per_sample=True, **ONE_PROCESS)
-        for start, end in chunk_bounds(len(samples)):  # each video's frames are embedded on their own anyway
-            scorer.update([images_tensor(list(outputs[s.id])) for s in samples[start:end]], prompts[start:end])
+        # each video's frame embeddings, kept by a streaming run or embedded now (clip_frame_chunks.py)
+        for (start, end), videos in video_frame_chunks(context, model, samples):
+            scorer.update_embeddings(videos, prompts[start:end])
     result = scorer.compute(bootstrap=context.bootstrap, seed=context.seed)
     per = {s.id: float(v) for s, v in zip(samples, _per_item(scorer), strict=True)}
     return SetOutcome(tuple(ScoredMetric(_named(result, name), len(samples), per) for name in names))

@@ -72,7 +72,7 @@ def _chunks(store: ResultsStore) -> list[tuple[Any, ...]]:
 def test_which_tasks_stream_which_sides() -> None:
     assert embedded_sides(get_task("t2i").scoring()) == ("generated",)
     assert embedded_sides(get_task("edit-image").scoring()) == ("generated", "reference")
-    assert embedded_sides(get_task("t2v").scoring()) == ()  # videos: CLIPSIM embeds each video's frames itself
+    assert embedded_sides(get_task("t2v").scoring()) == ("generated",)  # CLIPSIM's frames (test_clip_frame_stream.py)
     assert embedded_sides(get_task("t2a").scoring()) == ()
 
 
