@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from streaming_fixtures import CHUNK
 
-import metrics.clip_metrics as library
 from benchmarks.datasets.samples import Sample
 from benchmarks.instant_model import InstantImageModel
 from benchmarks.runner.runner import BenchmarkRunner, RunSettings
@@ -35,21 +34,6 @@ class InstantEditor(InstantImageModel):
     """The instant model, taking the image to edit (and ignoring it)."""
 
     capabilities = Capabilities(inputs=frozenset({"image"}), outputs=frozenset({"image"}))
-
-
-@pytest.fixture
-def embedded(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """images embedded by the CLIP image tower (``images``) and the calls (``calls``)"""
-    counts: Counter[str] = Counter()
-    original = library.clip_image_embeddings
-
-    def counting(model: Any, images: list[np.ndarray]) -> Any:
-        counts["images"] += len(images)
-        counts["calls"] += 1
-        return original(model, images)
-
-    monkeypatch.setattr(library, "clip_image_embeddings", counting)
-    return counts
 
 
 def _settings(task: str) -> RunSettings:

@@ -10,7 +10,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from instant_media import InstantMediaModel
 from streaming_fixtures import CHUNK
@@ -29,21 +28,6 @@ from benchmarks.tasks import get_task
 #: with chunks of CHUNK (4) videos, 14 samples make 3 full chunks and a partial one
 SAMPLES = 14
 FRAMES = "toy-clip-frames"
-
-
-@pytest.fixture
-def embedded(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """frames embedded by the CLIP image tower (``frames``) and the calls (``calls``)"""
-    counts: Counter[str] = Counter()
-    original = library.clip_image_embeddings
-
-    def counting(model: Any, images: list[np.ndarray]) -> Any:
-        counts["frames"] += len(images)
-        counts["calls"] += 1
-        return original(model, images)
-
-    monkeypatch.setattr(library, "clip_image_embeddings", counting)
-    return counts
 
 
 def _settings() -> RunSettings:
@@ -91,12 +75,12 @@ def test_streamed_frames_score_clipsim_bit_identically_to_embedding_at_the_end(
     assert len(frames) == SAMPLES and len(set(frames)) > 1, "videos of different lengths"
     kept = [store.feature_chunk(run_id, "t2v", FRAMES, "generated", index) for index in range(4)]
     assert [count for chunk in kept if chunk is not None for count in chunk.counts] == frames
-    assert embedded["frames"] == sum(frames) and embedded["calls"] == SAMPLES, "each video's frames once, one call"
+    assert embedded["images"] == sum(frames) and embedded["calls"] == SAMPLES, "each video's frames once, one call"
 
     embedded.clear()
     context = _context(runner, store, run_id, None)  # no run id: every frame embedded again
     at_the_end = score_task(context)
-    assert embedded["frames"] == sum(frames)
+    assert embedded["images"] == sum(frames)
     clipsim = next(m for m in at_the_end.metrics if m.metric == "clipsim")
     assert (clipsim.value, clipsim.ci, clipsim.n) == streamed
     assert store.sample_scores(run_id, "t2v")["clipsim"] == at_the_end.per_sample["clipsim"]
@@ -120,14 +104,14 @@ def test_a_killed_run_resumes_embedding_each_frame_once(tmp_path: Path, small_ch
     assert (first, second) == (0, 1)
     first_eight = [chunk for index in (0, 1) if (chunk := store.feature_chunk(
         killed, "t2v", FRAMES, "generated", index)) is not None]
-    assert embedded["frames"] == sum(len(chunk.rows) for chunk in first_eight) and embedded["calls"] == 2 * CHUNK
+    assert embedded["images"] == sum(len(chunk.rows) for chunk in first_eight) and embedded["calls"] == 2 * CHUNK
 
     resumed_model = InstantMediaModel("video")
     runner = BenchmarkRunner(resumed_model, store, _settings())
     summary = runner.run()
     assert summary.resumed and resumed_model.calls == SAMPLES - 10
     frames = _frame_counts(_context(runner, store, summary.run_id, summary.run_id))
-    assert embedded["frames"] == sum(frames) and embedded["calls"] == SAMPLES, "every frame embedded once overall"
+    assert embedded["images"] == sum(frames) and embedded["calls"] == SAMPLES, "every frame embedded once overall"
 
     fresh = ResultsStore(tmp_path / "fresh")  # the same task in one go gives the same numbers
     whole = BenchmarkRunner(InstantMediaModel("video"), fresh, _settings()).run().run_id
@@ -152,7 +136,7 @@ def test_a_context_serving_other_videos_never_reads_the_stored_frames(
     probed = score_task(probe)
     served = _frame_counts(probe)
     # every served frame embedded (by CLIPSIM; FID's toy network is no CLIP), none read from or kept in the store
-    assert embedded["frames"] == sum(served)
+    assert embedded["images"] == sum(served)
     assert _chunks(store) == kept
     value = next(m.value for m in probed.metrics if m.metric == "clipsim")
     without_run = score_task(_context(runner, store, run_id, None, ReferenceAsOutput))
